@@ -1,0 +1,100 @@
+"""Throughput benchmark: ``python -m datadiet_core bench --json``.
+
+Measured in one process, one after the other, on the same data and net:
+
+- ``train_img_s``: our training step (whole data on the device, batched augmentation,
+  channels_last, bf16 autocast on CPU / AMP on CUDA), through :func:`train.train` itself;
+- ``reference_img_s``: the same net trained the plain way: torchvision transforms on PIL
+  images through a DataLoader, fp32, NCHW.
+
+Ratios are steadier than absolute numbers on a shared machine; timings are medians of
+several windows.
+"""
+from __future__ import annotations
+
+import platform
+import time
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .data import load_dataset
+from .models import build_model
+from .profiles import resolve_profile
+from .train import autocast_dtype, device_data, select_device, train
+
+
+def _median_rate(times: list[float], batch: int) -> float:
+    return batch / float(np.median(times))
+
+
+def ours(profile_name: str = "cpu", steps: int = 40) -> float:
+    """Images per second of :func:`train.train` on CIFAR-10 with the profile's net and batch."""
+    P = resolve_profile(profile_name, dataset="cifar10", train_size=None, test_size=1000)
+    data = device_data(P)
+    n = steps * P.batch_size
+    P1 = P.replace(epochs=1)
+    # Train on exactly `steps` batches; a warm-up run first so one-time costs are excluded.
+    train(P1, data, seed=0, subset=np.arange(4 * P.batch_size), budget="epochs", eval_every_epoch=False,
+          progress=False, checkpoints=())
+    rates = []
+    for rep in range(3):
+        res = train(P1, data, seed=rep, subset=np.arange(n), budget="epochs", eval_every_epoch=False,
+                    progress=False, checkpoints=())
+        rates.append(res.images_seen / res.train_seconds)
+    return float(np.median(rates))
+
+
+def reference(profile_name: str = "cpu", steps: int = 20) -> float:
+    """Images per second of a plain fp32 NCHW loop fed by torchvision transforms and a DataLoader."""
+    import torchvision.transforms as T
+    from PIL import Image
+
+    P = resolve_profile(profile_name)
+    ds = load_dataset("cifar10")
+    mean, std = (ds.x_train / 255.0).reshape(-1, 3).mean(0), (ds.x_train / 255.0).reshape(-1, 3).std(0)
+    tf = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(),
+                    T.Normalize(mean.tolist(), std.tolist())])
+
+    class Plain(torch.utils.data.Dataset):
+        def __len__(self) -> int:
+            return (steps + 3) * P.batch_size
+
+        def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+            return tf(Image.fromarray(ds.x_train[i])), int(ds.y_train[i])
+
+    loader = torch.utils.data.DataLoader(Plain(), batch_size=P.batch_size, shuffle=True, num_workers=0)
+    torch.manual_seed(0)
+    device = select_device(P.device)
+    model = build_model(P.model, 10).to(device).train()
+    opt = torch.optim.SGD(model.parameters(), lr=P.lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    times = []
+    t = time.perf_counter()
+    for i, (x, y) in enumerate(loader):
+        x, y = x.to(device), y.to(device)
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        now = time.perf_counter()
+        if i >= 3:  # skip warm-up batches
+            times.append(now - t)
+        t = now
+    return _median_rate(times, P.batch_size)
+
+
+def run(profile_name: str = "cpu", quick: bool = False) -> dict[str, Any]:
+    """All benchmark figures as one dict."""
+    P = resolve_profile(profile_name)
+    device = select_device(P.device)
+    out: dict[str, Any] = {
+        "device": str(device), "threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine(),
+        "torch": torch.__version__, "model": P.model, "batch_size": P.batch_size,
+        "precision": str(autocast_dtype(device, P.precision)).replace("torch.", "") if autocast_dtype(device, P.precision) else "fp32",
+    }
+    out["train_img_s"] = round(ours(profile_name, steps=10 if quick else 40), 1)
+    out["reference_img_s"] = round(reference(profile_name, steps=5 if quick else 20), 1)
+    out["train_vs_reference"] = round(out["train_img_s"] / out["reference_img_s"], 2)
+    return out

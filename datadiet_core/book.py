@@ -1,0 +1,144 @@
+"""Execute the notebooks with papermill and build the Jupyter Book.
+
+``python -m datadiet_core book --profile P`` (what ``make book`` calls):
+
+1. validates the profile before anything runs;
+2. writes the offline vega bundle to ``_static/``;
+3. executes each jupytext notebook of ``_toc.yml`` with papermill (parameters ``profile`` and
+   ``force``) into ``notebooks/<name>.ipynb`` (git-ignored build output); the notebooks read
+   the result store, so stored runs are reused and only missing ones are computed;
+4. writes ``book/_generated/`` (the introduction's verdict table) from ``summary.json``;
+5. runs ``jupyter-book build --all -W -n --keep-going .``: any warning, broken reference or
+   failed cell fails the build.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import ParameterError
+from .plots import write_vega_bundle
+from .profiles import FIELDS, PROFILES, resolve_profile
+from .store import project_root, read_summary
+
+CLAIMS = {
+    "c1": ("C1", "GraNd at initialisation is in effect the input norm (Kirsch 2023).",
+           "notebooks/01_input_norm_correlation"),
+    "c2": ("C2", "Pruning by GraNd at initialisation does not beat random pruning, while EL2N and GraNd "
+                 "early in training do (Kirsch 2023 against Paul et al. 2021).", "notebooks/02_static_pruning"),
+    "c3": ("C3", "Dynamic pruning beats static pruning at aggressive rates, even with random selection "
+                 "(Raju et al.).", "notebooks/03_dynamic_pruning"),
+}
+
+
+def toc_files(root: Path) -> list[str]:
+    """Every file named in ``_toc.yml``, in order (without suffix)."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    out = [toc["root"]]
+
+    def walk(entries: list[dict[str, Any]]) -> None:
+        for e in entries:
+            if "file" in e:
+                out.append(e["file"])
+            for key in ("sections", "chapters"):
+                walk(e.get(key, []))
+            for part in e.get("parts", []):
+                walk(part.get("chapters", []))
+    walk(toc.get("chapters", []))
+    for part in toc.get("parts", []):
+        walk(part.get("chapters", []))
+    return out
+
+
+def notebooks(root: Path) -> list[Path]:
+    """The jupytext sources of the notebooks in the table of contents."""
+    return [root / (f + ".py") for f in toc_files(root) if (root / (f + ".py")).exists()]
+
+
+def execute(source: Path, profile: str, force: bool = False, root: Path | None = None,
+            parameters: dict[str, Any] | None = None) -> Path:
+    """Execute one jupytext notebook with papermill into ``<source>.ipynb`` and return its path."""
+    import jupytext
+    import papermill
+
+    root = root or project_root()
+    out = source.with_suffix(".ipynb")
+    nb = jupytext.read(source)
+    params = {"profile": profile, "force": force, **(parameters or {})}
+    t0 = time.perf_counter()
+    papermill.execute_notebook(nb, str(out), parameters=params, kernel_name="python3", cwd=str(root),
+                               progress_bar=False)
+    print(f"executed {source.relative_to(root)} in {time.perf_counter() - t0:.0f} s", flush=True)
+    return out
+
+
+def verdict_table(summaries: dict[str, Any]) -> str:
+    """The introduction's verdict table (MyST markdown) from ``summary.json``.
+
+    Every verdict shown is one a chapter computed and stored under ``<claim>.verdict``; a claim
+    whose chapter has not run yet says so.
+    """
+    lines = ["| claim | statement | verdict computed at this profile |", "|---|---|---|"]
+    for key, (label, statement, doc) in CLAIMS.items():
+        verdicts = summaries.get(key, {}).get("verdict")
+        if verdicts:
+            text = "; ".join(f"{name.replace('_', ' ')}: **{'yes' if v else 'no'}**" if isinstance(v, bool)
+                             else f"{name.replace('_', ' ')}: {v}" for name, v in verdicts.items())
+            label = f"[{label}](../{doc}.ipynb)"
+        else:
+            text = "not computed yet: its chapter is still to be written"
+        lines.append(f"| {label} | {statement} | {text} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_generated(root: Path, profile: str) -> Path:
+    """``book/_generated/verdicts.md`` and ``profile.md`` for the pages that include them."""
+    gen = root / "book" / "_generated"
+    gen.mkdir(parents=True, exist_ok=True)
+    summary = read_summary(profile)
+    (gen / "verdicts.md").write_text(verdict_table(summary))
+    (gen / "profile.md").write_text(
+        f"This build used the **`{profile}`** profile. Results are read from `results/{profile}/`.\n")
+    (gen / "profiles.md").write_text(profiles_table())
+    return gen
+
+
+def profiles_table() -> str:
+    """Every field of every shipped profile, as a MyST table."""
+    names = list(PROFILES)
+    lines = ["| field | " + " | ".join(f"`{n}`" for n in names) + " |", "|---" * (len(names) + 1) + "|"]
+    for f in FIELDS[1:]:
+        lines.append(f"| `{f}` | " + " | ".join(str(getattr(PROFILES[n], f)) for n in names) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def build(profile: str, force: bool = False, root: Path | None = None, only: list[str] | None = None) -> Path:
+    """Execute every notebook for ``profile`` and build the HTML book; returns ``_build/html``."""
+    resolve_profile(profile)  # fail before any computation
+    root = root or project_root()
+    sources = notebooks(root)
+    if only:
+        unknown = sorted(set(only) - {s.stem for s in sources})
+        if unknown:
+            raise ParameterError(f"parameter 'only' must name notebooks of _toc.yml "
+                                 f"({', '.join(s.stem for s in sources)}); got {', '.join(unknown)}")
+        sources = [s for s in sources if s.stem in only]
+    write_vega_bundle(root / "_static")
+    for src in sources:
+        execute(src, profile, force, root)
+    write_generated(root, profile)
+    jb = Path(sys.executable).parent / "jupyter-book"
+    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", "--all", "-W", "-n", "--keep-going", str(root)]
+    env = {**os.environ, "DATADIET_PROFILE": profile}
+    r = subprocess.run(cmd, cwd=root, env=env)
+    if r.returncode != 0:
+        raise RuntimeError(f"jupyter-book build failed (exit {r.returncode}); see the warnings above")
+    html = root / "_build" / "html"
+    (html / ".profile").write_text(profile + "\n")
+    return html

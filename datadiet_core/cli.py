@@ -1,0 +1,105 @@
+"""``python -m datadiet_core``: data, bench, train, book.
+
+Errors in parameters or data stop with one line on stderr (``error: ...``) and exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import DataError, ParameterError
+
+
+def _data(args: argparse.Namespace) -> int:
+    from . import data
+
+    ds = data.load_dataset(args.name)  # fetches and verifies (CIFAR-10: against the published sha256)
+    if args.action == "fetch":
+        print(f"{ds.name}: train {ds.x_train.shape}, test {ds.x_test.shape}, {ds.num_classes} classes")
+        return 0
+    arrays = {"x_train": ds.x_train, "x_test": ds.x_test}
+    if args.name != "cifar10":
+        for k, a in arrays.items():
+            print(f"{k} {data.sha256_array(a)} (no published hash for {args.name}: printed only)")
+        return 0
+    ok = True
+    for k, (digest, good) in data.verify_cifar10(arrays).items():
+        print(f"{k} {digest} {'OK' if good else 'MISMATCH, expected ' + data.CIFAR10_SHA256[k]}")
+        ok &= good
+    return 0 if ok else 1
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from . import bench
+
+    result = bench.run(args.profile, quick=args.quick)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print(f"{k:>20}: {v}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .profiles import resolve_profile
+    from .store import Store
+    from .train import run
+
+    overrides = json.loads(args.set) if args.set else {}
+    if not isinstance(overrides, dict):
+        raise ParameterError(f"parameter 'set' must be a JSON object of profile fields; got {args.set!r}")
+    P = resolve_profile(args.profile, **overrides)
+    if args.seed < 0:
+        raise ParameterError(f"parameter 'seed' must be an integer >= 0; got {args.seed}")
+    rec = run(P, args.seed, Store.for_profile(P.name), force=args.force)
+    print(json.dumps({"entry": str(rec.path), **rec.metrics}))
+    return 0
+
+
+def _book(args: argparse.Namespace) -> int:
+    from .book import build
+
+    html = build(args.profile, force=args.force, only=args.only)
+    print(f"built {html}/index.html")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m datadiet_core", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("data", help="fetch or verify a dataset")
+    d.add_argument("action", choices=("fetch", "verify"))
+    d.add_argument("name")
+    d.set_defaults(func=_data)
+
+    b = sub.add_parser("bench", help="throughput benchmark")
+    b.add_argument("--profile", default="cpu")
+    b.add_argument("--json", action="store_true", help="print one JSON object")
+    b.add_argument("--quick", action="store_true", help="fewer steps (a smoke check, noisy)")
+    b.set_defaults(func=_bench)
+
+    t = sub.add_parser("train", help="one training run through the result store")
+    t.add_argument("--profile", default="cpu")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--set", help='profile overrides as JSON, e.g. \'{"epochs": 4}\'')
+    t.add_argument("--force", action="store_true")
+    t.set_defaults(func=_train)
+
+    k = sub.add_parser("book", help="execute the notebooks and build the book")
+    k.add_argument("--profile", default="cpu")
+    k.add_argument("--force", action="store_true", help="recompute everything, ignoring stored results")
+    k.add_argument("--only", nargs="+", help="execute only these notebooks (by file stem)")
+    k.set_defaults(func=_book)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ParameterError, DataError) as e:
+        print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
+        return 2

@@ -1,0 +1,116 @@
+"""Altair charts for the book, drawn offline.
+
+Every chart has axis titles with units. :func:`enable_offline` registers a renderer that emits a
+``<div>`` plus a ``vegaEmbed`` call; the vega libraries come from ``_static/vega-bundle.js``,
+written once by :func:`write_vega_bundle` from ``vl-convert-python`` (no CDN at any point).
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import uuid
+from pathlib import Path
+from typing import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+BUNDLE_NAME = "vega-bundle.js"
+
+
+# --------------------------------------------------------------------------- offline rendering
+
+def write_vega_bundle(static_dir: str | Path) -> Path:
+    """Write vega, vega-lite and vega-embed as one script exposing ``window.vegaEmbed``.
+
+    The bundle is wrapped in an IIFE: unwrapped, its top-level names clash with Sphinx's ``_``.
+    Idempotent: an existing identical file is left alone.
+    """
+    import vl_convert as vlc
+
+    path = Path(static_dir) / BUNDLE_NAME
+    js = "(function(){\n" + vlc.javascript_bundle(snippet="window.vegaEmbed = vegaEmbed;") + "\n})();\n"
+    if not path.exists() or path.read_text() != js:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(js)
+    return path
+
+
+def _offline_renderer(spec: dict, **kwargs) -> dict:
+    div = f"vega-{uuid.uuid4().hex[:12]}"
+    payload = json.dumps(spec).replace("</", "<\\/")  # a spec must not close the script tag
+    html = (f'<div id="{div}" class="vega-chart"></div>\n<script type="text/javascript">\n'
+            f'(function() {{ const el = document.getElementById("{div}");\n'
+            f'  if (window.vegaEmbed) {{ vegaEmbed(el, {payload}, {{actions: false, renderer: "svg"}})'
+            f'.catch(e => {{ el.textContent = "chart failed: " + e; console.error(e); }}); }}\n'
+            f'  else {{ el.textContent = "(interactive chart: open the built book)"; }} }})();\n</script>')
+    return {"text/html": html, "text/plain": "<altair chart>"}
+
+
+def enable_offline() -> None:
+    """Render altair charts as a div plus a vegaEmbed call against the bundled libraries."""
+    alt.renderers.register("datadiet_offline", _offline_renderer)
+    alt.renderers.enable("datadiet_offline")
+    alt.data_transformers.disable_max_rows()
+
+
+# --------------------------------------------------------------------------- images
+
+def png_data_url(img: np.ndarray, scale: int = 2) -> str:
+    """A uint8 HWC (or HW1) image as a ``data:image/png;base64`` URL, upscaled ``scale``x."""
+    from PIL import Image
+
+    a = img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img
+    im = Image.fromarray(np.ascontiguousarray(a))
+    if scale != 1:
+        im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def image_grid(images: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str],
+               title: str, size: int = 48) -> alt.Chart:
+    """A grid of images (rows x cols, uint8 NHWC in row-major order) with labelled axes."""
+    n_rows, n_cols = len(row_labels), len(col_labels)
+    if len(images) != n_rows * n_cols:
+        raise ValueError(f"image_grid needs {n_rows * n_cols} images, got {len(images)}")
+    df = pd.DataFrame({"row": [row_labels[i // n_cols] for i in range(len(images))],
+                       "col": [col_labels[i % n_cols] for i in range(len(images))],
+                       "url": [png_data_url(im) for im in images]})
+    return (alt.Chart(df, title=title)
+            .mark_image(width=size, height=size)
+            .encode(x=alt.X("col:N", sort=list(col_labels), title=None, axis=alt.Axis(labelAngle=-40)),
+                    y=alt.Y("row:N", sort=list(row_labels), title=None),
+                    url="url:N")
+            .properties(width=n_cols * (size + 6), height=n_rows * (size + 6)))
+
+
+# --------------------------------------------------------------------------- charts
+
+def class_counts(counts: pd.DataFrame, title: str) -> alt.Chart:
+    """Bars of examples per class; ``counts`` has columns class, split, count."""
+    return (alt.Chart(counts, title=title).mark_bar()
+            .encode(x=alt.X("class:N", title="class", sort=None),
+                    y=alt.Y("count:Q", title="examples (count)"),
+                    color=alt.Color("split:N", title="split"),
+                    xOffset="split:N",
+                    tooltip=["class", "split", "count"])
+            .properties(width=420, height=220))
+
+
+def curves_by_seed(history: pd.DataFrame, y: str, y_title: str, title: str,
+                   percent: bool = True) -> alt.Chart:
+    """One thin line per seed and the mean across seeds in bold, against training epochs.
+
+    ``history`` has columns epoch, seed and ``y``.
+    """
+    fmt = ".0%" if percent else ".2f"
+    base = alt.Chart(history, title=title).encode(x=alt.X("epoch:Q", title="training epoch (passes over the data)"))
+    seeds = base.mark_line(opacity=0.35, strokeWidth=1).encode(
+        y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
+        detail="seed:N", tooltip=["seed", "epoch", alt.Tooltip(f"{y}:Q", format=".4f")])
+    mean = base.mark_line(strokeWidth=3).encode(y=f"mean({y}):Q")
+    return (seeds + mean).properties(width=420, height=240)

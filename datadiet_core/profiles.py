@@ -1,0 +1,182 @@
+"""Profiles: every knob of an experiment, as data, with validation before any computation.
+
+Three profiles ship: ``smoke`` (CI: tiny subsets, a couple of epochs), ``cpu`` (the default:
+full CIFAR-10 and the fast net, sized so the whole book computes in a few hours on 2 cores)
+and ``paper`` (Paul et al.'s setting: ResNet-18, 200 epochs, batch 128, lr 0.1; for a GPU
+host). Any field can be overridden, by a papermill parameter or a keyword, and every value is
+checked first: a bad one stops with one line naming the parameter and what is allowed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from . import ParameterError
+from .data import DATASETS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MODELS = ("fastnet", "fastnet_wide", "resnet18", "resnet34", "linear")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One experiment profile. Training fields follow Paul et al. App. B unless noted."""
+
+    name: str
+    dataset: str = "cifar10"
+    model: str = "fastnet"
+    epochs: int = 200
+    batch_size: int = 128
+    lr: float = 0.1
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 5e-4
+    # lr divided by 5 at these fractions of training: the paper's epochs 60/120/160 of 200.
+    lr_milestones: tuple[float, ...] = (0.3, 0.6, 0.8)
+    lr_gamma: float = 0.2
+    warmup: float = 0.0          # fraction of training with a linear lr warm-up (0 in the paper)
+    augment: bool = True         # pad 4 + random 32x32 crop + horizontal flip
+    train_size: int | None = None  # class-balanced subset of the training set; None = all
+    test_size: int | None = None   # first examples of the test set; None = all
+    seeds: int = 4               # seeds of the full-data baseline runs
+    device: str = "auto"
+    precision: str = "auto"      # auto: bf16 autocast on CPU, AMP on CUDA
+    eval_batch_size: int = 1000
+
+    def replace(self, **overrides: Any) -> "Profile":
+        """A copy with ``overrides`` applied, validated."""
+        return resolve_profile(self, **overrides)
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(name="smoke", model="fastnet", epochs=2, batch_size=128, lr=0.1,
+                     train_size=2000, test_size=1000, seeds=2),
+    # Batch 256 with the lr scaled linearly from the paper's 0.1 at 128: twice the CPU throughput.
+    "cpu": Profile(name="cpu", model="fastnet", epochs=8, batch_size=256, lr=0.2, seeds=3),
+    "paper": Profile(name="paper", model="resnet18", epochs=200, batch_size=128, lr=0.1, seeds=4),
+}
+DEFAULT_PROFILE = "cpu"
+
+
+# --------------------------------------------------------------------------- validation
+
+def _int(lo: int) -> Callable[[Any], str | None]:
+    def check(v: Any) -> str | None:
+        ok = isinstance(v, int) and not isinstance(v, bool) and v >= lo
+        return None if ok else f"an integer >= {lo}"
+    return check
+
+
+def _opt_int(lo: int) -> Callable[[Any], str | None]:
+    inner = _int(lo)
+    return lambda v: None if v is None else (inner(v) and f"None or {inner(v)}")
+
+
+def _real(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> Callable[[Any], str | None]:
+    text = f"a number in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
+
+    def check(v: Any) -> str | None:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            return text
+        ok = (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
+        return None if ok else text
+    return check
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str | None]:
+    return lambda v: None if v in options else "one of " + ", ".join(options)
+
+
+def _bool(v: Any) -> str | None:
+    return None if isinstance(v, bool) else "true or false"
+
+
+def _milestones(v: Any) -> str | None:
+    text = "an increasing list of fractions in (0, 1)"
+    try:
+        xs = [float(x) for x in v]
+    except (TypeError, ValueError):
+        return text
+    ok = all(0 < x < 1 for x in xs) and all(a < b for a, b in zip(xs, xs[1:]))
+    return None if ok else text
+
+
+CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "name": lambda v: None if isinstance(v, str) and v else "a non-empty string",
+    "dataset": _choice(DATASETS),
+    "model": _choice(MODELS),
+    "epochs": _int(1),
+    "batch_size": _int(1),
+    "lr": _real(0, 10, lo_open=True),
+    "momentum": _real(0, 1, hi_open=True),
+    "nesterov": _bool,
+    "weight_decay": _real(0, 1),
+    "lr_milestones": _milestones,
+    "lr_gamma": _real(0, 1, lo_open=True),
+    "warmup": _real(0, 1, hi_open=True),
+    "augment": _bool,
+    "train_size": _opt_int(1),
+    "test_size": _opt_int(1),
+    "seeds": _int(1),
+    "device": _choice(DEVICES),
+    "precision": _choice(PRECISIONS),
+    "eval_batch_size": _int(1),
+}
+FIELDS = tuple(f.name for f in dataclasses.fields(Profile))
+assert set(CHECKS) == set(FIELDS), "every profile field needs a check"
+
+
+def check_param(name: str, value: Any) -> None:
+    """Raise :class:`ParameterError` unless ``value`` is allowed for field ``name``."""
+    if name not in CHECKS:
+        raise ParameterError(f"unknown parameter {name!r}; allowed: {', '.join(FIELDS)}")
+    want = CHECKS[name](value)
+    if want:
+        raise ParameterError(f"parameter {name!r} must be {want}; got {value!r}")
+
+
+def resolve_profile(profile: str | Profile = DEFAULT_PROFILE, **overrides: Any) -> Profile:
+    """The named profile with ``overrides`` applied; every field is validated."""
+    if isinstance(profile, str):
+        if profile not in PROFILES:
+            raise ParameterError(f"parameter 'profile' must be one of {', '.join(PROFILES)}; got {profile!r}")
+        profile = PROFILES[profile]
+    elif not isinstance(profile, Profile):
+        raise ParameterError(f"parameter 'profile' must be one of {', '.join(PROFILES)}; got {profile!r}")
+    for k, v in overrides.items():
+        check_param(k, v)
+    if "lr_milestones" in overrides:
+        overrides["lr_milestones"] = tuple(float(x) for x in overrides["lr_milestones"])
+    p = dataclasses.replace(profile, **overrides)
+    for k in FIELDS:
+        check_param(k, getattr(p, k))
+    return p
+
+
+def from_namespace(ns: Mapping[str, Any]) -> Profile:
+    """The profile named by ``ns['profile']`` with every field of ``ns`` that is not None applied.
+
+    A notebook's parameters cell declares ``profile`` and every profile field (None = keep the
+    profile's value), so ``papermill -p epochs 4`` overrides one field.
+    """
+    overrides = {k: ns[k] for k in FIELDS if k != "name" and ns.get(k) is not None}
+    return resolve_profile(ns.get("profile", DEFAULT_PROFILE), **overrides)
+
+
+def as_dict(p: Profile) -> dict[str, Any]:
+    d = dataclasses.asdict(p)
+    d["lr_milestones"] = list(d["lr_milestones"])
+    return d
+
+
+def table(p: Profile) -> "pd.DataFrame":
+    """The profile as a two-column table (field, value) for display."""
+    import pandas as pd
+
+    return pd.DataFrame({"field": list(FIELDS), "value": [str(getattr(p, k)) for k in FIELDS]}).set_index("field")

@@ -1,0 +1,117 @@
+
+import numpy as np
+import pytest
+import torch
+
+from datadiet_core import ParameterError, data, profiles, train
+from datadiet_core.models import build_model
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.load_dataset("digits")
+
+
+def digits_profile(**kw):
+    base = dict(dataset="digits", model="fastnet", epochs=4, batch_size=100, lr=0.05, augment=False,
+                train_size=None, test_size=None, precision="fp32", device="cpu")
+    return profiles.resolve_profile("smoke", **{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def dd(digits):
+    return train.prepare(digits, digits_profile())
+
+
+def test_lr_schedule_divides_by_five_at_30_60_80_percent():
+    P = profiles.resolve_profile("paper")
+    # The paper's epochs 0, 59, 60, 119, 120, 160, 199 of 200.
+    got = [train.lr_at(e / 200, P) for e in (0, 59, 60, 119, 120, 160, 199)]
+    assert got == pytest.approx([0.1, 0.1, 0.02, 0.02, 0.004, 0.0008, 0.0008])
+
+
+def test_lr_warmup_is_linear():
+    P = profiles.resolve_profile("cpu", warmup=0.1)
+    assert train.lr_at(0.05, P) == pytest.approx(P.lr / 2)
+    assert train.lr_at(0.1, P) == pytest.approx(P.lr)
+
+
+def test_iterations_budget_keeps_steps_whatever_the_subset(dd):
+    P = digits_profile(epochs=2)
+    full = train.train(P, dd, seed=0, progress=False)
+    half = train.train(P, dd, seed=0, subset=np.arange(0, 1500, 2), progress=False)
+    assert full.steps == half.steps == 2 * (1500 // 100)
+    assert half.images_seen == full.images_seen
+
+
+def test_epochs_budget_scales_steps_with_the_subset(dd):
+    P = digits_profile(epochs=3)
+    res = train.train(P, dd, seed=0, subset=np.arange(500), budget="epochs", progress=False)
+    assert res.steps == 3 * 5 and res.images_seen == 1500
+
+
+def test_hooks_see_every_sample_loss_and_can_swap_the_subset(dd):
+    P = digits_profile(epochs=3)
+    subsets = {0: np.arange(0, 300), 1: np.arange(300, 600), 2: np.arange(600, 900)}
+    seen: dict[int, set] = {0: set(), 1: set(), 2: set()}
+    loss_sum = {0: 0.0, 1: 0.0, 2: 0.0}
+
+    def on_batch(info: train.BatchInfo) -> None:
+        assert info.loss.shape == info.indices.shape == info.correct.shape
+        assert info.loss.dtype == torch.float32 and torch.isfinite(info.loss).all()
+        seen[info.epoch].update(info.indices.tolist())
+        loss_sum[info.epoch] += float(info.loss.sum())
+
+    res = train.train(P, dd, seed=0, budget="epochs", progress=False,
+                      hooks=train.Hooks(on_batch=on_batch, select=lambda epoch, model: subsets[epoch]))
+    for e in range(3):
+        assert seen[e] == set(subsets[e].tolist())  # every sample of the epoch's subset, nothing else
+        assert res.history[e]["train_loss"] == pytest.approx(loss_sum[e] / 300, rel=1e-5)
+
+
+def test_checkpoints_at_init_and_end(dd):
+    P = digits_profile(epochs=2)
+    res = train.train(P, dd, seed=5, checkpoints=(0.0, 0.5, 1.0), progress=False)
+    torch.manual_seed(5)
+    fresh = build_model("fastnet", 10, 1, 8).state_dict()
+    for k, v in fresh.items():
+        assert torch.equal(res.checkpoints[0.0][k], v)
+    final = res.model.state_dict()
+    for k, v in final.items():
+        assert torch.equal(res.checkpoints[1.0][k], v.cpu())
+    w = "1.weight"  # a BN weight: moves during training
+    assert not torch.equal(res.checkpoints[0.5][w], res.checkpoints[0.0][w])
+    assert not torch.equal(res.checkpoints[0.5][w], res.checkpoints[1.0][w])
+
+
+def test_same_seed_is_bit_identical_on_cpu(dd):
+    P = digits_profile(epochs=2, precision="auto")
+    a = train.train(P, dd, seed=3, progress=False)
+    b = train.train(P, dd, seed=3, progress=False)
+    c = train.train(P, dd, seed=4, progress=False)
+    for k, v in a.model.state_dict().items():
+        assert torch.equal(v, b.model.state_dict()[k]), k
+    assert a.test_acc == b.test_acc and a.history == [{**h, "seconds": a.history[i]["seconds"]}
+                                                      for i, h in enumerate(b.history)]
+    assert not torch.equal(a.model.state_dict()["0.weight"], c.model.state_dict()["0.weight"])
+
+
+@pytest.mark.parametrize("model,floor", [("fastnet", 0.9), ("linear", 0.85)])
+def test_training_actually_learns_digits(dd, model, floor):
+    P = digits_profile(model=model, epochs=8)
+    res = train.train(P, dd, seed=0, progress=False)
+    assert res.test_acc > floor, res.history
+    assert res.history[-1]["train_loss"] < res.history[0]["train_loss"]
+
+
+def test_bad_budget_and_checkpoints(dd):
+    P = digits_profile()
+    with pytest.raises(ParameterError, match="parameter 'budget'"):
+        train.train(P, dd, seed=0, budget="steps")
+    with pytest.raises(ParameterError, match="parameter 'checkpoints'"):
+        train.train(P, dd, seed=0, checkpoints=(0.0, 1.5))
+
+
+def test_bf16_autocast_is_the_cpu_default():
+    assert train.autocast_dtype(torch.device("cpu"), "auto") is torch.bfloat16
+    assert train.autocast_dtype(torch.device("cpu"), "fp32") is None
