@@ -65,6 +65,7 @@ def execute(source: Path, profile: str, force: bool = False, root: Path | None =
             parameters: dict[str, Any] | None = None) -> Path:
     """Execute one jupytext notebook with papermill into ``<source>.ipynb`` and return its path."""
     import jupytext
+    import nbformat
     import papermill
 
     root = root or project_root()
@@ -72,8 +73,14 @@ def execute(source: Path, profile: str, force: bool = False, root: Path | None =
     nb = jupytext.read(source)
     params = {"profile": profile, "force": force, **(parameters or {})}
     t0 = time.perf_counter()
-    papermill.execute_notebook(nb, str(out), parameters=params, kernel_name="python3", cwd=str(root),
-                               progress_bar=False)
+    executed = papermill.execute_notebook(nb, str(out), parameters=params, kernel_name="python3",
+                                          cwd=str(root), progress_bar=False)
+    # papermill's injected-parameters cell would show in the book; hide it like the defaults.
+    for cell in executed.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(executed, str(out))
     print(f"executed {source.relative_to(root)} in {time.perf_counter() - t0:.0f} s", flush=True)
     return out
 

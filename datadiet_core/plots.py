@@ -7,9 +7,10 @@ written once by :func:`write_vega_bundle` from ``vl-convert-python`` (no CDN at 
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+import itertools
 import json
-import uuid
 from pathlib import Path
 from typing import Sequence
 
@@ -22,6 +23,14 @@ BUNDLE_NAME = "vega-bundle.js"
 
 # --------------------------------------------------------------------------- offline rendering
 
+def _vl_version() -> str | None:
+    """vl-convert's name for the Vega-Lite version altair targets (e.g. 'v6.4'), if it has it."""
+    import vl_convert as vlc
+
+    major_minor = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
+    return "v" + major_minor if major_minor in vlc.get_vegalite_versions() else None
+
+
 def write_vega_bundle(static_dir: str | Path) -> Path:
     """Write vega, vega-lite and vega-embed as one script exposing ``window.vegaEmbed``.
 
@@ -31,22 +40,40 @@ def write_vega_bundle(static_dir: str | Path) -> Path:
     import vl_convert as vlc
 
     path = Path(static_dir) / BUNDLE_NAME
-    js = "(function(){\n" + vlc.javascript_bundle(snippet="window.vegaEmbed = vegaEmbed;") + "\n})();\n"
-    if not path.exists() or path.read_text() != js:
+    code = vlc.javascript_bundle(snippet="window.vegaEmbed = vegaEmbed;", vl_version=_vl_version())
+    js = "(function(){\n" + code + "\n})();\n"
+    if not path.exists() or path.read_text(encoding="utf-8") != js:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(js)
+        path.write_text(js, encoding="utf-8")
     return path
 
 
-def _offline_renderer(spec: dict, **kwargs) -> dict:
-    div = f"vega-{uuid.uuid4().hex[:12]}"
-    payload = json.dumps(spec).replace("</", "<\\/")  # a spec must not close the script tag
+def script_json(obj: object) -> str:
+    """JSON that is safe inside a <script>: '<', '>' and '&' become \\u escapes (lossless, as they
+    only occur inside strings), so a '</script>' in a title cannot end the element."""
+    s = json.dumps(obj, separators=(",", ":"), sort_keys=True, allow_nan=False)
+    return (s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+_chart_counter = itertools.count(1)
+
+
+def _offline_renderer(spec: dict, **kwargs: object) -> dict:
+    payload = script_json(spec)
+    # Unique on a page, and stable across re-executions of the same notebook.
+    div = f"vega-{next(_chart_counter)}-{hashlib.sha1(payload.encode()).hexdigest()[:10]}"
     html = (f'<div id="{div}" class="vega-chart"></div>\n<script type="text/javascript">\n'
-            f'(function() {{ const el = document.getElementById("{div}");\n'
-            f'  if (window.vegaEmbed) {{ vegaEmbed(el, {payload}, {{actions: false, renderer: "svg"}})'
-            f'.catch(e => {{ el.textContent = "chart failed: " + e; console.error(e); }}); }}\n'
-            f'  else {{ el.textContent = "(interactive chart: open the built book)"; }} }})();\n</script>')
-    return {"text/html": html, "text/plain": "<altair chart>"}
+            f'(function () {{\n  var el = document.getElementById("{div}");\n'
+            f'  function draw() {{ vegaEmbed(el, {payload}, {{"actions": false, "renderer": "svg"}})'
+            f'.catch(function (e) {{ el.textContent = "chart failed: " + e; console.error(e); }}); }}\n'
+            f'  if (typeof window.vegaEmbed === "function") draw();\n'
+            f'  else document.addEventListener("DOMContentLoaded", function () {{\n'
+            f'    if (typeof window.vegaEmbed === "function") draw();\n'
+            f'    else {{ el.textContent = "(chart: the vega bundle is not loaded here; open the built book)";\n'
+            f'           console.error("vegaEmbed is not defined"); }} }});\n'
+            f'}})();\n</script>')
+    return {"text/html": html, "text/plain": f"<altair chart {div}>"}
 
 
 def enable_offline() -> None:

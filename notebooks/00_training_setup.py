@@ -120,9 +120,9 @@ glue("img_s", f"{summary['img_per_s_mean']:,.0f}", display=False)
 glue("device", summary["device"], display=False)
 
 # %% [markdown]
-# Trained for {glue:text}`epochs` epochs, the `{glue:text}`model`` network reaches a test
+# Trained for {glue:text}`epochs` epochs, the {glue:text}`model` network reaches a test
 # accuracy of {glue:text}`acc_text` (mean ± standard deviation across seeds). One run takes
-# {glue:text}`seconds` of training on `{glue:text}`device`` ({glue:text}`img_s` images per
+# {glue:text}`seconds` of training on the {glue:text}`device` ({glue:text}`img_s` images per
 # second, evaluation excluded).
 
 # %% tags=["remove-input"]

@@ -1,4 +1,6 @@
 import os
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -6,6 +8,7 @@ import torch
 # Tests must never write into the committed results/ folder.
 os.environ.setdefault("DATADIET_RESULTS", "/tmp/datadiet-test-results-unused")
 torch.set_num_threads(2)
+sys.path.insert(0, str(Path(__file__).parent))  # tests/browser.py
 
 
 @pytest.fixture
