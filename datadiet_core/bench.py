@@ -26,6 +26,17 @@ from .profiles import resolve_profile
 from .train import autocast_dtype, device_data, select_device, train
 
 
+def cpu_name() -> str:
+    """The processor's model name (from /proc/cpuinfo where there is one)."""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _median_rate(times: list[float], batch: int) -> float:
     return batch / float(np.median(times))
 
@@ -90,7 +101,7 @@ def run(profile_name: str = "cpu", quick: bool = False) -> dict[str, Any]:
     P = resolve_profile(profile_name)
     device = select_device(P.device)
     out: dict[str, Any] = {
-        "device": str(device), "threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine(),
+        "device": str(device), "threads": torch.get_num_threads(), "cpu": cpu_name(),
         "torch": torch.__version__, "model": P.model, "batch_size": P.batch_size,
         "precision": str(autocast_dtype(device, P.precision)).replace("torch.", "") if autocast_dtype(device, P.precision) else "fp32",
     }

@@ -214,7 +214,7 @@ def read_summary(profile: str) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def write_summary(profile: str, section: str, values: Mapping[str, Any]) -> Path:
+def write_summary(profile: str, section: str, values: Mapping[str, Any]) -> None:
     """Replace ``section`` of ``results/<profile>/summary.json`` atomically, keeping the others."""
     summary = read_summary(profile)
     summary[section] = json.loads(canonical_json(values))
@@ -225,4 +225,3 @@ def write_summary(profile: str, section: str, values: Mapping[str, Any]) -> Path
         f.write(json.dumps(summary, indent=1, sort_keys=True) + "\n")
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)
-    return path

@@ -127,13 +127,13 @@ glue("device", summary["device"], display=False)
 
 # %% tags=["remove-input"]
 history = experiments.baseline_history(records)
-plots.curves_by_seed(history, "test_acc", "test accuracy (%)", "Test accuracy during training") | \
-    plots.curves_by_seed(history, "train_loss", "training loss (cross-entropy, nats)", "Training loss",
-                         percent=False)
+plots.curves_by_seed(history, "test_acc", "test accuracy (%)", "Test accuracy during training") & \
+    plots.curves_by_seed(history, "train_loss", "training loss (cross-entropy, nats)",
+                         "Training loss (augmented batches)", percent=False)
 
 # %% [markdown]
-# The thin lines are single seeds and the thick line their mean. The step schedule is visible
-# as jumps at 30%, 60% and 80% of training.
+# The thin lines are single seeds and the thick line their mean; the learning rate falls at
+# 30%, 60% and 80% of the epochs shown.
 #
 # ## What this scale changes
 #
