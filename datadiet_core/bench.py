@@ -5,7 +5,10 @@ Measured in one process, one after the other, on the same data and net:
 - ``train_img_s``: our training step (whole data on the device, batched augmentation,
   channels_last, bf16 autocast on CPU / AMP on CUDA), through :func:`train.train` itself;
 - ``reference_img_s``: the same net trained the plain way: torchvision transforms on PIL
-  images through a DataLoader, fp32, NCHW.
+  images through a DataLoader, fp32, NCHW;
+- ``train_fp32_img_s``: our training step in fp32 (the precision GraNd is computed in);
+- ``grand_img_s`` / ``grand_loop_img_s``: exact per-example gradient norms of a fresh model
+  (:func:`scores.grand`) against the plain one-backward-per-example loop.
 
 Ratios are steadier than absolute numbers on a shared machine; timings are medians of
 several windows.
@@ -14,14 +17,15 @@ from __future__ import annotations
 
 import platform
 import time
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .data import load_dataset
-from .models import build_model
+from . import scores
+from .models import build_model, is_convolutional
 from .profiles import resolve_profile
 from .train import autocast_dtype, device_data, select_device, train
 
@@ -41,9 +45,9 @@ def _median_rate(times: list[float], batch: int) -> float:
     return batch / float(np.median(times))
 
 
-def ours(profile_name: str = "cpu", steps: int = 40) -> float:
+def ours(profile_name: str = "cpu", steps: int = 40, precision: str = "auto") -> float:
     """Images per second of :func:`train.train` on CIFAR-10 with the profile's net and batch."""
-    P = resolve_profile(profile_name, dataset="cifar10", train_size=None, test_size=1000)
+    P = resolve_profile(profile_name, dataset="cifar10", train_size=None, test_size=1000, precision=precision)
     data = device_data(P)
     n = steps * P.batch_size
     P1 = P.replace(epochs=1)
@@ -96,6 +100,32 @@ def reference(profile_name: str = "cpu", steps: int = 20) -> float:
     return _median_rate(times, P.batch_size)
 
 
+def _timed(fn: Callable[[], object], reps: int = 3) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def grand_rates(profile_name: str = "cpu", n: int = 512, n_loop: int = 32) -> dict[str, float]:
+    """GraNd throughput (fp32, exact) of the fast path and of the per-example loop, on real
+    CIFAR-10 images and a freshly initialised model of the profile in eval mode."""
+    P = resolve_profile(profile_name, dataset="cifar10", train_size=None, test_size=1000)
+    data = device_data(P)
+    torch.manual_seed(0)
+    model = build_model(P.model, data.num_classes).to(data.device).eval()
+    x, y = data.x_train[:n], data.y_train[:n]
+    if is_convolutional(model):
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    fast = _timed(lambda: scores.grand(model, x, y))
+    loop = _timed(lambda: scores.grand_loop(model, x[:n_loop], y[:n_loop]), reps=1)
+    return {"grand_img_s": n / fast, "grand_loop_img_s": n_loop / loop}
+
+
 def run(profile_name: str = "cpu", quick: bool = False) -> dict[str, Any]:
     """All benchmark figures as one dict."""
     P = resolve_profile(profile_name)
@@ -108,4 +138,8 @@ def run(profile_name: str = "cpu", quick: bool = False) -> dict[str, Any]:
     out["train_img_s"] = round(ours(profile_name, steps=10 if quick else 40), 1)
     out["reference_img_s"] = round(reference(profile_name, steps=5 if quick else 20), 1)
     out["train_vs_reference"] = round(out["train_img_s"] / out["reference_img_s"], 2)
+    out["train_fp32_img_s"] = round(ours(profile_name, steps=10 if quick else 40, precision="fp32"), 1)
+    out.update({k: round(v, 1) for k, v in grand_rates(profile_name, n=256 if quick else 1024).items()})
+    out["grand_vs_train_fp32"] = round(out["grand_img_s"] / out["train_fp32_img_s"], 2)
+    out["grand_vs_loop"] = round(out["grand_img_s"] / out["grand_loop_img_s"], 2)
     return out
