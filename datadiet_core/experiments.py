@@ -3,21 +3,29 @@ call. Every run goes through the result store, so an interrupted chapter resumes
 build recomputes nothing."""
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
+import torch
+from torch import nn
 
+from . import ParameterError, scores
 from .data import Dataset
+from .models import is_convolutional
 from .profiles import Profile
-from .stats import summarize
+from .stats import spearman_ci, summarize
 from .store import Record, Store
-from .train import history_frame, run
+from .train import checkpoint_state, device_data, history_frame, init_model, load_state, run, run_config
 
 
-def baseline_runs(P: Profile, store: Store, force: bool = False) -> list[Record]:
-    """Full-data training runs of the profile's model, seeds ``0 .. P.seeds - 1``."""
-    return [run(P, seed, store, force=force) for seed in range(P.seeds)]
+def scoring_runs(P: Profile, store: Store, force: bool = False) -> list[Record]:
+    """The full-data training runs, seeds ``0 .. P.scoring_seeds - 1``: the accuracy baseline
+    and the source of every trained score (checkpoints at init, ``P.early`` and the end, and
+    forgetting events)."""
+    return [run(P, seed, store, checkpoints=(0.0, P.early, 1.0), forgetting=True, force=force)
+            for seed in range(P.scoring_seeds)]
 
 
 def baseline_history(records: list[Record]) -> pd.DataFrame:
@@ -48,3 +56,295 @@ def class_counts(ds: Dataset, train_index: np.ndarray | None = None) -> pd.DataF
 def first_per_class(y: np.ndarray, num_classes: int, per_class: int) -> np.ndarray:
     """Indices of the first ``per_class`` examples of each class, class-major (for image grids)."""
     return np.concatenate([np.flatnonzero(y == c)[:per_class] for c in range(num_classes)])
+
+
+# --------------------------------------------------------------------------- scores of models
+
+SCORE_NAMES = ("grand", "el2n")
+CHECKPOINT_NAMES = {0.0: "init", 1.0: "end"}
+
+
+def scored_model(P: Profile, store: Store, seed: int, when: float, model_name: str | None = None) -> nn.Module:
+    """The model whose scores we take, in eval mode: at ``when == 0`` the seed's fresh
+    initialisation (rebuilt: identical to the scoring run's first checkpoint, and free for any
+    number of seeds), else the scoring run's checkpoint at ``when``."""
+    data = device_data(P)
+    name = model_name or P.model
+    model = init_model(name, data, seed)
+    if when > 0:
+        if name != P.model:
+            raise ParameterError(f"parameter 'model_name' must be the profile's model {P.model!r} for "
+                                 f"trained checkpoints; got {name!r}")
+        rec = run(P, seed, store, checkpoints=(0.0, P.early, 1.0), forgetting=True)
+        load_state(model, checkpoint_state(rec, when))
+    if is_convolutional(model):
+        model = model.to(memory_format=torch.channels_last)
+    return model.eval()
+
+
+def split_tensors(P: Profile, split: str, images: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The normalised, un-augmented ``split`` ('train' or 'test') of the profile's data, first
+    ``images`` examples (all if None)."""
+    if split not in ("train", "test"):
+        raise ParameterError(f"parameter 'split' must be train or test; got {split!r}")
+    data = device_data(P)
+    x, y = (data.x_train, data.y_train) if split == "train" else (data.x_test, data.y_test)
+    n = x.shape[0] if images is None else min(images, x.shape[0])
+    return x[:n], y[:n]
+
+
+def model_scores(P: Profile, store: Store, seed: int, when: float, split: str,
+                 model_name: str | None = None, images: int | None = None, force: bool = False) -> Record:
+    """GraNd and EL2N of every example of ``split`` under one model, through the store.
+
+    The key holds what determines the model (the seed's initialisation, or the full training
+    configuration of the scoring run and the checkpoint) and the data scored.
+    """
+    name = model_name or P.model
+    config: dict[str, Any] = {"dataset": P.dataset, "train_size": P.train_size, "test_size": P.test_size,
+                              "model": name, "seed": seed, "when": float(when), "split": split,
+                              "images": images, "scores": list(SCORE_NAMES)}
+    if when > 0:
+        config["run"] = run_config(P, seed, checkpoints=(0.0, P.early, 1.0), forgetting=True)
+
+    def compute() -> tuple[dict, dict]:
+        model = scored_model(P, store, seed, when, name)
+        x, y = split_tensors(P, split, images)
+        if is_convolutional(model):
+            x = x.contiguous(memory_format=torch.channels_last)
+        t0 = time.perf_counter()
+        g = scores.grand(model, x, y)
+        t_grand = time.perf_counter() - t0
+        e = scores.el2n(model, x, y)
+        return ({"n": int(x.shape[0]), "grand_seconds": t_grand, "grand_img_s": x.shape[0] / t_grand},
+                {"grand": g.float().cpu().numpy(), "el2n": e.float().cpu().numpy()})
+
+    return store.cached("scores", config, compute, force=force)
+
+
+def per_seed(P: Profile, store: Store, seeds: Iterable[int], when: float, split: str, score: str,
+             model_name: str | None = None, images: int | None = None, force: bool = False) -> np.ndarray:
+    """One score under several models: a [K, N] array, row k from seed k (kept per seed so the
+    book can show how rankings settle as K grows)."""
+    return np.stack([model_scores(P, store, s, when, split, model_name, images, force).arrays[score]
+                     for s in seeds])
+
+
+def input_norms(P: Profile, split: str, images: int | None = None) -> np.ndarray:
+    x, _ = split_tensors(P, split, images)
+    return scores.input_norm(x).double().cpu().numpy()
+
+
+def rho_vs_k(per_model: np.ndarray, reference: np.ndarray, n_boot: int = 200) -> pd.DataFrame:
+    """Spearman rho (with a bootstrap interval over examples) between the mean of the first k
+    models' scores and ``reference``, for k = 1 .. K."""
+    rows = []
+    for k, mean in enumerate(scores.running_means(per_model), start=1):
+        rho, lo, hi = spearman_ci(mean, reference, n_boot=n_boot, seed=k)
+        rows.append({"K": k, "rho": rho, "lo": lo, "hi": hi})
+    return pd.DataFrame(rows)
+
+
+def extremes_per_class(score: np.ndarray, y: np.ndarray, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the lowest- and highest-scoring example of every class."""
+    lo = np.array([np.flatnonzero(y == c)[np.argmin(score[y == c])] for c in range(num_classes)])
+    hi = np.array([np.flatnonzero(y == c)[np.argmax(score[y == c])] for c in range(num_classes)])
+    return lo, hi
+
+
+def lognormal_fit(ratio: np.ndarray) -> dict[str, float]:
+    """Fit a log-normal to positive ``ratio`` values (location fixed at 0): mu and sigma of
+    log(ratio), and the Kolmogorov-Smirnov distance of the fit."""
+    from scipy import stats as st
+
+    sigma, _, scale = st.lognorm.fit(ratio, floc=0)
+    ks = st.kstest(ratio, "lognorm", args=(sigma, 0, scale)).statistic
+    return {"mu": float(np.log(scale)), "sigma": float(sigma), "ks": float(ks)}
+
+
+# --------------------------------------------------------------------------- chapter C1
+
+# "Strongly rank-correlated", fixed before any result was seen: the lower end of the 95%
+# bootstrap interval of Spearman's rho must reach this.
+C1_STRONG = 0.8
+# Published Spearman correlations (Kirsch 2023, his fork of the original code, ResNet-18, CIFAR-10).
+KIRSCH_SPEARMAN = {
+    ("grand_init", "input_norm"): 0.963,
+    ("grand_init", "grand_early"): -0.024,
+    ("grand_init", "forgetting"): -0.023,
+    ("grand_early", "el2n_early"): 0.985,
+    ("forgetting", "el2n_early"): 0.894,
+    ("grand_early", "forgetting"): 0.868,
+}
+
+
+def c1_settings(P: Profile) -> list[dict[str, Any]]:
+    """The (dataset, model, split, checkpoint) combinations of chapter C1, with their seeds and
+    sizes. The profile's own model on its own dataset is scored on every example (chapter C2
+    prunes with the same scores); the other settings on the first ``P.c1_images`` examples,
+    ResNet-18 (when it is not the profile's model) on ``P.c1_resnet_images`` training images."""
+    out = []
+    for model in dict.fromkeys(["linear", P.model, "resnet18"]):
+        if model == P.model:
+            out += [{"dataset": P.dataset, "model": model, "split": split, "when": 0.0, "seeds": P.inits,
+                     "images": None} for split in ("train", "test")]
+        elif model == "resnet18":
+            out.append({"dataset": P.dataset, "model": model, "split": "train", "when": 0.0, "seeds": P.inits,
+                        "images": P.c1_resnet_images})
+        else:
+            out += [{"dataset": P.dataset, "model": model, "split": split, "when": 0.0, "seeds": P.inits,
+                     "images": P.c1_images} for split in ("train", "test")]
+    for when in (P.early, 1.0):
+        out += [{"dataset": P.dataset, "model": P.model, "split": split, "when": when,
+                 "seeds": P.scoring_seeds, "images": None} for split in ("train", "test")]
+    for model in ("linear", P.model):
+        out += [{"dataset": "fashion_mnist", "model": model, "split": split, "when": 0.0,
+                 "seeds": P.inits, "images": P.c1_images} for split in ("train", "test")]
+    return out
+
+
+def checkpoint_label(when: float) -> str:
+    return CHECKPOINT_NAMES.get(when, f"{when:.0%} of training")
+
+
+def cached_frame(store: Store, name: str, config: dict[str, Any], compute: Callable[[], pd.DataFrame],
+                 force: bool = False) -> pd.DataFrame:
+    """A table derived from stored runs, itself stored (kind ``analysis``) so a rebuild of the
+    book does not redo its bootstraps. Columns are kept as plain numeric or unicode arrays."""
+    def as_arrays() -> tuple[dict, dict]:
+        df = compute()
+        return {"columns": list(df.columns)}, {c: df[c].to_numpy(dtype=None if df[c].dtype != object else str)
+                                               for c in df.columns}
+
+    rec = store.cached("analysis", {"name": name, **config}, as_arrays, force=force)
+    return pd.DataFrame({c: rec.arrays[c] for c in rec.metrics["columns"]})
+
+
+def c1_curves(P: Profile, store: Store, n_boot: int = 200, force: bool = False) -> pd.DataFrame:
+    """Spearman rho(GraNd averaged over K models, input norm) for K = 1.. in every C1 setting."""
+    def compute() -> pd.DataFrame:
+        frames = []
+        for s in c1_settings(P):
+            Q = P.replace(dataset=s["dataset"])
+            g = per_seed(Q, store, range(s["seeds"]), s["when"], s["split"], "grand", s["model"], s["images"], force)
+            df = rho_vs_k(g, input_norms(Q, s["split"], s["images"]), n_boot=n_boot)
+            frames.append(df.assign(dataset=s["dataset"], model=s["model"], split=s["split"],
+                                    checkpoint=checkpoint_label(s["when"]), n=g.shape[1]))
+        return pd.concat(frames, ignore_index=True)
+
+    config = {"settings": c1_settings(P), "n_boot": n_boot, "run": run_config(P, 0, checkpoints=(0.0, P.early, 1.0),
+                                                                               forgetting=True)}
+    return cached_frame(store, "c1_curves", config, compute, force)
+
+
+def c1_correlations(P: Profile, store: Store, n_boot: int = 200, force: bool = False) -> pd.DataFrame:
+    """The score-to-score Spearman correlations Kirsch published, computed here on the training
+    split with every score averaged over the scoring runs (K = P.scoring_seeds)."""
+    config = {"scoring_seeds": P.scoring_seeds, "n_boot": n_boot,
+              "run": run_config(P, 0, checkpoints=(0.0, P.early, 1.0), forgetting=True)}
+    return cached_frame(store, "c1_correlations", config, lambda: _c1_correlations(P, store, n_boot), force)
+
+
+def _c1_correlations(P: Profile, store: Store, n_boot: int) -> pd.DataFrame:
+    seeds = range(P.scoring_seeds)
+    runs = scoring_runs(P, store)
+    n = device_data(P).n_train
+    vals = {"input_norm": input_norms(P, "train"),
+            "grand_init": per_seed(P, store, seeds, 0.0, "train", "grand").mean(0),
+            "grand_early": per_seed(P, store, seeds, P.early, "train", "grand").mean(0),
+            "el2n_early": per_seed(P, store, seeds, P.early, "train", "el2n").mean(0),
+            "forgetting": np.mean([r.arrays["forgetting"][:n] for r in runs], axis=0)}
+    rows = []
+    for (a, b), published in KIRSCH_SPEARMAN.items():
+        rho, lo, hi = spearman_ci(vals[a], vals[b], n_boot=n_boot)
+        rows.append({"score a": a, "score b": b, "rho (ours)": rho, "95% interval": f"[{lo:.3f}, {hi:.3f}]",
+                     "lo": lo, "hi": hi, "rho (Kirsch 2023)": published})
+    return pd.DataFrame(rows)
+
+
+def c1_summary(P: Profile, curves: pd.DataFrame, correlations: pd.DataFrame, fit: dict[str, float]) -> dict[str, Any]:
+    """Headline numbers and computed verdicts of chapter C1 (for summary.json and the text)."""
+    def at(model: str, split: str, checkpoint: str, k: int, dataset: str | None = None) -> pd.Series:
+        d = curves[(curves.dataset == (dataset or P.dataset)) & (curves.model == model) & (curves.split == split)
+                   & (curves.checkpoint == checkpoint) & (curves.K == k)]
+        return d.iloc[0]
+
+    main = at(P.model, "train", "init", P.inits)
+    per_arch = {m: at(m, "train", "init", int(curves[(curves.model == m) & (curves.checkpoint == "init")
+                                                       & (curves.dataset == P.dataset)].K.max()))
+                for m in curves[curves.dataset == P.dataset].model.unique()}
+    k_trained = P.scoring_seeds
+    init_k, end_k = at(P.model, "train", "init", min(k_trained, P.inits)), at(P.model, "train", "end", k_trained)
+    fashion = at(P.model, "train", "init", P.inits, "fashion_mnist")
+    return {
+        "spearman_grand_init_vs_input_norm": float(main.rho),
+        "spearman_grand_init_vs_input_norm_ci": [float(main.lo), float(main.hi)],
+        "spearman_by_model": {m: float(r.rho) for m, r in per_arch.items()},
+        "spearman_by_model_lo": {m: float(r.lo) for m, r in per_arch.items()},
+        "spearman_test_split": float(at(P.model, "test", "init", P.inits).rho),
+        "spearman_early": float(at(P.model, "train", checkpoint_label(P.early), k_trained).rho),
+        "spearman_end": float(end_k.rho),
+        "spearman_fashion_mnist": float(fashion.rho),
+        "lognormal_fit": fit,
+        "strong_threshold": C1_STRONG,
+        "k_inits": P.inits, "model": P.model, "epochs": P.epochs,
+        "verdict": {
+            "grand_init_tracks_input_norm": bool(main.lo >= C1_STRONG),
+            "holds_for_every_architecture": bool(all(r.lo >= C1_STRONG for r in per_arch.values())),
+            "holds_on_fashion_mnist": bool(fashion.lo >= C1_STRONG),
+            "fades_with_training": bool(end_k.hi < init_k.lo),
+        },
+    }
+
+
+def linear_identity_gap(P: Profile, images: int = 1000, seed: int = 0) -> float:
+    """Largest relative difference, in float64, between GraNd of a bias-free linear softmax model
+    at initialisation and ||p - y|| * ||x|| (Kirsch 2023 §2.1: they are equal)."""
+    data = device_data(P)
+    model = init_model("linear", data, seed).double().eval()
+    x, y = split_tensors(P, "train", images)
+    x = x.double()
+    g = scores.grand(model, x, y)
+    expected = scores.el2n(model, x, y) * scores.input_norm(x)
+    return float(((g - expected).abs() / expected).max())
+
+
+def c1_ratio(P: Profile, store: Store) -> dict[str, Any]:
+    """log(GraNd@init / ||x||) on the training split (GraNd averaged over ``P.inits`` models of the
+    profile's network) and its log-normal fit."""
+    g = per_seed(P, store, range(P.inits), 0.0, "train", "grand").mean(0)
+    ratio = g / input_norms(P, "train")
+    return {"log_ratio": np.log(ratio), "fit": lognormal_fit(ratio)}
+
+
+def c1_extremes(P: Profile, store: Store) -> dict[str, Any]:
+    """Per class, the training images with the lowest and highest GraNd@init and input norm."""
+    from .data import load_dataset
+
+    ds = load_dataset(P.dataset)
+    data = device_data(P)
+    y = data.y_train.cpu().numpy()
+    g = per_seed(P, store, range(P.inits), 0.0, "train", "grand").mean(0)
+    picks = [*extremes_per_class(g, y, ds.num_classes), *extremes_per_class(input_norms(P, "train"), y, ds.num_classes)]
+    rows = ["lowest GraNd@init", "highest GraNd@init", "lowest ‖x‖", "highest ‖x‖"]
+    return {"images": ds.x_train[data.train_index[np.concatenate(picks)]], "rows": rows, "classes": list(ds.classes)}
+
+
+def c1_verdict_text(summary: dict[str, Any]) -> str:
+    """The chapter's closing sentence, built from the computed verdicts and numbers."""
+    v, t = summary["verdict"], summary["strong_threshold"]
+    lo, hi = summary["spearman_grand_init_vs_input_norm_ci"]
+    head = (f"At initialisation, GraNd of the {summary['model']} network averaged over {summary['k_inits']} "
+            f"initialisations {'is' if v['grand_init_tracks_input_norm'] else 'is not'} strongly rank-correlated "
+            f"with the input norm (Spearman ρ = {summary['spearman_grand_init_vs_input_norm']:.3f}, 95% interval "
+            f"[{lo:.3f}, {hi:.3f}]; 'strongly' means the interval lies above {t}), so on this evidence claim C1 "
+            f"{'holds' if v['grand_init_tracks_input_norm'] else 'does not hold'} for it.")
+    arch = ("The same holds for every architecture tested" if v["holds_for_every_architecture"]
+            else "It does not hold for every architecture tested") + \
+        " (" + ", ".join(f"{m}: {r:.3f}" for m, r in summary["spearman_by_model"].items()) + ")"
+    fashion = (f"; on Fashion-MNIST it {'holds' if v['holds_on_fashion_mnist'] else 'does not hold'} "
+               f"(ρ = {summary['spearman_fashion_mnist']:.3f}).")
+    fade = (f" After training, the correlation {'falls' if v['fades_with_training'] else 'does not fall clearly'} "
+            f"(ρ = {summary['spearman_end']:.3f} at the end of training), "
+            f"{'as expected of an effect of random initialisation' if v['fades_with_training'] else 'so the link is not only an effect of initialisation'}.")
+    return head + " " + arch + fashion + fade

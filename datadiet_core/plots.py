@@ -141,3 +141,39 @@ def curves_by_seed(history: pd.DataFrame, y: str, y_title: str, title: str,
         detail="seed:N", tooltip=["seed", "epoch", alt.Tooltip(f"{y}:Q", format=".4f")])
     mean = base.mark_line(strokeWidth=3).encode(y=f"mean({y}):Q")
     return (seeds + mean).properties(width=420, height=240)
+
+
+def rho_vs_k(curves: pd.DataFrame, color: str, title: str, reference: float | None = None,
+             reference_label: str = "") -> alt.Chart:
+    """Spearman rho against the number of models averaged, one line per ``color`` value and
+    split, with the 95% bootstrap interval as a band; an optional published value as a rule."""
+    d = curves.assign(series=curves[color] + " / " + curves["split"])
+    base = alt.Chart(d).encode(
+        x=alt.X("K:Q", title="models averaged, K (count)", axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color(f"{color}:N", title=color),
+        strokeDash=alt.StrokeDash("split:N", title="split"))
+    band = base.mark_area(opacity=0.2).encode(y=alt.Y("lo:Q", title="Spearman ρ with ‖x‖₂ (unitless)"),
+                                                 y2="hi:Q", detail="series:N")
+    line = base.mark_line(point=True).encode(
+        y="rho:Q", detail="series:N",
+        tooltip=[color, "split", "K", alt.Tooltip("rho:Q", format=".3f"), alt.Tooltip("lo:Q", format=".3f"),
+                 alt.Tooltip("hi:Q", format=".3f"), "n"])
+    layers = [band, line]
+    if reference is not None:
+        ref = pd.DataFrame({"rho": [reference], "label": [reference_label]})
+        layers.append(alt.Chart(ref).mark_rule(color="black", strokeDash=[2, 2]).encode(y="rho:Q", tooltip=["label"]))
+        layers.append(alt.Chart(ref).mark_text(align="left", dx=4, dy=-6, x=0).encode(y="rho:Q", text="label:N"))
+    return alt.layer(*layers, title=title).properties(width=420, height=260)
+
+
+def log_ratio_histogram(log_ratio: np.ndarray, mu: float, sigma: float, title: str, bins: int = 60) -> alt.Chart:
+    """Histogram (as a density) of log(GraNd / ||x||) with the normal density of a log-normal fit."""
+    counts, edges = np.histogram(log_ratio, bins=bins, density=True)
+    hist = pd.DataFrame({"left": edges[:-1], "right": edges[1:], "density": counts})
+    xs = np.linspace(edges[0], edges[-1], 200)
+    pdf = pd.DataFrame({"x": xs, "density": np.exp(-0.5 * ((xs - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))})
+    bars = alt.Chart(hist).mark_rect(opacity=0.6).encode(
+        x=alt.X("left:Q", title="log(GraNd / ‖x‖₂) (natural log, unitless)"), x2="right:Q",
+        y=alt.Y("density:Q", title="probability density (per unit of log ratio)"))
+    fit = alt.Chart(pdf).mark_line(color="black").encode(x="x:Q", y="density:Q")
+    return alt.layer(bars, fit, title=title).properties(width=420, height=240)

@@ -44,7 +44,14 @@ class Profile:
     augment: bool = True         # pad 4 + random 32x32 crop + horizontal flip
     train_size: int | None = None  # class-balanced subset of the training set; None = all
     test_size: int | None = None   # first examples of the test set; None = all
-    seeds: int = 4               # seeds of the full-data baseline runs
+    # Scoring runs: full-data training runs, seeds 0 .. scoring_seeds-1, checkpointed at init,
+    # at `early` (the paper's epoch 20 of 200) and at the end, with forgetting events tracked.
+    # They are also the full-data baseline.
+    scoring_seeds: int = 10
+    early: float = 0.1
+    inits: int = 10              # random initialisations averaged for GraNd at init (C1)
+    c1_images: int | None = None       # examples per split for C1's other models and datasets (None = all)
+    c1_resnet_images: int = 1000       # training examples for the ResNet-18 check in C1
     device: str = "auto"
     precision: str = "auto"      # auto: bf16 autocast on CPU, AMP on CUDA
     eval_batch_size: int = 1000
@@ -56,10 +63,12 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(name="smoke", model="fastnet", epochs=2, batch_size=128, lr=0.1,
-                     train_size=2000, test_size=1000, seeds=2),
+                     train_size=2000, test_size=1000, scoring_seeds=2, inits=3, c1_resnet_images=16),
     # Batch 256 with the lr scaled linearly from the paper's 0.1 at 128: twice the CPU throughput.
-    "cpu": Profile(name="cpu", model="fastnet", epochs=8, batch_size=256, lr=0.2, seeds=3),
-    "paper": Profile(name="paper", model="resnet18", epochs=200, batch_size=128, lr=0.1, seeds=4),
+    "cpu": Profile(name="cpu", model="fastnet", epochs=8, batch_size=256, lr=0.2, scoring_seeds=4, inits=10,
+                   c1_images=10000, c1_resnet_images=1000),
+    "paper": Profile(name="paper", model="resnet18", epochs=200, batch_size=128, lr=0.1, scoring_seeds=10,
+                     inits=10, c1_resnet_images=10000),
 }
 DEFAULT_PROFILE = "cpu"
 
@@ -123,7 +132,11 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "augment": _bool,
     "train_size": _opt_int(1),
     "test_size": _opt_int(1),
-    "seeds": _int(1),
+    "scoring_seeds": _int(1),
+    "early": _real(0, 1, lo_open=True, hi_open=True),
+    "inits": _int(1),
+    "c1_images": _opt_int(1),
+    "c1_resnet_images": _int(1),
     "device": _choice(DEVICES),
     "precision": _choice(PRECISIONS),
     "eval_batch_size": _int(1),
@@ -162,8 +175,8 @@ def resolve_profile(profile: str | Profile = DEFAULT_PROFILE, **overrides: Any) 
 def from_namespace(ns: Mapping[str, Any]) -> Profile:
     """The profile named by ``ns['profile']`` with every field of ``ns`` that is not None applied.
 
-    A notebook's parameters cell declares ``profile`` and every profile field (None = keep the
-    profile's value), so ``papermill -p epochs 4`` overrides one field.
+    A notebook's parameters cell declares ``profile`` (and ``force``); papermill injects any
+    other parameter as a variable, so ``papermill -p epochs 4`` overrides one field.
     """
     overrides = {k: ns[k] for k in FIELDS if k != "name" and ns.get(k) is not None}
     return resolve_profile(ns.get("profile", DEFAULT_PROFILE), **overrides)

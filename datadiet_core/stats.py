@@ -53,3 +53,30 @@ def bootstrap_diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.9
     db = y[rng.integers(0, y.size, size=(n_boot, y.size))].mean(1)
     lo, hi = np.percentile(da - db, [50 * (1 - level), 50 * (1 + level)])
     return float(x.mean() - y.mean()), float(lo), float(hi)
+
+
+def ranks(a: np.ndarray) -> np.ndarray:
+    """Average ranks (ties share their mean rank), 0-based, as scipy.stats.rankdata - 1."""
+    from scipy.stats import rankdata
+
+    return rankdata(a) - 1.0
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    """Spearman's rank correlation: the Pearson correlation of the average ranks."""
+    ra, rb = ranks(np.asarray(a, np.float64)), ranks(np.asarray(b, np.float64))
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def spearman_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95, n_boot: int = 200,
+                seed: int = 0) -> tuple[float, float, float]:
+    """Spearman's rho with a percentile-bootstrap interval over examples (pairs resampled with
+    replacement and re-ranked each time). Returns (rho, low, high)."""
+    x, y = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(n_boot):
+        i = rng.integers(0, x.size, x.size)
+        boots.append(spearman(x[i], y[i]))
+    lo, hi = np.percentile(boots, [50 * (1 - level), 50 * (1 + level)])
+    return spearman(x, y), float(lo), float(hi)

@@ -228,6 +228,12 @@ def _batches(rows: torch.Tensor, batch_size: int, gen: torch.Generator) -> Itera
     yield from perm[: len(perm) - len(perm) % batch_size].split(batch_size)
 
 
+def init_model(name: str, data: DeviceData, seed: int) -> nn.Module:
+    """The freshly initialised model of ``seed``: the same weights :func:`train` starts from."""
+    torch.manual_seed(seed)
+    return build_model(name, data.num_classes, data.x_train.shape[1], data.x_train.shape[2]).to(data.device)
+
+
 def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | None = None,
           budget: str = "iterations", checkpoints: tuple[float, ...] = (0.0, 0.1, 1.0),
           hooks: Hooks | None = None, eval_every_epoch: bool = True,
@@ -251,9 +257,7 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
         raise ParameterError("parameter 'subset' must select at least one training example")
 
     # Seeds: the initialisation from `seed`, data order and augmentation from a separate stream.
-    torch.manual_seed(seed)
-    x_shape = data.x_train.shape
-    model = build_model(profile.model, data.num_classes, x_shape[1], x_shape[2]).to(device)
+    model = init_model(profile.model, data, seed)
     conv = is_convolutional(model)
     if conv:
         model = model.to(memory_format=torch.channels_last)
@@ -366,7 +370,7 @@ TRAIN_FIELDS = ("dataset", "train_size", "test_size", "model", "epochs", "batch_
 
 
 def run_config(profile: Profile, seed: int, budget: str = "iterations", subset: str = "full",
-               checkpoints: tuple[float, ...] = ()) -> dict:
+               checkpoints: tuple[float, ...] = (), forgetting: bool = False) -> dict:
     """Everything that determines a training run's outcome: the store key's content.
 
     The device and the profile's name are left out on purpose, so a GPU host reuses (or
@@ -374,7 +378,8 @@ def run_config(profile: Profile, seed: int, budget: str = "iterations", subset: 
     """
     cfg = {k: getattr(profile, k) for k in TRAIN_FIELDS}
     cfg["lr_milestones"] = list(cfg["lr_milestones"])
-    return {**cfg, "seed": seed, "budget": budget, "subset": subset, "checkpoints": list(checkpoints)}
+    return {**cfg, "seed": seed, "budget": budget, "subset": subset, "checkpoints": list(checkpoints),
+            "forgetting": forgetting}
 
 
 _DATA_CACHE: dict[tuple, DeviceData] = {}
@@ -394,22 +399,28 @@ def device_data(profile: Profile) -> DeviceData:
 
 def run(profile: Profile, seed: int, store: "Store", *, subset: np.ndarray | None = None,
         subset_tag: str = "full", budget: str = "iterations", checkpoints: tuple[float, ...] = (),
-        force: bool = False) -> "Record":
+        forgetting: bool = False, force: bool = False) -> "Record":
     """A training run through the result store: computed once, then read back.
 
     Stored metrics: final test accuracy and loss, steps, images seen, seconds, img/s, the device.
-    Stored arrays: the per-epoch history (``history/<column>``) and the requested checkpoints
-    (``ckpt/<fraction>/<parameter>``). ``subset_tag`` must identify ``subset`` uniquely; the
-    sha256 of the indices is added to the key so two subsets can never share an entry.
+    Stored arrays: the per-epoch history (``history/<column>``), the requested checkpoints
+    (``ckpt/<fraction>/<parameter>``) and, with ``forgetting``, the forgetting score of every
+    training row (``forgetting``; ``inf`` = never learned). ``subset_tag`` must identify
+    ``subset`` uniquely; the sha256 of the indices is added to the key so two subsets can never
+    share an entry.
     """
     if subset is not None:
         digest = hashlib.sha256(np.asarray(subset, dtype=np.int64).tobytes()).hexdigest()[:16]
         subset_tag = f"{subset_tag}:{digest}"
-    config = run_config(profile, seed, budget, subset_tag, checkpoints)
+    config = run_config(profile, seed, budget, subset_tag, checkpoints, forgetting)
 
     def compute() -> tuple[dict, dict]:
+        from .scores import Forgetting
+
         data = device_data(profile)
-        res = train(profile, data, seed, subset=subset, budget=budget, checkpoints=checkpoints)
+        tracker = Forgetting(data.n_train) if forgetting else None
+        hooks = Hooks(on_batch=tracker.on_batch) if tracker else None
+        res = train(profile, data, seed, subset=subset, budget=budget, checkpoints=checkpoints, hooks=hooks)
         metrics = {"test_acc": res.test_acc, "test_loss": res.test_loss, "steps": res.steps,
                    "images_seen": res.images_seen, "train_seconds": res.train_seconds,
                    "eval_seconds": res.eval_seconds, "img_per_s": res.img_per_s,
@@ -419,6 +430,8 @@ def run(profile: Profile, seed: int, store: "Store", *, subset: np.ndarray | Non
                   for k in res.history[-1]}
         for f, state in res.checkpoints.items():
             arrays.update({f"ckpt/{f:g}/{k}": v.numpy() for k, v in state.items()})
+        if tracker is not None:
+            arrays["forgetting"] = tracker.scores()
         return metrics, arrays
 
     return store.cached("train", config, compute, force=force)

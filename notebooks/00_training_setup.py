@@ -24,27 +24,8 @@
 # profile runs the papers' setting on a GPU host (see {doc}`../book/reproduce`).
 
 # %% tags=["parameters", "remove-cell"]
-profile = "cpu"
-force = False
-# Any profile field can be overridden (None keeps the profile's value), e.g. papermill -p epochs 4.
-dataset = None
-model = None
-epochs = None
-batch_size = None
-lr = None
-momentum = None
-nesterov = None
-weight_decay = None
-lr_milestones = None
-lr_gamma = None
-warmup = None
-augment = None
-train_size = None
-test_size = None
-seeds = None
-device = None
-precision = None
-eval_batch_size = None
+profile = "cpu"  # smoke | cpu | paper; any profile field can be passed too, e.g. papermill -p epochs 4
+force = False    # recompute instead of reading the result store
 
 # %% tags=["remove-cell"]
 from myst_nb import glue
@@ -103,10 +84,12 @@ profiles.table(P)
 # ## Full-data accuracy
 #
 # We train the profile's network on the full training set with several seeds. These runs are
-# the reference line of every pruning plot that follows.
+# the reference line of every pruning plot that follows, and they are also the *scoring runs*:
+# each keeps checkpoints at initialisation, at 10% of training (the paper's epoch 20 of 200)
+# and at the end, and counts forgetting events, for the score chapters.
 
 # %%
-records = experiments.baseline_runs(P, results, force=force)
+records = experiments.scoring_runs(P, results, force=force)
 summary = experiments.baseline_summary(records)
 store.write_summary(P.name, "setup", summary)
 

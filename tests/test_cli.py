@@ -53,7 +53,7 @@ def test_absent_dataset_without_a_route_is_one_clear_line(tmp_path, results_dir)
 
 def test_stored_run_is_reused_and_checkpoints_load_back(results_dir):
     P = profiles.resolve_profile("smoke", dataset="digits", train_size=None, test_size=None, epochs=2,
-                                 batch_size=100, augment=False, seeds=1)
+                                 batch_size=100, augment=False)
     s = store.Store.for_profile("smoke")
     first = train.run(P, 0, s, checkpoints=(0.0, 1.0))
     second = train.run(P, 0, s, checkpoints=(0.0, 1.0))
