@@ -150,12 +150,11 @@ def rho_vs_k(curves: pd.DataFrame, color: str, title: str, reference: float | No
     d = curves.assign(series=curves[color] + " / " + curves["split"])
     base = alt.Chart(d).encode(
         x=alt.X("K:Q", title="models averaged, K (count)", axis=alt.Axis(tickMinStep=1)),
-        color=alt.Color(f"{color}:N", title=color),
-        strokeDash=alt.StrokeDash("split:N", title="split"))
+        color=alt.Color(f"{color}:N", title=color))
     band = base.mark_area(opacity=0.2).encode(y=alt.Y("lo:Q", title="Spearman ρ with ‖x‖₂ (unitless)"),
                                                  y2="hi:Q", detail="series:N")
     line = base.mark_line(point=True).encode(
-        y="rho:Q", detail="series:N",
+        y="rho:Q", detail="series:N", strokeDash=alt.StrokeDash("split:N", title="split"),
         tooltip=[color, "split", "K", alt.Tooltip("rho:Q", format=".3f"), alt.Tooltip("lo:Q", format=".3f"),
                  alt.Tooltip("hi:Q", format=".3f"), "n"])
     layers = [band, line]

@@ -40,6 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 
 from . import ParameterError
 
@@ -205,9 +206,14 @@ def per_example_grad_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
         raise ParameterError(f"parameter 'chunk' must be an integer >= 1; got {chunk}")
     layers = _param_layers(model)
     clone: set[nn.Module] = set()
-    with _no_inplace_relu(model):
-        out = [_chunk_sq_norms(model, layers, x[i:i + chunk], y[i:i + chunk], objective, clone)[0]
-               for i in range(0, x.shape[0], chunk)]
+    starts = range(0, x.shape[0], chunk)
+    # A progress bar on terminals only (disable=None), with throughput in images per second.
+    with _no_inplace_relu(model), tqdm(total=x.shape[0], unit="img", desc="per-example gradient norms",
+                                       leave=False, disable=None if len(starts) > 8 else True) as bar:
+        out = []
+        for i in starts:
+            out.append(_chunk_sq_norms(model, layers, x[i:i + chunk], y[i:i + chunk], objective, clone)[0])
+            bar.update(min(chunk, x.shape[0] - i))
     return torch.cat(out).clamp_min(0).sqrt()
 
 

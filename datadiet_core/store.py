@@ -146,11 +146,15 @@ class Store:
             arrays: Mapping[str, np.ndarray] | None = None, **extra: Any) -> Record:
         """Write an entry atomically (temporary folder, then rename) and return it."""
         path = self.path(kind, config)
+        arrays = {k: np.asarray(v) for k, v in (arrays or {}).items()}
+        for k, a in arrays.items():
+            if a.dtype.hasobject:  # np.savez would pickle it, and we never unpickle
+                raise TypeError(f"store array {k!r} has dtype object; store numbers or fixed-width strings")
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".tmp-{uuid.uuid4().hex[:8]}-"))
         try:
             with open(tmp / ARRAYS, "wb") as f:
-                np.savez(f, **{k: np.asarray(v) for k, v in (arrays or {}).items()})
+                np.savez(f, **arrays)
             body = {"kind": kind, "key": path.name, "code_version": CODE_VERSION,
                     "config": json.loads(canonical_json(config)), "metrics": json.loads(canonical_json(metrics)),
                     "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -120,3 +120,12 @@ def test_summary_sections_merge(results_dir):
     store.write_summary("smoke", "c1", {"rho": 0.9})
     assert store.read_summary("smoke") == {"setup": {"acc": 0.5}, "c1": {"rho": 0.9}}
     assert (results_dir / "smoke" / "summary.json").exists()
+
+
+def test_object_arrays_are_refused_before_anything_is_written(tmp_path):
+    s = store.Store(tmp_path)
+    with pytest.raises(TypeError, match="dtype object"):
+        s.put("analysis", {"k": 1}, {}, {"names": np.array(["a", None], dtype=object)})
+    assert s.get("analysis", {"k": 1}) is None and not any(tmp_path.rglob("manifest.json"))
+    rec = s.put("analysis", {"k": 2}, {}, {"names": np.array(["a", "bb"])})
+    assert rec.arrays["names"].tolist() == ["a", "bb"]
