@@ -182,15 +182,15 @@ def c1_settings(P: Profile) -> list[dict[str, Any]]:
     """The (dataset, model, split, checkpoint) combinations of chapter C1, with their seeds and
     sizes. The profile's own model on its own dataset is scored on every example (chapter C2
     prunes with the same scores); the other settings on the first ``P.c1_images`` examples,
-    ResNet-18 (when it is not the profile's model) on ``P.c1_resnet_images`` training images."""
+    ResNet-18 (when it is not the profile's model) on the first ``P.c1_resnet_images`` of each split."""
     out = []
     for model in dict.fromkeys(["linear", P.model, "resnet18"]):
         if model == P.model:
             out += [{"dataset": P.dataset, "model": model, "split": split, "when": 0.0, "seeds": P.inits,
                      "images": None} for split in ("train", "test")]
         elif model == "resnet18":
-            out.append({"dataset": P.dataset, "model": model, "split": "train", "when": 0.0, "seeds": P.inits,
-                        "images": P.c1_resnet_images})
+            out += [{"dataset": P.dataset, "model": model, "split": split, "when": 0.0, "seeds": P.inits,
+                     "images": P.c1_resnet_images} for split in ("train", "test")]
         else:
             out += [{"dataset": P.dataset, "model": model, "split": split, "when": 0.0, "seeds": P.inits,
                      "images": P.c1_images} for split in ("train", "test")]
@@ -364,3 +364,57 @@ def c1_extremes(P: Profile, store: Store) -> dict[str, Any]:
     picks = [*extremes_per_class(g, y, ds.num_classes), *extremes_per_class(input_norms(P, "train"), y, ds.num_classes)]
     rows = ["lowest GraNd@init", "highest GraNd@init", "lowest ‖x‖", "highest ‖x‖"]
     return {"images": ds.x_train[data.train_index[np.concatenate(picks)]], "rows": rows, "classes": list(ds.classes)}
+
+
+# --------------------------------------------------------------------------- chapter C2 (groundwork)
+
+C2_SCORES = ("random", "input_norm", "grand_init", "grand_early", "el2n_early", "forgetting",
+             "grand_init_restore_bug")
+EVAL_SEED_OFFSET = 1000  # evaluation runs use seeds 1000, 1001, ...: never a scoring seed
+
+
+def c2_scores(P: Profile, store: Store) -> dict[str, np.ndarray]:
+    """Every static-pruning score of the training rows, averaged over the scoring runs.
+
+    ``grand_init_restore_bug`` is GraNd "at initialisation" computed the way the 2021 code did
+    by accident (Kirsch 2023 §3): Flax restored the *latest* checkpoint when asked for step 0,
+    so it is GraNd of each scoring run's final checkpoint.
+    """
+    seeds = range(P.scoring_seeds)
+    runs = scoring_runs(P, store)
+    n = device_data(P).n_train
+    return {"input_norm": input_norms(P, "train"),
+            "grand_init": per_seed(P, store, seeds, 0.0, "train", "grand").mean(0),
+            "grand_early": per_seed(P, store, seeds, P.early, "train", "grand").mean(0),
+            "el2n_early": per_seed(P, store, seeds, P.early, "train", "el2n").mean(0),
+            "forgetting": np.mean([r.arrays["forgetting"][:n] for r in runs], axis=0),
+            "grand_init_restore_bug": per_seed(P, store, seeds, 1.0, "train", "grand").mean(0)}
+
+
+def pruned_subset(score_name: str, scores_by_name: dict[str, np.ndarray], n: int, prune: float,
+                  seed: int, rule: str = "keep_highest") -> np.ndarray:
+    """The training rows kept when pruning the fraction ``prune`` by ``score_name``."""
+    from . import selection
+
+    if not 0.0 <= prune < 1.0:
+        raise ParameterError(f"parameter 'prune' must be a fraction in [0, 1); got {prune!r}")
+    keep = 1.0 - prune
+    if score_name == "random":
+        return selection.keep_random(n, keep, seed)
+    if score_name not in scores_by_name:
+        raise ParameterError(f"parameter 'score' must be one of {', '.join(C2_SCORES)}; got {score_name!r}")
+    rules = {"keep_highest": selection.keep_highest, "keep_lowest": selection.keep_lowest,
+             "stratified": selection.keep_stratified}
+    if rule not in rules:
+        raise ParameterError(f"parameter 'rule' must be one of {', '.join(rules)}; got {rule!r}")
+    return rules[rule](scores_by_name[score_name], keep)
+
+
+def pruned_run(P: Profile, store: Store, score_name: str, scores_by_name: dict[str, np.ndarray],
+               prune: float, eval_index: int, rule: str = "keep_highest", force: bool = False) -> Record:
+    """One evaluation run of static pruning (Paul et al. App. B): a fresh seed, the kept subset,
+    and the same number of iterations and schedule as full-data training."""
+    seed = EVAL_SEED_OFFSET + eval_index
+    subset = pruned_subset(score_name, scores_by_name, device_data(P).n_train, prune, seed, rule)
+    return run(P, seed, store, subset=subset, subset_tag=f"{rule}:{score_name}:prune={prune:g}",
+               budget="iterations", force=force)

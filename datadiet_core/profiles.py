@@ -51,7 +51,7 @@ class Profile:
     early: float = 0.1
     inits: int = 10              # random initialisations averaged for GraNd at init (C1)
     c1_images: int | None = None       # examples per split for C1's other models and datasets (None = all)
-    c1_resnet_images: int = 1000       # training examples for the ResNet-18 check in C1
+    c1_resnet_images: int = 1000       # examples per split for the ResNet-18 check in C1
     device: str = "auto"
     precision: str = "auto"      # auto: bf16 autocast on CPU, AMP on CUDA
     eval_batch_size: int = 1000
@@ -66,7 +66,7 @@ PROFILES: dict[str, Profile] = {
                      train_size=2000, test_size=1000, scoring_seeds=2, inits=3, c1_resnet_images=16),
     # Batch 256 with the lr scaled linearly from the paper's 0.1 at 128: twice the CPU throughput.
     "cpu": Profile(name="cpu", model="fastnet", epochs=8, batch_size=256, lr=0.2, scoring_seeds=4, inits=10,
-                   c1_images=10000, c1_resnet_images=1000),
+                   c1_images=10000, c1_resnet_images=2000),
     "paper": Profile(name="paper", model="resnet18", epochs=200, batch_size=128, lr=0.1, scoring_seeds=10,
                      inits=10, c1_resnet_images=10000),
 }

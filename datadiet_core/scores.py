@@ -160,20 +160,21 @@ def _chunk_sq_norms(model: nn.Module, layers: list[nn.Module], x: torch.Tensor, 
         outputs[m] = (out, out._version)
         return out.clone() if m in clone else None
 
-    handles = [m.register_forward_hook(hook) for m in layers]
-    try:
-        with torch.enable_grad():
-            x = x.detach().requires_grad_(True)  # so every layer's output is part of the graph
-            logits = model(x)
-            modified = {m for m in layers if outputs[m][0]._version != outputs[m][1]}
-            if modified:
-                clone |= modified
-                return _chunk_sq_norms(model, layers, x, y, objective, clone)
-            obj = objective(logits, y)
-            grads = torch.autograd.grad(obj.sum(), [outputs[m][0] for m in layers])
-    finally:
-        for h in handles:
-            h.remove()
+    x = x.detach().requires_grad_(True)  # so every layer's output is part of the graph
+    while True:
+        handles = [m.register_forward_hook(hook) for m in layers]
+        try:
+            with torch.enable_grad():
+                logits = model(x)
+                modified = {m for m in layers if outputs[m][0]._version != outputs[m][1]}
+                if not modified:
+                    obj = objective(logits, y)
+                    grads = torch.autograd.grad(obj.sum(), [outputs[m][0] for m in layers])
+                    break
+        finally:
+            for h in handles:
+                h.remove()
+        clone |= modified  # and run the chunk again
     sq = torch.zeros(x.shape[0], dtype=logits.dtype, device=x.device)
     for m, g in zip(layers, grads):
         sq = sq + _layer_sq_norms(m, inputs[m], g.detach())

@@ -97,8 +97,8 @@ glue("model", P.model, display=False)
 # the training split has Spearman $\rho$ = {glue:text}`rho_main` with the input norm (95%
 # interval {glue:text}`rho_ci`); on the test split {glue:text}`rho_test`. By architecture
 # (training split, all initialisations averaged): {glue:text}`rho_models`. ResNet-18, the papers'
-# architecture, is scored on the first {glue:text}`n_resnet` training images only (its per-example
-# gradients cost about 20 times those of the fast net on this CPU).
+# architecture, is scored on the first {glue:text}`n_resnet` images of each split only (its
+# per-example gradients cost about 20 times those of the fast net on this CPU).
 #
 # GraNd is averaged as the papers do, as a plain mean over networks, so initialisations with
 # larger gradients weigh more; adding one such network can move the curve in a jump.

@@ -79,3 +79,25 @@ def test_c1_verdict_text_follows_the_numbers():
     assert "resnet18 (1,000 training images): ρ = 0.950 [0.940, 0.960], holds" in text
     assert "holds for linear, resnet18 but not for fastnet" in text
     assert "fastnet ρ = 0.450, does not hold" in text and "falls with training" in text
+
+
+def test_static_pruning_runs_keep_the_right_subset_for_a_fixed_number_of_steps(results_dir):
+    P = digits_profile()
+    s = store.Store.for_profile("smoke")
+    sc = experiments.c2_scores(P, s)
+    assert set(sc) | {"random"} == set(experiments.C2_SCORES)
+    assert all(v.shape == (1500,) for v in sc.values())
+    # The restore-bug variant is GraNd at the end of training, not at initialisation.
+    assert not np.allclose(sc["grand_init_restore_bug"], sc["grand_init"])
+    keep = experiments.pruned_subset("el2n_early", sc, 1500, 0.7, seed=0)
+    assert len(keep) == 450 and sc["el2n_early"][keep].min() >= np.sort(sc["el2n_early"])[-450]
+    rec = experiments.pruned_run(P, s, "el2n_early", sc, 0.7, eval_index=0)
+    full = experiments.scoring_runs(P, s)[0]
+    assert rec.metrics["steps"] == full.metrics["steps"] and rec.metrics["n_train"] == 450
+    assert rec.config["seed"] == experiments.EVAL_SEED_OFFSET
+    r1 = experiments.pruned_subset("random", sc, 1500, 0.5, seed=1)
+    assert len(r1) == 750 and not np.array_equal(r1, experiments.pruned_subset("random", sc, 1500, 0.5, seed=2))
+    with pytest.raises(Exception, match="parameter 'prune'"):
+        experiments.pruned_subset("random", sc, 1500, 1.0, seed=0)
+    with pytest.raises(Exception, match="parameter 'score'"):
+        experiments.pruned_subset("loss", sc, 1500, 0.5, seed=0)
