@@ -4,7 +4,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -107,7 +106,7 @@ def test_arrays_are_never_unpickled(tmp_path):
     m["checksums"][store.ARRAYS] = store._sha256_file(rec.path / store.ARRAYS)
     (rec.path / store.MANIFEST).write_text(json.dumps(m))
     with pytest.raises(ValueError, match="allow_pickle"):
-        s.get("train", {"k": 1}).arrays
+        _ = s.get("train", {"k": 1}).arrays
 
 
 def test_kind_is_validated(tmp_path):
