@@ -20,12 +20,20 @@ from .store import Record, Store
 from .train import checkpoint_state, device_data, history_frame, init_model, load_state, run, run_config
 
 
+def scoring_run(P: Profile, seed: int, store: Store, force: bool = False) -> Record:
+    """One full-data scoring run: checkpoints at init, ``P.early`` and the end, forgetting events."""
+    return run(P, seed, store, checkpoints=(0.0, P.early, 1.0), forgetting=True, force=force)
+
+
+def scoring_run_config(P: Profile, seed: int) -> dict[str, Any]:
+    """The store configuration of :func:`scoring_run` (what trained scores are keyed on)."""
+    return run_config(P, seed, checkpoints=(0.0, P.early, 1.0), forgetting=True)
+
+
 def scoring_runs(P: Profile, store: Store, force: bool = False) -> list[Record]:
     """The full-data training runs, seeds ``0 .. P.scoring_seeds - 1``: the accuracy baseline
-    and the source of every trained score (checkpoints at init, ``P.early`` and the end, and
-    forgetting events)."""
-    return [run(P, seed, store, checkpoints=(0.0, P.early, 1.0), forgetting=True, force=force)
-            for seed in range(P.scoring_seeds)]
+    and the source of every trained score."""
+    return [scoring_run(P, seed, store, force) for seed in range(P.scoring_seeds)]
 
 
 def baseline_history(records: list[Record]) -> pd.DataFrame:
@@ -75,8 +83,7 @@ def scored_model(P: Profile, store: Store, seed: int, when: float, model_name: s
         if name != P.model:
             raise ParameterError(f"parameter 'model_name' must be the profile's model {P.model!r} for "
                                  f"trained checkpoints; got {name!r}")
-        rec = run(P, seed, store, checkpoints=(0.0, P.early, 1.0), forgetting=True)
-        load_state(model, checkpoint_state(rec, when))
+        load_state(model, checkpoint_state(scoring_run(P, seed, store), when))
     if is_convolutional(model):
         model = model.to(memory_format=torch.channels_last)
     return model.eval()
@@ -105,7 +112,7 @@ def model_scores(P: Profile, store: Store, seed: int, when: float, split: str,
                               "model": name, "seed": seed, "when": float(when), "split": split,
                               "images": images, "scores": list(SCORE_NAMES)}
     if when > 0:
-        config["run"] = run_config(P, seed, checkpoints=(0.0, P.early, 1.0), forgetting=True)
+        config["run"] = scoring_run_config(P, seed)
 
     def compute() -> tuple[dict, dict]:
         model = scored_model(P, store, seed, when, name)
@@ -233,28 +240,19 @@ def c1_curves(P: Profile, store: Store, n_boot: int = 200, force: bool = False) 
                                     checkpoint=checkpoint_label(s["when"]), n=g.shape[1]))
         return pd.concat(frames, ignore_index=True)
 
-    config = {"settings": c1_settings(P), "n_boot": n_boot, "run": run_config(P, 0, checkpoints=(0.0, P.early, 1.0),
-                                                                               forgetting=True)}
+    config = {"settings": c1_settings(P), "n_boot": n_boot, "run": scoring_run_config(P, 0)}
     return cached_frame(store, "c1_curves", config, compute, force)
 
 
 def c1_correlations(P: Profile, store: Store, n_boot: int = 200, force: bool = False) -> pd.DataFrame:
     """The score-to-score Spearman correlations Kirsch published, computed here on the training
     split with every score averaged over the scoring runs (K = P.scoring_seeds)."""
-    config = {"scoring_seeds": P.scoring_seeds, "n_boot": n_boot,
-              "run": run_config(P, 0, checkpoints=(0.0, P.early, 1.0), forgetting=True)}
+    config = {"scoring_seeds": P.scoring_seeds, "n_boot": n_boot, "run": scoring_run_config(P, 0)}
     return cached_frame(store, "c1_correlations", config, lambda: _c1_correlations(P, store, n_boot), force)
 
 
 def _c1_correlations(P: Profile, store: Store, n_boot: int) -> pd.DataFrame:
-    seeds = range(P.scoring_seeds)
-    runs = scoring_runs(P, store)
-    n = device_data(P).n_train
-    vals = {"input_norm": input_norms(P, "train"),
-            "grand_init": per_seed(P, store, seeds, 0.0, "train", "grand").mean(0),
-            "grand_early": per_seed(P, store, seeds, P.early, "train", "grand").mean(0),
-            "el2n_early": per_seed(P, store, seeds, P.early, "train", "el2n").mean(0),
-            "forgetting": np.mean([r.arrays["forgetting"][:n] for r in runs], axis=0)}
+    vals = c2_scores(P, store)  # the same averaged scores static pruning uses
     rows = []
     for (a, b), published in KIRSCH_SPEARMAN.items():
         rho, lo, hi = spearman_ci(vals[a], vals[b], n_boot=n_boot)
@@ -382,12 +380,11 @@ def c2_scores(P: Profile, store: Store) -> dict[str, np.ndarray]:
     """
     seeds = range(P.scoring_seeds)
     runs = scoring_runs(P, store)
-    n = device_data(P).n_train
     return {"input_norm": input_norms(P, "train"),
             "grand_init": per_seed(P, store, seeds, 0.0, "train", "grand").mean(0),
             "grand_early": per_seed(P, store, seeds, P.early, "train", "grand").mean(0),
             "el2n_early": per_seed(P, store, seeds, P.early, "train", "el2n").mean(0),
-            "forgetting": np.mean([r.arrays["forgetting"][:n] for r in runs], axis=0),
+            "forgetting": np.mean([r.arrays["forgetting"] for r in runs], axis=0),
             "grand_init_restore_bug": per_seed(P, store, seeds, 1.0, "train", "grand").mean(0)}
 
 
