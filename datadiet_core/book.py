@@ -98,6 +98,9 @@ def verdict_table(summaries: dict[str, Any]) -> str:
             text = "; ".join(f"{name.replace('_', ' ')}: **{'yes' if v else 'no'}**" if isinstance(v, bool)
                              else f"{name.replace('_', ' ')}: {v}" for name, v in verdicts.items())
             label = f"[{label}](../{doc}.ipynb)"
+            scale = summaries[key].get("scale")
+            if scale:
+                text = f"at {scale}: {text}"
         else:
             text = "not computed yet: its chapter is still to be written"
         lines.append(f"| {label} | {statement} | {text} |")

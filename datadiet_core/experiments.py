@@ -4,6 +4,7 @@ build recomputes nothing."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -364,7 +365,7 @@ def c1_extremes(P: Profile, store: Store) -> dict[str, Any]:
     return {"images": ds.x_train[data.train_index[np.concatenate(picks)]], "rows": rows, "classes": list(ds.classes)}
 
 
-# --------------------------------------------------------------------------- chapter C2 (groundwork)
+# --------------------------------------------------------------------------- chapter C2: static pruning
 
 C2_SCORES = ("random", "input_norm", "grand_init", "grand_early", "el2n_early", "forgetting",
              "grand_init_restore_bug")
@@ -415,3 +416,336 @@ def pruned_run(P: Profile, store: Store, score_name: str, scores_by_name: dict[s
     subset = pruned_subset(score_name, scores_by_name, device_data(P).n_train, prune, seed, rule)
     return run(P, seed, store, subset=subset, subset_tag=f"{rule}:{score_name}:prune={prune:g}",
                budget="iterations", force=force)
+
+
+C2_RULES = ("keep_highest", "keep_lowest", "stratified")
+C2_REGIME_SCORES = ("random", "input_norm", "grand_init", "grand_early", "el2n_early")
+C2_RULE_SCORES = ("el2n_early", "grand_init")  # evaluated with the other two rules at REGIME_PRUNE
+REGIME_PRUNE = 0.5
+
+
+@dataclass(frozen=True)
+class PrunedSpec:
+    """One evaluation run of the static-pruning grid."""
+
+    score: str
+    prune: float
+    eval_index: int
+    rule: str = "keep_highest"
+    epochs: int | None = None  # None: the profile's own budget
+
+    @property
+    def label(self) -> str:
+        epochs = "" if self.epochs is None else f", {self.epochs} epochs"
+        return f"{self.rule}:{self.score} prune={self.prune:g} seed={EVAL_SEED_OFFSET + self.eval_index}{epochs}"
+
+
+def c2_grid(P: Profile) -> list[PrunedSpec]:
+    """Every evaluation run of chapter C2, in the order a sweep runs them.
+
+    1. Keep-highest for every score of :data:`C2_SCORES`, every fraction of ``P.prune_fractions``
+       and ``P.eval_seeds`` fresh seeds (Paul et al. Fig. 1; random is the baseline).
+    2. The opposite rule (keep the easiest) and coverage-centric stratified selection (Zheng et
+       al.) for :data:`C2_RULE_SCORES` at 50% pruned.
+    3. The regime map: :data:`C2_REGIME_SCORES` at 50% pruned for every budget of
+       ``P.regime_epochs`` other than the profile's own (that one is part 1).
+    """
+    seeds = range(P.eval_seeds)
+    grid = [PrunedSpec(s, f, i) for f in P.prune_fractions for s in C2_SCORES for i in seeds]
+    grid += [PrunedSpec(s, REGIME_PRUNE, i, rule) for rule in C2_RULES[1:] for s in C2_RULE_SCORES for i in seeds]
+    grid += [PrunedSpec(s, REGIME_PRUNE, i, epochs=e) for e in sorted(P.regime_epochs) if e != P.epochs
+             for s in C2_REGIME_SCORES for i in seeds]
+    return grid
+
+
+def c2_run(P: Profile, store: Store, spec: PrunedSpec, scores_by_name: dict[str, np.ndarray],
+           force: bool = False) -> Record:
+    """The evaluation run ``spec`` (scores from the profile's scoring runs whatever the budget)."""
+    Pe = P if spec.epochs is None else P.replace(epochs=spec.epochs)
+    return pruned_run(Pe, store, spec.score, scores_by_name, spec.prune, spec.eval_index, spec.rule, force)
+
+
+def c2_sweep(P: Profile, store: Store, force: bool = False, progress: bool = True) -> list[tuple[PrunedSpec, Record]]:
+    """Chapter C2's whole grid through the store: scoring runs, scores, then :func:`c2_grid`."""
+    scoring_runs(P, store)
+    by_name = c2_scores(P, store)
+    out = []
+    grid = c2_grid(P)
+    for k, spec in enumerate(grid):
+        t = time.perf_counter()
+        rec = c2_run(P, store, spec, by_name, force)
+        if progress:
+            print(f"[{k + 1}/{len(grid)}] {spec.label}: {rec.metrics['test_acc']:.4f} "
+                  f"({time.perf_counter() - t:.0f} s)", flush=True)
+        out.append((spec, rec))
+    return out
+
+
+def c2_results(P: Profile, store: Store, force: bool = False) -> pd.DataFrame:
+    """Every evaluation run of :func:`c2_grid` (computed if missing), one row per run, plus the
+    full-data baseline (the scoring runs, rule ``full``)."""
+    rows = [{"score": spec.score, "rule": spec.rule, "prune": spec.prune,
+             "epochs": spec.epochs or P.epochs, "seed": rec.config["seed"],
+             "test_acc": rec.metrics["test_acc"], "n_train": rec.metrics["n_train"],
+             "wall_seconds": rec.manifest.get("wall_seconds", float("nan"))}
+            for spec, rec in c2_sweep(P, store, force, progress=False)]
+    rows += [{"score": "full", "rule": "full", "prune": 0.0, "epochs": P.epochs, "seed": r.config["seed"],
+              "test_acc": r.metrics["test_acc"], "n_train": r.metrics["n_train"], "wall_seconds": r.manifest.get("wall_seconds", float("nan"))}
+             for r in scoring_runs(P, store)]
+    return pd.DataFrame(rows)
+
+
+def c2_accuracy(results: pd.DataFrame, epochs: int, rule: str = "keep_highest") -> pd.DataFrame:
+    """Mean, std and the 16th-84th percentile band of test accuracy per (score, fraction pruned)."""
+    d = results[(results.rule == rule) & (results.epochs == epochs)]
+    rows = []
+    for (score, prune), g in d.groupby(["score", "prune"], sort=False):
+        s = summarize(g.test_acc)
+        rows.append({"score": score, "prune": prune, "mean": s.mean, "std": s.std, "p16": s.p16, "p84": s.p84,
+                     "seeds": s.n})
+    return pd.DataFrame(rows)
+
+
+def c2_differences(results: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Accuracy minus random's at the same fraction and budget, for every evaluated cell, with a
+    Student-t interval on the seed-to-seed spread pooled over all cells of the same budget
+    (:func:`stats.pooled_diff_ci`)."""
+    from .stats import pooled_diff_ci, pooled_sd
+
+    d = results[results.rule != "full"]
+    rows = []
+    for epochs, de in d.groupby("epochs"):
+        sd, dof = pooled_sd([g.test_acc for _, g in de.groupby(["score", "rule", "prune"])])
+        for (score, rule, prune), g in de.groupby(["score", "rule", "prune"], sort=False):
+            if score == "random":
+                continue
+            ref = de[(de.score == "random") & (de.prune == prune)].test_acc
+            if ref.empty:
+                continue
+            diff, lo, hi = pooled_diff_ci(g.test_acc, ref, sd, dof, level)
+            rows.append({"score": score, "rule": rule, "prune": prune, "epochs": int(epochs), "diff": diff,
+                         "lo": lo, "hi": hi, "pooled_sd": sd, "dof": dof})
+    return pd.DataFrame(rows)
+
+
+def _direction(lo: float, hi: float) -> int:
+    """+1 when an interval lies above zero, -1 below, 0 when it contains zero."""
+    return 1 if lo > 0 else -1 if hi < 0 else 0
+
+
+def c2_pair_difference(results: pd.DataFrame, a: str, b: str, epochs: int, level: float = 0.95) -> pd.DataFrame:
+    """Keep-highest accuracy of score ``a`` minus score ``b`` per fraction, pooled-t interval."""
+    from .stats import pooled_diff_ci, pooled_sd
+
+    d = results[(results.rule == "keep_highest") & (results.epochs == epochs)]
+    sd, dof = pooled_sd([g.test_acc for _, g in d.groupby(["score", "prune"])])
+    rows = []
+    for prune in sorted(d.prune.unique()):
+        x, y = d[(d.score == a) & (d.prune == prune)].test_acc, d[(d.score == b) & (d.prune == prune)].test_acc
+        if len(x) and len(y):
+            diff, lo, hi = pooled_diff_ci(x, y, sd, dof, level)
+            rows.append({"a": a, "b": b, "prune": prune, "diff": diff, "lo": lo, "hi": hi})
+    return pd.DataFrame(rows)
+
+
+def c2_summary(P: Profile, results: pd.DataFrame, diffs: pd.DataFrame) -> dict[str, Any]:
+    """Headline numbers and computed verdicts of chapter C2 (``summary.json`` section ``c2``).
+
+    Verdict rules, fixed before the full grid was run:
+
+    * ``<score>_beats_random``: at the profile's budget, keep-highest by the score is above random
+      (interval above zero) at one fraction or more and below it (interval below zero) at none.
+    * ``<score>_below_random``: below random at one fraction or more.
+    * ``input_norm_like_grand_init``: at every fraction the interval of their difference holds zero.
+    * ``restore_bug_like_late_score``: the restore-bug variant differs from GraNd@init (interval
+      excludes zero) at one fraction or more and is closer to forgetting (an end-of-training
+      score) than to GraNd@init at every fraction.
+    * ``hard_beats_random_at_some_budget``: EL2N@10% keeping 50% beats random at some budget of
+      the regime map; ``keep_easiest_beats_keep_hardest``: EL2N@10% keeping the easiest half
+      beats keeping the hardest at the profile's budget; ``stratified_beats_keep_hardest`` likewise.
+    """
+    E = P.epochs
+    acc = c2_accuracy(results, E)
+    main = diffs[(diffs.rule == "keep_highest") & (diffs.epochs == E)]
+    key = lambda f: f"{f:g}"  # noqa: E731
+    out: dict[str, Any] = {
+        "acc_mean": {s: {key(r.prune): r["mean"] for _, r in g.iterrows()} for s, g in acc.groupby("score", sort=False)},
+        "acc_std": {s: {key(r.prune): r["std"] for _, r in g.iterrows()} for s, g in acc.groupby("score", sort=False)},
+        "diff_to_random": {s: {key(r.prune): [r["diff"], r["lo"], r["hi"]] for _, r in g.iterrows()}
+                           for s, g in main.groupby("score", sort=False)},
+    }
+    full = summarize(results[results.rule == "full"].test_acc)
+    out["acc_mean"]["full"], out["acc_std"]["full"] = full.mean, full.std
+    regime = diffs[(diffs.rule == "keep_highest") & (diffs.prune == REGIME_PRUNE)]
+    out["regime"] = {s: {str(int(r.epochs)): r["diff"] for _, r in g.sort_values("epochs").iterrows()}
+                     for s, g in regime.groupby("score", sort=False)}
+    out["regime_ci"] = {s: {str(int(r.epochs)): [r["lo"], r["hi"]] for _, r in g.sort_values("epochs").iterrows()}
+                        for s, g in regime.groupby("score", sort=False)}
+
+    verdict: dict[str, bool] = {}
+    for s in C2_SCORES[1:]:
+        dirs = [_direction(r.lo, r.hi) for _, r in main[main.score == s].iterrows()]
+        verdict[f"{s}_beats_random"] = bool(dirs) and max(dirs) == 1 and min(dirs) >= 0
+        verdict[f"{s}_below_random"] = bool(dirs) and min(dirs) == -1
+    pair = c2_pair_difference(results, "input_norm", "grand_init", E)
+    verdict["input_norm_like_grand_init"] = bool(len(pair)) and all(_direction(r.lo, r.hi) == 0 for _, r in pair.iterrows())
+    bug_init = c2_pair_difference(results, "grand_init_restore_bug", "grand_init", E)
+    bug_late = c2_pair_difference(results, "grand_init_restore_bug", "forgetting", E)
+    verdict["restore_bug_like_late_score"] = (
+        bool(len(bug_init)) and any(_direction(r.lo, r.hi) != 0 for _, r in bug_init.iterrows())
+        and all(abs(a) < abs(b) for a, b in zip(bug_late["diff"], bug_init["diff"])))
+    el2n_regime = regime[regime.score == "el2n_early"]
+    verdict["hard_beats_random_at_some_budget"] = bool((el2n_regime.lo > 0).any())
+    rule_d = diffs[(diffs.epochs == E) & (diffs.prune == REGIME_PRUNE) & (diffs.score == "el2n_early")]
+    by_rule = {r.rule: r for _, r in rule_d.iterrows()}
+    for rule, name in (("keep_lowest", "keep_easiest_beats_keep_hardest"), ("stratified", "stratified_beats_keep_hardest")):
+        if rule in by_rule and "keep_highest" in by_rule:
+            verdict[name] = _rule_beats(results, "el2n_early", rule, "keep_highest", E)
+    out["rules"] = {f"{r.rule}:{r.score}": [r["diff"], r["lo"], r["hi"]]
+                    for _, r in diffs[(diffs.epochs == E) & (diffs.prune == REGIME_PRUNE)].iterrows()}
+    out["scale"] = (f"{P.model}, {E} epochs of full-data iterations, scores averaged over {P.scoring_seeds} runs, "
+                    f"{P.eval_seeds} evaluation seeds per point")
+    out.update({"verdict": verdict, "epochs": E, "model": P.model, "eval_seeds": P.eval_seeds,
+                "scoring_seeds": P.scoring_seeds, "regime_prune": REGIME_PRUNE})
+    return out
+
+
+def _rule_beats(results: pd.DataFrame, score: str, rule: str, other: str, epochs: int) -> bool:
+    """Whether ``rule`` beats ``other`` for ``score`` at 50% pruned (pooled-t interval above zero)."""
+    from .stats import pooled_diff_ci, pooled_sd
+
+    d = results[(results.epochs == epochs) & (results.rule != "full")]
+    sd, dof = pooled_sd([g.test_acc for _, g in d.groupby(["score", "rule", "prune"])])
+    pick = lambda r: d[(d.score == score) & (d.rule == r) & (d.prune == REGIME_PRUNE)].test_acc  # noqa: E731
+    _, lo, _ = pooled_diff_ci(pick(rule), pick(other), sd, dof)
+    return bool(lo > 0)
+
+
+def c2_kept_per_class(P: Profile, scores_by_name: dict[str, np.ndarray], prune: float = REGIME_PRUNE) -> pd.DataFrame:
+    """Examples of each class kept at ``prune`` by random, every score's keep-highest subset, and
+    the other rules for :data:`C2_RULE_SCORES` (score-ordered subsets can starve whole classes)."""
+    from .data import load_dataset
+    from .selection import class_counts
+
+    classes = load_dataset(P.dataset).classes
+    data = device_data(P)
+    y = data.y_train.cpu().numpy()
+    picks = [("keep_highest", s) for s in C2_SCORES] + [(r, s) for r in C2_RULES[1:] for s in C2_RULE_SCORES]
+    rows = []
+    for rule, score in picks:
+        kept = pruned_subset(score, scores_by_name, data.n_train, prune, EVAL_SEED_OFFSET, rule)
+        name = "random" if score == "random" else f"{rule}: {score}"
+        rows += [{"selection": name, "class": classes[c], "count": int(n)}
+                 for c, n in enumerate(class_counts(kept, y, len(classes)))]
+    return pd.DataFrame(rows)
+
+
+def c2_spearman_matrix(scores_by_name: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Spearman rho between every pair of static-pruning scores (long format: a, b, rho)."""
+    from .stats import ranks
+
+    names = [s for s in C2_SCORES if s in scores_by_name]
+    r = {s: ranks(np.where(np.isfinite(scores_by_name[s]), scores_by_name[s], np.inf)) for s in names}
+    rows = [{"a": a, "b": b, "rho": float(np.corrcoef(r[a], r[b])[0, 1])} for a in names for b in names]
+    return pd.DataFrame(rows)
+
+
+def c2_rank_reliability(P: Profile, store: Store) -> pd.DataFrame:
+    """How the EL2N@10% and GraNd@10% rankings settle as scoring runs are averaged (Paul et al.
+    Fig. 10 left): rho between the mean of the first k runs and the mean of all K, and, free of
+    that overlap, rho between the means of two disjoint groups of k runs (k <= K/2)."""
+    from .stats import spearman
+
+    seeds = range(P.scoring_seeds)
+    rows = []
+    for score, name in (("el2n", "el2n_early"), ("grand", "grand_early")):
+        per = per_seed(P, store, seeds, P.early, "train", score)
+        full = per.mean(0)
+        for k, mean in enumerate(scores.running_means(per), start=1):
+            rows.append({"score": name, "comparison": f"mean of all {len(per)} runs", "K": k,
+                         "rho": spearman(mean, full)})
+        for k in range(1, len(per) // 2 + 1):
+            rows.append({"score": name, "comparison": "mean of k other runs", "K": k,
+                         "rho": spearman(per[:k].mean(0), per[k:2 * k].mean(0))})
+    return pd.DataFrame(rows)
+
+
+def _pp(d: float) -> str:
+    return f"{d * 100:+.1f}"
+
+
+def c2_verdict_text(summary: dict[str, Any]) -> str:
+    """The chapter's closing paragraph, built from the computed differences and verdicts."""
+    from .plots import SCORE_LABELS
+
+    v, E = summary["verdict"], summary["epochs"]
+    head = (f"At a budget of {E} epochs of the {summary['model']} network (full data: "
+            f"{summary['acc_mean']['full'] * 100:.1f}%), keeping the highest-scoring examples, "
+            f"accuracy minus random in percentage points with its 95% interval: ")
+    parts = []
+    for s, by_f in summary["diff_to_random"].items():
+        cells = ", ".join(f"{_pp(d)} [{_pp(lo)}, {_pp(hi)}] at {float(f):.0%} pruned" for f, (d, lo, hi) in by_f.items())
+        state = ("beats random" if v.get(f"{s}_beats_random") else
+                 "is below random" if v.get(f"{s}_below_random") else "is indistinguishable from random")
+        parts.append(f"{SCORE_LABELS.get(s, s)} {state} ({cells})")
+    text = head + "; ".join(parts) + ". "
+    text += ("Input norm and GraNd@init are indistinguishable at every fraction. " if v["input_norm_like_grand_init"]
+             else "Input norm and GraNd@init give different accuracies at one fraction or more. ")
+    text += ("The restore-bug variant behaves like a late-training score: it differs from GraNd@init and stays "
+             "closer to forgetting. " if v["restore_bug_like_late_score"] else
+             "The restore-bug variant does not behave like a late-training score by the rule above. ")
+    reg = summary["regime"].get("el2n_early", {})
+    if reg:
+        cis = summary["regime_ci"]["el2n_early"]
+        cells = ", ".join(f"{_pp(d)} [{_pp(cis[e][0])}, {_pp(cis[e][1])}] at {e} epochs" for e, d in reg.items()).replace(' 1 epochs', ' 1 epoch')
+        text += (f"In the regime map (50% pruned), EL2N@10% minus random is {cells}: keeping the hardest examples "
+                 + ("beats random at some budget tested. " if v["hard_beats_random_at_some_budget"]
+                    else "beats random at none of the budgets tested on this CPU. "))
+    if "keep_easiest_beats_keep_hardest" in v:
+        text += (f"At {E} epochs, keeping the easiest half by EL2N@10% "
+                 + ("beats" if v["keep_easiest_beats_keep_hardest"] else "does not beat")
+                 + " keeping the hardest half, and coverage-centric stratified selection "
+                 + ("beats" if v.get("stratified_beats_keep_hardest") else "does not beat") + " it.")
+    return text
+
+
+def c2_accuracy_table(acc: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± std of test accuracy (%) per score (rows) and fraction pruned (columns)."""
+    from .plots import SCORE_LABELS
+
+    cell = acc.assign(text=[f"{m * 100:.1f} ± {s * 100:.1f}" for m, s in zip(acc["mean"], acc["std"])],
+                      score=acc.score.map(lambda s: SCORE_LABELS.get(s, s)),
+                      pruned=acc.prune.map(lambda f: f"{f:.0%} pruned"))
+    return cell.pivot(index="score", columns="pruned", values="text").reindex(list(dict.fromkeys(cell.score)))
+
+
+def c2_rules_table(diffs: pd.DataFrame, epochs: int) -> pd.DataFrame:
+    """Accuracy minus random (percentage points, 95% interval) at 50% pruned for every selection
+    rule evaluated at ``epochs``."""
+    d = diffs[(diffs.epochs == epochs) & (diffs.prune == REGIME_PRUNE) & diffs.score.isin(C2_RULE_SCORES)]
+    return pd.DataFrame({"rule": d.rule, "score": d.score,
+                         "minus random (points)": [f"{_pp(a)} [{_pp(lo)}, {_pp(hi)}]"
+                                                   for a, lo, hi in zip(d["diff"], d.lo, d.hi)]}
+                        ).set_index(["score", "rule"]).sort_index()
+
+
+def c2_starvation_text(kept: pd.DataFrame) -> str:
+    """Which selections keep fewer than half the per-class share of some class (computed)."""
+    rows = []
+    for sel, g in kept.groupby("selection", sort=False):
+        share = g["count"].sum() / len(g)
+        low = g[g["count"] < 0.5 * share]
+        if len(low):
+            rows.append(f"{sel} keeps less than half its even share of "
+                        + ", ".join(f"{r['class']} ({r['count']:,})" for _, r in low.iterrows()))
+    if not rows:
+        return "No selection keeps less than half of its even share of any class."
+    return "Class starvation, counted: " + "; ".join(rows) + "."
+
+
+def c2_compute_seconds(P: Profile, store: Store, runs: pd.DataFrame) -> float:
+    """Wall-clock seconds this chapter's results took to compute, read from the store: the scoring
+    runs, the GraNd/EL2N scoring passes it uses, and every evaluation run."""
+    seeds = range(P.scoring_seeds)
+    passes = [model_scores(P, store, s, w, "train") for s in seeds for w in (0.0, P.early, 1.0)]
+    return float(runs.wall_seconds.sum() + sum(r.manifest.get("wall_seconds", 0.0) for r in passes))

@@ -176,3 +176,89 @@ def log_ratio_histogram(log_ratio: np.ndarray, mu: float, sigma: float, title: s
         y=alt.Y("density:Q", title="probability density (per unit of log ratio)"))
     fit = alt.Chart(pdf).mark_line(color="black").encode(x="x:Q", y="density:Q")
     return alt.layer(bars, fit, title=title).properties(width=420, height=240)
+
+
+SCORE_LABELS = {"full": "full data", "random": "random", "input_norm": "input norm ‖x‖₂",
+                "grand_init": "GraNd@init", "grand_early": "GraNd@10%", "el2n_early": "EL2N@10%",
+                "forgetting": "forgetting", "grand_init_restore_bug": "GraNd@init (restore bug)"}
+
+
+def _label(score: pd.Series) -> pd.Series:
+    return score.map(lambda s: SCORE_LABELS.get(s, s))
+
+
+def accuracy_vs_pruned(acc: pd.DataFrame, full_mean: float, title: str) -> alt.Chart:
+    """Test accuracy against the fraction pruned, one line per score with its 16th-84th percentile
+    band across seeds (Paul et al. Fig. 1) and full-data accuracy as a dashed rule.
+
+    ``acc`` has columns score, prune, mean, p16, p84, seeds."""
+    d = acc.assign(method=_label(acc.score))
+    order = [SCORE_LABELS.get(s, s) for s in dict.fromkeys(acc.score)]
+    color = alt.Color("method:N", title="pruned by", sort=order)
+    base = alt.Chart(d).encode(x=alt.X("prune:Q", title="fraction of training examples pruned",
+                                       axis=alt.Axis(format=".0%")), color=color)
+    band = base.mark_area(opacity=0.15).encode(y=alt.Y("p16:Q", title="test accuracy (%, CIFAR-10)",
+                                                       axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
+                                               y2="p84:Q")
+    line = base.mark_line(point=True).encode(
+        y="mean:Q", tooltip=["method", alt.Tooltip("prune:Q", format=".0%"), alt.Tooltip("mean:Q", format=".2%"),
+                             alt.Tooltip("p16:Q", format=".2%"), alt.Tooltip("p84:Q", format=".2%"), "seeds"])
+    ref = pd.DataFrame({"mean": [full_mean], "label": ["full data"]})
+    rule = alt.Chart(ref).mark_rule(color="black", strokeDash=[4, 3]).encode(y="mean:Q", tooltip=["label"])
+    return alt.layer(band, line, rule, title=title).properties(width=460, height=300)
+
+
+def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune") -> alt.Chart:
+    """Accuracy minus random's with its interval, per score, against the fraction pruned
+    (``x="prune"``) or the training budget (``x="epochs"``)."""
+    d = diffs.assign(method=_label(diffs.score))
+    if x == "prune":
+        xenc = alt.X("prune:O", title="fraction of training examples pruned", axis=alt.Axis(format=".0%"))
+    else:
+        xenc = alt.X("epochs:O", title="training budget (epochs of full-data iterations)")
+    base = alt.Chart(d).encode(x=xenc, xOffset="method:N", color=alt.Color("method:N", title="pruned by"))
+    bars = base.mark_rule(strokeWidth=2).encode(
+        y=alt.Y("lo:Q", title="accuracy minus random (percentage points)", axis=alt.Axis(format="+.0%")), y2="hi:Q")
+    pts = base.mark_point(filled=True, size=50).encode(
+        y="diff:Q", tooltip=["method", x, alt.Tooltip("diff:Q", format="+.2%"), alt.Tooltip("lo:Q", format="+.2%"),
+                             alt.Tooltip("hi:Q", format="+.2%")])
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="black").encode(y="y:Q")
+    return alt.layer(bars, pts, zero, title=title).properties(width=460, height=280)
+
+
+def kept_per_class(counts: pd.DataFrame, title: str) -> alt.Chart:
+    """Heatmap of how many examples of each class a selection keeps; ``counts`` has columns
+    selection, class, count."""
+    base = alt.Chart(counts, title=title).encode(
+        x=alt.X("class:N", title="class", sort=None), y=alt.Y("selection:N", title="selection (rule: score)", sort=None))
+    heat = base.mark_rect().encode(color=alt.Color("count:Q", title="examples kept (count)",
+                                                   scale=alt.Scale(scheme="viridis")),
+                                   tooltip=["selection", "class", "count"])
+    text = base.mark_text(fontSize=9).encode(text="count:Q", color=alt.value("white"))
+    return (heat + text).properties(width=460, height=22 * counts.selection.nunique())
+
+
+def spearman_heatmap(matrix: pd.DataFrame, title: str) -> alt.Chart:
+    """Spearman rho between every pair of scores; ``matrix`` has columns a, b, rho."""
+    d = matrix.assign(a=_label(matrix.a), b=_label(matrix.b))
+    order = list(dict.fromkeys(d.a))
+    base = alt.Chart(d, title=title).encode(x=alt.X("a:N", title="score", sort=order),
+                                            y=alt.Y("b:N", title="score", sort=order))
+    heat = base.mark_rect().encode(color=alt.Color("rho:Q", title="Spearman ρ (unitless)",
+                                                   scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True)),
+                                   tooltip=["a", "b", alt.Tooltip("rho:Q", format=".3f")])
+    text = base.mark_text(fontSize=10).encode(text=alt.Text("rho:Q", format=".2f"))
+    return (heat + text).properties(width=360, height=360)
+
+
+def rank_reliability(curves: pd.DataFrame, title: str) -> alt.Chart:
+    """Spearman rho of a score averaged over k runs with a reference, against k; ``curves`` has
+    columns score, comparison, K, rho."""
+    d = curves.assign(method=_label(curves.score))
+    return (alt.Chart(d, title=title).mark_line(point=True)
+            .encode(x=alt.X("K:Q", title="scoring runs averaged, k (count)", axis=alt.Axis(tickMinStep=1)),
+                    y=alt.Y("rho:Q", title="Spearman ρ (unitless)", scale=alt.Scale(zero=False)),
+                    color=alt.Color("method:N", title="score"),
+                    strokeDash=alt.StrokeDash("comparison:N", title="compared with"),
+                    tooltip=["method", "comparison", "K", alt.Tooltip("rho:Q", format=".3f")])
+            .properties(width=420, height=240))

@@ -52,6 +52,12 @@ class Profile:
     inits: int = 10              # random initialisations averaged for GraNd at init (C1)
     c1_images: int | None = None       # examples per split for C1's other models and datasets (None = all)
     c1_resnet_images: int = 1000       # examples per split for the ResNet-18 check in C1
+    # Static pruning (C2): fractions pruned, evaluation seeds per point (EVAL_SEED_OFFSET + i), and
+    # the training budgets (epochs) of the regime map at 50% pruned; scores always come from the
+    # profile's own scoring runs.
+    prune_fractions: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9)
+    eval_seeds: int = 4
+    regime_epochs: tuple[int, ...] = (50, 100, 200)
     device: str = "auto"
     precision: str = "auto"      # auto: bf16 autocast on CPU, AMP on CUDA
     eval_batch_size: int = 1000
@@ -63,10 +69,12 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(name="smoke", model="fastnet", epochs=2, batch_size=128, lr=0.1,
-                     train_size=2000, test_size=1000, scoring_seeds=2, inits=3, c1_resnet_images=16),
+                     train_size=2000, test_size=1000, scoring_seeds=2, inits=3, c1_resnet_images=16,
+                     prune_fractions=(0.3, 0.5, 0.7), eval_seeds=2, regime_epochs=(1, 2)),
     # Batch 256 with the lr scaled linearly from the paper's 0.1 at 128: twice the CPU throughput.
     "cpu": Profile(name="cpu", model="fastnet", epochs=8, batch_size=256, lr=0.2, scoring_seeds=4, inits=10,
-                   c1_images=10000, c1_resnet_images=2000),
+                   c1_images=10000, c1_resnet_images=2000, prune_fractions=(0.3, 0.5, 0.7), eval_seeds=2,
+                   regime_epochs=(4, 8, 16)),
     "paper": Profile(name="paper", model="resnet18", epochs=200, batch_size=128, lr=0.1, scoring_seeds=10,
                      inits=10, c1_resnet_images=10000),
 }
@@ -106,6 +114,26 @@ def _bool(v: Any) -> str | None:
     return None if isinstance(v, bool) else "true or false"
 
 
+def _fractions(v: Any) -> str | None:
+    text = "a non-empty list of distinct fractions in (0, 1)"
+    try:
+        xs = [float(x) for x in v]
+    except (TypeError, ValueError):
+        return text
+    ok = bool(xs) and all(0 < x < 1 for x in xs) and len(set(xs)) == len(xs) and not isinstance(v, str)
+    return None if ok else text
+
+
+def _epochs_list(v: Any) -> str | None:
+    text = "a non-empty list of distinct integers >= 1"
+    try:
+        ok = (not isinstance(v, str) and len(v) > 0 and len(set(v)) == len(v)
+              and all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in v))
+    except TypeError:
+        ok = False
+    return None if ok else text
+
+
 def _milestones(v: Any) -> str | None:
     text = "an increasing list of fractions in (0, 1)"
     try:
@@ -137,6 +165,9 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "inits": _int(1),
     "c1_images": _opt_int(1),
     "c1_resnet_images": _int(1),
+    "prune_fractions": _fractions,
+    "eval_seeds": _int(1),
+    "regime_epochs": _epochs_list,
     "device": _choice(DEVICES),
     "precision": _choice(PRECISIONS),
     "eval_batch_size": _int(1),
@@ -164,8 +195,11 @@ def resolve_profile(profile: str | Profile = DEFAULT_PROFILE, **overrides: Any) 
         raise ParameterError(f"parameter 'profile' must be one of {', '.join(PROFILES)}; got {profile!r}")
     for k, v in overrides.items():
         check_param(k, v)
-    if "lr_milestones" in overrides:
-        overrides["lr_milestones"] = tuple(float(x) for x in overrides["lr_milestones"])
+    for k in ("lr_milestones", "prune_fractions"):
+        if k in overrides:
+            overrides[k] = tuple(float(x) for x in overrides[k])
+    if "regime_epochs" in overrides:
+        overrides["regime_epochs"] = tuple(overrides["regime_epochs"])
     p = dataclasses.replace(profile, **overrides)
     for k in FIELDS:
         check_param(k, getattr(p, k))
@@ -184,7 +218,8 @@ def from_namespace(ns: Mapping[str, Any]) -> Profile:
 
 def as_dict(p: Profile) -> dict[str, Any]:
     d = dataclasses.asdict(p)
-    d["lr_milestones"] = list(d["lr_milestones"])
+    for k in ("lr_milestones", "prune_fractions", "regime_epochs"):
+        d[k] = list(d[k])
     return d
 
 

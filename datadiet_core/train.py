@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: it warns in kernels without ipywidgets
 
 from . import ParameterError
 from .data import Dataset, augment, balanced_subset, channel_stats, to_tensor

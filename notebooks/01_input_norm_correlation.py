@@ -29,10 +29,9 @@ profile = "cpu"  # smoke | cpu | paper; any profile field can be passed too, e.g
 force = False    # recompute instead of reading the result store
 
 # %% tags=["remove-cell"]
-import numpy as np
 from myst_nb import glue
 
-from datadiet_core import data, experiments, plots, profiles, scores, store, train
+from datadiet_core import experiments, plots, profiles, store
 
 plots.enable_offline()
 P = profiles.from_namespace(globals())

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from datadiet_core import experiments, profiles, scores, store, train
@@ -100,3 +101,91 @@ def test_static_pruning_runs_keep_the_right_subset_for_a_fixed_number_of_steps(r
         experiments.pruned_subset("random", sc, 1500, 1.0, seed=0)
     with pytest.raises(Exception, match="parameter 'score'"):
         experiments.pruned_subset("loss", sc, 1500, 0.5, seed=0)
+
+
+def test_c2_grid_covers_the_protocol():
+    P = profiles.resolve_profile("cpu")
+    grid = experiments.c2_grid(P)
+    main = [g for g in grid if g.rule == "keep_highest" and g.epochs is None]
+    assert {(g.score, g.prune) for g in main} == {(s, f) for s in experiments.C2_SCORES for f in (0.3, 0.5, 0.7)}
+    assert len(main) == 7 * 3 * P.eval_seeds
+    assert {g.rule for g in grid} == set(experiments.C2_RULES)
+    regime = [g for g in grid if g.epochs is not None]
+    assert {g.epochs for g in regime} == set(P.regime_epochs) - {P.epochs}
+    assert all(g.prune == experiments.REGIME_PRUNE for g in regime)
+    assert len(set(grid)) == len(grid)  # no run twice
+    assert {g.eval_index for g in grid} == set(range(P.eval_seeds))
+
+
+def _synthetic_runs(effects: dict, epochs: int = 8, noise: float = 0.002) -> pd.DataFrame:
+    """Two seeds per cell at exactly the cell's effect +- ``noise``: known differences, known spread."""
+    rows = [{"score": "full", "rule": "full", "prune": 0.0, "epochs": epochs, "seed": s, "test_acc": 0.85,
+             "n_train": 100, "wall_seconds": 1.0} for s in range(2)]
+    for (score, rule, prune, ep), delta in effects.items():
+        for s in range(2):
+            rows.append({"score": score, "rule": rule, "prune": prune, "epochs": ep, "seed": 1000 + s,
+                         "test_acc": 0.80 + delta + noise * (-1) ** s, "n_train": 50,
+                         "wall_seconds": 1.0})
+    return pd.DataFrame(rows)
+
+
+def test_c2_verdicts_follow_the_rules_written_in_the_docstring():
+    P = profiles.resolve_profile("cpu")
+    eff = {}
+    for f in (0.3, 0.5, 0.7):
+        eff.update({("random", "keep_highest", f, 8): 0.0, ("input_norm", "keep_highest", f, 8): -0.05,
+                    ("grand_init", "keep_highest", f, 8): -0.05, ("grand_early", "keep_highest", f, 8): 0.0,
+                    ("el2n_early", "keep_highest", f, 8): 0.05 if f == 0.3 else 0.0,
+                    ("forgetting", "keep_highest", f, 8): -0.1 if f == 0.7 else 0.0,
+                    ("grand_init_restore_bug", "keep_highest", f, 8): -0.09 if f == 0.7 else 0.0})
+    eff.update({("el2n_early", "keep_lowest", 0.5, 8): 0.03, ("el2n_early", "stratified", 0.5, 8): -0.0,
+                ("grand_init", "keep_lowest", 0.5, 8): 0.0, ("grand_init", "stratified", 0.5, 8): 0.0})
+    for ep, d in ((4, -0.1), (16, 0.04)):
+        eff.update({(s, "keep_highest", 0.5, ep): (d if s == "el2n_early" else 0.0) for s in experiments.C2_REGIME_SCORES})
+    runs = _synthetic_runs(eff)
+    diffs = experiments.c2_differences(runs)
+    s = experiments.c2_summary(P, runs, diffs)
+    v = s["verdict"]
+    assert v["el2n_early_beats_random"] and not v["el2n_early_below_random"]
+    assert v["grand_init_below_random"] and not v["grand_init_beats_random"]
+    assert not v["grand_early_beats_random"] and not v["grand_early_below_random"]
+    assert v["forgetting_below_random"] and not v["forgetting_beats_random"]
+    assert v["input_norm_like_grand_init"]
+    assert v["restore_bug_like_late_score"]
+    assert v["hard_beats_random_at_some_budget"]
+    assert v["keep_easiest_beats_keep_hardest"] and not v["stratified_beats_keep_hardest"]
+    assert set(s["acc_mean"]) == set(experiments.C2_SCORES) | {"full"}
+    assert set(s["acc_mean"]["random"]) == {"0.3", "0.5", "0.7"}
+    assert s["regime"]["el2n_early"]["4"] == pytest.approx(-0.1, abs=0.01)
+    assert set(s["regime"]["el2n_early"]) == {"4", "8", "16"}
+    text = experiments.c2_verdict_text(s)
+    assert "EL2N@10% beats random" in text and "GraNd@init is below random" in text and "at 16 epochs" in text
+    # No effect anywhere: nothing beats or loses, and the restore bug is not "like a late score".
+    flat = _synthetic_runs({k: 0.0 for k in eff})
+    v0 = experiments.c2_summary(P, flat, experiments.c2_differences(flat))["verdict"]
+    assert not any(v0[k] for k in v0 if k != "input_norm_like_grand_init") and v0["input_norm_like_grand_init"]
+
+
+def test_c2_starvation_text_counts_classes():
+    kept = pd.DataFrame({"selection": ["a"] * 3 + ["b"] * 3, "class": ["x", "y", "z"] * 2,
+                         "count": [100, 100, 100, 290, 10, 0]})
+    text = experiments.c2_starvation_text(kept)
+    assert "b keeps less than half" in text and "y (10)" in text and "z (0)" in text and "a keeps" not in text
+
+
+def test_c2_sweep_end_to_end_and_resumable(results_dir):
+    P = digits_profile(prune_fractions=(0.5,), eval_seeds=2, regime_epochs=(1, 2))
+    s = store.Store.for_profile("smoke")
+    runs = experiments.c2_results(P, s)
+    assert len(runs) == len(experiments.c2_grid(P)) + P.scoring_seeds
+    assert (runs[runs.rule == "keep_highest"].n_train.isin([750])).all()
+    assert set(runs.epochs) == {1, 2}
+    n_entries = len(s.entries("train"))
+    again = experiments.c2_results(P, s)
+    assert len(s.entries("train")) == n_entries  # nothing recomputed
+    assert again.test_acc.tolist() == runs.test_acc.tolist()
+    summary = experiments.c2_summary(P, runs, experiments.c2_differences(runs))
+    assert all(isinstance(b, bool) for b in summary["verdict"].values())
+    kept = experiments.c2_kept_per_class(P, experiments.c2_scores(P, s))
+    assert (kept.groupby("selection")["count"].sum() == 750).all()
+    assert experiments.c2_compute_seconds(P, s, runs) > 0

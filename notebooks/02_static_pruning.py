@@ -1,0 +1,203 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # C2: static pruning by GraNd at initialisation, EL2N and forgetting
+#
+# Paul et al. (2021, Fig. 1) pruned CIFAR-10 *before* training by a score per example and kept
+# the highest-scoring part. Pruned by EL2N or GraNd taken at 10% of training ("epoch 20 of
+# 200"), or by forgetting events, half of the data could go with little loss of accuracy, and
+# clearly less loss than pruning at random. GraNd taken at initialisation, before any training,
+# was reported to do almost as well. Kirsch (2023, Fig. 2) re-ran the original code and found
+# GraNd at initialisation no better than random, while EL2N reproduced. He traced the 2021
+# result to a checkpoint-restore bug: asked for the checkpoint of step 0, the Flax version of
+# the time restored the *latest* one, so "GraNd at initialisation" was in fact GraNd of a
+# trained network.
+#
+# This chapter runs the static-pruning protocol for every score on the same footing, adds the
+# restore-bug variant, and maps how the answer depends on the training budget, because a short
+# CPU budget is not the papers' regime.
+
+# %% tags=["parameters", "remove-cell"]
+profile = "cpu"  # smoke | cpu | paper; any profile field can be passed too, e.g. papermill -p eval_seeds 4
+force = False    # recompute instead of reading the result store
+
+# %% tags=["remove-cell"]
+from myst_nb import glue
+
+from datadiet_core import experiments, plots, profiles, store
+
+plots.enable_offline()
+P = profiles.from_namespace(globals())
+results = store.Store.for_profile(P.name)
+
+# %% tags=["remove-cell"]
+glue("model", P.model, display=False)
+glue("epochs", P.epochs, display=False)
+glue("k", P.scoring_seeds, display=False)
+glue("eval_seeds", P.eval_seeds, display=False)
+glue("fractions", ", ".join(f"{f:.0%}" for f in P.prune_fractions), display=False)
+glue("regime_epochs", ", ".join(str(e) for e in sorted(P.regime_epochs)), display=False)
+glue("n_runs", len(experiments.c2_grid(P)), display=False)
+
+# %% [markdown]
+# ## Protocol
+#
+# **Scores.** The {glue:text}`k` scoring runs of the training-setup chapter (full data,
+# {glue:text}`epochs` epochs of the {glue:text}`model` network, seeds 0, 1, …) are checkpointed at
+# initialisation, at 10% of training and at the end, and count forgetting events. Every score is
+# averaged over those runs, exactly as defined in {doc}`../book/methods`:
+#
+# | score | what it is |
+# |---|---|
+# | random | a uniformly random subset (a fresh draw per evaluation seed) |
+# | input norm | $\lVert x \rVert_2$ of the normalised image |
+# | GraNd@init | gradient norm over all parameters at initialisation |
+# | GraNd@10% | gradient norm at 10% of training |
+# | EL2N@10% | $\lVert p - y \rVert_2$ at 10% of training |
+# | forgetting | forgetting events over the whole run (never learned = highest) |
+# | GraNd@init (restore bug) | GraNd of each scoring run's *last* checkpoint, which is what the 2021 code computed when asked for step 0 |
+#
+# **Evaluation runs.** For each score and each fraction pruned ({glue:text}`fractions`) we keep
+# the highest-scoring examples and train a fresh network on them, with seeds 1000, 1001, … that
+# never scored anything ({glue:text}`eval_seeds` per point). Every run takes the same number of
+# SGD steps with the same learning-rate schedule as {glue:text}`epochs` epochs of full-data
+# training (Paul et al. App. B), so a run on half the data makes twice as many passes over it.
+# All {glue:text}`n_runs` evaluation runs of this chapter, including the budget map and the other
+# selection rules below, go through the result store:
+
+# %%
+runs = experiments.c2_results(P, results, force=force)
+scores_by_name = experiments.c2_scores(P, results)
+
+# %% tags=["remove-cell"]
+acc = experiments.c2_accuracy(runs, P.epochs)
+diffs = experiments.c2_differences(runs)
+summary = experiments.c2_summary(P, runs, diffs)
+store.write_summary(P.name, "c2", summary)
+glue("full_acc", f"{summary['acc_mean']['full'] * 100:.1f}%", display=False)
+glue("full_std", f"{summary['acc_std']['full'] * 100:.2f}", display=False)
+glue("pooled_sd", f"{diffs[diffs.epochs == P.epochs].pooled_sd.iloc[0] * 100:.2f}", display=False)
+glue("compute_minutes", f"{experiments.c2_compute_seconds(P, results, runs) / 60:.0f}", display=False)
+
+# %% [markdown]
+# ## Accuracy against the fraction pruned
+#
+# Mean over evaluation seeds, with the 16th-84th percentile band across seeds (Paul et al.'s
+# presentation); the dashed line is full-data training, {glue:text}`full_acc` ±
+# {glue:text}`full_std` over the scoring runs.
+
+# %% tags=["remove-input"]
+plots.accuracy_vs_pruned(acc, summary["acc_mean"]["full"],
+                         f"Static pruning, keep the highest scores ({P.model}, {P.epochs} epochs of iterations)")
+
+# %% tags=["remove-input"]
+experiments.c2_accuracy_table(acc)
+
+# %% [markdown]
+# ## Difference to random pruning
+#
+# For each score and fraction, accuracy minus that of random pruning at the same fraction, in
+# percentage points. The interval is a 95% Student-t interval whose standard error uses the
+# seed-to-seed standard deviation pooled over every cell trained on the same budget
+# ({glue:text}`pooled_sd` points here): with two seeds per cell, a bootstrap over seeds would be
+# no more than the range of four numbers. The pooling assumes the spread does not depend on the
+# score, which the per-cell standard deviations in the table above let you check.
+
+# %% tags=["remove-input"]
+plots.difference_to_random(diffs[(diffs.rule == "keep_highest") & (diffs.epochs == P.epochs)],
+                           f"Accuracy minus random ({P.epochs} epochs)")
+
+# %% [markdown]
+# ## Which classes each subset keeps
+#
+# A score that is larger for some classes than for others prunes those classes unevenly, and
+# a subset that starves a class cannot learn it, however informative the kept examples are.
+# Examples kept per class at 50% pruned, for every score, for the opposite rule (keep the
+# easiest) and for coverage-centric stratified selection (Zheng et al. 2023: drop the hardest
+# 10%, then sample evenly across 50 score bins):
+
+# %% tags=["remove-input"]
+kept = experiments.c2_kept_per_class(P, scores_by_name)
+plots.kept_per_class(kept, "Training examples kept per class at 50% pruned")
+
+# %% tags=["remove-cell"]
+glue("starved", experiments.c2_starvation_text(kept), display=False)
+
+# %% [markdown]
+# {glue:text}`starved`
+#
+# ## The training budget decides the sign
+#
+# Sorscher et al. (2022) predict that which examples to keep depends on how much the model can
+# learn: with little capacity or training, keeping the *easy* examples is better; only when the
+# model can fit the data does keeping the hard ones pay. Paul et al. trained ResNet-18 for 200
+# epochs to about 95%; our networks train for {glue:text}`epochs` epochs. So the same scores
+# (from the same scoring runs) were evaluated at 50% pruned with training budgets of
+# {glue:text}`regime_epochs` epochs' worth of full-data iterations:
+
+# %% tags=["remove-input"]
+plots.difference_to_random(diffs[(diffs.rule == "keep_highest") & (diffs.prune == experiments.REGIME_PRUNE)],
+                           "Accuracy minus random at 50% pruned, by training budget", x="epochs")
+
+# %% [markdown]
+# And the other two selection rules at 50% pruned and {glue:text}`epochs` epochs, as differences
+# to random:
+
+# %% tags=["remove-input"]
+experiments.c2_rules_table(diffs, P.epochs)
+
+# %% [markdown]
+# ## How the scores relate
+#
+# Spearman's $\rho$ between every pair of scores (training split, averaged over the scoring
+# runs). Kirsch (2023) published some of these pairs for ResNet-18 trained 200 epochs; the
+# chapter on claim C1 sets ours beside his with intervals.
+
+# %% tags=["remove-input"]
+plots.spearman_heatmap(experiments.c2_spearman_matrix(scores_by_name), "Spearman ρ between pruning scores")
+
+# %% tags=["remove-input"]
+experiments.c1_correlations(P, results)[["score a", "score b", "rho (ours)", "95% interval",
+                                         "rho (Kirsch 2023)"]].round(3).set_index(["score a", "score b"])
+
+# %% [markdown]
+# Paul et al. (Fig. 10) average every score over 10 runs because one run ranks the examples
+# noisily. How our rankings settle with the number of scoring runs averaged: against the mean
+# of all runs (which includes the runs averaged, so it reaches 1 by construction), and,
+# without that overlap, between the means of two disjoint groups of runs:
+
+# %% tags=["remove-input"]
+plots.rank_reliability(experiments.c2_rank_reliability(P, results), "How the rankings settle with more scoring runs")
+
+# %% tags=["remove-cell"]
+glue("verdict", experiments.c2_verdict_text(summary), display=False)
+
+# %% [markdown]
+# ## Verdict
+#
+# {glue:text}`verdict`
+#
+# ## What the reduced scale changes
+#
+# - **Model and budget.** The `cpu` profile trains the small {glue:text}`model` network for
+#   {glue:text}`epochs` epochs, not ResNet-18 for 200. The budget map above shows that the sign
+#   of the effect of keeping hard examples depends on the budget, so the verdicts hold for the
+#   budgets stated and not beyond them.
+# - **Scoring runs.** Scores are averaged over {glue:text}`k` runs, not 10; the rank-settling
+#   figure shows how much the rankings would still move.
+# - **Seeds.** {glue:text}`eval_seeds` evaluation seeds per point, not 4; the intervals pool the
+#   spread over all cells to stay honest with so few.
+# - **Cost.** From an empty store, this chapter's scoring runs, scores and evaluation runs took
+#   {glue:text}`compute_minutes` minutes on this 2-core CPU (the sum of the stored wall-clock
+#   times). The `paper` profile runs the same grid with ResNet-18 for 200 epochs, 10 scoring
+#   runs, 5 fractions and 4 evaluation seeds; {doc}`../book/reproduce` gives its size and cost.
