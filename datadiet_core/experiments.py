@@ -749,3 +749,22 @@ def c2_compute_seconds(P: Profile, store: Store, runs: pd.DataFrame) -> float:
     seeds = range(P.scoring_seeds)
     passes = [model_scores(P, store, s, w, "train") for s in seeds for w in (0.0, P.early, 1.0)]
     return float(runs.wall_seconds.sum() + sum(r.manifest.get("wall_seconds", 0.0) for r in passes))
+
+
+# An assumption, not a measurement (no GPU here): one 200-epoch-scale ResNet-18 epoch on CIFAR-10
+# with mixed precision on one current datacentre GPU takes on the order of 15 s.
+ASSUMED_GPU_SECONDS_PER_RESNET18_EPOCH = 15.0
+
+
+def c2_training_epochs(P: Profile) -> int:
+    """Full-data-equivalent epochs of training in chapter C2's grid for profile ``P``: the scoring
+    runs plus every evaluation run (each takes the iterations of its budget's full-data epochs)."""
+    return P.scoring_seeds * P.epochs + sum(spec.epochs or P.epochs for spec in c2_grid(P))
+
+
+def c2_longest_budget_share(P: Profile) -> float:
+    """The share of :func:`c2_training_epochs` spent on the regime map's longest budget (when it is
+    not the profile's own)."""
+    longest = max(P.regime_epochs)
+    runs = sum(1 for g in c2_grid(P) if g.epochs == longest)
+    return longest * runs / c2_training_epochs(P)
