@@ -768,3 +768,479 @@ def c2_longest_budget_share(P: Profile) -> float:
     longest = max(P.regime_epochs)
     runs = sum(1 for g in c2_grid(P) if g.epochs == longest)
     return longest * runs / c2_training_epochs(P)
+
+
+# --------------------------------------------------------------------------- chapter C3: dynamic pruning
+
+C3_STATIC = ("random_static", "el2n_static", "forgetting_static", "el2n_epsilon_static")
+C3_DYNAMIC = ("random_dynamic", "uncertainty_ema", "epsilon_greedy", "ucb")
+C3_OTHER = ("infobatch", "selective_backprop", "random_backprop")
+C3_SELECTORS = C3_STATIC + C3_DYNAMIC + C3_OTHER
+# Hyperparameters. alpha and the period are Raju et al.'s (alpha = 0.8; T_p = 10 of 200 epochs).
+# The paper does not state epsilon or c and reports (App. F) that neither changes accuracy much:
+# 0.1 and 1.0 are our choice. InfoBatch's delta is Qin et al.'s default; its prune probability r
+# is set to the pruning rate being compared.
+C3_PARAMS = {"alpha": 0.8, "epsilon": 0.1, "c": 1.0, "period": 0.05, "delta": 0.875, "sb_history": 1024}
+
+
+def c3_period(epochs: int) -> int:
+    """Passes between re-selections: 5% of training, at least one pass."""
+    return max(1, round(C3_PARAMS["period"] * epochs))
+
+
+def all_losses(model: nn.Module, P: Profile) -> np.ndarray:
+    """Per-sample cross-entropy of the current model on every training row (eval mode, no
+    augmentation): Raju et al. eq. 1, the scoring pass of the loss-driven selectors."""
+    data = device_data(P)
+    from .train import autocast_dtype, logits_of
+
+    logits = logits_of(model, data.x_train, P.eval_batch_size, autocast_dtype(data.device, P.precision))
+    return torch.nn.functional.cross_entropy(logits, data.y_train, reduction="none").double().cpu().numpy()
+
+
+def _selector(name: str, P: Profile, n: int, keep: float, seed: int, scores_by_name: dict[str, np.ndarray]):
+    from . import selection as sel
+
+    a, e, c = C3_PARAMS["alpha"], C3_PARAMS["epsilon"], C3_PARAMS["c"]
+    makers = {
+        "random_static": lambda: sel.StaticSubset(n, keep, seed, sel.keep_random(n, keep, seed)),
+        "el2n_static": lambda: sel.StaticSubset(n, keep, seed, sel.keep_highest(scores_by_name["el2n_early"], keep)),
+        "forgetting_static": lambda: sel.StaticSubset(n, keep, seed, sel.keep_highest(scores_by_name["forgetting"], keep)),
+        "el2n_epsilon_static": lambda: sel.StaticEpsilonGreedy(n, keep, seed, scores_by_name["el2n_early"], e),
+        "random_dynamic": lambda: sel.RandomDynamic(n, keep, seed),
+        "uncertainty_ema": lambda: sel.UncertaintyEMA(n, keep, seed, a),
+        "epsilon_greedy": lambda: sel.EpsilonGreedy(n, keep, seed, a, e),
+        "ucb": lambda: sel.UCB(n, keep, seed, a, c),
+    }
+    return makers[name]()
+
+
+def _check_c3(selector: str, rate: float) -> None:
+    if selector not in C3_SELECTORS and not selector.startswith("always_plus_"):
+        raise ParameterError(f"parameter 'selector' must be one of {', '.join(C3_SELECTORS)}; got {selector!r}")
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < 1:
+        raise ParameterError(f"parameter 'rate' must be a fraction in (0, 1); got {rate!r}")
+
+
+def dynamic_run(P: Profile, store: Store, selector: str, rate: float, eval_index: int, epochs: int | None = None,
+                fixed: np.ndarray | None = None, fixed_tag: str = "", force: bool = False) -> Record:
+    """One run of chapter C3: ``selector`` prunes the fraction ``rate`` of the training set, for
+    ``epochs`` passes over the kept subset (cost falls with the rate), from a fresh seed.
+
+    Static selectors train on one subset throughout; dynamic ones re-select every
+    :func:`c3_period` passes from what they have seen (Raju et al. Algorithm 1); InfoBatch
+    re-draws every pass; Selective- and Random-Backprop filter every batch. ``fixed`` (with a
+    ``fixed_tag`` naming it) gives an "always" set for the ``always_plus_random`` selector of
+    Raju et al. Table 1: those rows every time, the rest of the budget drawn at random.
+
+    Stored: test accuracy, ``train_seconds`` (end to end, scoring passes included, evaluation
+    excluded), ``scoring_seconds``, the per-pass history (with images seen) and how often each
+    row was selected (``selection_counts`` over ``checkpoints`` selections).
+    """
+    from . import selection as sel
+    from .train import Hooks, run_config, train
+
+    _check_c3(selector, rate)
+    E = epochs or P.epochs
+    Pe = P.replace(epochs=E)
+    seed = EVAL_SEED_OFFSET + eval_index
+    keep = 1.0 - rate
+    config = {**run_config(Pe, seed, budget="epochs", subset=f"c3:{selector}:rate={rate:g}"),
+              "c3": {**C3_PARAMS, "selector": selector, "fixed": fixed_tag}}
+    if selector in ("el2n_static", "forgetting_static", "el2n_epsilon_static"):
+        config["c3"]["scores_from"] = scoring_run_config(P, 0)
+
+    def compute() -> tuple[dict, dict]:
+        data = device_data(Pe)
+        n = data.n_train
+        counts = np.zeros(n, np.int32)
+        state = {"scoring": 0.0, "checkpoints": 0, "last": None}
+        period = c3_period(E)
+        hooks = Hooks()
+        if selector in C3_STATIC + C3_DYNAMIC or selector.startswith("always_plus_"):
+            if selector.startswith("always_plus_"):
+                chooser = _AlwaysPlusRandom(n, keep, seed, fixed)
+            else:
+                chooser = _selector(selector, P, n, keep, seed, c2_scores(P, store) if selector in C3_STATIC[1:] else {})
+
+            def select(pass_no: int, model: nn.Module) -> np.ndarray | None:
+                if pass_no % period:
+                    return None
+                losses = None
+                if chooser.needs_losses:
+                    t = time.perf_counter()
+                    losses = all_losses(model, Pe)
+                    state["scoring"] += time.perf_counter() - t
+                rows = chooser.select(losses)
+                counts[rows] += 1
+                state["checkpoints"] += 1
+                if isinstance(chooser, sel.UncertaintyEMA):
+                    state["last"] = chooser.score()
+                return rows
+            hooks.select = select
+        elif selector == "infobatch":
+            ib = sel.InfoBatch(n, rate, C3_PARAMS["delta"], E, seed)
+            weight = torch.ones(n, device=data.device)
+
+            def select_ib(pass_no: int, model: nn.Module) -> np.ndarray:
+                rows = ib.select(pass_no)
+                weight.copy_(torch.as_tensor(ib.weight, dtype=torch.float32))
+                counts[rows] += 1
+                state["checkpoints"] += 1
+                return rows
+            hooks.select = select_ib
+            hooks.loss_weight = lambda idx: weight[idx]
+            hooks.on_batch = lambda info: ib.record(info.indices.cpu().numpy(), info.loss.double().cpu().numpy())
+        else:
+            sb = sel.SelectiveBackprop(keep, seed, random=selector == "random_backprop",
+                                       history=C3_PARAMS["sb_history"])
+            from .train import autocast, autocast_dtype
+
+            amp = autocast_dtype(data.device, Pe.precision)
+
+            def filt(idx: torch.Tensor, model: nn.Module) -> torch.Tensor:
+                losses = None
+                if not sb.random:
+                    t = time.perf_counter()
+                    model.eval()
+                    with torch.no_grad(), autocast(data.device, amp):
+                        xb = data.x_train[idx]
+                        if is_convolutional(model):
+                            xb = xb.contiguous(memory_format=torch.channels_last)
+                        out = model(xb).float()
+                    losses = torch.nn.functional.cross_entropy(out, data.y_train[idx], reduction="none").cpu().numpy()
+                    state["scoring"] += time.perf_counter() - t
+                mask = torch.as_tensor(sb.choose(losses, len(idx)), device=idx.device)
+                kept = idx[mask]
+                counts[kept.cpu().numpy()] += 1
+                return kept
+            hooks.filter, hooks.keep_fraction = filt, keep
+        res = train(Pe, data, seed, budget="epochs", checkpoints=(), hooks=hooks)
+        metrics = {"test_acc": res.test_acc, "test_loss": res.test_loss, "steps": res.steps,
+                   "images_seen": res.images_seen, "train_seconds": res.train_seconds,
+                   "scoring_seconds": state["scoring"], "eval_seconds": res.eval_seconds,
+                   "checkpoints": state["checkpoints"], "device": str(data.device),
+                   "threads": torch.get_num_threads(), "n_train": n}
+        arrays = {f"history/{k}": np.asarray([h.get(k, np.nan) for h in res.history], np.float64)
+                  for k in res.history[-1]}
+        arrays["selection_counts"] = counts
+        if state["last"] is not None:
+            arrays["final_score"] = np.asarray(state["last"], np.float64)
+        return metrics, arrays
+
+    return store.cached("train", config, compute, force=force)
+
+
+class _AlwaysPlusRandom:
+    """Raju et al. Table 1: a fixed "always" set, the rest of the budget re-drawn uniformly at
+    random from the other rows at every checkpoint."""
+
+    needs_losses = False
+
+    def __init__(self, n: int, keep: float, seed: int, always: np.ndarray | None):
+        from .selection import n_keep
+
+        if always is None:
+            raise ParameterError("parameter 'fixed' must give the always set for selector always_plus_random")
+        self.always = np.sort(np.asarray(always))
+        self.k = n_keep(n, keep)
+        if len(self.always) > self.k:
+            raise ParameterError(f"parameter 'fixed' must hold at most {self.k} rows; got {len(self.always)}")
+        self.rest = np.setdiff1d(np.arange(n), self.always)
+        self.rng = np.random.default_rng(seed)
+
+    def select(self, losses: np.ndarray | None) -> np.ndarray:
+        extra = self.rng.choice(self.rest, self.k - len(self.always), replace=False)
+        return np.sort(np.concatenate([self.always, extra]))
+
+
+@dataclass(frozen=True)
+class DynamicSpec:
+    """One run of chapter C3's grid (``selector == "full"``: the full-data baseline)."""
+
+    selector: str
+    rate: float
+    eval_index: int
+    epochs: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.selector} rate={self.rate:g} seed={EVAL_SEED_OFFSET + self.eval_index}, {self.epochs} epochs"
+
+
+TABLE1_RATE = 0.7  # Raju et al. Table 1
+
+
+def c3_grid(P: Profile) -> list[DynamicSpec]:
+    """Chapter C3's runs, longest budget first (the main comparison): every selector at every
+    rate, plus full data, for ``P.eval_seeds`` fresh seeds and each budget of ``P.c3_epochs``;
+    then Raju et al.'s Table 1 pair at 70% (which needs the uncertainty-EMA runs first)."""
+    seeds = range(P.eval_seeds)
+    grid = []
+    for E in sorted(P.c3_epochs, reverse=True):
+        grid += [DynamicSpec("full", 0.0, i, E) for i in seeds]
+        grid += [DynamicSpec(s, r, i, E) for r in P.c3_rates for s in C3_SELECTORS for i in seeds]
+    E = max(P.c3_epochs)
+    if TABLE1_RATE in P.c3_rates:
+        grid += [DynamicSpec(s, TABLE1_RATE, i, E) for s in ("always_plus_static", "always_plus_random") for i in seeds]
+    return grid
+
+
+def selection_mixture(counts: np.ndarray, seed: int = 0) -> dict[str, Any]:
+    """A three-component Gaussian mixture over how often each sample was selected (Raju et al.
+    Fig. 3 fit truncated normals by MCMC; a maximum-likelihood fit is enough to mark the groups).
+    Returns the component means, weights and the group of every sample: never / sometimes / always."""
+    from sklearn.mixture import GaussianMixture
+
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    x = np.asarray(counts, np.float64).reshape(-1, 1)
+    with warnings.catch_warnings():  # fewer than three distinct counts: fewer groups, still a fit
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gm = GaussianMixture(3, random_state=seed, n_init=3).fit(x)
+    order = np.argsort(gm.means_.ravel())
+    rank = np.empty(3, int)
+    rank[order] = np.arange(3)
+    group = rank[gm.predict(x)]
+    return {"means": gm.means_.ravel()[order].tolist(), "stds": np.sqrt(gm.covariances_.ravel()[order]).tolist(),
+            "weights": gm.weights_[order].tolist(), "group": group,
+            "fractions": [float((group == g).mean()) for g in range(3)], "names": ["never", "sometimes", "always"]}
+
+
+def _table1_fixed(P: Profile, store: Store, selector: str, eval_index: int) -> tuple[np.ndarray, str]:
+    """The fixed rows of Table 1's two runs, from the uncertainty-EMA runs at 70% (same budget)."""
+    from .selection import n_keep, top_k
+
+    E = max(P.c3_epochs)
+    ref = [dynamic_run(P, store, "uncertainty_ema", TABLE1_RATE, i, E) for i in range(P.eval_seeds)]
+    if selector == "always_plus_static":  # top 30% by that seed's final EMA score: one static subset
+        score = ref[eval_index].arrays["final_score"]
+        return top_k(score, n_keep(len(score), 1 - TABLE1_RATE)), f"top-k final EMA score of seed {eval_index}"
+    counts = np.sum([r.arrays["selection_counts"] for r in ref], axis=0)
+    always = np.flatnonzero(selection_mixture(counts)["group"] == 2)
+    k = n_keep(len(counts), 1 - TABLE1_RATE)
+    if len(always) > k // 2:  # too few checkpoints to separate the groups: the most selected half-budget
+        final = np.mean([r.arrays["final_score"] for r in ref], axis=0)
+        always = np.sort(np.lexsort((final, counts))[::-1][: k // 2])
+        return always, f"half-budget of most selected rows of {len(ref)} uncertainty-EMA runs"
+    return always, f"always set of {len(ref)} uncertainty-EMA runs"
+
+
+def c3_run(P: Profile, store: Store, spec: DynamicSpec, force: bool = False) -> Record:
+    """The run ``spec`` through the store."""
+    if spec.selector == "full":
+        return run(P.replace(epochs=spec.epochs), EVAL_SEED_OFFSET + spec.eval_index, store, force=force)
+    fixed, tag = None, ""
+    if spec.selector.startswith("always_plus_"):
+        fixed, tag = _table1_fixed(P, store, spec.selector, spec.eval_index)
+    return dynamic_run(P, store, spec.selector, spec.rate, spec.eval_index, spec.epochs, fixed, tag, force)
+
+
+def c3_sweep(P: Profile, store: Store, force: bool = False, progress: bool = True) -> list[tuple[DynamicSpec, Record]]:
+    """Chapter C3's whole grid through the store (scoring runs first: the static selectors use them)."""
+    scoring_runs(P, store)
+    out = []
+    grid = c3_grid(P)
+    for k, spec in enumerate(grid):
+        t = time.perf_counter()
+        rec = c3_run(P, store, spec, force)
+        if progress:
+            print(f"[{k + 1}/{len(grid)}] {spec.label}: {rec.metrics['test_acc']:.4f} "
+                  f"({time.perf_counter() - t:.0f} s)", flush=True)
+        out.append((spec, rec))
+    return out
+
+
+def static_scoring_seconds(P: Profile, store: Store) -> dict[str, float]:
+    """What the static selectors' scores cost, charged to them (Raju et al. Fig. 2b): EL2N@10%
+    the first 10% of every scoring run plus its scoring passes; forgetting every scoring run."""
+    runs = scoring_runs(P, store)
+    early = sum(P.early * r.metrics["train_seconds"] for r in runs)
+    passes = sum(model_scores(P, store, s, P.early, "train").manifest.get("wall_seconds", 0.0)
+                 for s in range(P.scoring_seeds))
+    full = sum(r.metrics["train_seconds"] for r in runs)
+    return {"random_static": 0.0, "el2n_static": early + passes, "el2n_epsilon_static": early + passes,
+            "forgetting_static": full}
+
+
+def c3_results(P: Profile, store: Store, force: bool = False) -> pd.DataFrame:
+    """One row per run of :func:`c3_grid`: accuracy, images seen, seconds of training (scoring
+    passes included) and wall-clock with the static scores' cost charged."""
+    charge = static_scoring_seconds(P, store)
+    rows = []
+    for spec, rec in c3_sweep(P, store, force, progress=False):
+        m = rec.metrics
+        rows.append({"selector": spec.selector, "rate": spec.rate, "epochs": spec.epochs, "seed": rec.config["seed"],
+                     "test_acc": m["test_acc"], "images_seen": m["images_seen"], "train_seconds": m["train_seconds"],
+                     "scoring_seconds": m.get("scoring_seconds", 0.0),
+                     "wallclock_s": m["train_seconds"] + charge.get(spec.selector, 0.0)})
+    return pd.DataFrame(rows)
+
+
+def c3_accuracy(results: pd.DataFrame, epochs: int) -> pd.DataFrame:
+    """Per (selector, rate) at budget ``epochs``: accuracy mean/std/16th-84th percentiles and mean
+    wall-clock (columns named as :func:`plots.accuracy_vs_pruned` expects: score, prune)."""
+    d = results[(results.epochs == epochs) & (results.selector != "full")]
+    rows = []
+    for (sel, rate), g in d.groupby(["selector", "rate"], sort=False):
+        s = summarize(g.test_acc)
+        rows.append({"score": sel, "prune": rate, "mean": s.mean, "std": s.std, "p16": s.p16, "p84": s.p84,
+                     "seeds": s.n, "wallclock_s": float(g.wallclock_s.mean()),
+                     "train_seconds": float(g.train_seconds.mean()), "images_seen": float(g.images_seen.mean())})
+    return pd.DataFrame(rows)
+
+
+def _pooled(results: pd.DataFrame, epochs: int) -> tuple[float, int]:
+    from .stats import pooled_sd
+
+    d = results[results.epochs == epochs]
+    return pooled_sd([g.test_acc for _, g in d.groupby(["selector", "rate"])])
+
+
+def c3_compare(results: pd.DataFrame, a: str, b: str, epochs: int, rate_b: dict[float, float] | None = None
+               ) -> pd.DataFrame:
+    """Accuracy of selector ``a`` minus ``b`` at every rate of ``a`` (``b`` at ``rate_b[rate]`` when
+    given), with the pooled-t interval of the budget."""
+    from .stats import pooled_diff_ci
+
+    sd, dof = _pooled(results, epochs)
+    d = results[results.epochs == epochs]
+    rows = []
+    for rate in sorted(d[d.selector == a].rate.unique()):
+        rb = (rate_b or {}).get(rate, rate)
+        x, y = d[(d.selector == a) & (d.rate == rate)].test_acc, d[(d.selector == b) & (d.rate == rb)].test_acc
+        if len(x) and len(y):
+            diff, lo, hi = pooled_diff_ci(x, y, sd, dof)
+            rows.append({"a": a, "b": b, "rate": rate, "rate_b": rb, "diff": diff, "lo": lo, "hi": hi})
+    return pd.DataFrame(rows, columns=["a", "b", "rate", "rate_b", "diff", "lo", "hi"])
+
+
+def _wins(cmp: pd.DataFrame, min_rate: float = 0.0) -> bool:
+    """Above zero at one rate >= min_rate or more and below at none."""
+    c = cmp[cmp.rate >= min_rate - 1e-9]
+    return bool(len(c)) and bool((c.lo > 0).any()) and not bool((c.hi < 0).any())
+
+
+def c3_summary(P: Profile, results: pd.DataFrame) -> dict[str, Any]:
+    """Headline numbers and computed verdicts of chapter C3 (``summary.json`` section ``c3``), at
+    the longest budget of ``P.c3_epochs`` (every verdict also per budget under ``by_budget``).
+
+    Verdict rules: ``random_dynamic_beats_static``: at every rate >= 0.7 the interval of random
+    dynamic minus each of EL2N-static and forgetting-static lies above zero. ``<a>_beats_<b>``:
+    above zero at some rate >= 0.7 and below at none. ``infobatch_beats_random_dynamic_at_equal_cost``:
+    InfoBatch against random dynamic at the rate nearest the share of images InfoBatch skipped,
+    same rule over all rates. ``wallclock_saving_real``: random dynamic and UCB at 70% finish
+    faster end to end (scoring included) than full data; ``speedup_goal_met``: at least 2.5x.
+    ``static_el2n_saves_wallclock``: EL2N-static with its scores' cost charged is faster than full data.
+    """
+    def one(E: int) -> dict[str, Any]:
+        acc = c3_accuracy(results, E)
+        full = results[(results.epochs == E) & (results.selector == "full")]
+        f = summarize(full.test_acc)
+        key = lambda r: f"{r:g}"  # noqa: E731
+        out: dict[str, Any] = {
+            "acc_mean": {s: {key(r.prune): r["mean"] for _, r in g.iterrows()} for s, g in acc.groupby("score", sort=False)},
+            "acc_std": {s: {key(r.prune): r["std"] for _, r in g.iterrows()} for s, g in acc.groupby("score", sort=False)},
+            "wallclock_s": {s: {key(r.prune): r["wallclock_s"] for _, r in g.iterrows()}
+                            for s, g in acc.groupby("score", sort=False)},
+            "train_seconds": {s: {key(r.prune): r["train_seconds"] for _, r in g.iterrows()}
+                              for s, g in acc.groupby("score", sort=False)},
+        }
+        out["acc_mean"]["full"], out["acc_std"]["full"] = f.mean, f.std
+        out["wallclock_s"]["full"] = float(full.wallclock_s.mean())
+        hi_rates = [r for r in P.c3_rates if r >= 0.7 - 1e-9]
+        v: dict[str, bool] = {}
+        vs = [c3_compare(results, "random_dynamic", b, E) for b in ("el2n_static", "forgetting_static")]
+        v["random_dynamic_beats_static"] = bool(hi_rates) and all(
+            bool(len(c)) and bool((c[c.rate >= 0.7 - 1e-9].lo > 0).all()) for c in vs)
+        for a, b in (("ucb", "uncertainty_ema"), ("epsilon_greedy", "uncertainty_ema"), ("ucb", "random_dynamic"),
+                     ("epsilon_greedy", "random_dynamic"), ("el2n_epsilon_static", "el2n_static")):
+            v[f"{a}_beats_{b}"] = _wins(c3_compare(results, a, b, E), 0.7)
+        ib = acc[acc.score == "infobatch"]
+        full_images = float(full.images_seen.mean()) if len(full) else float("nan")
+        nearest = {r.prune: min(P.c3_rates, key=lambda q: abs(q - (1 - r.images_seen / full_images)))
+                   for _, r in ib.iterrows()}
+        ib_cmp = c3_compare(results, "infobatch", "random_dynamic", E, nearest)
+        out["infobatch_skipped"] = {key(r.prune): 1 - r.images_seen / full_images for _, r in ib.iterrows()}
+        v["infobatch_beats_random_dynamic_at_equal_cost"] = _wins(ib_cmp)
+        speed = {s: out["wallclock_s"]["full"] / out["wallclock_s"].get(s, {}).get("0.7", float("nan"))
+                 for s in ("random_dynamic", "ucb", "el2n_static", "forgetting_static")}
+        out["speedup_at_0.7"] = speed
+        v["wallclock_saving_real"] = bool(speed["random_dynamic"] > 1 and speed["ucb"] > 1)
+        v["speedup_goal_met"] = bool(speed["random_dynamic"] >= 2.5 and speed["ucb"] >= 2.5)
+        v["static_el2n_saves_wallclock"] = bool(speed["el2n_static"] > 1)
+        out["verdict"] = v
+        return out
+
+    budgets = sorted(P.c3_epochs)
+    by_budget = {str(E): one(E) for E in budgets}
+    main = dict(by_budget[str(budgets[-1])])
+    main.update({"by_budget": by_budget, "epochs": budgets[-1], "model": P.model, "eval_seeds": P.eval_seeds,
+                 "params": C3_PARAMS,
+                 "scale": f"{P.model}, {budgets[-1]} epochs over the kept subset, {P.eval_seeds} seeds per point"})
+    return main
+
+
+def c3_selection_counts(P: Profile, store: Store, selector: str = "uncertainty_ema", rate: float = TABLE1_RATE
+                        ) -> dict[str, Any]:
+    """How often each sample was selected, summed over seeds (Raju et al. Fig. 3), with the
+    three-component mixture fit, for ``selector`` at ``rate`` and the longest budget."""
+    E = max(P.c3_epochs)
+    recs = [dynamic_run(P, store, selector, rate, i, E) for i in range(P.eval_seeds)]
+    counts = np.sum([r.arrays["selection_counts"] for r in recs], axis=0)
+    total = int(sum(r.metrics["checkpoints"] for r in recs))
+    return {"counts": counts, "checkpoints": total, "mixture": selection_mixture(counts)}
+
+
+def c3_samples_seen(P: Profile, store: Store, rate: float = 0.8) -> pd.DataFrame:
+    """Test accuracy against images seen during training at ``rate`` (Raju et al. Fig. 5): full
+    data, the static and the dynamic selectors, every seed, the longest budget."""
+    E = max(P.c3_epochs)
+    frames = []
+    for spec in c3_grid(P):
+        if spec.epochs != E or (spec.selector != "full" and spec.rate != rate) or spec.selector.startswith("always"):
+            continue
+        if spec.selector in C3_OTHER:
+            continue
+        h = history_frame(c3_run(P, store, spec))
+        frames.append(h.assign(selector=spec.selector))
+    return pd.concat(frames, ignore_index=True)
+
+
+def c3_table1(results: pd.DataFrame, epochs: int) -> pd.DataFrame:
+    """Raju et al. Table 1 at 70% pruned: uncertainty EMA, always + static sometimes, always +
+    random sometimes (mean ± std across seeds, %), beside the published numbers."""
+    published = {"uncertainty_ema": 93.33, "always_plus_static": 89.52, "always_plus_random": 92.50}
+    d = results[(results.epochs == epochs) & (results.rate == TABLE1_RATE)]
+    rows = []
+    for sel, pub in published.items():
+        g = d[d.selector == sel].test_acc
+        if len(g):
+            s = summarize(g)
+            rows.append({"selection": sel, "ours (%)": f"{s.mean * 100:.2f} ± {s.std * 100:.2f}",
+                         "Raju et al. (%, ResNet-18, 200 epochs)": pub})
+    return pd.DataFrame(rows).set_index("selection")
+
+
+def c3_verdict_text(summary: dict[str, Any]) -> str:
+    """The chapter's closing paragraph from the computed verdicts, per budget."""
+    parts = []
+    for E, s in summary["by_budget"].items():
+        v = s["verdict"]
+        sp = s["speedup_at_0.7"]
+        parts.append(
+            f"At {E} epochs over the kept subset: random dynamic "
+            + ("beats" if v["random_dynamic_beats_static"] else "does not beat")
+            + " static EL2N and forgetting at every rate of 70% or more; UCB "
+            + ("beats" if v["ucb_beats_uncertainty_ema"] else "does not beat") + " uncertainty EMA and "
+            + ("beats" if v["ucb_beats_random_dynamic"] else "does not beat") + " random dynamic; ε-greedy "
+            + ("beats" if v["epsilon_greedy_beats_uncertainty_ema"] else "does not beat") + " uncertainty EMA; InfoBatch "
+            + ("beats" if v["infobatch_beats_random_dynamic_at_equal_cost"] else "does not beat")
+            + " random dynamic at equal cost. At 70% pruned, end to end with scoring, random dynamic runs "
+            f"{sp['random_dynamic']:.2f}× and UCB {sp['ucb']:.2f}× faster than full data "
+            + ("(the 2.5× goal is met)" if v["speedup_goal_met"] else "(short of the 2.5× goal)")
+            + f"; static EL2N with its scores charged runs {sp['el2n_static']:.2f}× "
+            + ("faster." if v["static_el2n_saves_wallclock"] else "as fast, i.e. slower than full data."))
+    return " ".join(parts)

@@ -180,7 +180,13 @@ def log_ratio_histogram(log_ratio: np.ndarray, mu: float, sigma: float, title: s
 
 SCORE_LABELS = {"full": "full data", "random": "random", "input_norm": "input norm ‖x‖₂",
                 "grand_init": "GraNd@init", "grand_early": "GraNd@10%", "el2n_early": "EL2N@10%",
-                "forgetting": "forgetting", "grand_init_restore_bug": "GraNd@init (restore bug)"}
+                "forgetting": "forgetting", "grand_init_restore_bug": "GraNd@init (restore bug)",
+                "random_static": "random (static)", "el2n_static": "EL2N@10% (static)",
+                "forgetting_static": "forgetting (static)", "el2n_epsilon_static": "EL2N@10% + ε-greedy (static)",
+                "random_dynamic": "random (dynamic)", "uncertainty_ema": "uncertainty EMA", "epsilon_greedy": "ε-greedy",
+                "ucb": "UCB", "infobatch": "InfoBatch", "selective_backprop": "Selective-Backprop",
+                "random_backprop": "Random-Backprop", "always_plus_static": "always + static sometimes",
+                "always_plus_random": "always + random sometimes"}
 
 
 def _label(score: pd.Series) -> pd.Series:
@@ -262,3 +268,56 @@ def rank_reliability(curves: pd.DataFrame, title: str) -> alt.Chart:
                     strokeDash=alt.StrokeDash("comparison:N", title="compared with"),
                     tooltip=["method", "comparison", "K", alt.Tooltip("rho:Q", format=".3f")])
             .properties(width=420, height=240))
+
+
+def wallclock_vs_accuracy(acc: pd.DataFrame, full_acc: float, full_seconds: float, title: str) -> alt.Chart:
+    """Test accuracy against seconds per run, one point per (selector, rate), in two panels: the
+    run alone (scoring passes included) and with the static scores' cost charged (Raju Fig. 2b).
+    The star is full-data training."""
+    long = pd.concat([acc.assign(cost="training run only", seconds=acc.train_seconds),
+                      acc.assign(cost="static scores charged", seconds=acc.wallclock_s)], ignore_index=True)
+    long = long.assign(method=_label(long.score), rate=long.prune)
+    full = pd.DataFrame({"seconds": [full_seconds] * 2, "mean": [full_acc] * 2,
+                         "cost": ["training run only", "static scores charged"], "method": ["full data"] * 2})
+    pts = alt.Chart(long).mark_point(filled=True, size=45).encode(
+        x=alt.X("seconds:Q", title="wall-clock per run (s, log scale)", scale=alt.Scale(type="log")),
+        y=alt.Y("mean:Q", title="test accuracy (%)", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
+        color=alt.Color("method:N", title="selector"),
+        tooltip=["method", alt.Tooltip("rate:Q", format=".0%"), alt.Tooltip("seconds:Q", format=".0f"),
+                 alt.Tooltip("mean:Q", format=".2%")])
+    star = alt.Chart(full).mark_point(shape="diamond", size=120, color="black", filled=True).encode(
+        x="seconds:Q", y="mean:Q", tooltip=["method"])
+    return alt.layer(pts, star, data=long).properties(width=300, height=260).facet(
+        column=alt.Column("cost:N", title=None), title=title)
+
+
+def selection_histogram(counts: np.ndarray, mixture: dict, checkpoints: int, title: str) -> alt.Chart:
+    """Histogram of how often each sample was selected (Raju et al. Fig. 3) with the fitted
+    three-component mixture density."""
+    hist = np.bincount(np.asarray(counts, int), minlength=checkpoints + 1) / len(counts)
+    bars = pd.DataFrame({"count": np.arange(len(hist)), "share": hist})
+    xs = np.linspace(0, checkpoints, 300)
+    dens = sum(w * np.exp(-0.5 * ((xs - m) / max(sd, 1e-6)) ** 2) / (max(sd, 1e-6) * np.sqrt(2 * np.pi))
+               for m, sd, w in zip(mixture["means"], mixture["stds"], mixture["weights"]))
+    curve = pd.DataFrame({"count": xs, "share": dens})
+    b = alt.Chart(bars).mark_bar(opacity=0.6).encode(
+        x=alt.X("count:Q", title="times selected, summed over seeds (count)"),
+        y=alt.Y("share:Q", title="share of training samples (fraction)"),
+        tooltip=["count", alt.Tooltip("share:Q", format=".3f")])
+    line = alt.Chart(curve).mark_line(color="black").encode(x="count:Q", y="share:Q")
+    return alt.layer(b, line, title=title).properties(width=460, height=240)
+
+
+def accuracy_vs_images(history: pd.DataFrame, title: str) -> alt.Chart:
+    """Test accuracy against images seen during training, mean over seeds per selector and pass
+    (Raju Fig. 5). ``history`` has columns selector, epoch, images_seen, test_acc."""
+    d = history.groupby(["selector", "epoch"], as_index=False)[["images_seen", "test_acc"]].mean()
+    d = d.assign(method=_label(d.selector))
+    return (alt.Chart(d, title=title).mark_line(point=True)
+            .encode(x=alt.X("images_seen:Q", title="training images seen (count)"),
+                    y=alt.Y("test_acc:Q", title="test accuracy (%)", axis=alt.Axis(format=".0%"),
+                            scale=alt.Scale(zero=False)),
+                    color=alt.Color("method:N", title="selector"),
+                    tooltip=["method", "epoch", alt.Tooltip("images_seen:Q", format=",.0f"),
+                             alt.Tooltip("test_acc:Q", format=".2%")])
+            .properties(width=460, height=280))

@@ -58,6 +58,10 @@ class Profile:
     prune_fractions: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9)
     eval_seeds: int = 4
     regime_epochs: tuple[int, ...] = (50, 100, 200)
+    # Dynamic pruning (C3): pruning rates and training budgets (epochs over the kept subset, so
+    # cost falls with the rate); seeds as eval_seeds.
+    c3_rates: tuple[float, ...] = (0.3, 0.5, 0.7, 0.8, 0.9)
+    c3_epochs: tuple[int, ...] = (100, 200)
     device: str = "auto"
     precision: str = "auto"      # auto: bf16 autocast on CPU, AMP on CUDA
     eval_batch_size: int = 1000
@@ -70,11 +74,12 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(name="smoke", model="fastnet", epochs=2, batch_size=128, lr=0.1,
                      train_size=2000, test_size=1000, scoring_seeds=2, inits=3, c1_resnet_images=16,
-                     prune_fractions=(0.3, 0.5, 0.7), eval_seeds=2, regime_epochs=(1, 2)),
+                     prune_fractions=(0.3, 0.5, 0.7), eval_seeds=2, regime_epochs=(1, 2), c3_rates=(0.5, 0.8),
+                     c3_epochs=(1, 2)),
     # Batch 256 with the lr scaled linearly from the paper's 0.1 at 128: twice the CPU throughput.
     "cpu": Profile(name="cpu", model="fastnet", epochs=8, batch_size=256, lr=0.2, scoring_seeds=4, inits=10,
                    c1_images=10000, c1_resnet_images=2000, prune_fractions=(0.3, 0.5, 0.7), eval_seeds=2,
-                   regime_epochs=(4, 8, 16)),
+                   regime_epochs=(4, 8, 16), c3_epochs=(4, 8)),
     "paper": Profile(name="paper", model="resnet18", epochs=200, batch_size=128, lr=0.1, scoring_seeds=10,
                      inits=10, c1_resnet_images=10000),
 }
@@ -168,6 +173,8 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "prune_fractions": _fractions,
     "eval_seeds": _int(1),
     "regime_epochs": _epochs_list,
+    "c3_rates": _fractions,
+    "c3_epochs": _epochs_list,
     "device": _choice(DEVICES),
     "precision": _choice(PRECISIONS),
     "eval_batch_size": _int(1),
@@ -195,11 +202,12 @@ def resolve_profile(profile: str | Profile = DEFAULT_PROFILE, **overrides: Any) 
         raise ParameterError(f"parameter 'profile' must be one of {', '.join(PROFILES)}; got {profile!r}")
     for k, v in overrides.items():
         check_param(k, v)
-    for k in ("lr_milestones", "prune_fractions"):
+    for k in ("lr_milestones", "prune_fractions", "c3_rates"):
         if k in overrides:
             overrides[k] = tuple(float(x) for x in overrides[k])
-    if "regime_epochs" in overrides:
-        overrides["regime_epochs"] = tuple(overrides["regime_epochs"])
+    for k in ("regime_epochs", "c3_epochs"):
+        if k in overrides:
+            overrides[k] = tuple(overrides[k])
     p = dataclasses.replace(profile, **overrides)
     for k in FIELDS:
         check_param(k, getattr(p, k))
@@ -218,7 +226,7 @@ def from_namespace(ns: Mapping[str, Any]) -> Profile:
 
 def as_dict(p: Profile) -> dict[str, Any]:
     d = dataclasses.asdict(p)
-    for k in ("lr_milestones", "prune_fractions", "regime_epochs"):
+    for k in ("lr_milestones", "prune_fractions", "regime_epochs", "c3_rates", "c3_epochs"):
         d[k] = list(d[k])
     return d
 

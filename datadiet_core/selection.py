@@ -10,6 +10,11 @@ the data. Ties are broken by index (a stable sort): deterministic, and the same 
 - :func:`keep_offset`: Paul et al. Fig. 2, drop the lowest ``offset`` fraction, keep the next ones;
 - :func:`keep_stratified`: coverage-centric selection (Zheng et al. 2023): drop the hardest
   ``beta`` fraction, then sample evenly across score bins.
+
+Dynamic selection (Raju et al., Algorithm 1) re-selects every pruning period from what the
+selector has seen so far: :class:`Selector` and its subclasses (random dynamic, uncertainty with
+EMA, epsilon-greedy, UCB, static subsets and static EL2N with epsilon-greedy), plus the per-epoch
+:class:`InfoBatch` and the per-batch :class:`SelectiveBackprop` (random or loss-driven).
 """
 from __future__ import annotations
 
@@ -104,3 +109,176 @@ def keep_stratified(score: np.ndarray, keep: float, beta: float = 0.1, bins: int
 def class_counts(kept: np.ndarray, y: np.ndarray, num_classes: int) -> np.ndarray:
     """How many examples of each class a kept subset holds (score-ordered subsets can starve classes)."""
     return np.bincount(np.asarray(y)[kept], minlength=num_classes)
+
+
+# --------------------------------------------------------------------------- dynamic selection
+
+def ema(loss: np.ndarray, previous: np.ndarray | None, alpha: float) -> np.ndarray:
+    """Raju et al. eq. 2: s_ema = alpha * s + (1 - alpha) * s_prev (s_prev = s at the first checkpoint)."""
+    return loss.copy() if previous is None else alpha * loss + (1 - alpha) * previous
+
+
+def ucb_variance(loss: np.ndarray, previous_ema: np.ndarray | None, previous_var: np.ndarray | None,
+                 alpha: float) -> np.ndarray:
+    """Raju et al. eq. 3: var = (1 - alpha) var_prev + alpha (s - s_prev_ema)^2, starting from 0."""
+    if previous_ema is None or previous_var is None:
+        return np.zeros_like(loss)
+    return (1 - alpha) * previous_var + alpha * (loss - previous_ema) ** 2
+
+
+def top_k(score: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` highest scores, as sorted indices."""
+    return np.sort(np.argsort(np.asarray(score, np.float64), kind="stable")[len(score) - k:])
+
+
+def epsilon_greedy(score: np.ndarray, k: int, epsilon: float, rng: np.random.Generator) -> np.ndarray:
+    """Raju et al. §3.2.2: (1 - epsilon) k by the score, epsilon k uniformly from the rest."""
+    _check_fraction("epsilon", epsilon, allow_zero=True)
+    greedy = int(round((1 - epsilon) * k))
+    best = top_k(score, greedy) if greedy else np.empty(0, np.int64)
+    rest = np.setdiff1d(np.arange(len(score)), best)
+    return np.sort(np.concatenate([best, rng.choice(rest, k - greedy, replace=False)]))
+
+
+class Selector:
+    """A dynamic selector: at every pruning checkpoint it returns the rows to train on until the
+    next one. ``needs_losses``: whether it wants the current model's loss on every sample (a
+    scoring pass over the whole training set, timed as scoring)."""
+
+    needs_losses = False
+
+    def __init__(self, n: int, keep: float, seed: int):
+        self.n, self.k = n, n_keep(n, keep)
+        self.rng = np.random.default_rng(seed)
+
+    def select(self, losses: np.ndarray | None) -> np.ndarray:
+        raise NotImplementedError
+
+
+class StaticSubset(Selector):
+    """The same rows at every checkpoint (static pruning in the dynamic loop)."""
+
+    def __init__(self, n: int, keep: float, seed: int, rows: np.ndarray):
+        super().__init__(n, keep, seed)
+        self.rows = np.sort(np.asarray(rows))
+
+    def select(self, losses: np.ndarray | None) -> np.ndarray:
+        return self.rows
+
+
+class RandomDynamic(Selector):
+    """k rows uniformly at random, re-drawn at every checkpoint."""
+
+    def select(self, losses: np.ndarray | None) -> np.ndarray:
+        return np.sort(self.rng.choice(self.n, self.k, replace=False))
+
+
+class StaticEpsilonGreedy(Selector):
+    """Raju et al. App. B: (1 - epsilon) k by a fixed score (EL2N), epsilon k re-drawn at random."""
+
+    def __init__(self, n: int, keep: float, seed: int, score: np.ndarray, epsilon: float):
+        super().__init__(n, keep, seed)
+        self.score, self.epsilon = np.asarray(score, np.float64), epsilon
+
+    def select(self, losses: np.ndarray | None) -> np.ndarray:
+        return epsilon_greedy(self.score, self.k, self.epsilon, self.rng)
+
+
+class UncertaintyEMA(Selector):
+    """Raju et al. §3.2.1: keep the k rows with the highest EMA of the loss (eqs. 1-2)."""
+
+    needs_losses = True
+
+    def __init__(self, n: int, keep: float, seed: int, alpha: float):
+        super().__init__(n, keep, seed)
+        self.alpha, self.ema, self.var = alpha, None, None
+
+    def update(self, losses: np.ndarray) -> None:
+        var = ucb_variance(losses, self.ema, self.var, self.alpha)
+        self.ema, self.var = ema(losses, self.ema, self.alpha), var
+
+    def score(self) -> np.ndarray:
+        return self.ema
+
+    def select(self, losses: np.ndarray | None) -> np.ndarray:
+        self.update(np.asarray(losses, np.float64))
+        return top_k(self.score(), self.k)
+
+
+class EpsilonGreedy(UncertaintyEMA):
+    """Raju et al. §3.2.2: epsilon-greedy on the EMA of the loss."""
+
+    def __init__(self, n: int, keep: float, seed: int, alpha: float, epsilon: float):
+        super().__init__(n, keep, seed, alpha)
+        self.epsilon = epsilon
+
+    def select(self, losses: np.ndarray | None) -> np.ndarray:
+        self.update(np.asarray(losses, np.float64))
+        return epsilon_greedy(self.score(), self.k, self.epsilon, self.rng)
+
+
+class UCB(UncertaintyEMA):
+    """Raju et al. §3.2.3: keep the k highest s_ema + c var (eqs. 3-4)."""
+
+    def __init__(self, n: int, keep: float, seed: int, alpha: float, c: float):
+        super().__init__(n, keep, seed, alpha)
+        self.c = c
+
+    def score(self) -> np.ndarray:
+        return self.ema + self.c * self.var
+
+
+class InfoBatch:
+    """InfoBatch (Qin et al., ICLR 2024): before every epoch, each sample whose last training loss
+    is below the mean is dropped with probability ``r``; the kept ones get loss weight
+    1 / (1 - r), which keeps the gradient unbiased. From the fraction ``delta`` of the epochs
+    onwards, the full data is used with weight 1. Samples not yet seen have loss +inf (kept)."""
+
+    def __init__(self, n: int, r: float, delta: float, epochs: int, seed: int):
+        _check_fraction("r", r, allow_zero=True)
+        _check_fraction("delta", delta)
+        if r >= 1:
+            raise ParameterError(f"parameter 'r' must be a fraction in [0, 1); got {r!r}")
+        self.n, self.r, self.delta, self.epochs = n, r, delta, epochs
+        self.loss = np.full(n, np.inf)
+        self.weight = np.ones(n)
+        self.rng = np.random.default_rng(seed)
+
+    def record(self, rows: np.ndarray, losses: np.ndarray) -> None:
+        self.loss[rows] = losses
+
+    def select(self, epoch: int) -> np.ndarray:
+        self.weight[:] = 1.0
+        if epoch >= self.delta * self.epochs:
+            return np.arange(self.n)
+        seen = np.isfinite(self.loss)
+        low = seen & (self.loss < self.loss[seen].mean()) if seen.any() else seen
+        drop = low & (self.rng.random(self.n) < self.r)
+        self.weight[low & ~drop] = 1.0 / (1.0 - self.r)
+        return np.flatnonzero(~drop)
+
+
+class SelectiveBackprop:
+    """Per-batch choice of which samples to back-propagate (Jiang et al. 2019, the poster's SB).
+
+    ``random=False``: keep a sample with probability q^beta, q its loss's percentile among the
+    last ``history`` losses; beta = 1/keep - 1 makes the expected kept fraction ``keep``
+    (E[U^beta] = 1/(1+beta) for a uniform percentile U). ``random=True`` (Random-Backprop): keep
+    each sample with probability ``keep``, no forward pass needed.
+    """
+
+    def __init__(self, keep: float, seed: int, random: bool, history: int = 1024):
+        _check_fraction("keep", keep)
+        self.keep, self.random, self.history = keep, random, history
+        self.beta = 1.0 / keep - 1.0
+        self.past = np.empty(0)
+        self.rng = np.random.default_rng(seed)
+
+    def choose(self, losses: np.ndarray | None, size: int) -> np.ndarray:
+        """A boolean mask over the candidate batch."""
+        if self.random:
+            return self.rng.random(size) < self.keep
+        losses = np.asarray(losses, np.float64)
+        self.past = np.concatenate([self.past, losses])[-self.history:]
+        q = np.searchsorted(np.sort(self.past), losses, side="right") / len(self.past)
+        return self.rng.random(size) < q ** self.beta

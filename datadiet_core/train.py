@@ -163,10 +163,17 @@ class Hooks:
 
     ``on_batch(info)`` runs after every step. ``select(epoch, model)`` runs before every pass
     over the training subset and may return new subset rows (a 1-D int array) to train on.
+    ``loss_weight(rows)`` gives each sample's weight in the batch loss (InfoBatch's rescaling).
+    ``filter(rows, model)`` sees every candidate batch and returns the rows to back-propagate
+    (Selective-Backprop); kept rows are pooled until a full batch is ready, and the run then
+    takes ``epochs * n / batch_size * keep_fraction`` steps, so its cost falls with the filter.
     """
 
     on_batch: Callable[[BatchInfo], None] | None = None
     select: Callable[[int, nn.Module], np.ndarray | None] | None = None
+    loss_weight: Callable[[torch.Tensor], torch.Tensor] | None = None
+    filter: Callable[[torch.Tensor, nn.Module], torch.Tensor] | None = None
+    keep_fraction: float = 1.0
 
 
 @dataclass
@@ -270,6 +277,8 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
     n_ref = data.n_train if budget == "iterations" else len(rows)
     steps_per_epoch = max(1, n_ref // B)
     total_steps = profile.epochs * steps_per_epoch
+    if hooks.filter is not None:  # the filter passes about keep_fraction of each candidate batch
+        total_steps = max(1, round(total_steps * hooks.keep_fraction))
     ckpt_at = {f: round(f * total_steps) for f in checkpoints}
     saved: dict[float, dict[str, torch.Tensor]] = {f: snapshot(model) for f, s in ckpt_at.items() if s == 0}
 
@@ -293,9 +302,16 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
                     total_steps = step + (profile.epochs - pass_no) * steps_per_epoch
                     ckpt_at = {f: s if s <= step else round(f * total_steps) for f, s in ckpt_at.items()}
         model.train()
+        pending = rows[:0]
         for idx in _batches(rows, B, gen):
             if step >= total_steps:
                 break
+            if hooks.filter is not None:  # pool the rows the filter keeps into full batches
+                pending = torch.cat([pending, hooks.filter(idx, model)])
+                model.train()
+                if len(pending) < B:
+                    continue
+                idx, pending = pending[:B], pending[B:]
             progress_frac = step / total_steps
             for g in opt.param_groups:
                 g["lr"] = lr_at(progress_frac, profile)
@@ -308,7 +324,7 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
             with autocast(device, amp):
                 logits = model(xb)
             losses = F.cross_entropy(logits.float(), yb, reduction="none")
-            loss = losses.mean()
+            loss = losses.mean() if hooks.loss_weight is None else (losses * hooks.loss_weight(idx)).mean()
             opt.zero_grad(set_to_none=True)
             if scaler is not None:
                 scaler.scale(loss).backward()
@@ -330,9 +346,11 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
                 if s == step and f not in saved:
                     saved[f] = snapshot(model)
             bar.update(1)
-            if step % steps_per_epoch == 0 or step == total_steps:
+            # One record per pass (a filtered run's pass yields about keep_fraction of the steps).
+            every = steps_per_epoch if hooks.filter is None else max(1, round(steps_per_epoch * hooks.keep_fraction))
+            if step % every == 0 or step == total_steps:
                 train_s += time.perf_counter() - t0
-                rec = {"epoch": step / steps_per_epoch, "step": step, "lr": lr_at(progress_frac, profile),
+                rec = {"epoch": step / every, "step": step, "images_seen": seen, "lr": lr_at(progress_frac, profile),
                        "train_loss": float(run_loss) / run_n, "train_acc": float(run_correct) / run_n,
                        "seconds": train_s}
                 if eval_every_epoch or step == total_steps:

@@ -192,3 +192,40 @@ def test_c2_sweep_end_to_end_and_resumable(results_dir):
     kept = experiments.c2_kept_per_class(P, experiments.c2_scores(P, s))
     assert (kept.groupby("selection")["count"].sum() == 750).all()
     assert experiments.c2_compute_seconds(P, s, runs) > 0
+
+
+def test_c3_runs_cost_what_they_prune_and_record_their_selections(results_dir):
+    P = digits_profile(c3_rates=(0.7,), c3_epochs=(2,), eval_seeds=1)
+    s = store.Store.for_profile("smoke")
+    runs = experiments.c3_results(P, s).set_index("selector")
+    assert set(runs.index) == {"full", *experiments.C3_SELECTORS, "always_plus_static", "always_plus_random"}
+    full = runs.loc["full", "images_seen"]
+    for sel in experiments.C3_STATIC + experiments.C3_DYNAMIC:
+        # 2 passes over 30% of 1,500 rows in full batches of 100: 4 steps a pass.
+        assert runs.loc[sel, "images_seen"] == 2 * 4 * 100 < full
+    for sel in ("selective_backprop", "random_backprop"):
+        assert runs.loc[sel, "images_seen"] == round(2 * 15 * 0.3) * 100
+    assert 0.3 * full < runs.loc["infobatch", "images_seen"] < full  # prunes only low-loss samples
+    # Only the loss-driven selectors pay for scoring passes; static ones are charged their scores.
+    assert (runs.loc[["uncertainty_ema", "epsilon_greedy", "ucb", "selective_backprop"], "scoring_seconds"] > 0).all()
+    assert (runs.loc[["random_dynamic", "random_static", "random_backprop"], "scoring_seconds"] == 0).all()
+    charged = runs.wallclock_s - runs.train_seconds
+    assert charged["random_static"] == 0 and charged["el2n_static"] > 0
+    scoring = [r.metrics["train_seconds"] for r in experiments.scoring_runs(P, s)]
+    assert charged["forgetting_static"] == pytest.approx(sum(scoring))  # every scoring run in full
+    passes = sum(experiments.model_scores(P, s, k, P.early, "train").manifest["wall_seconds"] for k in range(2))
+    assert charged["el2n_static"] == pytest.approx(0.1 * sum(scoring) + passes)  # their first 10% + scoring
+    rec = experiments.dynamic_run(P, s, "ucb", 0.7, 0, 2)
+    counts = rec.arrays["selection_counts"]
+    assert rec.metrics["checkpoints"] == 2 and counts.sum() == 2 * 450 and counts.max() <= 2
+    assert rec.arrays["final_score"].shape == (1500,)
+    static = experiments.dynamic_run(P, s, "el2n_static", 0.7, 0, 2).arrays["selection_counts"]
+    assert set(np.unique(static)) == {0, 2}  # the same rows both times
+    summary = experiments.c3_summary(P, experiments.c3_results(P, s))
+    assert set(summary["acc_mean"]) >= set(experiments.C3_SELECTORS) | {"full"}
+    assert set(summary["wallclock_s"]["ucb"]) == {"0.7"} and summary["wallclock_s"]["full"] > 0
+    assert all(isinstance(v, bool) for v in summary["verdict"].values())
+    with pytest.raises(Exception, match="parameter 'selector'"):
+        experiments.dynamic_run(P, s, "loss", 0.7, 0)
+    with pytest.raises(Exception, match="parameter 'rate'"):
+        experiments.dynamic_run(P, s, "ucb", 1.0, 0)

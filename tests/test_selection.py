@@ -57,3 +57,90 @@ def test_bad_selection_parameters(call, message):
     with pytest.raises(ParameterError) as e:
         call()
     assert str(e.value).startswith(message)
+
+
+# --------------------------------------------------------------------------- dynamic selection
+
+def test_ema_and_ucb_variance_follow_raju_eqs_2_and_3_in_float64():
+    s0, s1, s2 = np.array([1.0, 2.0, 4.0]), np.array([3.0, 2.0, 0.0]), np.array([0.5, 1.0, 8.0])
+    a = 0.8
+    e0 = selection.ema(s0, None, a)
+    assert np.array_equal(e0, s0)  # the first checkpoint starts the average
+    e1 = selection.ema(s1, e0, a)
+    assert np.allclose(e1, a * s1 + (1 - a) * s0, rtol=0, atol=1e-15)
+    v0 = selection.ucb_variance(s0, None, None, a)
+    assert np.array_equal(v0, np.zeros(3))  # "the starting variance is zero"
+    v1 = selection.ucb_variance(s1, e0, v0, a)
+    assert np.allclose(v1, a * (s1 - e0) ** 2, atol=1e-15)
+    v2 = selection.ucb_variance(s2, e1, v1, a)
+    assert np.allclose(v2, (1 - a) * v1 + a * (s2 - e1) ** 2, atol=1e-15)
+
+
+def test_ucb_prefers_a_volatile_sample_over_a_steady_one_with_the_same_mean():
+    ucb = selection.UCB(n=2, keep=0.5, seed=0, alpha=0.8, c=1.0)
+    ucb.select(np.array([1.0, 1.0]))
+    ucb.select(np.array([1.0, 3.0]))
+    ucb.select(np.array([1.0, -1.0]))  # sample 1 swings; its EMA ends below sample 0's
+    assert ucb.ema[1] < ucb.ema[0]
+    assert list(ucb.select(np.array([1.0, 1.0]))) == [1]
+    plain = selection.UncertaintyEMA(n=2, keep=0.5, seed=0, alpha=0.8)
+    for s in ([1.0, 1.0], [1.0, 3.0], [1.0, -1.0]):
+        plain.select(np.array(s))
+    assert list(plain.select(np.array([1.0, 1.0]))) == [0]
+
+
+def test_epsilon_greedy_takes_the_top_and_explores_the_rest():
+    rng = np.random.default_rng(0)
+    score = np.arange(100.0)
+    rows = selection.epsilon_greedy(score, k=20, epsilon=0.25, rng=rng)
+    assert len(rows) == 20 and len(set(rows)) == 20 and np.all(np.diff(rows) > 0)
+    assert set(range(85, 100)) <= set(rows)          # (1 - eps) k = 15 best
+    assert len([r for r in rows if r < 85]) == 5      # eps k = 5 from the rest
+    assert list(selection.epsilon_greedy(score, 20, 0.0, rng)) == list(range(80, 100))
+    with pytest.raises(Exception, match="parameter 'epsilon'"):
+        selection.epsilon_greedy(score, 20, 1.5, rng)
+
+
+def test_random_dynamic_redraws_and_static_does_not():
+    rd = selection.RandomDynamic(1000, keep=0.3, seed=1)
+    a, b = rd.select(None), rd.select(None)
+    assert len(a) == len(b) == 300 and not np.array_equal(a, b)
+    st = selection.StaticSubset(1000, 0.3, 1, selection.keep_random(1000, 0.3, 1))
+    assert np.array_equal(st.select(None), st.select(None))
+    eg = selection.StaticEpsilonGreedy(1000, 0.3, 1, np.arange(1000.0), epsilon=0.1)
+    x, y = eg.select(None), eg.select(None)
+    assert set(range(1000 - 270, 1000)) <= set(x) & set(y) and not np.array_equal(x, y)
+
+
+def test_infobatch_keeps_the_expected_gradient_and_ends_on_full_data():
+    n, r = 20000, 0.5
+    ib = selection.InfoBatch(n, r=r, delta=0.875, epochs=8, seed=0)
+    assert len(ib.select(0)) == n  # nothing seen yet: everything kept
+    loss = np.random.default_rng(1).exponential(size=n)
+    ib.record(np.arange(n), loss)
+    rows = ib.select(1)
+    low = loss < loss.mean()
+    dropped = np.setdiff1d(np.arange(n), rows)
+    assert not (~low[dropped]).any()                          # only below-mean samples are dropped
+    assert abs(len(dropped) / low.sum() - r) < 0.02           # each with probability r
+    assert np.allclose(ib.weight[rows][low[rows]], 1 / (1 - r)) and np.all(ib.weight[rows][~low[rows]] == 1)
+    # Unbiased: the weighted sum of kept losses estimates the full sum.
+    assert abs((ib.weight[rows] * loss[rows]).sum() / loss.sum() - 1) < 0.02
+    assert len(ib.select(7)) == n and np.all(ib.weight == 1)  # last (1 - delta) of epochs: full data
+
+
+def test_selective_backprop_keeps_the_requested_fraction_and_prefers_high_loss():
+    sb = selection.SelectiveBackprop(keep=0.3, seed=0, random=False, history=4096)
+    rng = np.random.default_rng(0)
+    kept = hi = n_hi = 0
+    for _ in range(200):
+        losses = rng.exponential(size=128)
+        m = sb.choose(losses, 128)
+        kept += m.sum()
+        top = losses > np.quantile(losses, 0.8)
+        hi += m[top].sum()
+        n_hi += top.sum()
+    assert abs(kept / (200 * 128) - 0.3) < 0.03  # E[U^beta] = 1 / (1 + beta) = keep
+    assert hi / n_hi > 0.6                          # high-loss samples are kept far more often
+    rb = selection.SelectiveBackprop(keep=0.3, seed=0, random=True)
+    assert abs(np.mean([rb.choose(None, 128).mean() for _ in range(200)]) - 0.3) < 0.02
