@@ -1,4 +1,4 @@
-"""``python -m datadiet_core``: data, bench, train, book.
+"""``python -m datadiet_core``: data, bench, train, sweep, plan, book.
 
 Errors in parameters or data stop with one line on stderr (``error: ...``) and exit code 2.
 """
@@ -34,6 +34,14 @@ def _bench(args: argparse.Namespace) -> int:
     from . import bench
 
     result = bench.run(args.profile, quick=args.quick)
+    if args.save:  # what `plan` estimates device-hours from
+        from .book import project_root
+
+        path = project_root() / "benchmarks" / "throughput.json"
+        saved = json.loads(path.read_text()) if path.exists() else {}
+        device = result["device"].split(":")[0]
+        saved.setdefault(device, {})[result["model"]] = round(result["train_img_s"], 1)
+        path.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n")
     if args.json:
         print(json.dumps(result))
     else:
@@ -47,14 +55,52 @@ def _train(args: argparse.Namespace) -> int:
     from .store import Store
     from .train import run
 
-    overrides = json.loads(args.set) if args.set else {}
-    if not isinstance(overrides, dict):
-        raise ParameterError(f"parameter 'set' must be a JSON object of profile fields; got {args.set!r}")
-    P = resolve_profile(args.profile, **overrides)
+    P = resolve_profile(args.profile, **_overrides(args.set))
     if args.seed < 0:
         raise ParameterError(f"parameter 'seed' must be an integer >= 0; got {args.seed}")
     rec = run(P, args.seed, Store.for_profile(P.name), force=args.force)
     print(json.dumps({"entry": str(rec.path), **rec.metrics}))
+    return 0
+
+
+def _overrides(text: str | None) -> dict:
+    try:
+        overrides = json.loads(text) if text else {}
+    except ValueError:
+        overrides = None
+    if not isinstance(overrides, dict):
+        raise ParameterError(f"parameter 'set' must be a JSON object of profile fields; got {text!r}")
+    return overrides
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .profiles import resolve_profile
+    from .store import Store
+    from .sweep import check_claim, sweep
+
+    check_claim(args.claim)
+    P = resolve_profile(args.profile, **_overrides(args.set))
+    report = sweep(args.claim, P, Store.for_profile(P.name).root, engine=args.engine, address=args.address,
+                   retries=args.retries, threads=args.threads, progress=None if args.quiet else print)
+    print(report.line(), flush=True)
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from .profiles import resolve_profile
+    from .sweep import check_claim, plan
+
+    check_claim(args.claim)
+    P = resolve_profile(args.profile, **_overrides(args.set))
+    p = plan(args.claim, P)
+    if args.json:
+        print(json.dumps(p))
+        return 0
+    print(f"{p['claim']} with profile {p['profile']} ({p['model']}): {p['runs']} runs")
+    for r in p["stages"]:
+        kinds = ", ".join(f"{n} {k}" for k, n in r["kinds"].items())
+        print(f"  stage {r['stage']}: {r['tasks']:4d} tasks ({kinds}), {r['device_hours']:.2f} device-hours")
+    print(f"estimated {p['device_hours']:.1f} device-hours at {p['img_per_s']:.0f} img/s, {p['throughput_source']}")
     return 0
 
 
@@ -79,6 +125,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--profile", default="cpu")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.add_argument("--quick", action="store_true", help="fewer steps (a smoke check, noisy)")
+    b.add_argument("--save", action="store_true", help="record the training throughput in benchmarks/throughput.json")
     b.set_defaults(func=_bench)
 
     t = sub.add_parser("train", help="one training run through the result store")
@@ -87,6 +134,24 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--set", help='profile overrides as JSON, e.g. \'{"epochs": 4}\'')
     t.add_argument("--force", action="store_true")
     t.set_defaults(func=_train)
+
+    w = sub.add_parser("sweep", help="run one chapter's grid into the result store")
+    w.add_argument("claim", help="claim1, claim2 or claim3")
+    w.add_argument("--profile", default="cpu")
+    w.add_argument("--set", help="profile overrides as JSON")
+    w.add_argument("--engine", default="local", help="local (this process) or ray")
+    w.add_argument("--address", help="Ray cluster address (default: start a local instance)")
+    w.add_argument("--retries", type=int, default=2, help="retries of a task whose worker failed")
+    w.add_argument("--threads", type=int, default=None, help="torch threads (CPU) per task")
+    w.add_argument("--quiet", action="store_true", help="print only the final line")
+    w.set_defaults(func=_sweep)
+
+    n = sub.add_parser("plan", help="print a chapter's grid and its estimated cost")
+    n.add_argument("claim", help="claim1, claim2 or claim3")
+    n.add_argument("--profile", default="cpu")
+    n.add_argument("--set", help="profile overrides as JSON")
+    n.add_argument("--json", action="store_true")
+    n.set_defaults(func=_plan)
 
     k = sub.add_parser("book", help="execute the notebooks and build the book")
     k.add_argument("--profile", default="cpu")

@@ -114,6 +114,7 @@ class Store:
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
+        self.computed = 0  # entries this Store object computed (not read back): sweeps report it
 
     @classmethod
     def for_profile(cls, profile: str) -> "Store":
@@ -185,6 +186,7 @@ class Store:
                 return rec
         t0 = time.perf_counter()
         metrics, arrays = compute()
+        self.computed += 1
         if force:
             shutil.rmtree(self.path(kind, config), ignore_errors=True)
         return self.put(kind, config, metrics, arrays, wall_seconds=time.perf_counter() - t0, **extra)

@@ -19,3 +19,14 @@ def test_environment_yml_has_the_same_pins_as_pyproject():
     got = _pins([r for r in pip if not r.startswith("-e")])
     assert got == want
     assert all("==" in r for r in want.values()), "every direct dependency is pinned exactly"
+
+
+def test_github_workflow_runs_the_same_ci_and_publishes_the_book():
+    wf = yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text())
+    build = wf["jobs"]["build"]
+    runs = [s.get("run", "") for s in build["steps"]]
+    assert "bash .ci/run" in runs  # the same steps CI runs here
+    assert build["container"].startswith("python:3.11")  # the Python pyproject.toml requires
+    upload = next(s for s in build["steps"] if "upload-pages-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"] == "_build/html"
+    assert any("deploy-pages" in s.get("uses", "") for s in wf["jobs"]["deploy"]["steps"])

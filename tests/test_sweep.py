@@ -1,0 +1,237 @@
+"""Sweeps: the local and Ray engines, resuming after kill -9, planning, bad input, determinism."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from datadiet_core import ParameterError, experiments, profiles, selection, store, sweep
+from datadiet_core.data import load_dataset
+
+# A small claim-2 grid on the digits data: 2 scoring runs, 6 scoring passes, 7 scores x 1 fraction
+# x 1 seed, and the two other rules for two scores: 19 tasks, each a second or two.
+TINY = {"dataset": "digits", "train_size": None, "test_size": None, "epochs": 2, "batch_size": 100,
+        "augment": False, "scoring_seeds": 2, "prune_fractions": [0.5], "eval_seeds": 1, "regime_epochs": [2]}
+
+
+def tiny_profile(**kw):
+    return profiles.resolve_profile("smoke", **{**TINY, **kw})
+
+
+def cli(*args, env_extra=None):
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "datadiet_core", *args], capture_output=True, text=True, env=env)
+
+
+def entries(root):
+    """(kind, key) -> (created, metrics without timings, arrays) of every verified entry."""
+    s = store.Store(root)
+    out = {}
+    for kind in ("train", "scores"):
+        for rec in s.entries(kind):
+            metrics = {k: v for k, v in rec.metrics.items() if "seconds" not in k and "img" not in k}
+            out[(kind, rec.path.name)] = (rec.manifest["created"], metrics, rec.arrays)
+    return out
+
+
+def test_stages_follow_the_dependencies():
+    P = tiny_profile()
+    st = sweep.stages("claim2", P)
+    assert [len(s) for s in st] == [2, 6, 7 + 4]
+    assert {t.kind for t in st[0]} == {"scoring_run"} and {t.kind for t in st[2]} == {"c2"}
+    c3 = sweep.stages("claim3", tiny_profile(c3_rates=[0.7], c3_epochs=[2]))
+    assert all(t.args()["selector"].startswith("always_plus_") for t in c3[-1])  # Table 1 needs its runs first
+    c1 = sweep.stages("claim1", tiny_profile())
+    assert len(set(c1[1])) == len(c1[1])  # no scoring pass twice
+
+
+def test_local_sweep_resumes_and_reports(results_dir):
+    P = tiny_profile()
+    root = results_dir / "smoke"
+    first = sweep.sweep("claim2", P, root, progress=None)
+    assert (first.total, first.done, first.from_store) == (19, 19, 0)
+    again = sweep.sweep("claim2", P, root, progress=None)
+    assert again.line() == "done: 19/19 runs (19 from store)"
+    # The notebook's path reads the same entries: nothing new is computed.
+    n = len(entries(root))
+    experiments.c2_results(P, store.Store(root))
+    assert len(entries(root)) == n
+
+
+@pytest.mark.slow
+def test_ray_engine_gives_the_local_engines_entries(results_dir):
+    pytest.importorskip("ray")
+    import ray
+
+    P = tiny_profile()
+    local, remote = results_dir / "local", results_dir / "ray"
+    sweep.sweep("claim2", P, local, threads=2, progress=None)
+    try:
+        report = sweep.sweep("claim2", P, remote, engine="ray", threads=2, progress=None)
+    finally:
+        ray.shutdown()
+    assert report.line() == "done: 19/19 runs (0 from store)"
+    a, b = entries(local), entries(remote)
+    assert a.keys() == b.keys() and len(a) == 19
+    for k in a:
+        assert a[k][1] == b[k][1], k  # same accuracies and counts
+        assert a[k][2].keys() == b[k][2].keys()
+        for name in a[k][2]:
+            assert np.array_equal(a[k][2][name], b[k][2][name], equal_nan=True), (k, name)
+
+
+@pytest.mark.slow
+def test_kill_minus_9_then_resume(results_dir):
+    root = results_dir / "smoke"
+    args = ["sweep", "claim2", "--profile", "smoke", "--set", json.dumps(TINY), "--threads", "2"]
+    proc = subprocess.Popen([sys.executable, "-m", "datadiet_core", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ, "DATADIET_RESULTS": str(results_dir)})
+    deadline = time.time() + 300
+    while len(entries(root)) < 10 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = entries(root)
+    assert 10 <= len(before) < 19  # killed mid-way
+    # Every folder under the store is either a verified entry or a hidden temporary one.
+    for kind in ("train", "scores"):
+        for p in (root / kind).iterdir():
+            assert p.name.startswith(".tmp-") or (kind, p.name) in before, p
+    r = cli(*args, env_extra={"DATADIET_RESULTS": str(results_dir)})
+    assert r.returncode == 0, r.stderr
+    last = r.stdout.strip().splitlines()[-1]
+    assert last == f"done: 19/19 runs ({len(before)} from store)"
+    after = entries(root)
+    assert len(after) == 19
+    for k, (created, metrics, _) in before.items():
+        assert after[k][0] == created and after[k][1] == metrics  # never recomputed
+
+
+def test_a_damaged_entry_is_recomputed_not_read(results_dir):
+    P = tiny_profile()
+    root = results_dir / "smoke"
+    sweep.sweep("claim2", P, root, progress=None)
+    victim = sorted((root / "train").iterdir())[3]
+    (victim / "arrays.npz").write_bytes((victim / "arrays.npz").read_bytes()[:100])  # truncated
+    edited = sorted((root / "train").iterdir())[5]
+    m = json.loads((edited / "manifest.json").read_text())
+    m["metrics"]["test_acc"] = 1.0  # an edited result
+    (edited / "manifest.json").write_text(json.dumps(m))
+    report = sweep.sweep("claim2", P, root, progress=None)
+    assert report.from_store <= 17
+    assert all(rec.metrics["test_acc"] < 1.0 for rec in store.Store(root).entries("train"))
+
+
+def test_plan_counts_runs_and_states_its_throughput():
+    p = sweep.plan("claim2", profiles.resolve_profile("cpu"))
+    assert p["runs"] == 4 + 12 + len(experiments.c2_grid(profiles.resolve_profile("cpu")))
+    assert p["device_hours"] > 0 and "measured" in p["throughput_source"]
+    g = sweep.plan("claim2", profiles.resolve_profile("paper"))
+    assert "assumed" in g["throughput_source"] and g["device_hours"] > 50 * p["device_hours"]
+    r = cli("plan", "claim3", "--profile", "paper")
+    assert r.returncode == 0 and "device-hours" in r.stdout.splitlines()[-1]
+
+
+# --------------------------------------------------------------------------- bad input
+
+def _sweep_cli(*extra):
+    return ["sweep", "claim2", "--profile", "smoke", *extra]
+
+
+CLI_CASES = [
+    (["sweep", "claim4"], "parameter 'claim' must be one of claim1, claim2, claim3"),
+    (_sweep_cli("--engine", "spark"), "parameter 'engine' must be one of local, ray"),
+    (_sweep_cli("--set", '{"prune_fractions": [0.5, 1.5]}'), "parameter 'prune_fractions' must be"),
+    (_sweep_cli("--set", '{"prune_fractions": [0]}'), "parameter 'prune_fractions' must be"),
+    (_sweep_cli("--set", '{"eval_seeds": 0}'), "parameter 'eval_seeds' must be an integer >= 1"),
+    (_sweep_cli("--set", '{"scoring_seeds": -1}'), "parameter 'scoring_seeds' must be an integer >= 1"),
+    (_sweep_cli("--set", "not json"), "parameter 'set' must be a JSON object"),
+    (_sweep_cli("--retries", "-1"), "parameter 'retries' must be an integer >= 0"),
+    (_sweep_cli("--threads", "0"), "parameter 'threads' must be an integer >= 1"),
+    (_sweep_cli("--address", "10.0.0.1:6379"), "parameter 'address' must only be given with engine ray"),
+    (["plan", "claim9"], "parameter 'claim' must be one of"),
+    (["plan", "claim2", "--profile", "huge"], "parameter 'profile' must be one of smoke, cpu, paper"),
+    (["train", "--profile", "smoke", "--set", '{"model": "vgg16"}'], "parameter 'model' must be one of"),
+    (["train", "--profile", "smoke", "--set", '{"epochs": 0}'], "parameter 'epochs' must be an integer >= 1"),
+    (["train", "--profile", "smoke", "--set", '{"lr": "fast"}'], "parameter 'lr' must be a number"),
+    (["train", "--profile", "smoke", "--set", '{"c3_epochs": [4, 4]}'], "parameter 'c3_epochs' must be"),
+]
+
+
+@pytest.mark.parametrize("args,message", CLI_CASES)
+def test_bad_cli_input_stops_with_one_line_and_leaves_the_store_alone(args, message, results_dir):
+    r = cli(*args, env_extra={"DATADIET_RESULTS": str(results_dir)})
+    assert r.returncode == 2, r.stdout
+    assert r.stderr.startswith("error: " + message), r.stderr
+    assert r.stderr.count("\n") == 1
+    assert not results_dir.exists() or not any(results_dir.rglob("manifest.json"))
+
+
+NAMESPACE_CASES = [  # what papermill injects into a notebook, read by profiles.from_namespace
+    ({"profile": "cpu", "epochs": "8"}, "parameter 'epochs' must be an integer >= 1"),
+    ({"profile": "cpu", "c3_rates": [0.0, 0.5]}, "parameter 'c3_rates' must be"),
+    ({"profile": "cpu", "regime_epochs": [-4]}, "parameter 'regime_epochs' must be"),
+    ({"profile": "cpu", "device": "tpu"}, "parameter 'device' must be one of"),
+    ({"profile": "laptop"}, "parameter 'profile' must be one of"),
+    ({"profile": "cpu", "dataset": "imagenet"}, "parameter 'dataset' must be one of"),
+]
+
+
+@pytest.mark.parametrize("namespace,message", NAMESPACE_CASES)
+def test_bad_papermill_parameters_stop_before_anything_runs(namespace, message):
+    with pytest.raises(ParameterError) as e:
+        profiles.from_namespace(namespace)
+    assert str(e.value).startswith(message) and "\n" not in str(e.value)
+
+
+def _api_cases():
+    P = tiny_profile()
+    return [
+        (lambda: experiments.pruned_subset("grand", {}, 10, 0.5, 0), "parameter 'score' must be one of"),
+        (lambda: experiments.pruned_subset("random", {}, 10, 1.0, 0), "parameter 'prune' must be a fraction"),
+        (lambda: experiments.pruned_subset("input_norm", {"input_norm": np.ones(10)}, 10, 0.5, 0, "median"),
+         "parameter 'rule' must be one of"),
+        (lambda: experiments.dynamic_run(P, store.Store.for_profile("smoke"), "bandit", 0.5, 0),
+         "parameter 'selector' must be one of"),
+        (lambda: experiments.dynamic_run(P, store.Store.for_profile("smoke"), "ucb", 0.0, 0),
+         "parameter 'rate' must be a fraction in (0, 1)"),
+        (lambda: sweep.sweep("claim2", P, "/nonexistent", engine="mpi", progress=None),
+         "parameter 'engine' must be one of"),
+        (lambda: selection.epsilon_greedy(np.ones(10), 5, 2.0, np.random.default_rng(0)),
+         "parameter 'epsilon' must be a fraction"),
+        (lambda: load_dataset("imagenet"), "parameter 'dataset' must be one of"),
+        (lambda: P.replace(prune_fractions="0.5"), "parameter 'prune_fractions' must be"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(9))
+def test_bad_python_api_input_is_one_line_before_any_computation(case, results_dir):
+    fn, message = _api_cases()[case]
+    with pytest.raises(ParameterError) as e:
+        fn()
+    assert str(e.value).startswith(message) and "\n" not in str(e.value)
+    assert not results_dir.exists() or not any(results_dir.rglob("manifest.json"))
+
+
+def test_there_are_at_least_twenty_bad_input_cases():
+    assert len(CLI_CASES) + len(NAMESPACE_CASES) + len(_api_cases()) >= 20
+
+
+# --------------------------------------------------------------------------- determinism
+
+@pytest.mark.slow
+def test_same_configuration_and_seed_are_bit_identical_on_cpu(results_dir):
+    P = tiny_profile(dataset="cifar10", train_size=2000, test_size=1000, augment=True, batch_size=128)
+    a, b = results_dir / "a", results_dir / "b"
+    sweep.sweep("claim2", P, a, progress=None)
+    sweep.sweep("claim2", P, b, progress=None)
+    ea, eb = entries(a), entries(b)
+    assert ea.keys() == eb.keys() and len(ea) == 19
+    for k in ea:
+        assert ea[k][1] == eb[k][1], k
+        for name in ea[k][2]:
+            assert np.array_equal(ea[k][2][name], eb[k][2][name], equal_nan=True), (k, name)
