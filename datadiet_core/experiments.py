@@ -551,7 +551,7 @@ def c2_pair_difference(results: pd.DataFrame, a: str, b: str, epochs: int, level
 def c2_summary(P: Profile, results: pd.DataFrame, diffs: pd.DataFrame) -> dict[str, Any]:
     """Headline numbers and computed verdicts of chapter C2 (``summary.json`` section ``c2``).
 
-    Verdict rules, fixed before the full grid was run:
+    Verdict rules, written before the grid was run beyond the 50%-pruned pilot:
 
     * ``<score>_beats_random``: at the profile's budget, keep-highest by the score is above random
       (interval above zero) at one fraction or more and below it (interval below zero) at none.
@@ -756,18 +756,22 @@ def c2_compute_seconds(P: Profile, store: Store, runs: pd.DataFrame) -> float:
 ASSUMED_GPU_SECONDS_PER_RESNET18_EPOCH = 15.0
 
 
+def c2_median_run_seconds(results: pd.DataFrame, epochs: int) -> float:
+    """Median wall-clock of the evaluation runs at budget ``epochs`` (less sensitive than the sum to
+    runs that shared the machine with other work)."""
+    return float(results[(results.epochs == epochs) & (results.rule != "full")].wall_seconds.median())
+
+
 def c2_training_epochs(P: Profile) -> int:
     """Full-data-equivalent epochs of training in chapter C2's grid for profile ``P``: the scoring
     runs plus every evaluation run (each takes the iterations of its budget's full-data epochs)."""
     return P.scoring_seeds * P.epochs + sum(spec.epochs or P.epochs for spec in c2_grid(P))
 
 
-def c2_longest_budget_share(P: Profile) -> float:
-    """The share of :func:`c2_training_epochs` spent on the regime map's longest budget (when it is
-    not the profile's own)."""
-    longest = max(P.regime_epochs)
-    runs = sum(1 for g in c2_grid(P) if g.epochs == longest)
-    return longest * runs / c2_training_epochs(P)
+def c2_regime_share(P: Profile) -> float:
+    """The share of :func:`c2_training_epochs` spent on the regime map's budgets other than the
+    profile's own."""
+    return sum(g.epochs for g in c2_grid(P) if g.epochs is not None) / c2_training_epochs(P)
 
 
 # --------------------------------------------------------------------------- chapter C3: dynamic pruning

@@ -79,7 +79,7 @@ PROFILES: dict[str, Profile] = {
     # Batch 256 with the lr scaled linearly from the paper's 0.1 at 128: twice the CPU throughput.
     "cpu": Profile(name="cpu", model="fastnet", epochs=8, batch_size=256, lr=0.2, scoring_seeds=4, inits=10,
                    c1_images=10000, c1_resnet_images=2000, prune_fractions=(0.3, 0.5, 0.7), eval_seeds=2,
-                   regime_epochs=(4, 8, 16), c3_epochs=(4, 8)),
+                   regime_epochs=(2, 4, 8), c3_epochs=(4, 8)),
     "paper": Profile(name="paper", model="resnet18", epochs=200, batch_size=128, lr=0.1, scoring_seeds=10,
                      inits=10, c1_resnet_images=10000),
 }

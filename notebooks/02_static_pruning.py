@@ -88,7 +88,8 @@ glue("full_acc", f"{summary['acc_mean']['full'] * 100:.1f}%", display=False)
 glue("full_std", f"{summary['acc_std']['full'] * 100:.2f}", display=False)
 glue("pooled_sd", f"{diffs[diffs.epochs == P.epochs].pooled_sd.iloc[0] * 100:.2f}", display=False)
 glue("compute_minutes", f"{experiments.c2_compute_seconds(P, results, runs) / 60:.0f}", display=False)
-glue("longest_share", f"{experiments.c2_longest_budget_share(P):.0%}", display=False)
+glue("median_run_s", f"{experiments.c2_median_run_seconds(runs, P.epochs):.0f}", display=False)
+glue("regime_share", f"{experiments.c2_regime_share(P):.0%}", display=False)
 paper = profiles.resolve_profile("paper")
 paper_epochs = experiments.c2_training_epochs(paper)
 glue("paper_runs", len(experiments.c2_grid(paper)), display=False)
@@ -205,12 +206,14 @@ glue("verdict", experiments.c2_verdict_text(summary), display=False)
 #   figure shows how much the rankings would still move.
 # - **Seeds.** {glue:text}`eval_seeds` evaluation seeds per point, not 4; the intervals pool the
 #   spread over all cells to stay honest with so few.
+# - **Fractions.** {glue:text}`fractions` pruned; the `paper` profile adds 10% and 90%.
 # - **Cost.** From an empty store, this chapter's scoring runs, scores and evaluation runs took
 #   {glue:text}`compute_minutes` minutes on this 2-core CPU (the sum of the stored wall-clock
-#   times). Most of it is the grid the protocol asks for (seven scores, three fractions, two
-#   seeds, all at the full iteration budget); the longest budget of the regime map alone is
-#   {glue:text}`longest_share` of the training epochs. Passing a shorter `regime_epochs` to
-#   papermill drops it.
+#   times; some runs shared the cores with other work, so this is an upper bound: the median
+#   evaluation run at {glue:text}`epochs` epochs took {glue:text}`median_run_s` s). Most of it
+#   is the grid the protocol asks for (every score at every fraction and seed, each at the full
+#   iteration budget); the other budgets of the regime map take {glue:text}`regime_share` of the
+#   training epochs.
 # - **The paper's scale.** The `paper` profile runs the same grid with ResNet-18 for 200 epochs,
 #   10 scoring runs, five fractions and 4 evaluation seeds: {glue:text}`paper_runs` evaluation
 #   runs, {glue:text}`paper_epochs` epochs of ResNet-18 training in all. At an *assumed*

@@ -115,9 +115,9 @@ def test_c2_grid_covers_the_protocol():
     assert all(g.prune == experiments.REGIME_PRUNE for g in regime)
     assert len(set(grid)) == len(grid)  # no run twice
     assert {g.eval_index for g in grid} == set(range(P.eval_seeds))
-    # 4 scoring runs of 8 epochs; 42 + 8 evaluation runs of 8; 10 of 4 and 10 of 16.
-    assert experiments.c2_training_epochs(P) == 4 * 8 + 50 * 8 + 10 * 4 + 10 * 16
-    assert experiments.c2_longest_budget_share(P) == pytest.approx(160 / 632)
+    # 4 scoring runs of 8 epochs; 42 + 8 evaluation runs of 8; 10 of 2 and 10 of 4.
+    assert experiments.c2_training_epochs(P) == 4 * 8 + 50 * 8 + 10 * 2 + 10 * 4
+    assert experiments.c2_regime_share(P) == pytest.approx(60 / 492)
 
 
 def _synthetic_runs(effects: dict, epochs: int = 8, noise: float = 0.002) -> pd.DataFrame:
