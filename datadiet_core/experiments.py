@@ -230,12 +230,13 @@ def cached_frame(store: Store, name: str, config: dict[str, Any], compute: Calla
 
 
 def c1_curves(P: Profile, store: Store, n_boot: int = 200, force: bool = False) -> pd.DataFrame:
-    """Spearman rho(GraNd averaged over K models, input norm) for K = 1.. in every C1 setting."""
+    """Spearman rho(GraNd averaged over K models, input norm) for K = 1.. in every C1 setting
+    (``force`` recomputes this table; the scores it reads are recomputed by a forced sweep)."""
     def compute() -> pd.DataFrame:
         frames = []
         for s in c1_settings(P):
             Q = P.replace(dataset=s["dataset"])
-            g = per_seed(Q, store, range(s["seeds"]), s["when"], s["split"], "grand", s["model"], s["images"], force)
+            g = per_seed(Q, store, range(s["seeds"]), s["when"], s["split"], "grand", s["model"], s["images"])
             df = rho_vs_k(g, input_norms(Q, s["split"], s["images"]), n_boot=n_boot)
             frames.append(df.assign(dataset=s["dataset"], model=s["model"], split=s["split"],
                                     checkpoint=checkpoint_label(s["when"]), n=g.shape[1]))

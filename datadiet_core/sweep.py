@@ -84,7 +84,7 @@ def check_claim(claim: Any) -> None:
         raise ParameterError(f"parameter 'claim' must be one of {', '.join(CLAIMS)}; got {claim!r}")
 
 
-def run_task(profile: dict[str, Any], root: str, task: Task, threads: int | None = None) -> bool:
+def run_task(profile: dict[str, Any], root: str, task: Task, threads: int | None = None, force: bool = False) -> bool:
     """Execute ``task`` into the store at ``root``; True when it was computed, False when it came
     from the store. Importable by Ray workers: everything it needs is in its arguments."""
     import torch
@@ -99,14 +99,14 @@ def run_task(profile: dict[str, Any], root: str, task: Task, threads: int | None
     before = store.computed
     a = task.args()
     if task.kind == "scoring_run":
-        ex.scoring_run(P, a["seed"], store)
+        ex.scoring_run(P, a["seed"], store, force)
     elif task.kind == "scores":
         ex.model_scores(P.replace(dataset=a["dataset"]), store, a["seed"], a["when"], a["split"], a["model"],
-                        a["images"])
+                        a["images"], force)
     elif task.kind == "c2":
-        ex.c2_run(P, store, ex.PrunedSpec(**a), ex.c2_scores(P, store))
+        ex.c2_run(P, store, ex.PrunedSpec(**a), ex.c2_scores(P, store), force)
     elif task.kind == "c3":
-        ex.c3_run(P, store, ex.DynamicSpec(**a))
+        ex.c3_run(P, store, ex.DynamicSpec(**a), force)
     else:
         raise ParameterError(f"parameter 'kind' must be scoring_run, scores, c2 or c3; got {task.kind!r}")
     return store.computed > before
@@ -124,8 +124,10 @@ class Report:
 
 
 def sweep(claim: str, P: Profile, root: str | Path, engine: str = "local", address: str | None = None,
-          retries: int = 2, threads: int | None = None, progress: Callable[[str], None] | None = print) -> Report:
-    """Run the grid of ``claim`` into the store at ``root`` with ``engine``."""
+          retries: int = 2, threads: int | None = None, progress: Callable[[str], None] | None = print,
+          force: bool = False) -> Report:
+    """Run the grid of ``claim`` into the store at ``root`` with ``engine`` (``force``: recompute
+    every task instead of reading the store)."""
     check_claim(claim)
     if engine not in ENGINES:
         raise ParameterError(f"parameter 'engine' must be one of {', '.join(ENGINES)}; got {engine!r}")
@@ -142,7 +144,7 @@ def sweep(claim: str, P: Profile, root: str | Path, engine: str = "local", addre
     done = from_store = 0
     run_stage = _local_stage if engine == "local" else _ray_stage(address, retries, threads)
     for stage in grid:
-        for task, computed in run_stage(profile, str(root), stage, threads):
+        for task, computed in run_stage(profile, str(root), stage, threads, force):
             done += 1
             from_store += not computed
             if progress:
@@ -150,9 +152,9 @@ def sweep(claim: str, P: Profile, root: str | Path, engine: str = "local", addre
     return Report(total, done, from_store, time.perf_counter() - t0)
 
 
-def _local_stage(profile: dict, root: str, stage: list[Task], threads: int | None):
+def _local_stage(profile: dict, root: str, stage: list[Task], threads: int | None, force: bool):
     for task in stage:
-        yield task, run_task(profile, root, task, threads)
+        yield task, run_task(profile, root, task, threads, force)
 
 
 def _ray_stage(address: str | None, retries: int, threads: int | None):
@@ -167,8 +169,8 @@ def _ray_stage(address: str | None, retries: int, threads: int | None):
     remote = ray.remote(num_gpus=1 if gpus else 0, num_cpus=1 if gpus else (threads or 1),
                         max_retries=retries, retry_exceptions=True)(run_task)
 
-    def run_stage(profile: dict, root: str, stage: list[Task], threads_: int | None):
-        pending = {remote.remote(profile, root, t, threads_): t for t in stage}
+    def run_stage(profile: dict, root: str, stage: list[Task], threads_: int | None, force: bool):
+        pending = {remote.remote(profile, root, t, threads_, force): t for t in stage}
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:

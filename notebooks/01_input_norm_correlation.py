@@ -27,15 +27,18 @@
 # %% tags=["parameters", "remove-cell"]
 profile = "cpu"  # smoke | cpu | paper; any profile field can be passed too, e.g. papermill -p inits 5
 force = False    # recompute instead of reading the result store
+engine = "local"  # where the grid runs: local (this kernel) or ray (see the Reproduce chapter)
 
 # %% tags=["remove-cell"]
 from myst_nb import glue
 
-from datadiet_core import experiments, plots, profiles, store
+from datadiet_core import experiments, plots, profiles, store, sweep
 
 plots.enable_offline()
 P = profiles.from_namespace(globals())
 results = store.Store.for_profile(P.name)
+# The chapter's whole grid, on the chosen engine, into the store the cells below read.
+sweep.sweep("claim1", P, results.root, engine=engine, progress=None, force=force)
 
 # %% [markdown]
 # ## The linear-softmax argument
