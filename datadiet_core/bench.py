@@ -8,7 +8,11 @@ Measured in one process, one after the other, on the same data and net:
   images through a DataLoader, fp32, NCHW;
 - ``train_fp32_img_s``: our training step in fp32 (the precision GraNd is computed in);
 - ``grand_img_s`` / ``grand_loop_img_s``: exact per-example gradient norms of a fresh model
-  (:func:`scores.grand`) against the plain one-backward-per-example loop.
+  (:func:`scores.grand`) against the plain one-backward-per-example loop;
+- ``scoring_pass_img_s``: the forward pass over training images (eval mode, no augmentation,
+  the profile's precision) that loss-driven dynamic selectors pay at every re-selection. With
+  one such pass per pass over the kept fraction q, a dynamic run at best costs
+  q + train_img_s / scoring_pass_img_s of a full-data run.
 
 Ratios are steadier than absolute numbers on a shared machine; timings are medians of
 several windows.
@@ -128,6 +132,20 @@ def grand_rates(profile_name: str = "cpu", n: int = 512, n_loop: int = 32) -> di
     return {"grand_img_s": n / fast, "grand_loop_img_s": n_loop / loop}
 
 
+def scoring_pass_rate(profile_name: str = "cpu", n: int = 10_000) -> float:
+    """Images per second of the loss-scoring forward pass of dynamic selection."""
+    from .train import init_model, logits_of
+
+    P = resolve_profile(profile_name)
+    data = device_data(P)
+    model = init_model(P.model, data, 0)
+    if is_convolutional(model):
+        model = model.to(memory_format=torch.channels_last)
+    x = data.x_train[:n]
+    amp = autocast_dtype(data.device, P.precision)
+    return x.shape[0] / _timed(lambda: logits_of(model, x, P.eval_batch_size, amp))
+
+
 def run(profile_name: str = "cpu", quick: bool = False) -> dict[str, Any]:
     """All benchmark figures as one dict."""
     P = resolve_profile(profile_name)
@@ -144,4 +162,6 @@ def run(profile_name: str = "cpu", quick: bool = False) -> dict[str, Any]:
     out.update({k: round(v, 1) for k, v in grand_rates(profile_name, n=256 if quick else 1024).items()})
     out["grand_vs_train_fp32"] = round(out["grand_img_s"] / out["train_fp32_img_s"], 2)
     out["grand_vs_loop"] = round(out["grand_img_s"] / out["grand_loop_img_s"], 2)
+    out["scoring_pass_img_s"] = round(scoring_pass_rate(profile_name, n=2000 if quick else 10_000), 1)
+    out["scoring_pass_vs_train"] = round(out["scoring_pass_img_s"] / out["train_img_s"], 2)
     return out
