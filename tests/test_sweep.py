@@ -95,12 +95,11 @@ def test_kill_minus_9_then_resume(results_dir):
         time.sleep(0.2)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    before = entries(root)
+    folders = [(kind, p.name) for kind in ("train", "scores") for p in (root / kind).iterdir()
+               if not p.name.startswith(".tmp-")]  # a kill can leave a hidden temporary folder, never an entry
+    before = entries(root)  # verifies every entry (and would drop a damaged one)
+    assert sorted(before) == sorted(folders)  # every folder is a complete, verified entry
     assert 10 <= len(before) < 19  # killed mid-way
-    # Every folder under the store is either a verified entry or a hidden temporary one.
-    for kind in ("train", "scores"):
-        for p in (root / kind).iterdir():
-            assert p.name.startswith(".tmp-") or (kind, p.name) in before, p
     r = cli(*args, env_extra={"DATADIET_RESULTS": str(results_dir)})
     assert r.returncode == 0, r.stderr
     last = r.stdout.strip().splitlines()[-1]
