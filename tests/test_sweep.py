@@ -34,7 +34,8 @@ def entries(root):
     for kind in ("train", "scores"):
         for rec in s.entries(kind):
             metrics = {k: v for k, v in rec.metrics.items() if "seconds" not in k and "img" not in k}
-            out[(kind, rec.path.name)] = (rec.manifest["created"], metrics, rec.arrays)
+            arrays = {k: v for k, v in rec.arrays.items() if "seconds" not in k}  # timings differ, results must not
+            out[(kind, rec.path.name)] = (rec.manifest["created"], metrics, arrays)
     return out
 
 
