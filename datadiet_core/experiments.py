@@ -899,20 +899,15 @@ def dynamic_run(P: Profile, store: Store, selector: str, rate: float, eval_index
         else:
             sb = sel.SelectiveBackprop(keep, seed, random=selector == "random_backprop",
                                        history=C3_PARAMS["sb_history"])
-            from .train import autocast, autocast_dtype
+            from .train import autocast_dtype, logits_of
 
             amp = autocast_dtype(data.device, Pe.precision)
 
             def filt(idx: torch.Tensor, model: nn.Module) -> torch.Tensor:
                 losses = None
-                if not sb.random:
+                if not sb.random:  # a no-grad forward of the candidate batch, as the scoring pass does
                     t = time.perf_counter()
-                    model.eval()
-                    with torch.no_grad(), autocast(data.device, amp):
-                        xb = data.x_train[idx]
-                        if is_convolutional(model):
-                            xb = xb.contiguous(memory_format=torch.channels_last)
-                        out = model(xb).float()
+                    out = logits_of(model, data.x_train[idx], len(idx), amp)
                     losses = torch.nn.functional.cross_entropy(out, data.y_train[idx], reduction="none").cpu().numpy()
                     state["scoring"] += time.perf_counter() - t
                 mask = torch.as_tensor(sb.choose(losses, len(idx)), device=idx.device)

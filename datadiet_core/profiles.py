@@ -180,6 +180,9 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "eval_batch_size": _int(1),
 }
 FIELDS = tuple(f.name for f in dataclasses.fields(Profile))
+# Tuple-valued fields: given as lists (JSON, papermill), stored as tuples, written back as lists.
+FLOAT_LISTS = ("lr_milestones", "prune_fractions", "c3_rates")
+INT_LISTS = ("regime_epochs", "c3_epochs")
 assert set(CHECKS) == set(FIELDS), "every profile field needs a check"
 
 
@@ -202,10 +205,10 @@ def resolve_profile(profile: str | Profile = DEFAULT_PROFILE, **overrides: Any) 
         raise ParameterError(f"parameter 'profile' must be one of {', '.join(PROFILES)}; got {profile!r}")
     for k, v in overrides.items():
         check_param(k, v)
-    for k in ("lr_milestones", "prune_fractions", "c3_rates"):
+    for k in FLOAT_LISTS:
         if k in overrides:
             overrides[k] = tuple(float(x) for x in overrides[k])
-    for k in ("regime_epochs", "c3_epochs"):
+    for k in INT_LISTS:
         if k in overrides:
             overrides[k] = tuple(overrides[k])
     p = dataclasses.replace(profile, **overrides)
@@ -226,7 +229,7 @@ def from_namespace(ns: Mapping[str, Any]) -> Profile:
 
 def as_dict(p: Profile) -> dict[str, Any]:
     d = dataclasses.asdict(p)
-    for k in ("lr_milestones", "prune_fractions", "regime_epochs", "c3_rates", "c3_epochs"):
+    for k in FLOAT_LISTS + INT_LISTS:
         d[k] = list(d[k])
     return d
 
