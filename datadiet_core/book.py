@@ -96,6 +96,7 @@ def verdict_table(summaries: dict[str, Any]) -> str:
         verdicts = summaries.get(key, {}).get("verdict")
         if verdicts:
             text = "; ".join(f"{name.replace('_', ' ')}: **{'yes' if v else 'no'}**" if isinstance(v, bool)
+                             else f"{name.replace('_', ' ')}: not run" if v is None
                              else f"{name.replace('_', ' ')}: {v}" for name, v in verdicts.items())
             label = f"[{label}](../{doc}.ipynb)"
             scale = summaries[key].get("scale")

@@ -16,6 +16,10 @@ from . import ParameterError, scores
 from .data import Dataset
 from .models import is_convolutional
 from .profiles import Profile
+from .selection import DYNAMIC_SELECTORS as C3_DYNAMIC
+from .selection import OTHER_SELECTORS as C3_OTHER
+from .selection import SELECTORS as C3_SELECTORS
+from .selection import STATIC_SELECTORS as C3_STATIC
 from .stats import spearman_ci, summarize
 from .store import Record, Store
 from .train import checkpoint_state, device_data, history_frame, init_model, load_state, run, run_config
@@ -777,10 +781,6 @@ def c2_regime_share(P: Profile) -> float:
 
 # --------------------------------------------------------------------------- chapter C3: dynamic pruning
 
-C3_STATIC = ("random_static", "el2n_static", "forgetting_static", "el2n_epsilon_static")
-C3_DYNAMIC = ("random_dynamic", "uncertainty_ema", "epsilon_greedy", "ucb")
-C3_OTHER = ("infobatch", "selective_backprop", "random_backprop")
-C3_SELECTORS = C3_STATIC + C3_DYNAMIC + C3_OTHER
 # Hyperparameters. alpha and the period are Raju et al.'s (alpha = 0.8; T_p = 10 of 200 epochs).
 # The paper does not state epsilon or c and reports (App. F) that neither changes accuracy much:
 # 0.1 and 1.0 are our choice. InfoBatch's delta is Qin et al.'s default; its prune probability r
@@ -843,7 +843,7 @@ def dynamic_run(P: Profile, store: Store, selector: str, rate: float, eval_index
     row was selected (``selection_counts`` over ``checkpoints`` selections).
     """
     from . import selection as sel
-    from .train import Hooks, run_config, train
+    from .train import Hooks, record_of, run_config, train
 
     _check_c3(selector, rate)
     E = epochs or P.epochs
@@ -915,14 +915,10 @@ def dynamic_run(P: Profile, store: Store, selector: str, rate: float, eval_index
                 counts[kept.cpu().numpy()] += 1
                 return kept
             hooks.filter, hooks.keep_fraction = filt, keep
-        res = train(Pe, data, seed, budget="epochs", checkpoints=(), hooks=hooks)
-        metrics = {"test_acc": res.test_acc, "test_loss": res.test_loss, "steps": res.steps,
-                   "images_seen": res.images_seen, "train_seconds": res.train_seconds,
-                   "scoring_seconds": state["scoring"], "eval_seconds": res.eval_seconds,
-                   "checkpoints": state["checkpoints"], "device": str(data.device),
-                   "threads": torch.get_num_threads(), "n_train": n}
-        arrays = {f"history/{k}": np.asarray([h.get(k, np.nan) for h in res.history], np.float64)
-                  for k in res.history[-1]}
+        res = train(Pe, data, seed, budget="epochs", checkpoints=(), hooks=hooks,
+                    eval_every_epoch=abs(rate - FIG5_RATE) < 1e-9)
+        metrics, arrays = record_of(res, data.device, n)
+        metrics.update(scoring_seconds=state["scoring"], checkpoints=state["checkpoints"])
         arrays["selection_counts"] = counts
         if state["last"] is not None:
             arrays["final_score"] = np.asarray(state["last"], np.float64)
@@ -969,20 +965,29 @@ class DynamicSpec:
 
 
 TABLE1_RATE = 0.7  # Raju et al. Table 1
+FIG5_RATE = 0.8  # Raju et al. Fig. 5: the runs at this rate evaluate after every pass
+AGGRESSIVE = 0.7  # "aggressive" pruning rates, where the verdicts are taken
 
 
 def c3_grid(P: Profile) -> list[DynamicSpec]:
-    """Chapter C3's runs, longest budget first (the main comparison): every selector at every
-    rate, plus full data, for ``P.eval_seeds`` fresh seeds and each budget of ``P.c3_epochs``;
-    then Raju et al.'s Table 1 pair at 70% (which needs the uncertainty-EMA runs first)."""
+    """Chapter C3's runs, longest budget first (the main comparison), for ``P.eval_seeds`` fresh
+    seeds: full data at every budget; at the longest, the ``P.c3_core`` selectors at every rate of
+    ``P.c3_rates`` and the other selectors at ``P.c3_side_rates``; at shorter budgets the core
+    selectors at the aggressive rates (>= 70%) only; then Raju et al.'s Table 1 pair at 70%
+    (which needs the uncertainty-EMA runs at 70% first)."""
     seeds = range(P.eval_seeds)
+    longest = max(P.c3_epochs)
     grid = []
     for E in sorted(P.c3_epochs, reverse=True):
         grid += [DynamicSpec("full", 0.0, i, E) for i in seeds]
-        grid += [DynamicSpec(s, r, i, E) for r in P.c3_rates for s in C3_SELECTORS for i in seeds]
-    E = max(P.c3_epochs)
-    if TABLE1_RATE in P.c3_rates:
-        grid += [DynamicSpec(s, TABLE1_RATE, i, E) for s in ("always_plus_static", "always_plus_random") for i in seeds]
+        for r in sorted(set(P.c3_rates) | (set(P.c3_side_rates) if E == longest else set())):
+            if E != longest and r < AGGRESSIVE - 1e-9:
+                continue
+            on = [s for s in C3_SELECTORS if s in P.c3_core or (E == longest and r in P.c3_side_rates)]
+            grid += [DynamicSpec(s, r, i, E) for s in on for i in seeds]
+    if any(s.selector == "uncertainty_ema" and s.rate == TABLE1_RATE and s.epochs == longest for s in grid):
+        grid += [DynamicSpec(s, TABLE1_RATE, i, longest) for s in ("always_plus_static", "always_plus_random")
+                 for i in seeds]
     return grid
 
 
@@ -1074,7 +1079,7 @@ def c3_results(P: Profile, store: Store, force: bool = False) -> pd.DataFrame:
         m = rec.metrics
         rows.append({"selector": spec.selector, "rate": spec.rate, "epochs": spec.epochs, "seed": rec.config["seed"],
                      "test_acc": m["test_acc"], "images_seen": m["images_seen"], "train_seconds": m["train_seconds"],
-                     "scoring_seconds": m.get("scoring_seconds", 0.0),
+                     "scoring_seconds": m.get("scoring_seconds", 0.0), "checkpoints": m.get("checkpoints", 0),
                      "wallclock_s": m["train_seconds"] + charge.get(spec.selector, 0.0)})
     return pd.DataFrame(rows)
 
@@ -1092,7 +1097,9 @@ def c3_accuracy(results: pd.DataFrame, epochs: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _pooled(results: pd.DataFrame, epochs: int) -> tuple[float, int]:
+def c3_pooled_sd(results: pd.DataFrame, epochs: int) -> tuple[float, int]:
+    """The seed-to-seed standard deviation of accuracy pooled over every (selector, rate) cell at
+    budget ``epochs``, and its degrees of freedom (the spread behind every C3 interval)."""
     from .stats import pooled_sd
 
     d = results[results.epochs == epochs]
@@ -1105,7 +1112,7 @@ def c3_compare(results: pd.DataFrame, a: str, b: str, epochs: int, rate_b: dict[
     given), with the pooled-t interval of the budget."""
     from .stats import pooled_diff_ci
 
-    sd, dof = _pooled(results, epochs)
+    sd, dof = c3_pooled_sd(results, epochs)
     d = results[results.epochs == epochs]
     rows = []
     for rate in sorted(d[d.selector == a].rate.unique()):
@@ -1117,19 +1124,87 @@ def c3_compare(results: pd.DataFrame, a: str, b: str, epochs: int, rate_b: dict[
     return pd.DataFrame(rows, columns=["a", "b", "rate", "rate_b", "diff", "lo", "hi"])
 
 
-def _wins(cmp: pd.DataFrame, min_rate: float = 0.0) -> bool:
-    """Above zero at one rate >= min_rate or more and below at none."""
+def _wins(cmp: pd.DataFrame, min_rate: float = 0.0) -> bool | None:
+    """Above zero at one rate >= min_rate or more and below at none; None when the two were not
+    both run at any such rate (the verdict is then "not run", never "no")."""
     c = cmp[cmp.rate >= min_rate - 1e-9]
-    return bool(len(c)) and bool((c.lo > 0).any()) and not bool((c.hi < 0).any())
+    if not len(c):
+        return None
+    return bool((c.lo > 0).any()) and not bool((c.hi < 0).any())
+
+
+def _beats_everywhere(cmps: list[pd.DataFrame], min_rate: float) -> bool | None:
+    """Every interval at every rate >= min_rate of every comparison lies above zero (None: not run)."""
+    cs = [c[c.rate >= min_rate - 1e-9] for c in cmps]
+    if not all(len(c) for c in cs):
+        return None
+    return all(bool((c.lo > 0).all()) for c in cs)
+
+
+# The comparisons behind the verdicts, a minus b: name -> (a, b).
+C3_COMPARISONS = {
+    "random_dynamic_vs_el2n_static": ("random_dynamic", "el2n_static"),
+    "random_dynamic_vs_forgetting_static": ("random_dynamic", "forgetting_static"),
+    "random_dynamic_vs_random_static": ("random_dynamic", "random_static"),
+    "ucb_vs_random_dynamic": ("ucb", "random_dynamic"),
+    "ucb_vs_uncertainty_ema": ("ucb", "uncertainty_ema"),
+    "epsilon_greedy_vs_uncertainty_ema": ("epsilon_greedy", "uncertainty_ema"),
+    "epsilon_greedy_vs_random_dynamic": ("epsilon_greedy", "random_dynamic"),
+    "el2n_epsilon_static_vs_el2n_static": ("el2n_epsilon_static", "el2n_static"),
+    "always_plus_random_vs_always_plus_static": ("always_plus_random", "always_plus_static"),
+}
+
+
+def c3_differences(results: pd.DataFrame, epochs: int) -> pd.DataFrame:
+    """Every comparison of :data:`C3_COMPARISONS` at budget ``epochs``, one row per rate where both
+    selectors ran: the difference in mean accuracy with its pooled-t 95% interval (columns named as
+    :func:`plots.difference_to_random` expects: score is the comparison, prune the rate)."""
+    frames = [c3_compare(results, a, b, epochs).assign(score=f"{_name(a)} − {_name(b)}")
+              for a, b in C3_COMPARISONS.values()]
+    d = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else \
+        pd.DataFrame(columns=["a", "b", "rate", "rate_b", "diff", "lo", "hi", "score"])
+    return d.assign(prune=d.rate, epochs=epochs)
+
+
+def _name(selector: str) -> str:
+    from .plots import SCORE_LABELS
+
+    return SCORE_LABELS.get(selector, selector)
+
+
+def c3_speedup(results: pd.DataFrame, epochs: int, selector: str, rate: float = AGGRESSIVE) -> dict[str, float]:
+    """End-to-end speed-up of ``selector`` at ``rate`` over full data at budget ``epochs``, and its
+    parts: seconds per pass of training on the kept subset, seconds per scoring pass, and the
+    speed-up projected for a re-selection every T passes (full-data seconds per pass divided by
+    training per pass plus scoring per pass / T) at T = 1, 2, 5, 10 (10: Raju et al.'s spacing),
+    and the training throughput (img/s) of the full-data runs and of the selector's: the measured
+    speed-up can pass the ideal 1/(1 - rate) only if the two differ."""
+    d = results[results.epochs == epochs]
+    full = d[d.selector == "full"].train_seconds.mean() / epochs
+    g = d[(d.selector == selector) & (np.isclose(d.rate, rate))]
+    if not len(g) or not np.isfinite(full):
+        return {}
+    train_pass = float((g.train_seconds - g.scoring_seconds).mean()) / epochs
+    checkpoints = float(g.checkpoints.mean())
+    score_pass = float(g.scoring_seconds.mean()) / checkpoints if checkpoints else 0.0
+    n_full = float(d[d.selector == "full"].images_seen.mean()) / epochs
+    out = {"measured": float(full * epochs / g.train_seconds.mean()), "full_s_per_pass": float(full),
+           "train_s_per_pass": train_pass, "scoring_s_per_pass": score_pass, "ideal": 1 / (1 - rate),
+           "full_img_s": n_full / float(full), "train_img_s": float(g.images_seen.mean()) / epochs / train_pass}
+    for T in (1, 2, 5, 10):
+        out[f"period_{T}"] = float(full / (train_pass + score_pass / T))
+    return out
 
 
 def c3_summary(P: Profile, results: pd.DataFrame) -> dict[str, Any]:
     """Headline numbers and computed verdicts of chapter C3 (``summary.json`` section ``c3``), at
     the longest budget of ``P.c3_epochs`` (every verdict also per budget under ``by_budget``).
 
-    Verdict rules: ``random_dynamic_beats_static``: at every rate >= 0.7 the interval of random
-    dynamic minus each of EL2N-static and forgetting-static lies above zero. ``<a>_beats_<b>``:
-    above zero at some rate >= 0.7 and below at none. ``infobatch_beats_random_dynamic_at_equal_cost``:
+    Verdict rules (each None, "not run", when the runs it needs are not in the grid at that
+    budget): ``random_dynamic_beats_static``: at every rate >= 0.7 the interval of random
+    dynamic minus each of EL2N-static and forgetting-static lies above zero. ``<a>_beats_<b>``
+    (the pairs of :data:`C3_COMPARISONS`, including Table 1's always + random against always +
+    static): above zero at some rate >= 0.7 and below at none. ``infobatch_beats_random_dynamic_at_equal_cost``:
     InfoBatch against random dynamic at the rate nearest the share of images InfoBatch skipped,
     same rule over all rates. ``wallclock_saving_real``: random dynamic and UCB at 70% finish
     faster end to end (scoring included) than full data; ``speedup_goal_met``: at least 2.5x.
@@ -1140,24 +1215,23 @@ def c3_summary(P: Profile, results: pd.DataFrame) -> dict[str, Any]:
         full = results[(results.epochs == E) & (results.selector == "full")]
         f = summarize(full.test_acc)
         key = lambda r: f"{r:g}"  # noqa: E731
+        by_sel = list(acc.groupby("score", sort=False))
         out: dict[str, Any] = {
-            "acc_mean": {s: {key(r.prune): r["mean"] for _, r in g.iterrows()} for s, g in acc.groupby("score", sort=False)},
-            "acc_std": {s: {key(r.prune): r["std"] for _, r in g.iterrows()} for s, g in acc.groupby("score", sort=False)},
-            "wallclock_s": {s: {key(r.prune): r["wallclock_s"] for _, r in g.iterrows()}
-                            for s, g in acc.groupby("score", sort=False)},
-            "train_seconds": {s: {key(r.prune): r["train_seconds"] for _, r in g.iterrows()}
-                              for s, g in acc.groupby("score", sort=False)},
+            "acc_mean": {s: {key(r.prune): r["mean"] for _, r in g.iterrows()} for s, g in by_sel},
+            "acc_std": {s: {key(r.prune): r["std"] for _, r in g.iterrows()} for s, g in by_sel},
+            "wallclock_s": {s: {key(r.prune): r["wallclock_s"] for _, r in g.iterrows()} for s, g in by_sel},
+            "train_seconds": {s: {key(r.prune): r["train_seconds"] for _, r in g.iterrows()} for s, g in by_sel},
         }
         out["acc_mean"]["full"], out["acc_std"]["full"] = f.mean, f.std
         out["wallclock_s"]["full"] = float(full.wallclock_s.mean())
-        hi_rates = [r for r in P.c3_rates if r >= 0.7 - 1e-9]
-        v: dict[str, bool] = {}
-        vs = [c3_compare(results, "random_dynamic", b, E) for b in ("el2n_static", "forgetting_static")]
-        v["random_dynamic_beats_static"] = bool(hi_rates) and all(
-            bool(len(c)) and bool((c[c.rate >= 0.7 - 1e-9].lo > 0).all()) for c in vs)
-        for a, b in (("ucb", "uncertainty_ema"), ("epsilon_greedy", "uncertainty_ema"), ("ucb", "random_dynamic"),
-                     ("epsilon_greedy", "random_dynamic"), ("el2n_epsilon_static", "el2n_static")):
-            v[f"{a}_beats_{b}"] = _wins(c3_compare(results, a, b, E), 0.7)
+        v: dict[str, bool | None] = {}
+        cmp = {name: c3_compare(results, a, b, E) for name, (a, b) in C3_COMPARISONS.items()}
+        v["random_dynamic_beats_static"] = _beats_everywhere(
+            [cmp["random_dynamic_vs_el2n_static"], cmp["random_dynamic_vs_forgetting_static"]], AGGRESSIVE)
+        for name in ("ucb_vs_uncertainty_ema", "epsilon_greedy_vs_uncertainty_ema", "ucb_vs_random_dynamic",
+                     "epsilon_greedy_vs_random_dynamic", "el2n_epsilon_static_vs_el2n_static",
+                     "random_dynamic_vs_random_static", "always_plus_random_vs_always_plus_static"):
+            v[name.replace("_vs_", "_beats_")] = _wins(cmp[name], AGGRESSIVE)
         ib = acc[acc.score == "infobatch"]
         full_images = float(full.images_seen.mean()) if len(full) else float("nan")
         nearest = {r.prune: min(P.c3_rates, key=lambda q: abs(q - (1 - r.images_seen / full_images)))
@@ -1165,12 +1239,15 @@ def c3_summary(P: Profile, results: pd.DataFrame) -> dict[str, Any]:
         ib_cmp = c3_compare(results, "infobatch", "random_dynamic", E, nearest)
         out["infobatch_skipped"] = {key(r.prune): 1 - r.images_seen / full_images for _, r in ib.iterrows()}
         v["infobatch_beats_random_dynamic_at_equal_cost"] = _wins(ib_cmp)
-        speed = {s: out["wallclock_s"]["full"] / out["wallclock_s"].get(s, {}).get("0.7", float("nan"))
-                 for s in ("random_dynamic", "ucb", "el2n_static", "forgetting_static")}
+        speed = {s: out["wallclock_s"]["full"] / out["wallclock_s"][s][key(AGGRESSIVE)]
+                 for s in ("random_dynamic", "ucb", "el2n_static", "forgetting_static")
+                 if key(AGGRESSIVE) in out["wallclock_s"].get(s, {})}
         out["speedup_at_0.7"] = speed
-        v["wallclock_saving_real"] = bool(speed["random_dynamic"] > 1 and speed["ucb"] > 1)
-        v["speedup_goal_met"] = bool(speed["random_dynamic"] >= 2.5 and speed["ucb"] >= 2.5)
-        v["static_el2n_saves_wallclock"] = bool(speed["el2n_static"] > 1)
+        out["speedup_parts_at_0.7"] = {s: c3_speedup(results, E, s) for s in ("random_dynamic", "ucb")}
+        have = "random_dynamic" in speed and "ucb" in speed
+        v["wallclock_saving_real"] = bool(speed["random_dynamic"] > 1 and speed["ucb"] > 1) if have else None
+        v["speedup_goal_met"] = bool(speed["random_dynamic"] >= 2.5 and speed["ucb"] >= 2.5) if have else None
+        v["static_el2n_saves_wallclock"] = bool(speed["el2n_static"] > 1) if "el2n_static" in speed else None
         out["verdict"] = v
         return out
 
@@ -1178,7 +1255,7 @@ def c3_summary(P: Profile, results: pd.DataFrame) -> dict[str, Any]:
     by_budget = {str(E): one(E) for E in budgets}
     main = dict(by_budget[str(budgets[-1])])
     main.update({"by_budget": by_budget, "epochs": budgets[-1], "model": P.model, "eval_seeds": P.eval_seeds,
-                 "params": C3_PARAMS,
+                 "params": {**C3_PARAMS, "period_passes": c3_period(budgets[-1])},
                  "scale": f"{P.model}, {budgets[-1]} epochs over the kept subset, {P.eval_seeds} seeds per point"})
     return main
 
@@ -1209,6 +1286,32 @@ def c3_samples_seen(P: Profile, store: Store, rate: float = 0.8) -> pd.DataFrame
     return pd.concat(frames, ignore_index=True)
 
 
+def c3_histories(P: Profile, store: Store, rate: float, selectors: Iterable[str]) -> pd.DataFrame:
+    """The per-pass history (training loss and accuracy on the current selection, images seen)
+    of every seed of ``selectors`` at ``rate`` and the longest budget, with selector and seed."""
+    E = max(P.c3_epochs)
+    return pd.concat([history_frame(dynamic_run(P, store, s, rate, i, E)).assign(selector=s, seed=i)
+                      for s in selectors for i in range(P.eval_seeds)], ignore_index=True)
+
+
+def c3_selected_per_class(P: Profile, store: Store, rate: float, selectors: Iterable[str]) -> pd.DataFrame:
+    """Examples of each class in the selection, averaged over checkpoints and seeds, for
+    ``selectors`` at ``rate`` and the longest budget (a loss-driven selection can starve or flood
+    classes, as score-ordered static subsets do)."""
+    from .data import load_dataset
+
+    E = max(P.c3_epochs)
+    classes = load_dataset(P.dataset).classes
+    y = device_data(P).y_train.cpu().numpy()
+    rows = []
+    for s in selectors:
+        recs = [dynamic_run(P, store, s, rate, i, E) for i in range(P.eval_seeds)]
+        counts = np.sum([r.arrays["selection_counts"] for r in recs], axis=0)
+        per = np.bincount(y, weights=counts, minlength=len(classes)) / sum(r.metrics["checkpoints"] for r in recs)
+        rows += [{"selection": _name(s), "class": classes[c], "count": int(round(n))} for c, n in enumerate(per)]
+    return pd.DataFrame(rows)
+
+
 def c3_table1(results: pd.DataFrame, epochs: int) -> pd.DataFrame:
     """Raju et al. Table 1 at 70% pruned: uncertainty EMA, always + static sometimes, always +
     random sometimes (mean ± std across seeds, %), beside the published numbers."""
@@ -1219,9 +1322,60 @@ def c3_table1(results: pd.DataFrame, epochs: int) -> pd.DataFrame:
         g = d[d.selector == sel].test_acc
         if len(g):
             s = summarize(g)
-            rows.append({"selection": sel, "ours (%)": f"{s.mean * 100:.2f} ± {s.std * 100:.2f}",
+            rows.append({"selection": _name(sel), "ours (%)": f"{s.mean * 100:.2f} ± {s.std * 100:.2f}",
                          "Raju et al. (%, ResNet-18, 200 epochs)": pub})
     return pd.DataFrame(rows).set_index("selection")
+
+
+def c3_rate_table(results: pd.DataFrame, epochs: int, rate: float = AGGRESSIVE) -> pd.DataFrame:
+    """Every selector run at ``rate`` and budget ``epochs``: accuracy (mean ± std across seeds, %),
+    seconds per run (scoring passes included; static scores charged separately), speed-up over
+    full data, and the difference to random dynamic with its 95% interval (percentage points)."""
+    acc = c3_accuracy(results, epochs)
+    acc = acc[np.isclose(acc.prune, rate)]
+    full = results[(results.epochs == epochs) & (results.selector == "full")]
+    full_s = float(full.train_seconds.mean())
+    rows = []
+    for _, r in acc.iterrows():
+        row = {"selector": _name(r.score), "accuracy (%)": f"{r['mean'] * 100:.1f} ± {r['std'] * 100:.1f}",
+               "seconds per run": f"{r.train_seconds:.0f}", "with scores charged (s)": f"{r.wallclock_s:.0f}",
+               "speed-up, scores charged": f"{full_s / r.wallclock_s:.2f}×"}
+        if r.score != "random_dynamic":
+            c = c3_compare(results, r.score, "random_dynamic", epochs)
+            c = c[np.isclose(c.rate, rate)]
+            row["minus random dynamic (pp) [95% CI]"] = (f"{c['diff'].iloc[0] * 100:+.1f} [{c.lo.iloc[0] * 100:+.1f}, "
+                                                        f"{c.hi.iloc[0] * 100:+.1f}]") if len(c) else ""
+        else:
+            row["minus random dynamic (pp) [95% CI]"] = "(reference)"
+        rows.append(row)
+    f = summarize(full.test_acc)
+    rows.append({"selector": "full data", "accuracy (%)": f"{f.mean * 100:.1f} ± {f.std * 100:.1f}",
+                 "seconds per run": f"{full_s:.0f}", "with scores charged (s)": f"{full_s:.0f}",
+                 "speed-up, scores charged": "1.00×", "minus random dynamic (pp) [95% CI]": ""})
+    return pd.DataFrame(rows).set_index("selector")
+
+
+def c3_speedup_table(summary: dict[str, Any]) -> pd.DataFrame:
+    """The measured end-to-end speed-up at 70% pruned, its parts, and the speed-up the same parts
+    give when re-selecting every T passes (:func:`c3_speedup`), per budget."""
+    rows = []
+    for E, s in summary["by_budget"].items():
+        for sel, parts in s["speedup_parts_at_0.7"].items():
+            if parts:
+                rows.append({"budget (epochs)": int(E), "selector": _name(sel),
+                             "measured speed-up": f"{parts['measured']:.2f}×",
+                             "full data (s/pass)": f"{parts['full_s_per_pass']:.1f}",
+                             "training on 30% (s/pass)": f"{parts['train_s_per_pass']:.1f}",
+                             "scoring pass (s)": f"{parts['scoring_s_per_pass']:.1f}",
+                             "full data (img/s)": f"{parts['full_img_s']:.0f}",
+                             "training on 30% (img/s)": f"{parts['train_img_s']:.0f}",
+                             **{f"T = {T} passes": f"{parts[f'period_{T}']:.2f}×" for T in (1, 2, 5, 10)},
+                             "ideal": f"{parts['ideal']:.2f}×"})
+    return pd.DataFrame(rows).set_index(["budget (epochs)", "selector"])
+
+
+def _verb(v: bool | None) -> str:
+    return {True: "beats", False: "does not beat", None: "was not run against"}[v]
 
 
 def c3_verdict_text(summary: dict[str, Any]) -> str:
@@ -1230,17 +1384,22 @@ def c3_verdict_text(summary: dict[str, Any]) -> str:
     for E, s in summary["by_budget"].items():
         v = s["verdict"]
         sp = s["speedup_at_0.7"]
-        parts.append(
-            f"At {E} epochs over the kept subset: random dynamic "
-            + ("beats" if v["random_dynamic_beats_static"] else "does not beat")
-            + " static EL2N and forgetting at every rate of 70% or more; UCB "
-            + ("beats" if v["ucb_beats_uncertainty_ema"] else "does not beat") + " uncertainty EMA and "
-            + ("beats" if v["ucb_beats_random_dynamic"] else "does not beat") + " random dynamic; ε-greedy "
-            + ("beats" if v["epsilon_greedy_beats_uncertainty_ema"] else "does not beat") + " uncertainty EMA; InfoBatch "
-            + ("beats" if v["infobatch_beats_random_dynamic_at_equal_cost"] else "does not beat")
-            + " random dynamic at equal cost. At 70% pruned, end to end with scoring, random dynamic runs "
-            f"{sp['random_dynamic']:.2f}× and UCB {sp['ucb']:.2f}× faster than full data "
-            + ("(the 2.5× goal is met)" if v["speedup_goal_met"] else "(short of the 2.5× goal)")
-            + f"; static EL2N with its scores charged runs {sp['el2n_static']:.2f}× "
-            + ("faster." if v["static_el2n_saves_wallclock"] else "as fast, i.e. slower than full data."))
+        text = (f"At {E} epochs over the kept subset, random dynamic {_verb(v['random_dynamic_beats_static'])} "
+                "static EL2N and forgetting at every rate of 70% or more, and "
+                f"{_verb(v['random_dynamic_beats_random_static'])} a static random subset; "
+                f"UCB {_verb(v['ucb_beats_uncertainty_ema'])} uncertainty EMA and "
+                f"{_verb(v['ucb_beats_random_dynamic'])} random dynamic; ε-greedy "
+                f"{_verb(v['epsilon_greedy_beats_uncertainty_ema'])} uncertainty EMA; InfoBatch "
+                f"{_verb(v['infobatch_beats_random_dynamic_at_equal_cost'])} random dynamic at equal cost.")
+        if v["always_plus_random_beats_always_plus_static"] is not None:
+            text += (" In Table 1's test, the always set plus a re-drawn random rest "
+                     f"{_verb(v['always_plus_random_beats_always_plus_static'])} the always set plus a fixed rest.")
+        if "random_dynamic" in sp and "ucb" in sp:
+            text += (f" At 70% pruned, end to end with scoring, random dynamic runs {sp['random_dynamic']:.2f}× and "
+                     f"UCB {sp['ucb']:.2f}× faster than full data "
+                     + ("(the 2.5× goal is met)" if v["speedup_goal_met"] else "(short of the 2.5× goal)") + ".")
+        if "el2n_static" in sp:
+            text += (f" Static EL2N with its scores charged runs at {sp['el2n_static']:.2f}× the speed of full data"
+                     + (", a saving." if v["static_el2n_saves_wallclock"] else ", slower than full data."))
+        parts.append(text)
     return " ".join(parts)

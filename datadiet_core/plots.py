@@ -214,17 +214,20 @@ def accuracy_vs_pruned(acc: pd.DataFrame, full_mean: float, title: str) -> alt.C
     return alt.layer(band, line, rule, title=title).properties(width=460, height=300)
 
 
-def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune") -> alt.Chart:
-    """Accuracy minus random's with its interval, per score, against the fraction pruned
-    (``x="prune"``) or the training budget (``x="epochs"``)."""
+def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune",
+                         y_title: str = "accuracy minus random (percentage points)",
+                         legend: str = "pruned by") -> alt.Chart:
+    """Accuracy minus random's (or any difference of two accuracies, named by ``y_title``) with
+    its interval, per score, against the fraction pruned (``x="prune"``) or the training budget
+    (``x="epochs"``)."""
     d = diffs.assign(method=_label(diffs.score))
     if x == "prune":
         xenc = alt.X("prune:O", title="fraction of training examples pruned", axis=alt.Axis(format=".0%"))
     else:
         xenc = alt.X("epochs:O", title="training budget (epochs of full-data iterations)")
-    base = alt.Chart(d).encode(x=xenc, xOffset="method:N", color=alt.Color("method:N", title="pruned by"))
+    base = alt.Chart(d).encode(x=xenc, xOffset="method:N", color=alt.Color("method:N", title=legend))
     bars = base.mark_rule(strokeWidth=2).encode(
-        y=alt.Y("lo:Q", title="accuracy minus random (percentage points)", axis=alt.Axis(format="+.0%")), y2="hi:Q")
+        y=alt.Y("lo:Q", title=y_title, axis=alt.Axis(format="+.0%")), y2="hi:Q")
     pts = base.mark_point(filled=True, size=50).encode(
         y="diff:Q", tooltip=["method", x, alt.Tooltip("diff:Q", format="+.2%"), alt.Tooltip("lo:Q", format="+.2%"),
                              alt.Tooltip("hi:Q", format="+.2%")])
@@ -232,12 +235,13 @@ def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune") -> a
     return alt.layer(bars, pts, zero, title=title).properties(width=460, height=280)
 
 
-def kept_per_class(counts: pd.DataFrame, title: str) -> alt.Chart:
+def kept_per_class(counts: pd.DataFrame, title: str, y_title: str = "selection (rule: score)",
+                   count_title: str = "examples kept (count)") -> alt.Chart:
     """Heatmap of how many examples of each class a selection keeps; ``counts`` has columns
     selection, class, count."""
     base = alt.Chart(counts, title=title).encode(
-        x=alt.X("class:N", title="class", sort=None), y=alt.Y("selection:N", title="selection (rule: score)", sort=None))
-    heat = base.mark_rect().encode(color=alt.Color("count:Q", title="examples kept (count)",
+        x=alt.X("class:N", title="class", sort=None), y=alt.Y("selection:N", title=y_title, sort=None))
+    heat = base.mark_rect().encode(color=alt.Color("count:Q", title=count_title,
                                                    scale=alt.Scale(scheme="viridis")),
                                    tooltip=["selection", "class", "count"])
     text = base.mark_text(fontSize=9).encode(text="count:Q", color=alt.value("white"))
@@ -308,16 +312,17 @@ def selection_histogram(counts: np.ndarray, mixture: dict, checkpoints: int, tit
     return alt.layer(b, line, title=title).properties(width=460, height=240)
 
 
-def accuracy_vs_images(history: pd.DataFrame, title: str) -> alt.Chart:
-    """Test accuracy against images seen during training, mean over seeds per selector and pass
-    (Raju Fig. 5). ``history`` has columns selector, epoch, images_seen, test_acc."""
-    d = history.groupby(["selector", "epoch"], as_index=False)[["images_seen", "test_acc"]].mean()
+def accuracy_vs_images(history: pd.DataFrame, title: str, y: str = "test_acc",
+                       y_title: str = "test accuracy (%)") -> alt.Chart:
+    """Accuracy (``y``: test_acc, or train_acc on the current selection) against images seen
+    during training, mean over seeds per selector and pass (Raju Fig. 5). ``history`` has
+    columns selector, epoch, images_seen and ``y``."""
+    d = history.groupby(["selector", "epoch"], as_index=False)[["images_seen", y]].mean()
     d = d.assign(method=_label(d.selector))
     return (alt.Chart(d, title=title).mark_line(point=True)
             .encode(x=alt.X("images_seen:Q", title="training images seen (count)"),
-                    y=alt.Y("test_acc:Q", title="test accuracy (%)", axis=alt.Axis(format=".0%"),
-                            scale=alt.Scale(zero=False)),
+                    y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
                     color=alt.Color("method:N", title="selector"),
                     tooltip=["method", "epoch", alt.Tooltip("images_seen:Q", format=",.0f"),
-                             alt.Tooltip("test_acc:Q", format=".2%")])
+                             alt.Tooltip(f"{y}:Q", format=".2%")])
             .properties(width=460, height=280))

@@ -22,6 +22,12 @@ import numpy as np
 
 from . import ParameterError
 
+# Chapter C3's selectors by name (Raju et al. Fig. 2 and App. B, then three later methods).
+STATIC_SELECTORS = ("random_static", "el2n_static", "forgetting_static", "el2n_epsilon_static")
+DYNAMIC_SELECTORS = ("random_dynamic", "uncertainty_ema", "epsilon_greedy", "ucb")
+OTHER_SELECTORS = ("infobatch", "selective_backprop", "random_backprop")
+SELECTORS = STATIC_SELECTORS + DYNAMIC_SELECTORS + OTHER_SELECTORS
+
 
 def _check_fraction(name: str, value: float, allow_zero: bool = False) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and \

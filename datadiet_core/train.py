@@ -439,20 +439,28 @@ def run(profile: Profile, seed: int, store: "Store", *, subset: np.ndarray | Non
         tracker = Forgetting(data.n_train) if forgetting else None
         hooks = Hooks(on_batch=tracker.on_batch) if tracker else None
         res = train(profile, data, seed, subset=subset, budget=budget, checkpoints=checkpoints, hooks=hooks)
-        metrics = {"test_acc": res.test_acc, "test_loss": res.test_loss, "steps": res.steps,
-                   "images_seen": res.images_seen, "train_seconds": res.train_seconds,
-                   "eval_seconds": res.eval_seconds, "img_per_s": res.img_per_s,
-                   "device": str(data.device), "threads": torch.get_num_threads(),
-                   "n_train": len(subset) if subset is not None else data.n_train}
-        arrays = {f"history/{k}": np.asarray([h.get(k, np.nan) for h in res.history], np.float64)
-                  for k in res.history[-1]}
-        for f, state in res.checkpoints.items():
-            arrays.update({f"ckpt/{f:g}/{k}": v.numpy() for k, v in state.items()})
+        metrics, arrays = record_of(res, data.device, len(subset) if subset is not None else data.n_train)
         if tracker is not None:
             arrays["forgetting"] = tracker.scores()
         return metrics, arrays
 
     return store.cached("train", config, compute, force=force)
+
+
+def record_of(res: TrainResult, device: torch.device, n_train: int) -> tuple[dict, dict]:
+    """What the store keeps of a training run: metrics (final test accuracy and loss, steps,
+    images seen, seconds, img/s, device, threads, rows trained on) and arrays (the per-pass
+    history as ``history/<column>``, NaN where a pass was not evaluated, and the checkpoints as
+    ``ckpt/<fraction>/<parameter>``)."""
+    metrics = {"test_acc": res.test_acc, "test_loss": res.test_loss, "steps": res.steps,
+               "images_seen": res.images_seen, "train_seconds": res.train_seconds,
+               "eval_seconds": res.eval_seconds, "img_per_s": res.img_per_s,
+               "device": str(device), "threads": torch.get_num_threads(), "n_train": n_train}
+    arrays = {f"history/{k}": np.asarray([h.get(k, np.nan) for h in res.history], np.float64)
+              for k in res.history[-1]}
+    for f, state in res.checkpoints.items():
+        arrays.update({f"ckpt/{f:g}/{k}": v.numpy() for k, v in state.items()})
+    return metrics, arrays
 
 
 def history_frame(record: "Record") -> "pd.DataFrame":

@@ -229,3 +229,67 @@ def test_c3_runs_cost_what_they_prune_and_record_their_selections(results_dir):
         experiments.dynamic_run(P, s, "loss", 0.7, 0)
     with pytest.raises(Exception, match="parameter 'rate'"):
         experiments.dynamic_run(P, s, "ucb", 1.0, 0)
+
+
+def test_c3_grid_runs_the_core_everywhere_and_the_rest_where_the_profile_says():
+    P = profiles.resolve_profile("cpu")
+    grid = experiments.c3_grid(P)
+    cells = {(g.selector, g.rate, g.epochs) for g in grid}
+    assert len(grid) == 2 * len(cells)  # every cell for each of the two seeds
+    for sel in P.c3_core:
+        assert {r for s, r, e in cells if s == sel and e == 8} == set(P.c3_rates)
+        assert {r for s, r, e in cells if s == sel and e == 4} == {0.7, 0.8, 0.9}  # aggressive rates only
+    for sel in set(experiments.C3_SELECTORS) - set(P.c3_core):
+        assert {(r, e) for s, r, e in cells if s == sel} == {(0.7, 8)}
+    assert {("full", 0.0, 8), ("full", 0.0, 4), ("always_plus_static", 0.7, 8), ("always_plus_random", 0.7, 8)} <= cells
+    # Table 1 comes after the uncertainty-EMA runs it is built from; the longest budget first.
+    first_t1 = min(i for i, g in enumerate(grid) if g.selector.startswith("always"))
+    assert max(i for i, g in enumerate(grid) if g.selector == "uncertainty_ema") < first_t1
+    assert grid[0].epochs == 8
+    paper = experiments.c3_grid(profiles.resolve_profile("paper"))
+    assert {(g.selector, g.rate) for g in paper if g.epochs == 200} >= {(s, r) for s in experiments.C3_SELECTORS
+                                                                       for r in (0.3, 0.5, 0.7, 0.8, 0.9)}
+
+
+def _c3_frame(cells: dict, epochs: int, seconds: float = 100.0) -> list[dict]:
+    """Synthetic runs: two seeds per (selector, rate) with the given mean accuracy, +-0.002."""
+    rows = []
+    for (sel, rate), acc in cells.items():
+        for k, d in enumerate((-0.002, 0.002)):
+            t = seconds * (1 - rate)
+            rows.append({"selector": sel, "rate": rate, "epochs": epochs, "seed": 1000 + k, "test_acc": acc + d,
+                         "images_seen": 1000 * (1 - rate), "train_seconds": t, "scoring_seconds": 0.0,
+                         "checkpoints": 4, "wallclock_s": t})
+    return rows
+
+
+def test_c3_verdicts_follow_their_rules_and_say_not_run_when_a_comparison_is_missing():
+    P = profiles.resolve_profile("cpu")
+    core = {("full", 0.0): 0.80}
+    for r in (0.7, 0.9):
+        core.update({("random_dynamic", r): 0.70, ("random_static", r): 0.60, ("el2n_static", r): 0.50,
+                     ("forgetting_static", r): 0.55, ("ucb", r): 0.70})
+    side = {(s, 0.7): 0.70 for s in ("uncertainty_ema", "epsilon_greedy", "el2n_epsilon_static", "infobatch",
+                                      "selective_backprop", "random_backprop")}
+    side[("ucb", 0.7)] = 0.75  # UCB beats uncertainty EMA at 70% and ties random dynamic at 90%
+    runs = pd.DataFrame(_c3_frame({**core, **side}, 8) + _c3_frame(core, 4))
+    s = experiments.c3_summary(P, runs)
+    v8, v4 = s["by_budget"]["8"]["verdict"], s["by_budget"]["4"]["verdict"]
+    assert v8["random_dynamic_beats_static"] is True and v8["random_dynamic_beats_random_static"] is True
+    assert v8["ucb_beats_uncertainty_ema"] is True and v8["epsilon_greedy_beats_uncertainty_ema"] is False
+    assert v8["ucb_beats_random_dynamic"] is True  # above at 70%, indistinguishable at 90%
+    assert v4["ucb_beats_uncertainty_ema"] is None and v4["random_dynamic_beats_static"] is True
+    assert v8["wallclock_saving_real"] is True and v8["speedup_goal_met"] is True  # 1/0.3 with no scoring
+    assert s["speedup_at_0.7"]["ucb"] == pytest.approx(1 / 0.3)
+    assert s["acc_mean"]["ucb"] == {"0.7": pytest.approx(0.75), "0.9": pytest.approx(0.70)}
+    text = experiments.c3_verdict_text(s)
+    assert "At 4 epochs" in text and "UCB was not run against uncertainty EMA" in text
+    assert "At 8 epochs" in text and "UCB beats uncertainty EMA" in text
+    table = experiments.c3_rate_table(runs, 8)
+    assert table.loc["UCB", "minus random dynamic (pp) [95% CI]"].startswith("+5.0")
+    from datadiet_core import book
+
+    row = [ln for ln in book.verdict_table({"c3": s}).splitlines() if ln.startswith("| [C3]")][0]
+    assert "ucb beats uncertainty ema: **yes**" in row
+    four = book.verdict_table({"c3": {**s["by_budget"]["4"], "scale": "4 epochs"}})
+    assert "ucb beats uncertainty ema: not run" in four

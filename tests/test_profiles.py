@@ -26,6 +26,10 @@ BAD = [
     ({"train_size": 0}, "parameter 'train_size' must be None or an integer >= 1"),
     ({"augment": "yes"}, "parameter 'augment' must be true or false"),
     ({"epoch": 3}, "unknown parameter 'epoch'; allowed: name, dataset"),
+    ({"c3_core": ["ucb", "loss"]}, "parameter 'c3_core' must be a non-empty list of distinct selectors from random_static"),
+    ({"c3_core": []}, "parameter 'c3_core' must be a non-empty list of distinct selectors"),
+    ({"c3_core": "ucb"}, "parameter 'c3_core' must be a non-empty list of distinct selectors"),
+    ({"c3_side_rates": [0.7, 1.0]}, "parameter 'c3_side_rates' must be a non-empty list of distinct fractions in (0, 1)"),
 ]
 
 
