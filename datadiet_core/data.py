@@ -371,6 +371,10 @@ def subsample_classes(y: np.ndarray, rates: dict[int, float], seed: int) -> np.n
     return np.sort(np.concatenate(keep))
 
 
+# Per-class sub-sampling of a training set by name (the profile field ``imbalance``).
+IMBALANCES: dict[str, dict[int, float] | None] = {"none": None, "raju_table2": RAJU_IMBALANCE}
+
+
 def imbalanced_cifar10(y: np.ndarray, seed: int) -> np.ndarray:
     """The class-imbalanced CIFAR-10 of Raju et al. Table 2, as training indices."""
     return subsample_classes(y, RAJU_IMBALANCE, seed)

@@ -958,22 +958,29 @@ class DynamicSpec:
     rate: float
     eval_index: int
     epochs: int
+    imbalance: str = "none"
 
     @property
     def label(self) -> str:
-        return f"{self.selector} rate={self.rate:g} seed={EVAL_SEED_OFFSET + self.eval_index}, {self.epochs} epochs"
+        where = "" if self.imbalance == "none" else f", {self.imbalance}"
+        return (f"{self.selector} rate={self.rate:g} seed={EVAL_SEED_OFFSET + self.eval_index}, "
+                f"{self.epochs} epochs{where}")
 
 
 TABLE1_RATE = 0.7  # Raju et al. Table 1
 FIG5_RATE = 0.8  # Raju et al. Fig. 5: the runs at this rate evaluate after every pass
 AGGRESSIVE = 0.7  # "aggressive" pruning rates, where the verdicts are taken
+IMBALANCE = "raju_table2"  # C3's second setting (Raju et al. §4.5)
+IMBALANCED_SELECTORS = ("random_dynamic", "uncertainty_ema", "epsilon_greedy", "ucb")  # their Fig. 8a
 
 
 def c3_grid(P: Profile) -> list[DynamicSpec]:
     """Chapter C3's runs, longest budget first (the main comparison), for ``P.eval_seeds`` fresh
     seeds: full data at every budget; at the longest, the ``P.c3_core`` selectors at every rate of
     ``P.c3_rates`` and the other selectors at ``P.c3_side_rates``; at shorter budgets the core
-    selectors at the aggressive rates (>= 70%) only; then Raju et al.'s Table 1 pair at 70%
+    selectors at the aggressive rates (>= 70%) only; the second setting, class-imbalanced
+    CIFAR-10 (:data:`IMBALANCE`), with full data and :data:`IMBALANCED_SELECTORS` at
+    ``P.c3_imbalanced_rates`` and the longest budget; then Raju et al.'s Table 1 pair at 70%
     (which needs the uncertainty-EMA runs at 70% first)."""
     seeds = range(P.eval_seeds)
     longest = max(P.c3_epochs)
@@ -985,7 +992,11 @@ def c3_grid(P: Profile) -> list[DynamicSpec]:
                 continue
             on = [s for s in C3_SELECTORS if s in P.c3_core or (E == longest and r in P.c3_side_rates)]
             grid += [DynamicSpec(s, r, i, E) for s in on for i in seeds]
-    if any(s.selector == "uncertainty_ema" and s.rate == TABLE1_RATE and s.epochs == longest for s in grid):
+    grid += [DynamicSpec("full", 0.0, i, longest, IMBALANCE) for i in seeds]
+    grid += [DynamicSpec(s, r, i, longest, IMBALANCE) for r in sorted(P.c3_imbalanced_rates)
+             for s in IMBALANCED_SELECTORS for i in seeds]
+    if any(s.selector == "uncertainty_ema" and s.rate == TABLE1_RATE and s.epochs == longest
+           and s.imbalance == "none" for s in grid):
         grid += [DynamicSpec(s, TABLE1_RATE, i, longest) for s in ("always_plus_static", "always_plus_random")
                  for i in seeds]
     return grid
@@ -1035,6 +1046,8 @@ def _table1_fixed(P: Profile, store: Store, selector: str, eval_index: int) -> t
 
 def c3_run(P: Profile, store: Store, spec: DynamicSpec, force: bool = False) -> Record:
     """The run ``spec`` through the store."""
+    if spec.imbalance != "none":
+        P = P.replace(imbalance=spec.imbalance)
     if spec.selector == "full":
         return run(P.replace(epochs=spec.epochs), EVAL_SEED_OFFSET + spec.eval_index, store, force=force)
     fixed, tag = None, ""
@@ -1070,12 +1083,15 @@ def static_scoring_seconds(P: Profile, store: Store) -> dict[str, float]:
             "forgetting_static": full}
 
 
-def c3_results(P: Profile, store: Store, force: bool = False) -> pd.DataFrame:
-    """One row per run of :func:`c3_grid`: accuracy, images seen, seconds of training (scoring
-    passes included) and wall-clock with the static scores' cost charged."""
+def c3_results(P: Profile, store: Store, force: bool = False, imbalance: str = "none") -> pd.DataFrame:
+    """One row per run of :func:`c3_grid` on the training set ``imbalance`` ("none": the main
+    comparison): accuracy, images seen, seconds of training (scoring passes included) and
+    wall-clock with the static scores' cost charged."""
     charge = static_scoring_seconds(P, store)
     rows = []
     for spec, rec in c3_sweep(P, store, force, progress=False):
+        if spec.imbalance != imbalance:
+            continue
         m = rec.metrics
         rows.append({"selector": spec.selector, "rate": spec.rate, "epochs": spec.epochs, "seed": rec.config["seed"],
                      "test_acc": m["test_acc"], "images_seen": m["images_seen"], "train_seconds": m["train_seconds"],
@@ -1196,7 +1212,7 @@ def c3_speedup(results: pd.DataFrame, epochs: int, selector: str, rate: float = 
     return out
 
 
-def c3_summary(P: Profile, results: pd.DataFrame) -> dict[str, Any]:
+def c3_summary(P: Profile, results: pd.DataFrame, imbalanced: pd.DataFrame | None = None) -> dict[str, Any]:
     """Headline numbers and computed verdicts of chapter C3 (``summary.json`` section ``c3``), at
     the longest budget of ``P.c3_epochs`` (every verdict also per budget under ``by_budget``).
 
@@ -1209,6 +1225,8 @@ def c3_summary(P: Profile, results: pd.DataFrame) -> dict[str, Any]:
     same rule over all rates. ``wallclock_saving_real``: random dynamic and UCB at 70% finish
     faster end to end (scoring included) than full data; ``speedup_goal_met``: at least 2.5x.
     ``static_el2n_saves_wallclock``: EL2N-static with its scores' cost charged is faster than full data.
+    With the ``imbalanced`` runs, section ``imbalanced`` (:func:`c3_imbalanced_summary`) and the
+    verdict ``imbalanced_ucb_beats_random_dynamic``.
     """
     def one(E: int) -> dict[str, Any]:
         acc = c3_accuracy(results, E)
@@ -1257,7 +1275,39 @@ def c3_summary(P: Profile, results: pd.DataFrame) -> dict[str, Any]:
     main.update({"by_budget": by_budget, "epochs": budgets[-1], "model": P.model, "eval_seeds": P.eval_seeds,
                  "params": {**C3_PARAMS, "period_passes": c3_period(budgets[-1])},
                  "scale": f"{P.model}, {budgets[-1]} epochs over the kept subset, {P.eval_seeds} seeds per point"})
+    if imbalanced is not None and len(imbalanced):
+        main["imbalanced"] = c3_imbalanced_summary(P, imbalanced)
+        main["verdict"] = {**main["verdict"],
+                           "imbalanced_ucb_beats_random_dynamic": main["imbalanced"]["verdict"]["ucb_beats_random_dynamic"]}
     return main
+
+
+def c3_imbalanced_summary(P: Profile, results: pd.DataFrame) -> dict[str, Any]:
+    """C3's second setting (``c3.imbalanced`` in ``summary.json``): accuracy per selector and rate
+    on class-imbalanced CIFAR-10 at the longest budget, full data, and ``<a>_beats_<b>`` verdicts
+    by the rule of :func:`c3_summary` (above zero at some rate >= 0.7, below at none). Raju et al.
+    (Fig. 8a) report UCB above random dynamic there at rates above 50%."""
+    E = max(P.c3_epochs)
+    acc = c3_accuracy(results, E)
+    full = summarize(results[(results.epochs == E) & (results.selector == "full")].test_acc)
+    out: dict[str, Any] = {
+        "acc_mean": {s: {f"{r.prune:g}": r["mean"] for _, r in g.iterrows()} for s, g in acc.groupby("score", sort=False)},
+        "acc_std": {s: {f"{r.prune:g}": r["std"] for _, r in g.iterrows()} for s, g in acc.groupby("score", sort=False)},
+        "imbalance": IMBALANCE, "epochs": E, "n_train": device_data(P.replace(imbalance=IMBALANCE)).n_train}
+    out["acc_mean"]["full"], out["acc_std"]["full"] = full.mean, full.std
+    out["verdict"] = {f"{a}_beats_{b}": _wins(c3_compare(results, a, b, E), AGGRESSIVE)
+                      for a, b in (("ucb", "random_dynamic"), ("epsilon_greedy", "random_dynamic"),
+                                   ("uncertainty_ema", "random_dynamic"), ("ucb", "uncertainty_ema"))}
+    return out
+
+
+def c3_imbalanced_differences(results: pd.DataFrame, epochs: int) -> pd.DataFrame:
+    """Each loss-driven selector minus random dynamic on the imbalanced set, per rate, with the
+    pooled-t interval (columns as :func:`c3_differences`)."""
+    frames = [c3_compare(results, a, "random_dynamic", epochs).assign(score=f"{_name(a)} − {_name('random_dynamic')}")
+              for a in IMBALANCED_SELECTORS[1:]]
+    d = pd.concat(frames, ignore_index=True)
+    return d.assign(prune=d.rate, epochs=epochs)
 
 
 def c3_selection_counts(P: Profile, store: Store, selector: str = "uncertainty_ema", rate: float = TABLE1_RATE
@@ -1278,6 +1328,8 @@ def c3_samples_seen(P: Profile, store: Store, rate: float = 0.8) -> pd.DataFrame
     frames = []
     for spec in c3_grid(P):
         if spec.epochs != E or (spec.selector != "full" and spec.rate != rate) or spec.selector.startswith("always"):
+            continue
+        if spec.imbalance != "none":
             continue
         if spec.selector in C3_OTHER:
             continue
@@ -1402,4 +1454,10 @@ def c3_verdict_text(summary: dict[str, Any]) -> str:
             text += (f" Static EL2N with its scores charged runs at {sp['el2n_static']:.2f}× the speed of full data"
                      + (", a saving." if v["static_el2n_saves_wallclock"] else ", slower than full data."))
         parts.append(text)
+    imb = summary.get("imbalanced")
+    if imb:
+        v = imb["verdict"]
+        parts.append(f"On class-imbalanced CIFAR-10 ({imb['epochs']} epochs), UCB {_verb(v['ucb_beats_random_dynamic'])} "
+                     f"random dynamic, ε-greedy {_verb(v['epsilon_greedy_beats_random_dynamic'])} it and uncertainty "
+                     f"EMA {_verb(v['uncertainty_ema_beats_random_dynamic'])} it.")
     return " ".join(parts)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from . import ParameterError
-from .data import DATASETS
+from .data import DATASETS, IMBALANCES
 from .selection import SELECTORS
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ class Profile:
     warmup: float = 0.0          # fraction of training with a linear lr warm-up (0 in the paper)
     augment: bool = True         # pad 4 + random 32x32 crop + horizontal flip
     train_size: int | None = None  # class-balanced subset of the training set; None = all
+    imbalance: str = "none"        # then a per-class sub-sampling of it (data.IMBALANCES)
     test_size: int | None = None   # first examples of the test set; None = all
     # Scoring runs: full-data training runs, seeds 0 .. scoring_seeds-1, checkpointed at init,
     # at `early` (the paper's epoch 20 of 200) and at the end, with forgetting events tracked.
@@ -67,6 +68,9 @@ class Profile:
     c3_epochs: tuple[int, ...] = (100, 200)
     c3_core: tuple[str, ...] = SELECTORS
     c3_side_rates: tuple[float, ...] = (0.7,)
+    # C3's second setting (Raju et al. §4.5, Fig. 8a): the dynamic selectors on CIFAR-10 with the
+    # classes sub-sampled by their Table 2, at these rates and the longest budget.
+    c3_imbalanced_rates: tuple[float, ...] = (0.3, 0.5, 0.7, 0.8, 0.9)
     device: str = "auto"
     precision: str = "auto"      # auto: bf16 autocast on CPU, AMP on CUDA
     eval_batch_size: int = 1000
@@ -80,14 +84,15 @@ PROFILES: dict[str, Profile] = {
     "smoke": Profile(name="smoke", model="fastnet", epochs=2, batch_size=128, lr=0.1,
                      train_size=2000, test_size=1000, scoring_seeds=2, inits=3, c1_resnet_images=16,
                      prune_fractions=(0.3, 0.5, 0.7), eval_seeds=2, regime_epochs=(1, 2), c3_rates=(0.5, 0.8),
-                     c3_epochs=(1, 2)),
+                     c3_epochs=(1, 2), c3_imbalanced_rates=(0.7,)),
     # Batch 256 with the lr scaled linearly from the paper's 0.1 at 128: twice the CPU throughput.
     "cpu": Profile(name="cpu", model="fastnet", epochs=8, batch_size=256, lr=0.2, scoring_seeds=4, inits=10,
                    c1_images=10000, c1_resnet_images=2000, prune_fractions=(0.3, 0.5, 0.7), eval_seeds=2,
                    regime_epochs=(2, 4, 8), c3_epochs=(4, 8), c3_rates=(0.5, 0.7, 0.8, 0.9),
                    # All 11 selectors at every rate would take ~130 min here: the five that the
                    # headline verdicts need run at every rate, the other six at 70% only.
-                   c3_core=("random_static", "el2n_static", "forgetting_static", "random_dynamic", "ucb")),
+                   c3_core=("random_static", "el2n_static", "forgetting_static", "random_dynamic", "ucb"),
+                   c3_imbalanced_rates=(0.5, 0.7)),
     "paper": Profile(name="paper", model="resnet18", epochs=200, batch_size=128, lr=0.1, scoring_seeds=10,
                      inits=10, c1_resnet_images=10000),
 }
@@ -192,13 +197,15 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "c3_epochs": _epochs_list,
     "c3_core": _selectors,
     "c3_side_rates": _fractions,
+    "c3_imbalanced_rates": _fractions,
+    "imbalance": _choice(tuple(IMBALANCES)),
     "device": _choice(DEVICES),
     "precision": _choice(PRECISIONS),
     "eval_batch_size": _int(1),
 }
 FIELDS = tuple(f.name for f in dataclasses.fields(Profile))
 # Tuple-valued fields: given as lists (JSON, papermill), stored as tuples, written back as lists.
-FLOAT_LISTS = ("lr_milestones", "prune_fractions", "c3_rates", "c3_side_rates")
+FLOAT_LISTS = ("lr_milestones", "prune_fractions", "c3_rates", "c3_side_rates", "c3_imbalanced_rates")
 INT_LISTS = ("regime_epochs", "c3_epochs")
 STR_LISTS = ("c3_core",)
 assert set(CHECKS) == set(FIELDS), "every profile field needs a check"

@@ -115,13 +115,22 @@ class DeviceData:
 def prepare(ds: Dataset, profile: Profile, device: torch.device | None = None) -> DeviceData:
     """Normalise ``ds`` with its training statistics and move it to the device.
 
-    ``profile.train_size`` keeps a class-balanced subset (seed 0, original order);
-    ``profile.test_size`` keeps the first test examples.
+    ``profile.train_size`` keeps a class-balanced subset (seed 0, original order); then
+    ``profile.imbalance`` sub-samples the classes (:data:`data.IMBALANCES`);
+    ``profile.test_size`` keeps the first test examples (the test set stays balanced).
     """
+    from .data import IMBALANCES, subsample_classes
+
     device = device or select_device(profile.device)
     idx = np.arange(len(ds.y_train))
     if profile.train_size is not None and profile.train_size < len(idx):
         idx = balanced_subset(ds.y_train, profile.train_size, seed=0)
+    shares = IMBALANCES[profile.imbalance]
+    if shares is not None:  # seed 0, original order, as for train_size
+        if len(shares) != ds.num_classes:
+            raise ParameterError(f"parameter 'imbalance' {profile.imbalance} needs a dataset with {len(shares)} "
+                                 f"classes; {ds.name} has {ds.num_classes}")
+        idx = idx[subsample_classes(ds.y_train[idx], shares, seed=0)]
     n_test = len(ds.y_test) if profile.test_size is None else min(profile.test_size, len(ds.y_test))
     mean, std = channel_stats(ds.x_train)
     return DeviceData(
@@ -396,6 +405,8 @@ def run_config(profile: Profile, seed: int, budget: str = "iterations", subset: 
     """
     cfg = {k: getattr(profile, k) for k in TRAIN_FIELDS}
     cfg["lr_milestones"] = list(cfg["lr_milestones"])
+    if profile.imbalance != "none":  # only when set, so the entries stored before it keep their keys
+        cfg["imbalance"] = profile.imbalance
     return {**cfg, "seed": seed, "budget": budget, "subset": subset, "checkpoints": list(checkpoints),
             "forgetting": forgetting}
 
@@ -408,7 +419,7 @@ def device_data(profile: Profile) -> DeviceData:
     from .data import load_dataset
 
     device = select_device(profile.device)
-    key = (profile.dataset, profile.train_size, profile.test_size, str(device))
+    key = (profile.dataset, profile.train_size, profile.imbalance, profile.test_size, str(device))
     if key not in _DATA_CACHE:
         _DATA_CACHE.clear()  # one dataset resident at a time
         _DATA_CACHE[key] = prepare(load_dataset(profile.dataset), profile, device)

@@ -1,8 +1,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
-from datadiet_core import experiments, profiles, scores, store, train
+from datadiet_core import data, experiments, profiles, scores, store, train
 
 
 def digits_profile(**kw):
@@ -234,8 +235,8 @@ def test_c3_runs_cost_what_they_prune_and_record_their_selections(results_dir):
 def test_c3_grid_runs_the_core_everywhere_and_the_rest_where_the_profile_says():
     P = profiles.resolve_profile("cpu")
     grid = experiments.c3_grid(P)
-    cells = {(g.selector, g.rate, g.epochs) for g in grid}
-    assert len(grid) == 2 * len(cells)  # every cell for each of the two seeds
+    assert len(grid) == 2 * len({(g.selector, g.rate, g.epochs, g.imbalance) for g in grid})  # two seeds each
+    cells = {(g.selector, g.rate, g.epochs) for g in grid if g.imbalance == "none"}
     for sel in P.c3_core:
         assert {r for s, r, e in cells if s == sel and e == 8} == set(P.c3_rates)
         assert {r for s, r, e in cells if s == sel and e == 4} == {0.7, 0.8, 0.9}  # aggressive rates only
@@ -246,6 +247,8 @@ def test_c3_grid_runs_the_core_everywhere_and_the_rest_where_the_profile_says():
     first_t1 = min(i for i, g in enumerate(grid) if g.selector.startswith("always"))
     assert max(i for i, g in enumerate(grid) if g.selector == "uncertainty_ema") < first_t1
     assert grid[0].epochs == 8
+    imbalanced = {(g.selector, g.rate, g.epochs) for g in grid if g.imbalance == "raju_table2"}
+    assert imbalanced == {("full", 0.0, 8)} | {(s, r, 8) for s in experiments.IMBALANCED_SELECTORS for r in (0.5, 0.7)}
     paper = experiments.c3_grid(profiles.resolve_profile("paper"))
     assert {(g.selector, g.rate) for g in paper if g.epochs == 200} >= {(s, r) for s in experiments.C3_SELECTORS
                                                                        for r in (0.3, 0.5, 0.7, 0.8, 0.9)}
@@ -293,3 +296,42 @@ def test_c3_verdicts_follow_their_rules_and_say_not_run_when_a_comparison_is_mis
     assert "ucb beats uncertainty ema: **yes**" in row
     four = book.verdict_table({"c3": {**s["by_budget"]["4"], "scale": "4 epochs"}})
     assert "ucb beats uncertainty ema: not run" in four
+
+
+def test_imbalanced_training_set_follows_raju_table_2_and_keeps_old_store_keys():
+    P = digits_profile(imbalance="raju_table2")
+    base = train.device_data(digits_profile())
+    n = np.bincount(base.y_train.numpy())
+    d = train.device_data(P)
+    assert np.bincount(d.y_train.numpy()).tolist() == [int(round(data.RAJU_IMBALANCE[c] * n[c])) for c in range(10)]
+    assert np.all(np.diff(d.train_index) > 0) and len(d.y_test) == len(base.y_test)  # order kept, test balanced
+    assert "imbalance" not in train.run_config(digits_profile(), 0)  # entries stored before the field keep their keys
+    assert train.run_config(P, 0)["imbalance"] == "raju_table2"
+    with pytest.raises(Exception, match="parameter 'imbalance' must be one of none, raju_table2"):
+        digits_profile(imbalance="long_tail")
+
+
+def test_c3_imbalanced_verdicts_follow_the_rule():
+    P = digits_profile()
+    E = max(P.c3_epochs)
+    cells = {("full", 0.0): 0.7}
+    for r in (0.5, 0.7):
+        cells.update({("random_dynamic", r): 0.50, ("uncertainty_ema", r): 0.40, ("epsilon_greedy", r): 0.50,
+                      ("ucb", r): 0.50})
+    cells[("ucb", 0.7)] = 0.55  # above random dynamic at 70%, tied at 50%
+    runs = pd.DataFrame(_c3_frame(cells, E))
+    s = experiments.c3_imbalanced_summary(P, runs)
+    assert s["verdict"] == {"ucb_beats_random_dynamic": True, "epsilon_greedy_beats_random_dynamic": False,
+                            "uncertainty_ema_beats_random_dynamic": False, "ucb_beats_uncertainty_ema": True}
+    assert s["acc_mean"]["ucb"]["0.7"] == pytest.approx(0.55) and s["acc_mean"]["full"] == pytest.approx(0.7)
+    assert 0 < s["n_train"] < train.device_data(P).n_train
+    diffs = experiments.c3_imbalanced_differences(runs, E)
+    assert len(diffs) == 6 and set(diffs.prune) == {0.5, 0.7}
+
+
+def test_an_imbalance_for_ten_classes_refuses_other_datasets():
+    rng = np.random.default_rng(0)
+    ds = data.Dataset("three", rng.integers(0, 255, (30, 8, 8, 3), dtype=np.uint8), np.arange(30) % 3,
+                      rng.integers(0, 255, (6, 8, 8, 3), dtype=np.uint8), np.arange(6) % 3, ("a", "b", "c"))
+    with pytest.raises(Exception, match="parameter 'imbalance' raju_table2 needs a dataset with 10 classes; three has 3"):
+        train.prepare(ds, digits_profile(imbalance="raju_table2"), torch.device("cpu"))
