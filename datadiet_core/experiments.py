@@ -553,6 +553,11 @@ def c2_pair_difference(results: pd.DataFrame, a: str, b: str, epochs: int, level
     return pd.DataFrame(rows)
 
 
+def _per_rate(acc: pd.DataFrame, column: str) -> dict[str, dict[str, float]]:
+    """``column`` of an accuracy table (columns score, prune) as {score: {rate: value}} (rates as "0.7")."""
+    return {s: {f"{r.prune:g}": float(r[column]) for _, r in g.iterrows()} for s, g in acc.groupby("score", sort=False)}
+
+
 def c2_summary(P: Profile, results: pd.DataFrame, diffs: pd.DataFrame) -> dict[str, Any]:
     """Headline numbers and computed verdicts of chapter C2 (``summary.json`` section ``c2``).
 
@@ -574,8 +579,7 @@ def c2_summary(P: Profile, results: pd.DataFrame, diffs: pd.DataFrame) -> dict[s
     main = diffs[(diffs.rule == "keep_highest") & (diffs.epochs == E)]
     key = lambda f: f"{f:g}"  # noqa: E731
     out: dict[str, Any] = {
-        "acc_mean": {s: {key(r.prune): r["mean"] for _, r in g.iterrows()} for s, g in acc.groupby("score", sort=False)},
-        "acc_std": {s: {key(r.prune): r["std"] for _, r in g.iterrows()} for s, g in acc.groupby("score", sort=False)},
+        "acc_mean": _per_rate(acc, "mean"), "acc_std": _per_rate(acc, "std"),
         "diff_to_random": {s: {key(r.prune): [r["diff"], r["lo"], r["hi"]] for _, r in g.iterrows()}
                            for s, g in main.groupby("score", sort=False)},
     }
@@ -972,6 +976,7 @@ FIG5_RATE = 0.8  # Raju et al. Fig. 5: the runs at this rate evaluate after ever
 AGGRESSIVE = 0.7  # "aggressive" pruning rates, where the verdicts are taken
 IMBALANCE = "raju_table2"  # C3's second setting (Raju et al. §4.5)
 IMBALANCED_SELECTORS = ("random_dynamic", "uncertainty_ema", "epsilon_greedy", "ucb")  # their Fig. 8a
+IMBALANCED_COMPARISONS = tuple((a, "random_dynamic") for a in IMBALANCED_SELECTORS[1:]) + (("ucb", "uncertainty_ema"),)
 
 
 def c3_grid(P: Profile) -> list[DynamicSpec]:
@@ -1171,12 +1176,14 @@ C3_COMPARISONS = {
 }
 
 
-def c3_differences(results: pd.DataFrame, epochs: int) -> pd.DataFrame:
-    """Every comparison of :data:`C3_COMPARISONS` at budget ``epochs``, one row per rate where both
-    selectors ran: the difference in mean accuracy with its pooled-t 95% interval (columns named as
-    :func:`plots.difference_to_random` expects: score is the comparison, prune the rate)."""
+def c3_differences(results: pd.DataFrame, epochs: int, pairs: Iterable[tuple[str, str]] | None = None
+                   ) -> pd.DataFrame:
+    """Every comparison ``(a, b)`` of ``pairs`` (default :data:`C3_COMPARISONS`) at budget
+    ``epochs``, one row per rate where both selectors ran: the difference in mean accuracy with
+    its pooled-t 95% interval (columns named as :func:`plots.difference_to_random` expects: score
+    is the comparison, prune the rate)."""
     frames = [c3_compare(results, a, b, epochs).assign(score=f"{_name(a)} − {_name(b)}")
-              for a, b in C3_COMPARISONS.values()]
+              for a, b in (pairs or C3_COMPARISONS.values())]
     d = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else \
         pd.DataFrame(columns=["a", "b", "rate", "rate_b", "diff", "lo", "hi", "score"])
     return d.assign(prune=d.rate, epochs=epochs)
@@ -1233,13 +1240,8 @@ def c3_summary(P: Profile, results: pd.DataFrame, imbalanced: pd.DataFrame | Non
         full = results[(results.epochs == E) & (results.selector == "full")]
         f = summarize(full.test_acc)
         key = lambda r: f"{r:g}"  # noqa: E731
-        by_sel = list(acc.groupby("score", sort=False))
-        out: dict[str, Any] = {
-            "acc_mean": {s: {key(r.prune): r["mean"] for _, r in g.iterrows()} for s, g in by_sel},
-            "acc_std": {s: {key(r.prune): r["std"] for _, r in g.iterrows()} for s, g in by_sel},
-            "wallclock_s": {s: {key(r.prune): r["wallclock_s"] for _, r in g.iterrows()} for s, g in by_sel},
-            "train_seconds": {s: {key(r.prune): r["train_seconds"] for _, r in g.iterrows()} for s, g in by_sel},
-        }
+        out: dict[str, Any] = {name: _per_rate(acc, col) for name, col in (
+            ("acc_mean", "mean"), ("acc_std", "std"), ("wallclock_s", "wallclock_s"), ("train_seconds", "train_seconds"))}
         out["acc_mean"]["full"], out["acc_std"]["full"] = f.mean, f.std
         out["wallclock_s"]["full"] = float(full.wallclock_s.mean())
         v: dict[str, bool | None] = {}
@@ -1291,23 +1293,10 @@ def c3_imbalanced_summary(P: Profile, results: pd.DataFrame) -> dict[str, Any]:
     acc = c3_accuracy(results, E)
     full = summarize(results[(results.epochs == E) & (results.selector == "full")].test_acc)
     out: dict[str, Any] = {
-        "acc_mean": {s: {f"{r.prune:g}": r["mean"] for _, r in g.iterrows()} for s, g in acc.groupby("score", sort=False)},
-        "acc_std": {s: {f"{r.prune:g}": r["std"] for _, r in g.iterrows()} for s, g in acc.groupby("score", sort=False)},
-        "imbalance": IMBALANCE, "epochs": E, "n_train": device_data(P.replace(imbalance=IMBALANCE)).n_train}
+        "acc_mean": _per_rate(acc, "mean"), "acc_std": _per_rate(acc, "std"), "imbalance": IMBALANCE, "epochs": E, "n_train": device_data(P.replace(imbalance=IMBALANCE)).n_train}
     out["acc_mean"]["full"], out["acc_std"]["full"] = full.mean, full.std
-    out["verdict"] = {f"{a}_beats_{b}": _wins(c3_compare(results, a, b, E), AGGRESSIVE)
-                      for a, b in (("ucb", "random_dynamic"), ("epsilon_greedy", "random_dynamic"),
-                                   ("uncertainty_ema", "random_dynamic"), ("ucb", "uncertainty_ema"))}
+    out["verdict"] = {f"{a}_beats_{b}": _wins(c3_compare(results, a, b, E), AGGRESSIVE) for a, b in IMBALANCED_COMPARISONS}
     return out
-
-
-def c3_imbalanced_differences(results: pd.DataFrame, epochs: int) -> pd.DataFrame:
-    """Each loss-driven selector minus random dynamic on the imbalanced set, per rate, with the
-    pooled-t interval (columns as :func:`c3_differences`)."""
-    frames = [c3_compare(results, a, "random_dynamic", epochs).assign(score=f"{_name(a)} − {_name('random_dynamic')}")
-              for a in IMBALANCED_SELECTORS[1:]]
-    d = pd.concat(frames, ignore_index=True)
-    return d.assign(prune=d.rate, epochs=epochs)
 
 
 def c3_selection_counts(P: Profile, store: Store, selector: str = "uncertainty_ema", rate: float = TABLE1_RATE

@@ -285,8 +285,8 @@ glue("imb_full", f"{imb['acc_mean']['full'] * 100:.1f}%", display=False)
 
 # %% tags=["remove-input"]
 display(experiments.c3_rate_table(imbalanced, E, experiments.AGGRESSIVE))
-plots.difference_to_random(experiments.c3_imbalanced_differences(imbalanced, E),
-                           f"Imbalanced CIFAR-10: each selector minus random dynamic, {E} epochs",
+plots.difference_to_random(experiments.c3_differences(imbalanced, E, experiments.IMBALANCED_COMPARISONS),
+                           f"Imbalanced CIFAR-10: differences in accuracy, {E} epochs",
                            y_title="difference in test accuracy (percentage points)", legend="comparison")
 
 # %% tags=["remove-cell"]

@@ -325,8 +325,8 @@ def test_c3_imbalanced_verdicts_follow_the_rule():
                             "uncertainty_ema_beats_random_dynamic": False, "ucb_beats_uncertainty_ema": True}
     assert s["acc_mean"]["ucb"]["0.7"] == pytest.approx(0.55) and s["acc_mean"]["full"] == pytest.approx(0.7)
     assert 0 < s["n_train"] < train.device_data(P).n_train
-    diffs = experiments.c3_imbalanced_differences(runs, E)
-    assert len(diffs) == 6 and set(diffs.prune) == {0.5, 0.7}
+    diffs = experiments.c3_differences(runs, E, experiments.IMBALANCED_COMPARISONS)
+    assert len(diffs) == 8 and set(diffs.prune) == {0.5, 0.7}
 
 
 def test_an_imbalance_for_ten_classes_refuses_other_datasets():
