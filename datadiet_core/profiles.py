@@ -71,6 +71,12 @@ class Profile:
     # C3's second setting (Raju et al. §4.5, Fig. 8a): the dynamic selectors on CIFAR-10 with the
     # classes sub-sampled by their Table 2, at these rates and the longest budget.
     c3_imbalanced_rates: tuple[float, ...] = (0.3, 0.5, 0.7, 0.8, 0.9)
+    # Raju et al.'s period sweep (App., Fig. 23): the loss-driven selectors at 70% pruned and the
+    # longest budget, re-selecting every T of these passes over the kept subset instead of the
+    # main grid's 5% of training (their 10 of 200 epochs; one pass at the cpu budgets). Empty:
+    # no sweep. The cpu profile has none: its grid was computed in bf16 on an AVX-512 host, and
+    # runs added on a host without native bf16 would differ in precision and speed.
+    c3_periods: tuple[int, ...] = (5, 20)
     device: str = "auto"
     precision: str = "auto"      # auto: bf16 autocast on CPU, AMP on CUDA
     eval_batch_size: int = 1000
@@ -84,7 +90,7 @@ PROFILES: dict[str, Profile] = {
     "smoke": Profile(name="smoke", model="fastnet", epochs=2, batch_size=128, lr=0.1,
                      train_size=2000, test_size=1000, scoring_seeds=2, inits=3, c1_resnet_images=16,
                      prune_fractions=(0.3, 0.5, 0.7), eval_seeds=2, regime_epochs=(1, 2), c3_rates=(0.5, 0.8),
-                     c3_epochs=(1, 2), c3_imbalanced_rates=(0.7,)),
+                     c3_epochs=(1, 2), c3_imbalanced_rates=(0.7,), c3_periods=(2,)),
     # Batch 256 with the lr scaled linearly from the paper's 0.1 at 128: twice the CPU throughput.
     "cpu": Profile(name="cpu", model="fastnet", epochs=8, batch_size=256, lr=0.2, scoring_seeds=4, inits=10,
                    c1_images=10000, c1_resnet_images=2000, prune_fractions=(0.3, 0.5, 0.7), eval_seeds=2,
@@ -92,7 +98,7 @@ PROFILES: dict[str, Profile] = {
                    # All 11 selectors at every rate would take ~130 min here: the five that the
                    # headline verdicts need run at every rate, the other six at 70% only.
                    c3_core=("random_static", "el2n_static", "forgetting_static", "random_dynamic", "ucb"),
-                   c3_imbalanced_rates=(0.5, 0.7)),
+                   c3_imbalanced_rates=(0.5, 0.7), c3_periods=()),
     "paper": Profile(name="paper", model="resnet18", epochs=200, batch_size=128, lr=0.1, scoring_seeds=10,
                      inits=10, c1_resnet_images=10000),
 }
@@ -142,10 +148,10 @@ def _fractions(v: Any) -> str | None:
     return None if ok else text
 
 
-def _epochs_list(v: Any) -> str | None:
-    text = "a non-empty list of distinct integers >= 1"
+def _epochs_list(v: Any, empty: bool = False) -> str | None:
+    text = "a list of distinct integers >= 1 (empty: none)" if empty else "a non-empty list of distinct integers >= 1"
     try:
-        ok = (not isinstance(v, str) and len(v) > 0 and len(set(v)) == len(v)
+        ok = (not isinstance(v, str) and (empty or len(v) > 0) and len(set(v)) == len(v)
               and all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in v))
     except TypeError:
         ok = False
@@ -198,6 +204,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "c3_core": _selectors,
     "c3_side_rates": _fractions,
     "c3_imbalanced_rates": _fractions,
+    "c3_periods": lambda v: _epochs_list(v, empty=True),
     "imbalance": _choice(tuple(IMBALANCES)),
     "device": _choice(DEVICES),
     "precision": _choice(PRECISIONS),
@@ -206,7 +213,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
 FIELDS = tuple(f.name for f in dataclasses.fields(Profile))
 # Tuple-valued fields: given as lists (JSON, papermill), stored as tuples, written back as lists.
 FLOAT_LISTS = ("lr_milestones", "prune_fractions", "c3_rates", "c3_side_rates", "c3_imbalanced_rates")
-INT_LISTS = ("regime_epochs", "c3_epochs")
+INT_LISTS = ("regime_epochs", "c3_epochs", "c3_periods")
 STR_LISTS = ("c3_core",)
 assert set(CHECKS) == set(FIELDS), "every profile field needs a check"
 

@@ -57,6 +57,7 @@ glue("period", experiments.c3_period(E), display=False)
 glue("alpha", experiments.C3_PARAMS["alpha"], display=False)
 glue("epsilon", experiments.C3_PARAMS["epsilon"], display=False)
 glue("c", experiments.C3_PARAMS["c"], display=False)
+glue("period_plan", experiments.c3_period_plan(P), display=False)
 
 # %% [markdown]
 # ## Selectors
@@ -97,7 +98,8 @@ runs = experiments.c3_results(P, results)  # then reads every run back
 
 # %% tags=["remove-cell"]
 imbalanced = experiments.c3_results(P, results, imbalance=experiments.IMBALANCE)
-summary = experiments.c3_summary(P, runs, imbalanced)
+periods = experiments.c3_results(P, results, period_sweep=True)
+summary = experiments.c3_summary(P, runs, imbalanced, periods)
 store.write_summary(P.name, "c3", summary)
 acc = experiments.c3_accuracy(runs, E)
 glue("full_acc", f"{summary['acc_mean']['full'] * 100:.1f}%", display=False)
@@ -215,7 +217,26 @@ glue("throughput_note", (
 # full-data training pass (`benchmarks/README.md` measures the pass in isolation). Re-scoring
 # after every pass therefore brings UCB to {glue:text}`ucb_speedup`. With the same measured
 # parts, re-scoring every 10 passes as the paper does would give {glue:text}`ucb_t10`. That
-# figure is a projection, not a run.
+# figure is a projection, not a run; the period sweep below measures it.
+#
+# Runs timed apart on a shared 2-core machine differ in throughput by 10-20%. The column "at
+# matched throughput" removes that drift. It is the ratio of images trained on, times the share
+# of the run spent training rather than scoring, which is what the method itself costs. The
+# speed-up goal counts as met only when both figures reach 2.5×.
+#
+# ## Re-selecting less often
+#
+# Re-scoring after every pass has two costs here: the scoring passes and, perhaps, accuracy. At
+# 70% pruned both loss-driven selectors above end far below random dynamic, and their training
+# accuracy on their own selection collapses. Raju et al. chose their period of 10 epochs from a
+# sweep (their Fig. 23: the best trade-off between accuracy and wall-clock).
+# {glue:text}`period_plan` The verdict rules (an interval above zero; both speed-ups at least
+# 2.5×) were fixed in code before any such run.
+
+# %% tags=["remove-input"]
+experiments.c3_period_table(summary)
+
+# %% [markdown]
 #
 # ## Always, sometimes, never
 #

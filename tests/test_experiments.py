@@ -226,6 +226,17 @@ def test_c3_runs_cost_what_they_prune_and_record_their_selections(results_dir):
     assert set(summary["acc_mean"]) >= set(experiments.C3_SELECTORS) | {"full"}
     assert set(summary["wallclock_s"]["ucb"]) == {"0.7"} and summary["wallclock_s"]["full"] > 0
     assert all(isinstance(v, bool) for v in summary["verdict"].values())
+    # Re-selecting every 2 passes: one selection in 2 passes, a store entry of its own, and the
+    # main grid's entry keeps its key (no period in its configuration).
+    slow = experiments.dynamic_run(P, s, "ucb", 0.7, 0, 2, period=2)
+    assert slow.metrics["checkpoints"] == 1 and slow.arrays["selection_counts"].max() == 1
+    assert slow.config["c3"]["period_passes"] == 2 and "period_passes" not in rec.config["c3"]
+    assert slow.path != rec.path
+    swept = experiments.c3_results(P, s, period_sweep=True)
+    assert set(swept.selector) == set(experiments.PERIOD_SELECTORS) and set(swept.period) == {2}
+    assert set(experiments.c3_results(P, s).period) == {1}
+    with pytest.raises(Exception, match="parameter 'period'"):
+        experiments.dynamic_run(P, s, "ucb", 0.7, 0, 2, period=0)
     with pytest.raises(Exception, match="parameter 'selector'"):
         experiments.dynamic_run(P, s, "loss", 0.7, 0)
     with pytest.raises(Exception, match="parameter 'rate'"):
@@ -235,8 +246,15 @@ def test_c3_runs_cost_what_they_prune_and_record_their_selections(results_dir):
 def test_c3_grid_runs_the_core_everywhere_and_the_rest_where_the_profile_says():
     P = profiles.resolve_profile("cpu")
     grid = experiments.c3_grid(P)
-    assert len(grid) == 2 * len({(g.selector, g.rate, g.epochs, g.imbalance) for g in grid})  # two seeds each
+    assert len(grid) == 2 * len({(g.selector, g.rate, g.epochs, g.imbalance, g.period) for g in grid})  # two seeds each
     cells = {(g.selector, g.rate, g.epochs) for g in grid if g.imbalance == "none"}
+    # The period sweep: the loss-driven selectors at 70% and the longest budget, every T passes
+    # (none in the cpu profile; the main period itself adds no run).
+    assert all(g.period == 0 for g in grid)
+    swept = experiments.c3_grid(P.replace(c3_periods=[1, 2, 4]))
+    assert {(g.selector, g.rate, g.epochs, g.period) for g in swept if g.period} == {
+        (s, 0.7, 8, T) for s in experiments.PERIOD_SELECTORS for T in (2, 4)}
+    assert len(swept) == len(grid) + 2 * 2 * 2
     for sel in P.c3_core:
         assert {r for s, r, e in cells if s == sel and e == 8} == set(P.c3_rates)
         assert {r for s, r, e in cells if s == sel and e == 4} == {0.7, 0.8, 0.9}  # aggressive rates only
@@ -335,3 +353,53 @@ def test_an_imbalance_for_ten_classes_refuses_other_datasets():
                       rng.integers(0, 255, (6, 8, 8, 3), dtype=np.uint8), np.arange(6) % 3, ("a", "b", "c"))
     with pytest.raises(Exception, match="parameter 'imbalance' raju_table2 needs a dataset with 10 classes; three has 3"):
         train.prepare(ds, digits_profile(imbalance="raju_table2"), torch.device("cpu"))
+
+
+def test_c3_period_sweep_verdicts_and_matched_speedup_follow_their_rules():
+    P = profiles.resolve_profile("cpu", c3_epochs=[8])  # main period one pass; the frame sweeps every 4
+    cells = {("full", 0.0): 0.80, ("random_dynamic", 0.7): 0.70, ("uncertainty_ema", 0.7): 0.20, ("ucb", 0.7): 0.30}
+    main = pd.DataFrame(_c3_frame(cells, 8)).assign(period=1)
+    # Scoring doubles a loss-driven run every pass (half its seconds), a fifth every 4 passes.
+    loss_driven = main.selector.isin(["uncertainty_ema", "ucb"])
+    main.loc[loss_driven, "scoring_seconds"] = main.loc[loss_driven, "train_seconds"]
+    main.loc[loss_driven, "train_seconds"] *= 2
+    sweep = pd.DataFrame(_c3_frame({("uncertainty_ema", 0.7): 0.20, ("ucb", 0.7): 0.60}, 8)).assign(period=4)
+    sweep["scoring_seconds"] = sweep.train_seconds / 4
+    sweep["train_seconds"] *= 5 / 4
+    s = experiments.c3_summary(P, main, periods=sweep)
+    sw = s["period_sweep"]
+    assert sw["main_period"] == 1 and [(r["selector"], r["period"]) for r in sw["rows"]] == [
+        ("uncertainty_ema", 1), ("uncertainty_ema", 4), ("ucb", 1), ("ucb", 4)]
+    assert sw["verdict"] == {"uncertainty_ema_every_4_beats_every_1": False, "ucb_every_4_beats_every_1": True,
+                             "speedup_goal_met_every_4": True}
+    ucb4 = sw["rows"][3]
+    assert ucb4["diff"] == pytest.approx(0.30) and ucb4["lo"] > 0
+    # Matched: (images of full data / images trained on) x share training = (1/0.3) x 0.8.
+    assert ucb4["speedup_matched"] == pytest.approx(0.8 / 0.3)
+    assert ucb4["speedup_measured"] == pytest.approx(100 / (30 * 5 / 4))
+    assert sw["rows"][2]["speedup_matched"] == pytest.approx(0.5 / 0.3)  # every pass: half the time scoring
+    assert s["verdict"]["speedup_goal_met"] is False and s["verdict"]["ucb_every_4_beats_every_1"] is True
+    text = experiments.c3_verdict_text(s)
+    assert "every 4 passes beats every pass for UCB" in text
+    assert "every 4 passes does not beat every pass for uncertainty EMA" in text
+    assert "UCB reaches the 2.5× goal, measured and at matched throughput, re-selecting every 4 passes." in text
+    table = experiments.c3_period_table(s)
+    assert table.loc[("UCB", 4), "minus every pass (pp) [95% CI]"].startswith("+30.0")
+    assert table.loc[("UCB", 1), "minus every pass (pp) [95% CI]"] == "(main grid)"
+
+
+def test_c3_period_plan_says_what_runs():
+    cpu = profiles.resolve_profile("cpu")
+    assert experiments.c3_period_plan(cpu).startswith("This profile runs no such sweep")
+    assert experiments.c3_period_plan(cpu.replace(c3_periods=[4, 2])) == (
+        "We repeat that sweep at 70% pruned and 8 epochs: uncertainty EMA and UCB re-selecting every 2 or 4 "
+        "passes, 2 seeds each, against the main grid's one pass.")
+
+
+def test_matched_speedup_removes_throughput_drift_between_runs():
+    full = pd.DataFrame({"selector": ["full"], "images_seen": [1000.0], "train_seconds": [50.0],
+                         "scoring_seconds": [0.0]})
+    run = pd.DataFrame({"selector": ["x"], "images_seen": [250.0], "train_seconds": [20.0], "scoring_seconds": [5.0]})
+    # 4x fewer images, a quarter of the time scoring: 3x, whatever the two runs' throughputs were.
+    assert experiments.matched_speedup(pd.concat([full, run]), run) == pytest.approx(3.0)
+    assert experiments.goal_met([3.0, 2.5]) and not experiments.goal_met([3.0, 2.49])

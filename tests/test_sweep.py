@@ -176,6 +176,7 @@ NAMESPACE_CASES = [  # what papermill injects into a notebook, read by profiles.
     ({"profile": "cpu", "c3_rates": [0.0, 0.5]}, "parameter 'c3_rates' must be"),
     ({"profile": "cpu", "regime_epochs": [-4]}, "parameter 'regime_epochs' must be"),
     ({"profile": "cpu", "device": "tpu"}, "parameter 'device' must be one of"),
+    ({"profile": "cpu", "c3_periods": [0, 4]}, "parameter 'c3_periods' must be a list of distinct integers >= 1 (empty: none)"),
     ({"profile": "laptop"}, "parameter 'profile' must be one of"),
     ({"profile": "cpu", "dataset": "imagenet"}, "parameter 'dataset' must be one of"),
 ]
@@ -205,10 +206,12 @@ def _api_cases():
          "parameter 'epsilon' must be a fraction"),
         (lambda: load_dataset("imagenet"), "parameter 'dataset' must be one of"),
         (lambda: P.replace(prune_fractions="0.5"), "parameter 'prune_fractions' must be"),
+        (lambda: experiments.dynamic_run(P, store.Store.for_profile("smoke"), "ucb", 0.7, 0, period=1.5),
+         "parameter 'period' must be None or an integer >= 1"),
     ]
 
 
-@pytest.mark.parametrize("case", range(9))
+@pytest.mark.parametrize("case", range(10))
 def test_bad_python_api_input_is_one_line_before_any_computation(case, results_dir):
     fn, message = _api_cases()[case]
     with pytest.raises(ParameterError) as e:

@@ -112,6 +112,13 @@ def test_bad_budget_and_checkpoints(dd):
         train.train(P, dd, seed=0, checkpoints=(0.0, 1.5))
 
 
-def test_bf16_autocast_is_the_cpu_default():
-    assert train.autocast_dtype(torch.device("cpu"), "auto") is torch.bfloat16
-    assert train.autocast_dtype(torch.device("cpu"), "fp32") is None
+def test_auto_precision_is_bf16_only_on_a_cpu_that_runs_it_natively(dd):
+    cpu = torch.device("cpu")
+    native = train.cpu_has_native_bf16()
+    assert train.autocast_dtype(cpu, "auto") is (torch.bfloat16 if native else None)
+    assert train.autocast_dtype(cpu, "bf16") is torch.bfloat16  # asked for by name: always honoured
+    assert train.autocast_dtype(cpu, "fp32") is None
+    # What a run resolved to is kept with it.
+    res = train.train(digits_profile(epochs=1, precision="auto"), dd, seed=0, progress=False, checkpoints=())
+    assert res.precision == ("bfloat16" if native else "fp32")
+    assert train.record_of(res, cpu, dd.n_train)[0]["precision"] == res.precision
