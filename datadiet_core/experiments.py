@@ -1281,7 +1281,7 @@ def c3_period_sweep(P: Profile, results: pd.DataFrame, sweep: pd.DataFrame) -> d
                    "checkpoints": float(g.checkpoints.mean()), "train_seconds": float(g.train_seconds.mean()),
                    "scoring_seconds": float(g.scoring_seconds.mean()),
                    "speedup_measured": full_s / float(g.train_seconds.mean()), "speedup_matched": matched_speedup(d, g),
-                   "diff": 0.0, "lo": float("nan"), "hi": float("nan")}
+                   "diff": None, "lo": None, "hi": None}  # the reference row: no difference to itself
             if T != main:
                 c = c3_compare(tagged, name, s, E)
                 c = c[np.isclose(c.rate, AGGRESSIVE)]
@@ -1505,10 +1505,10 @@ def c3_period_plan(P: Profile) -> str:
     longer = sorted(set(P.c3_periods) - {main})
     every = "one pass" if main == 1 else f"{main} passes"
     if not longer:
-        return (f"This profile runs no such sweep (its `c3_periods` adds no period to the main grid's {every}), so "
-                "the table holds the main grid's loss-driven runs only; `papermill -p c3_periods \"[2, 4]\"` adds "
-                "the sweep. The `cpu` profile leaves it out because its grid was computed in bf16 on an AVX-512 "
-                "host: runs added on a host without native bf16 run in fp32 at a fraction of the speed, and "
+        return (f"This profile runs no such sweep (its field c3_periods adds no period to the main grid's {every}), "
+                "so the table holds the main grid's loss-driven runs only; the papermill parameter "
+                "c3_periods = [2, 4] adds the sweep. The cpu profile leaves it out because its grid was computed "
+                "in bf16 on an AVX-512 host: runs added on a host without native bf16 run in fp32 at a fraction of the speed, and "
                 "neither their accuracy nor their seconds would compare with the rest.")
     return (f"We repeat that sweep at 70% pruned and {E} epochs: uncertainty EMA and UCB re-selecting every "
             f"{' or '.join(str(T) for T in longer)} passes, {P.eval_seeds} seeds each, against the main grid's {every}.")
