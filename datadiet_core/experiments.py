@@ -1508,8 +1508,8 @@ def c3_period_plan(P: Profile) -> str:
         return (f"This profile runs no such sweep (its field c3_periods adds no period to the main grid's {every}), "
                 "so the table holds the main grid's loss-driven runs only; the papermill parameter "
                 "c3_periods = [2, 4] adds the sweep. The cpu profile leaves it out because its grid was computed "
-                "in bf16 on an AVX-512 host: runs added on a host without native bf16 run in fp32 at a fraction of the speed, and "
-                "neither their accuracy nor their seconds would compare with the rest.")
+                "in bf16 on an AVX-512 host: runs added on a host without native bf16 run in fp32 at a fraction "
+                "of the speed, and neither their accuracy nor their seconds would compare with the rest.")
     return (f"We repeat that sweep at 70% pruned and {E} epochs: uncertainty EMA and UCB re-selecting every "
             f"{' or '.join(str(T) for T in longer)} passes, {P.eval_seeds} seeds each, against the main grid's {every}.")
 

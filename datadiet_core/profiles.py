@@ -78,7 +78,7 @@ class Profile:
     # runs added on a host without native bf16 would differ in precision and speed.
     c3_periods: tuple[int, ...] = (5, 20)
     device: str = "auto"
-    precision: str = "auto"      # auto: bf16 autocast on CPU, AMP on CUDA
+    precision: str = "auto"      # auto: bf16 autocast on a CPU that runs it natively, else fp32; AMP on CUDA
     eval_batch_size: int = 1000
 
     def replace(self, **overrides: Any) -> "Profile":
