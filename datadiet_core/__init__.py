@@ -24,5 +24,10 @@ class ParameterError(ValueError):
     """A parameter is invalid. The message is one line naming the parameter and what is allowed."""
 
 
+class MissingResults(LookupError):
+    """A loader asked the store for runs that are not there. Loaders never compute: the message is
+    one line naming the missing runs and the ``sweep`` command that computes them."""
+
+
 class DataError(RuntimeError):
     """A dataset is missing, cannot be fetched, or fails its hash check."""

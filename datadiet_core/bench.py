@@ -26,12 +26,14 @@ from typing import Any, Callable
 import numpy as np
 import torch
 import torch.nn.functional as F
+import torchvision.transforms as T
+from PIL import Image
 
 from .data import load_dataset
 from . import scores
-from .models import build_model, is_convolutional
+from .models import build_model, channels_last
 from .profiles import resolve_profile
-from .train import autocast_dtype, device_data, select_device, train
+from .train import autocast_dtype, device_data, init_model, logits_of, select_device, train
 
 
 def cpu_name() -> str:
@@ -68,9 +70,6 @@ def ours(profile_name: str = "cpu", steps: int = 40, precision: str = "auto") ->
 
 def reference(profile_name: str = "cpu", steps: int = 20) -> float:
     """Images per second of a plain fp32 NCHW loop fed by torchvision transforms and a DataLoader."""
-    import torchvision.transforms as T
-    from PIL import Image
-
     P = resolve_profile(profile_name)
     ds = load_dataset("cifar10")
     mean, std = (ds.x_train / 255.0).reshape(-1, 3).mean(0), (ds.x_train / 255.0).reshape(-1, 3).std(0)
@@ -125,22 +124,17 @@ def grand_rates(profile_name: str = "cpu", n: int = 512, n_loop: int = 32) -> di
     # The loop is timed the plain way (NCHW, as the training reference), before the fast path
     # switches the model to channels_last (which makes batch-1 steps slower here, not faster).
     loop = _timed(lambda: scores.grand_loop(model, x[:n_loop], y[:n_loop]), reps=1)
-    if is_convolutional(model):
-        model = model.to(memory_format=torch.channels_last)
-        x = x.contiguous(memory_format=torch.channels_last)
+    model = channels_last(model)
+    x = channels_last(x, model)
     fast = _timed(lambda: scores.grand(model, x, y))
     return {"grand_img_s": n / fast, "grand_loop_img_s": n_loop / loop}
 
 
 def scoring_pass_rate(profile_name: str = "cpu", n: int = 10_000) -> float:
     """Images per second of the loss-scoring forward pass of dynamic selection."""
-    from .train import init_model, logits_of
-
     P = resolve_profile(profile_name)
     data = device_data(P)
-    model = init_model(P.model, data, 0)
-    if is_convolutional(model):
-        model = model.to(memory_format=torch.channels_last)
+    model = channels_last(init_model(P.model, data, 0))
     x = data.x_train[:n]
     amp = autocast_dtype(data.device, P.precision)
     return x.shape[0] / _timed(lambda: logits_of(model, x, P.eval_batch_size, amp))

@@ -24,18 +24,10 @@ import yaml
 
 from . import ParameterError
 from .plots import write_vega_bundle
-from .profiles import FIELDS, PROFILES, resolve_profile
+from .profiles import resolve_profile
+from .report import profiles_table, verdict_table
+from .sweep import ALIASES
 from .store import project_root, read_summary
-
-CLAIMS = {
-    "c1": ("C1", "GraNd at initialisation is in effect the input norm (Kirsch 2023).",
-           "notebooks/01_input_norm_correlation"),
-    "c2": ("C2", "Pruning by GraNd at initialisation does not beat random pruning, while EL2N and GraNd "
-                 "early in training do (Kirsch 2023 against Paul et al. 2021).", "notebooks/02_static_pruning"),
-    "c3": ("C3", "Dynamic pruning beats static pruning at aggressive rates, even with random selection "
-                 "(Raju et al.).", "notebooks/03_dynamic_pruning"),
-}
-
 
 def toc_files(root: Path) -> list[str]:
     """Every file named in ``_toc.yml``, in order (without suffix)."""
@@ -85,29 +77,6 @@ def execute(source: Path, profile: str, force: bool = False, root: Path | None =
     return out
 
 
-def verdict_table(summaries: dict[str, Any]) -> str:
-    """The introduction's verdict table (MyST markdown) from ``summary.json``.
-
-    Every verdict shown is one a chapter computed and stored under ``<claim>.verdict``; a claim
-    whose chapter has not run yet says so.
-    """
-    lines = ["| claim | statement | verdict computed at this profile |", "|---|---|---|"]
-    for key, (label, statement, doc) in CLAIMS.items():
-        verdicts = summaries.get(key, {}).get("verdict")
-        if verdicts:
-            text = "; ".join(f"{name.replace('_', ' ')}: **{'yes' if v else 'no'}**" if isinstance(v, bool)
-                             else f"{name.replace('_', ' ')}: not run" if v is None
-                             else f"{name.replace('_', ' ')}: {v}" for name, v in verdicts.items())
-            label = f"[{label}](../{doc}.ipynb)"
-            scale = summaries[key].get("scale")
-            if scale:
-                text = f"at {scale}: {text}"
-        else:
-            text = "not computed yet: its chapter is still to be written"
-        lines.append(f"| {label} | {statement} | {text} |")
-    return "\n".join(lines) + "\n"
-
-
 def write_generated(root: Path, profile: str) -> Path:
     """``book/_generated/verdicts.md`` and ``profile.md`` for the pages that include them."""
     gen = root / "book" / "_generated"
@@ -120,21 +89,14 @@ def write_generated(root: Path, profile: str) -> Path:
     return gen
 
 
-def profiles_table() -> str:
-    """Every field of every shipped profile, as a MyST table."""
-    names = list(PROFILES)
-    lines = ["| field | " + " | ".join(f"`{n}`" for n in names) + " |", "|---" * (len(names) + 1) + "|"]
-    for f in FIELDS[1:]:
-        lines.append(f"| `{f}` | " + " | ".join(str(getattr(PROFILES[n], f)) for n in names) + " |")
-    return "\n".join(lines) + "\n"
-
-
 def build(profile: str, force: bool = False, root: Path | None = None, only: list[str] | None = None) -> Path:
     """Execute every notebook for ``profile`` and build the HTML book; returns ``_build/html``."""
     resolve_profile(profile)  # fail before any computation
     root = root or project_root()
     sources = notebooks(root)
     if only:
+        chapters = {cid: stem for stem, cid in ALIASES.items() if not stem.startswith("claim")}
+        only = [chapters.get(o, o) for o in only]
         unknown = sorted(set(only) - {s.stem for s in sources})
         if unknown:
             raise ParameterError(f"parameter 'only' must name notebooks of _toc.yml "

@@ -1,6 +1,9 @@
 """``python -m datadiet_core``: data, bench, train, sweep, plan, book.
 
-Errors in parameters or data stop with one line on stderr (``error: ...``) and exit code 2.
+Errors in parameters or data, and results a command needs but the store lacks, stop with one
+line on stderr (``error: ...``) and exit code 2. Each command imports what it needs when it
+runs, so ``data`` and ``plan`` start without torch's kernels, and the sweep path never imports
+the book's packages (altair, papermill), which a GPU host may lack.
 """
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import argparse
 import json
 import sys
 
-from . import DataError, ParameterError
+from . import DataError, MissingResults, ParameterError
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -35,7 +38,7 @@ def _bench(args: argparse.Namespace) -> int:
 
     result = bench.run(args.profile, quick=args.quick)
     if args.save:  # what `plan` estimates device-hours from
-        from .book import project_root
+        from .store import project_root
 
         path = project_root() / "benchmarks" / "throughput.json"
         saved = json.loads(path.read_text()) if path.exists() else {}
@@ -52,8 +55,8 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from .profiles import resolve_profile
+    from .runs import run
     from .store import Store
-    from .train import run
 
     P = resolve_profile(args.profile, **_overrides(args.set))
     if args.seed < 0:
@@ -136,7 +139,7 @@ def parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_train)
 
     w = sub.add_parser("sweep", help="run one chapter's grid into the result store")
-    w.add_argument("claim", help="claim1, claim2 or claim3")
+    w.add_argument("claim", help="setup, c1, c2 or c3 (claim1, claim2, claim3 also accepted)")
     w.add_argument("--profile", default="cpu")
     w.add_argument("--set", help="profile overrides as JSON")
     w.add_argument("--engine", default="local", help="local (this process) or ray")
@@ -147,7 +150,7 @@ def parser() -> argparse.ArgumentParser:
     w.set_defaults(func=_sweep)
 
     n = sub.add_parser("plan", help="print a chapter's grid and its estimated cost")
-    n.add_argument("claim", help="claim1, claim2 or claim3")
+    n.add_argument("claim", help="setup, c1, c2 or c3 (claim1, claim2, claim3 also accepted)")
     n.add_argument("--profile", default="cpu")
     n.add_argument("--set", help="profile overrides as JSON")
     n.add_argument("--json", action="store_true")
@@ -156,7 +159,7 @@ def parser() -> argparse.ArgumentParser:
     k = sub.add_parser("book", help="execute the notebooks and build the book")
     k.add_argument("--profile", default="cpu")
     k.add_argument("--force", action="store_true", help="recompute everything, ignoring stored results")
-    k.add_argument("--only", nargs="+", help="execute only these notebooks (by file stem)")
+    k.add_argument("--only", nargs="+", help="execute only these chapters (setup, c1, c2, c3 or file stems)")
     k.set_defaults(func=_book)
     return p
 
@@ -165,6 +168,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ParameterError, DataError) as e:
+    except (ParameterError, DataError, MissingResults) as e:
         print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
         return 2

@@ -343,6 +343,17 @@ def balanced_subset(y: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.concatenate(picked))
 
 
+def class_counts(y: np.ndarray, num_classes: int) -> np.ndarray:
+    """Examples of each class among labels ``y`` (pass ``y[kept]`` for a subset: score-ordered
+    subsets can starve whole classes)."""
+    return np.bincount(np.asarray(y), minlength=num_classes)
+
+
+def first_per_class(y: np.ndarray, num_classes: int, per_class: int) -> np.ndarray:
+    """Indices of the first ``per_class`` examples of each class, class-major (for image grids)."""
+    return np.concatenate([np.flatnonzero(y == c)[:per_class] for c in range(num_classes)])
+
+
 def permute_labels(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Paul et al. App. B: pick ``fraction`` of the examples at random and permute their labels
     among themselves (label statistics stay fixed). Returns the new labels and the chosen mask."""

@@ -78,3 +78,13 @@ def build_model(name: str, num_classes: int, in_channels: int = 3, image_size: i
 
 def is_convolutional(model: nn.Module) -> bool:
     return any(isinstance(m, nn.Conv2d) for m in model.modules())
+
+
+def channels_last(x: nn.Module | torch.Tensor, model: nn.Module | None = None) -> nn.Module | torch.Tensor:
+    """``x`` (a model, or a 4-D batch for ``model``) in channels_last memory format when the model
+    is convolutional (oneDNN's and cuDNN's fast layout for convolutions); unchanged otherwise."""
+    if isinstance(x, nn.Module):
+        return x.to(memory_format=torch.channels_last) if is_convolutional(x) else x
+    if model is not None and not is_convolutional(model):
+        return x
+    return x.contiguous(memory_format=torch.channels_last) if x.dim() == 4 else x

@@ -18,6 +18,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from .report import comparison_labels, label
+
 BUNDLE_NAME = "vega-bundle.js"
 
 
@@ -178,19 +180,8 @@ def log_ratio_histogram(log_ratio: np.ndarray, mu: float, sigma: float, title: s
     return alt.layer(bars, fit, title=title).properties(width=420, height=240)
 
 
-SCORE_LABELS = {"full": "full data", "random": "random", "input_norm": "input norm ‖x‖₂",
-                "grand_init": "GraNd@init", "grand_early": "GraNd@10%", "el2n_early": "EL2N@10%",
-                "forgetting": "forgetting", "grand_init_restore_bug": "GraNd@init (restore bug)",
-                "random_static": "random (static)", "el2n_static": "EL2N@10% (static)",
-                "forgetting_static": "forgetting (static)", "el2n_epsilon_static": "EL2N@10% + ε-greedy (static)",
-                "random_dynamic": "random (dynamic)", "uncertainty_ema": "uncertainty EMA", "epsilon_greedy": "ε-greedy",
-                "ucb": "UCB", "infobatch": "InfoBatch", "selective_backprop": "Selective-Backprop",
-                "random_backprop": "Random-Backprop", "always_plus_static": "always + static sometimes",
-                "always_plus_random": "always + random sometimes"}
-
-
 def _label(score: pd.Series) -> pd.Series:
-    return score.map(lambda s: SCORE_LABELS.get(s, s))
+    return score.map(label)
 
 
 def accuracy_vs_pruned(acc: pd.DataFrame, full_mean: float, title: str) -> alt.Chart:
@@ -199,7 +190,7 @@ def accuracy_vs_pruned(acc: pd.DataFrame, full_mean: float, title: str) -> alt.C
 
     ``acc`` has columns score, prune, mean, p16, p84, seeds."""
     d = acc.assign(method=_label(acc.score))
-    order = [SCORE_LABELS.get(s, s) for s in dict.fromkeys(acc.score)]
+    order = [label(s) for s in dict.fromkeys(acc.score)]
     color = alt.Color("method:N", title="pruned by", sort=order)
     base = alt.Chart(d).encode(x=alt.X("prune:Q", title="fraction of training examples pruned",
                                        axis=alt.Axis(format=".0%")), color=color)
@@ -220,6 +211,8 @@ def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune",
     """Accuracy minus random's (or any difference of two accuracies, named by ``y_title``) with
     its interval, per score, against the fraction pruned (``x="prune"``) or the training budget
     (``x="epochs"``)."""
+    if "score" not in diffs:  # a comparison of two selectors (columns a, b): name it "a − b"
+        diffs = comparison_labels(diffs)
     d = diffs.assign(method=_label(diffs.score))
     if x == "prune":
         xenc = alt.X("prune:O", title="fraction of training examples pruned", axis=alt.Axis(format=".0%"))
@@ -238,7 +231,8 @@ def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune",
 def kept_per_class(counts: pd.DataFrame, title: str, y_title: str = "selection (rule: score)",
                    count_title: str = "examples kept (count)") -> alt.Chart:
     """Heatmap of how many examples of each class a selection keeps; ``counts`` has columns
-    selection, class, count."""
+    selection, class, count (selector names shown by their labels)."""
+    counts = counts.assign(selection=_label(counts.selection))
     base = alt.Chart(counts, title=title).encode(
         x=alt.X("class:N", title="class", sort=None), y=alt.Y("selection:N", title=y_title, sort=None))
     heat = base.mark_rect().encode(color=alt.Color("count:Q", title=count_title,

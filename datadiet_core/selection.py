@@ -27,6 +27,20 @@ STATIC_SELECTORS = ("random_static", "el2n_static", "forgetting_static", "el2n_e
 DYNAMIC_SELECTORS = ("random_dynamic", "uncertainty_ema", "epsilon_greedy", "ucb")
 OTHER_SELECTORS = ("infobatch", "selective_backprop", "random_backprop")
 SELECTORS = STATIC_SELECTORS + DYNAMIC_SELECTORS + OTHER_SELECTORS
+# Raju et al. Table 1's two probes: a fixed "always" set plus a static or a re-drawn random rest.
+TABLE1_SELECTORS = ("always_plus_static", "always_plus_random")
+
+# Hyperparameters of the selectors. alpha is Raju et al.'s (0.8). The paper does not state
+# epsilon or c and reports (App. F) that neither changes accuracy much: 0.1 and 1.0 are our
+# choice. InfoBatch's delta is Qin et al.'s default; Selective-Backprop keeps a loss history of
+# 1024 (Jiang et al.). They are part of every dynamic run's store key.
+PARAMS = {"alpha": 0.8, "epsilon": 0.1, "c": 1.0, "delta": 0.875, "sb_history": 1024}
+
+
+def check_selector(name: object, parameter: str = "selector") -> None:
+    """One line naming ``parameter`` unless ``name`` is a selector of :data:`SELECTORS`."""
+    if name not in SELECTORS:
+        raise ParameterError(f"parameter '{parameter}' must be one of {', '.join(SELECTORS)}; got {name!r}")
 
 
 def _check_fraction(name: str, value: float, allow_zero: bool = False) -> None:
@@ -110,11 +124,6 @@ def keep_stratified(score: np.ndarray, keep: float, beta: float = 0.1, bins: int
         rest = pool[~np.isin(pool, picked)]
         picked = np.concatenate([picked, rest[:remaining]])
     return np.sort(picked)
-
-
-def class_counts(kept: np.ndarray, y: np.ndarray, num_classes: int) -> np.ndarray:
-    """How many examples of each class a kept subset holds (score-ordered subsets can starve classes)."""
-    return np.bincount(np.asarray(y)[kept], minlength=num_classes)
 
 
 # --------------------------------------------------------------------------- dynamic selection
@@ -288,3 +297,47 @@ class SelectiveBackprop:
         self.past = np.concatenate([self.past, losses])[-self.history:]
         q = np.searchsorted(np.sort(self.past), losses, side="right") / len(self.past)
         return self.rng.random(size) < q ** self.beta
+
+
+class AlwaysPlusRandom(Selector):
+    """Raju et al. Table 1: a fixed "always" set, the rest of the budget re-drawn uniformly at
+    random from the other rows at every checkpoint."""
+
+    def __init__(self, n: int, keep: float, seed: int, always: np.ndarray | None):
+        super().__init__(n, keep, seed)
+        if always is None:
+            raise ParameterError("parameter 'fixed' must give the always set for selector always_plus_random")
+        self.always = np.sort(np.asarray(always))
+        if len(self.always) > self.k:
+            raise ParameterError(f"parameter 'fixed' must hold at most {self.k} rows; got {len(self.always)}")
+        self.rest = np.setdiff1d(np.arange(n), self.always)
+
+    def select(self, losses: np.ndarray | None) -> np.ndarray:
+        extra = self.rng.choice(self.rest, self.k - len(self.always), replace=False)
+        return np.sort(np.concatenate([self.always, extra]))
+
+
+def make_selector(name: str, n: int, keep: float, seed: int, scores: dict[str, np.ndarray] | None = None,
+                  fixed: np.ndarray | None = None) -> Selector:
+    """The registry of re-selecting selectors: ``name`` built for ``n`` rows keeping the fraction
+    ``keep``, from ``seed``. The static EL2N and forgetting selectors read ``scores`` (the score
+    bank: ``el2n_early``, ``forgetting``); Table 1's probes read ``fixed``: the always set, and for
+    ``always_plus_static`` the whole static subset. InfoBatch and Selective-Backprop are not
+    re-selecting selectors: they are built by :func:`dynamic.dynamic_run` around the batches."""
+    a, e, c = PARAMS["alpha"], PARAMS["epsilon"], PARAMS["c"]
+    bank = scores or {}
+    makers = {
+        "random_static": lambda: StaticSubset(n, keep, seed, keep_random(n, keep, seed)),
+        "el2n_static": lambda: StaticSubset(n, keep, seed, keep_highest(bank["el2n_early"], keep)),
+        "forgetting_static": lambda: StaticSubset(n, keep, seed, keep_highest(bank["forgetting"], keep)),
+        "el2n_epsilon_static": lambda: StaticEpsilonGreedy(n, keep, seed, bank["el2n_early"], e),
+        "random_dynamic": lambda: RandomDynamic(n, keep, seed),
+        "uncertainty_ema": lambda: UncertaintyEMA(n, keep, seed, a),
+        "epsilon_greedy": lambda: EpsilonGreedy(n, keep, seed, a, e),
+        "ucb": lambda: UCB(n, keep, seed, a, c),
+        "always_plus_static": lambda: AlwaysPlusRandom(n, keep, seed, fixed),  # fixed fills the budget
+        "always_plus_random": lambda: AlwaysPlusRandom(n, keep, seed, fixed),
+    }
+    if name not in makers:
+        raise ParameterError(f"parameter 'selector' must be one of {', '.join(makers)}; got {name!r}")
+    return makers[name]()

@@ -3,9 +3,11 @@ comparison with an interval."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
+from scipy import stats as st
 
 
 @dataclass(frozen=True)
@@ -76,21 +78,17 @@ def pooled_diff_ci(a: Sequence[float], b: Sequence[float], sd: float, dof: int,
     pooling the seed-to-seed spread of every method trained on the same budget gives an honest
     interval, under the stated assumption that the spread does not depend on the method.
     """
-    from scipy import stats
-
     x, y = np.asarray(a, np.float64), np.asarray(b, np.float64)
     diff = float(x.mean() - y.mean())
     if dof < 1 or not np.isfinite(sd):
         return diff, float("-inf"), float("inf")
-    half = float(stats.t.ppf(0.5 + level / 2, dof)) * sd * np.sqrt(1 / x.size + 1 / y.size)
+    half = float(st.t.ppf(0.5 + level / 2, dof)) * sd * np.sqrt(1 / x.size + 1 / y.size)
     return diff, diff - half, diff + half
 
 
 def ranks(a: np.ndarray) -> np.ndarray:
     """Average ranks (ties share their mean rank), 0-based, as scipy.stats.rankdata - 1."""
-    from scipy.stats import rankdata
-
-    return rankdata(a) - 1.0
+    return st.rankdata(a) - 1.0
 
 
 def spearman(a: Sequence[float], b: Sequence[float]) -> float:
@@ -111,3 +109,33 @@ def spearman_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95, n_b
         boots.append(spearman(x[i], y[i]))
     lo, hi = np.percentile(boots, [50 * (1 - level), 50 * (1 + level)])
     return spearman(x, y), float(lo), float(hi)
+
+
+def compare(d: pd.DataFrame, cells: Sequence[str], a: Mapping[str, object], b: Mapping[str, object],
+            per: str = "prune", value: str = "test_acc", level: float = 0.95,
+            pool: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The one comparison of two methods in this book: mean ``value`` of the rows of ``d`` that
+    match ``a`` (column -> value) minus those that match ``b``, at every value of ``per`` where
+    both ran, with the interval of :func:`pooled_diff_ci` whose spread is pooled over every cell
+    (unique combination of ``cells``) of ``pool`` (default ``d``). Columns: ``per``, diff, lo,
+    hi, pooled_sd, dof."""
+    sd, dof = pooled_sd([g[value] for _, g in (d if pool is None else pool).groupby(list(cells))])
+
+    def pick(match: Mapping[str, object]) -> pd.DataFrame:
+        mask = np.ones(len(d), bool)
+        for col, v in match.items():
+            mask &= (d[col] == v).to_numpy()
+        return d[mask]
+
+    x, y = pick(a), pick(b)
+    rows = []
+    for at in sorted(set(x[per]) & set(y[per])):
+        diff, lo, hi = pooled_diff_ci(x[x[per] == at][value], y[y[per] == at][value], sd, dof, level)
+        rows.append({per: at, "diff": diff, "lo": lo, "hi": hi, "pooled_sd": sd, "dof": dof})
+    return pd.DataFrame(rows, columns=[per, "diff", "lo", "hi", "pooled_sd", "dof"])
+
+
+def per_fraction(acc: pd.DataFrame, column: str) -> dict[str, dict[str, float]]:
+    """``column`` of an accuracy table (columns score, prune) as {score: {fraction pruned: value}},
+    fractions written as "0.7" (the layout of ``summary.json``)."""
+    return {s: {f"{r.prune:g}": float(r[column]) for _, r in g.iterrows()} for s, g in acc.groupby("score", sort=False)}

@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from . import CODE_VERSION, ParameterError
+from . import CODE_VERSION, MissingResults, ParameterError
 
 MANIFEST = "manifest.json"
 ARRAYS = "arrays.npz"
@@ -112,9 +112,15 @@ class Record:
 class Store:
     """A folder of results keyed by configuration. See the module docstring."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, read_only: bool = False):
         self.root = Path(root)
+        self.read_only = read_only  # loaders read through such a view: a missing entry raises
         self.computed = 0  # entries this Store object computed (not read back): sweeps report it
+
+    def reader(self) -> "Store":
+        """A read-only view of the same folder: :meth:`cached` returns stored entries and raises
+        :class:`MissingResults` where one would have to be computed."""
+        return Store(self.root, read_only=True)
 
     @classmethod
     def for_profile(cls, profile: str) -> "Store":
@@ -184,6 +190,8 @@ class Store:
             rec = self.get(kind, config)
             if rec is not None:
                 return rec
+        if self.read_only:
+            raise MissingResults(f"no {kind} entry {self.path(kind, config).name} in {self.root}")
         t0 = time.perf_counter()
         metrics, arrays = compute()
         self.computed += 1

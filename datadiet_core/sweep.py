@@ -1,4 +1,5 @@
-"""Run one chapter's experiment grid into the result store, here or on a Ray cluster.
+"""The only thing that computes: run one chapter's grid into the result store, here or on a
+Ray cluster. Everything else (the claim modules' loaders, the notebooks) reads the store.
 
 A chapter's grid is a list of *stages*; the tasks of one stage are independent of each other
 and depend only on earlier stages (scoring runs, then the scores computed from them, then the
@@ -15,100 +16,90 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-from . import ParameterError
+import numpy as np
+import torch
+
+from . import ParameterError, bank, c1, c2, c3
 from .profiles import Profile, as_dict, resolve_profile
+from .store import Store, project_root
 
-CLAIMS = ("claim1", "claim2", "claim3")
+# A grid by the one id each claim has everywhere (CLI, summary.json, modules); "setup" is the
+# training-setup chapter (the scoring runs alone). The CLI also takes the older names.
+CLAIMS = ("setup", "c1", "c2", "c3")
+ALIASES = {"claim1": "c1", "claim2": "c2", "claim3": "c3", "00_training_setup": "setup",
+           "01_input_norm_correlation": "c1", "02_static_pruning": "c2", "03_dynamic_pruning": "c3"}
+CLAIM_MODULES = {"c1": c1, "c2": c2, "c3": c3}
 ENGINES = ("local", "ray")
 
 
 @dataclass(frozen=True)
 class Task:
-    """One unit of a sweep: ``kind`` names the function, ``spec`` its JSON-able arguments."""
+    """One unit of a sweep: ``spec`` (a frozen dataclass of ``bank`` or a claim module) at ``stage``."""
 
     claim: str
     stage: int
-    kind: str
-    spec: tuple[tuple[str, Any], ...]
+    spec: Any
+
+    @property
+    def kind(self) -> str:
+        return type(self.spec).__name__
 
     @property
     def label(self) -> str:
-        return f"{self.kind}(" + ", ".join(f"{k}={v}" for k, v in self.spec) + ")"
+        return self.spec.label
 
-    def args(self) -> dict[str, Any]:
-        return dict(self.spec)
-
-
-def _task(claim: str, stage: int, kind: str, **spec: Any) -> Task:
-    return Task(claim, stage, kind, tuple(spec.items()))
+    @property
+    def needs_bank(self) -> bool:
+        return bool(self.spec.needs_bank)
 
 
-def _scoring_stages(claim: str, P: Profile) -> list[list[Task]]:
-    """Stage 0: the scoring runs; stage 1: GraNd/EL2N of the training split at init, 10% and end."""
-    runs = [_task(claim, 0, "scoring_run", seed=s) for s in range(P.scoring_seeds)]
-    scores = [_task(claim, 1, "scores", dataset=P.dataset, model=P.model, seed=s, when=w, split="train", images=None)
-              for s in range(P.scoring_seeds) for w in (0.0, P.early, 1.0)]
-    return [runs, scores]
+def claim_id(claim: Any) -> str:
+    """The claim's id (``c2``) for an id or an older name (``claim2``, ``02_static_pruning``)."""
+    cid = ALIASES.get(claim, claim) if isinstance(claim, str) else claim
+    if cid not in CLAIMS:
+        raise ParameterError(f"parameter 'claim' must be one of {', '.join(CLAIMS)} (or claim1, claim2, claim3); "
+                             f"got {claim!r}")
+    return cid
 
 
 def stages(claim: str, P: Profile) -> list[list[Task]]:
-    """The grid of ``claim`` for profile ``P``, as stages of independent tasks."""
-    from . import experiments as ex
-
-    check_claim(claim)
-    out = _scoring_stages(claim, P)
-    if claim == "claim1":
-        extra = []
-        for s in ex.c1_settings(P):
-            for seed in range(s["seeds"]):
-                t = _task(claim, 1, "scores", dataset=s["dataset"], model=s["model"], seed=seed, when=s["when"],
-                          split=s["split"], images=s["images"])
-                if t not in out[1] and t not in extra:
-                    extra.append(t)
-        out[1] += extra
-    elif claim == "claim2":
-        out.append([_task(claim, 2, "c2", **asdict(g)) for g in ex.c2_grid(P)])
-    else:
-        grid = ex.c3_grid(P)
-        out.append([_task(claim, 2, "c3", **asdict(g)) for g in grid if not g.selector.startswith("always_plus_")])
-        out.append([_task(claim, 3, "c3", **asdict(g)) for g in grid if g.selector.startswith("always_plus_")])
-    return [s for s in out if s]
+    """The grid of ``claim`` for profile ``P``, as stages of independent tasks: the shared
+    scoring runs and score bank, then the claim's own stages."""
+    cid = claim_id(claim)
+    specs = bank.stages(P) + (CLAIM_MODULES[cid].stages(P) if cid in CLAIM_MODULES else [])
+    specs = [s for s in specs if s]
+    return [[Task(cid, i, spec) for spec in stage] for i, stage in enumerate(specs)]
 
 
 def check_claim(claim: Any) -> None:
-    if claim not in CLAIMS:
-        raise ParameterError(f"parameter 'claim' must be one of {', '.join(CLAIMS)}; got {claim!r}")
+    claim_id(claim)
 
 
-def run_task(profile: dict[str, Any], root: str, task: Task, threads: int | None = None, force: bool = False) -> bool:
+def run_task(profile: dict[str, Any], root: str, task: Task, score_bank: dict[str, np.ndarray] | None = None,
+             threads: int | None = None, force: bool = False) -> bool:
     """Execute ``task`` into the store at ``root``; True when it was computed, False when it came
-    from the store. Importable by Ray workers: everything it needs is in its arguments."""
-    import torch
-
-    from . import experiments as ex
-    from .store import Store
-
+    from the store. ``score_bank`` is the stage's bank (loaded once per stage by the caller).
+    Importable by Ray workers: everything it needs is in its arguments."""
     if threads:
         torch.set_num_threads(threads)
     P = resolve_profile(profile["name"], **{k: v for k, v in profile.items() if k != "name"})
     store = Store(root)
     before = store.computed
-    a = task.args()
-    if task.kind == "scoring_run":
-        ex.scoring_run(P, a["seed"], store, force)
-    elif task.kind == "scores":
-        ex.model_scores(P.replace(dataset=a["dataset"]), store, a["seed"], a["when"], a["split"], a["model"],
-                        a["images"], force)
-    elif task.kind == "c2":
-        ex.c2_run(P, store, ex.PrunedSpec(**a), ex.c2_scores(P, store), force)
-    elif task.kind == "c3":
-        ex.c3_run(P, store, ex.DynamicSpec(**a), force)
+    spec = task.spec
+    if isinstance(spec, (bank.ScoringSpec, bank.ScoreSpec)):
+        bank.run_spec(P, store, spec, force)
+    elif isinstance(spec, c1.AnalysisSpec):
+        c1.run_spec(P, store, spec, score_bank, force)
+    elif isinstance(spec, c2.PrunedSpec):
+        c2.run_spec(P, store, spec, score_bank, force)
+    elif isinstance(spec, c3.DynamicSpec):
+        c3.run_spec(P, store, spec, score_bank, force)
     else:
-        raise ParameterError(f"parameter 'kind' must be scoring_run, scores, c2 or c3; got {task.kind!r}")
+        raise ParameterError(f"parameter 'task' must hold a spec of bank, c1, c2 or c3; got {type(spec).__name__}")
     return store.computed > before
 
 
@@ -127,8 +118,9 @@ def sweep(claim: str, P: Profile, root: str | Path, engine: str = "local", addre
           retries: int = 2, threads: int | None = None, progress: Callable[[str], None] | None = print,
           force: bool = False) -> Report:
     """Run the grid of ``claim`` into the store at ``root`` with ``engine`` (``force``: recompute
-    every task instead of reading the store)."""
-    check_claim(claim)
+    every task instead of reading the store). The score bank is loaded once per stage that needs
+    it, after the stages that compute it."""
+    cid = claim_id(claim)
     if engine not in ENGINES:
         raise ParameterError(f"parameter 'engine' must be one of {', '.join(ENGINES)}; got {engine!r}")
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
@@ -137,14 +129,15 @@ def sweep(claim: str, P: Profile, root: str | Path, engine: str = "local", addre
         raise ParameterError(f"parameter 'threads' must be an integer >= 1; got {threads!r}")
     if address is not None and engine != "ray":
         raise ParameterError("parameter 'address' must only be given with engine ray")
-    grid = stages(claim, P)
+    grid = stages(cid, P)
     total = sum(len(s) for s in grid)
     profile = as_dict(P)
     t0 = time.perf_counter()
     done = from_store = 0
     run_stage = _local_stage if engine == "local" else _ray_stage(address, retries, threads)
     for stage in grid:
-        for task, computed in run_stage(profile, str(root), stage, threads, force):
+        score_bank = bank.score_bank(P, Store(root)) if any(t.needs_bank for t in stage) else None
+        for task, computed in run_stage(profile, str(root), stage, score_bank, threads, force):
             done += 1
             from_store += not computed
             if progress:
@@ -152,14 +145,16 @@ def sweep(claim: str, P: Profile, root: str | Path, engine: str = "local", addre
     return Report(total, done, from_store, time.perf_counter() - t0)
 
 
-def _local_stage(profile: dict, root: str, stage: list[Task], threads: int | None, force: bool):
+def _local_stage(profile: dict, root: str, stage: list[Task], score_bank: dict | None, threads: int | None,
+                 force: bool) -> Iterator[tuple[Task, bool]]:
     for task in stage:
-        yield task, run_task(profile, root, task, threads, force)
+        yield task, run_task(profile, root, task, score_bank, threads, force)
 
 
 def _ray_stage(address: str | None, retries: int, threads: int | None):
-    """A stage runner that submits every task of a stage to Ray and yields them as they finish."""
-    import ray
+    """A stage runner that submits every task of a stage to Ray and yields them as they finish
+    (the stage's score bank goes to the object store once, not once per task)."""
+    import ray  # optional: only this engine needs it
 
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False,
@@ -169,8 +164,10 @@ def _ray_stage(address: str | None, retries: int, threads: int | None):
     remote = ray.remote(num_gpus=1 if gpus else 0, num_cpus=1 if gpus else (threads or 1),
                         max_retries=retries, retry_exceptions=True)(run_task)
 
-    def run_stage(profile: dict, root: str, stage: list[Task], threads_: int | None, force: bool):
-        pending = {remote.remote(profile, root, t, threads_, force): t for t in stage}
+    def run_stage(profile: dict, root: str, stage: list[Task], score_bank: dict | None, threads_: int | None,
+                  force: bool) -> Iterator[tuple[Task, bool]]:
+        ref_bank = ray.put(score_bank)
+        pending = {remote.remote(profile, root, t, ref_bank, threads_, force): t for t in stage}
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
@@ -187,26 +184,23 @@ ASSUMED_GPU_IMG_S = {"resnet18": 50_000 / 15.0, "resnet34": 50_000 / 25.0}
 
 def task_images(P: Profile, task: Task) -> float:
     """Images a task pushes through a training step (or a scoring pass, counted the same)."""
-    from . import experiments as ex
-
     n = 50_000 if P.train_size is None else P.train_size
-    a = task.args()
-    if task.kind == "scoring_run":
+    spec = task.spec
+    if isinstance(spec, bank.ScoringSpec):
         return P.epochs * n
-    if task.kind == "scores":
-        return float(a["images"] or n) * 3  # one forward, one backward-like pass, per image: ~one step
-    if task.kind == "c2":
-        return (a["epochs"] or P.epochs) * n
-    spec = ex.DynamicSpec(**a)
-    keep = 1.0 - spec.rate
-    return spec.epochs * n * (keep if spec.selector != "infobatch" else (1 - 0.5 * spec.rate))
+    if isinstance(spec, bank.ScoreSpec):
+        return float(spec.images or n) * 3  # one forward, one backward-like pass, per image: ~one step
+    if isinstance(spec, c1.AnalysisSpec):
+        return 0.0
+    if isinstance(spec, c2.PrunedSpec):
+        return (spec.epochs or P.epochs) * n
+    keep = 1.0 - spec.prune
+    return spec.epochs * n * (keep if spec.selector != "infobatch" else (1 - 0.5 * spec.prune))
 
 
 def measured_img_s(root: Path | None = None) -> dict[str, float]:
     """Training throughput measured by ``python -m datadiet_core bench --json`` and committed in
     ``benchmarks/throughput.json`` (model → images per second on the machine that measured it)."""
-    from .book import project_root
-
     path = (root or project_root()) / "benchmarks" / "throughput.json"
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -230,6 +224,6 @@ def plan(claim: str, P: Profile) -> dict[str, Any]:
             kinds[t.kind] = kinds.get(t.kind, 0) + 1
             images += task_images(P, t)
         rows.append({"stage": i, "tasks": len(stage), "kinds": kinds, "device_hours": images / img_s / 3600})
-    return {"claim": claim, "profile": P.name, "model": P.model, "runs": sum(r["tasks"] for r in rows),
+    return {"claim": claim_id(claim), "profile": P.name, "model": P.model, "runs": sum(r["tasks"] for r in rows),
             "stages": rows, "device_hours": sum(r["device_hours"] for r in rows), "img_per_s": img_s,
             "throughput_source": source}

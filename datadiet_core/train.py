@@ -18,10 +18,9 @@ loss-driven selectors). Checkpoints are taken at requested fractions of training
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -30,14 +29,9 @@ from torch import nn
 from tqdm import tqdm  # not tqdm.auto: it warns in kernels without ipywidgets
 
 from . import ParameterError
-from .data import Dataset, augment, balanced_subset, channel_stats, to_tensor
-from .models import build_model, is_convolutional
+from .data import IMBALANCES, Dataset, augment, balanced_subset, channel_stats, load_dataset, subsample_classes, to_tensor
+from .models import build_model, channels_last, is_convolutional
 from .profiles import Profile
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from .store import Record, Store
 
 BUDGETS = ("iterations", "epochs")
 
@@ -130,8 +124,6 @@ def prepare(ds: Dataset, profile: Profile, device: torch.device | None = None) -
     ``profile.imbalance`` sub-samples the classes (:data:`data.IMBALANCES`);
     ``profile.test_size`` keeps the first test examples (the test set stays balanced).
     """
-    from .data import IMBALANCES, subsample_classes
-
     device = device or select_device(profile.device)
     idx = np.arange(len(ds.y_train))
     if profile.train_size is not None and profile.train_size < len(idx):
@@ -230,8 +222,7 @@ def logits_of(model: nn.Module, x: torch.Tensor, batch_size: int = 1000,
     out = []
     for i in range(0, x.shape[0], batch_size):
         xb = x[i:i + batch_size]
-        if is_convolutional(model):
-            xb = xb.contiguous(memory_format=torch.channels_last)
+        xb = channels_last(xb, model)
         with autocast(x.device, amp):
             out.append(model(xb).float())
     return torch.cat(out)
@@ -286,9 +277,8 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
 
     # Seeds: the initialisation from `seed`, data order and augmentation from a separate stream.
     model = init_model(profile.model, data, seed)
-    conv = is_convolutional(model)
-    if conv:
-        model = model.to(memory_format=torch.channels_last)
+    conv = is_convolutional(model)  # checked once: the hot loop below converts each batch
+    model = channels_last(model)
     gen = torch.Generator(device=device).manual_seed(seed + 1_000_003)
     opt = torch.optim.SGD(model.parameters(), lr=profile.lr, momentum=profile.momentum,
                           nesterov=profile.nesterov and profile.momentum > 0,
@@ -340,7 +330,7 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
             if profile.augment:
                 xb = augment(xb, gen, fill=data.pad_fill)
             if conv:
-                xb = xb.contiguous(memory_format=torch.channels_last)
+                xb = channels_last(xb)
             yb = data.y_train[idx]
             with autocast(device, amp):
                 logits = model(xb)
@@ -403,72 +393,17 @@ def load_state(model: nn.Module, state: dict[str, torch.Tensor | np.ndarray]) ->
     return model
 
 
-# --------------------------------------------------------------------------- stored runs
-
-TRAIN_FIELDS = ("dataset", "train_size", "test_size", "model", "epochs", "batch_size", "lr", "momentum",
-                "nesterov", "weight_decay", "lr_milestones", "lr_gamma", "warmup", "augment", "precision")
-
-
-def run_config(profile: Profile, seed: int, budget: str = "iterations", subset: str = "full",
-               checkpoints: tuple[float, ...] = (), forgetting: bool = False) -> dict:
-    """Everything that determines a training run's outcome: the store key's content.
-
-    The device and the profile's name are left out on purpose, so a GPU host reuses (or
-    reproduces) the same entries as a CPU host for the same configuration.
-    """
-    cfg = {k: getattr(profile, k) for k in TRAIN_FIELDS}
-    cfg["lr_milestones"] = list(cfg["lr_milestones"])
-    if profile.imbalance != "none":  # only when set, so the entries stored before it keep their keys
-        cfg["imbalance"] = profile.imbalance
-    return {**cfg, "seed": seed, "budget": budget, "subset": subset, "checkpoints": list(checkpoints),
-            "forgetting": forgetting}
-
-
 _DATA_CACHE: dict[tuple, DeviceData] = {}
 
 
 def device_data(profile: Profile) -> DeviceData:
     """:func:`prepare` for the profile's dataset, kept in memory for reuse within a process."""
-    from .data import load_dataset
-
     device = select_device(profile.device)
     key = (profile.dataset, profile.train_size, profile.imbalance, profile.test_size, str(device))
     if key not in _DATA_CACHE:
         _DATA_CACHE.clear()  # one dataset resident at a time
         _DATA_CACHE[key] = prepare(load_dataset(profile.dataset), profile, device)
     return _DATA_CACHE[key]
-
-
-def run(profile: Profile, seed: int, store: "Store", *, subset: np.ndarray | None = None,
-        subset_tag: str = "full", budget: str = "iterations", checkpoints: tuple[float, ...] = (),
-        forgetting: bool = False, force: bool = False) -> "Record":
-    """A training run through the result store: computed once, then read back.
-
-    Stored metrics: final test accuracy and loss, steps, images seen, seconds, img/s, the device.
-    Stored arrays: the per-epoch history (``history/<column>``), the requested checkpoints
-    (``ckpt/<fraction>/<parameter>``) and, with ``forgetting``, the forgetting score of every
-    training row (``forgetting``; ``inf`` = never learned). ``subset_tag`` must identify
-    ``subset`` uniquely; the sha256 of the indices is added to the key so two subsets can never
-    share an entry.
-    """
-    if subset is not None:
-        digest = hashlib.sha256(np.asarray(subset, dtype=np.int64).tobytes()).hexdigest()[:16]
-        subset_tag = f"{subset_tag}:{digest}"
-    config = run_config(profile, seed, budget, subset_tag, checkpoints, forgetting)
-
-    def compute() -> tuple[dict, dict]:
-        from .scores import Forgetting
-
-        data = device_data(profile)
-        tracker = Forgetting(data.n_train) if forgetting else None
-        hooks = Hooks(on_batch=tracker.on_batch) if tracker else None
-        res = train(profile, data, seed, subset=subset, budget=budget, checkpoints=checkpoints, hooks=hooks)
-        metrics, arrays = record_of(res, data.device, len(subset) if subset is not None else data.n_train)
-        if tracker is not None:
-            arrays["forgetting"] = tracker.scores()
-        return metrics, arrays
-
-    return store.cached("train", config, compute, force=force)
 
 
 def record_of(res: TrainResult, device: torch.device, n_train: int) -> tuple[dict, dict]:
@@ -486,21 +421,3 @@ def record_of(res: TrainResult, device: torch.device, n_train: int) -> tuple[dic
     for f, state in res.checkpoints.items():
         arrays.update({f"ckpt/{f:g}/{k}": v.numpy() for k, v in state.items()})
     return metrics, arrays
-
-
-def history_frame(record: "Record") -> "pd.DataFrame":
-    """The per-epoch history of a stored run as a DataFrame (one row per epoch)."""
-    import pandas as pd
-
-    cols = {k.split("/", 1)[1]: v for k, v in record.arrays.items() if k.startswith("history/")}
-    return pd.DataFrame(cols).assign(seed=record.config["seed"])
-
-
-def checkpoint_state(record: "Record", fraction: float) -> dict[str, np.ndarray]:
-    """The stored checkpoint at ``fraction`` of training, ready for :func:`load_state`."""
-    prefix = f"ckpt/{fraction:g}/"
-    state = {k[len(prefix):]: v for k, v in record.arrays.items() if k.startswith(prefix)}
-    if not state:
-        raise ParameterError(f"parameter 'fraction' must be one of the run's checkpoints "
-                             f"{record.config['checkpoints']}; got {fraction}")
-    return state

@@ -26,15 +26,17 @@
 # %% tags=["parameters", "remove-cell"]
 profile = "cpu"  # smoke | cpu | paper; any profile field can be passed too, e.g. papermill -p epochs 4
 force = False    # recompute instead of reading the result store
+engine = "local"  # where the runs go: local (this kernel) or ray (see the Reproduce chapter)
 
 # %% tags=["remove-cell"]
 from myst_nb import glue
 
-from datadiet_core import data, experiments, plots, profiles, stats, store, train
+from datadiet_core import bank, data, plots, profiles, report, stats, sweep, train
+from datadiet_core.store import Store, write_summary
 
 plots.enable_offline()
 P = profiles.from_namespace(globals())
-results = store.Store.for_profile(P.name)
+store = Store.for_profile(P.name)
 
 # %% [markdown]
 # ## The data
@@ -51,13 +53,13 @@ print(f"{ds.name}: {len(dd.train_index):,} training and {len(dd.y_test):,} test 
       f"of shape {ds.x_train.shape[1:]} in {ds.num_classes} classes, on {dd.device}")
 
 # %% tags=["remove-input"]
-plots.class_counts(experiments.class_counts(ds, dd.train_index), "Examples per class")
+plots.class_counts(report.class_count_frame(ds, dd.train_index), "Examples per class")
 
 # %% [markdown]
 # The first two training images of each class, in the dataset's own order:
 
 # %% tags=["remove-input"]
-grid = experiments.first_per_class(ds.y_train, ds.num_classes, 2)
+grid = data.first_per_class(ds.y_train, ds.num_classes, 2)
 plots.image_grid(ds.x_train[grid].reshape(ds.num_classes, 2, *ds.x_train.shape[1:]).swapaxes(0, 1)
                  .reshape(-1, *ds.x_train.shape[1:]), ["first", "second"], list(ds.classes),
                  "Training images by class (original order)")
@@ -89,9 +91,10 @@ profiles.table(P)
 # and at the end, and counts forgetting events, for the score chapters.
 
 # %%
-records = experiments.scoring_runs(P, results, force=force)
-summary = experiments.baseline_summary(records)
-store.write_summary(P.name, "setup", summary)
+sweep.sweep("setup", P, store.root, engine=engine, progress=None, force=force)  # computes what is missing
+records = bank.scoring_runs(P, store)  # then reads the runs back
+summary = bank.baseline_summary(records)
+write_summary(P.name, "setup", summary)
 
 # %% tags=["remove-cell"]
 acc = stats.summarize([r.metrics["test_acc"] for r in records])
@@ -109,7 +112,7 @@ glue("device", summary["device"], display=False)
 # second, evaluation excluded).
 
 # %% tags=["remove-input"]
-history = experiments.baseline_history(records)
+history = bank.baseline_history(records)
 plots.curves_by_seed(history, "test_acc", "test accuracy (%)", "Test accuracy during training") & \
     plots.curves_by_seed(history, "train_loss", "training loss (cross-entropy, nats)",
                          "Training loss (augmented batches)", percent=False)

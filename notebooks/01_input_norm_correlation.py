@@ -32,13 +32,15 @@ engine = "local"  # where the grid runs: local (this kernel) or ray (see the Rep
 # %% tags=["remove-cell"]
 from myst_nb import glue
 
-from datadiet_core import experiments, plots, profiles, store, sweep
+from datadiet_core import c1, plots, profiles, report, sweep
+from datadiet_core.store import Store, write_summary
 
 plots.enable_offline()
 P = profiles.from_namespace(globals())
-results = store.Store.for_profile(P.name)
+store = Store.for_profile(P.name)
 # The chapter's whole grid, on the chosen engine, into the store the cells below read.
-sweep.sweep("claim1", P, results.root, engine=engine, progress=None, force=force)
+sweep.sweep("c1", P, store.root, engine=engine, progress=None, force=force)
+tables = c1.load(P, store)  # read back, never computed here
 
 # %% [markdown]
 # ## The linear-softmax argument
@@ -62,7 +64,7 @@ sweep.sweep("claim1", P, results.root, engine=engine, progress=None, force=force
 # The identity holds for our implementation to machine precision:
 
 # %%
-gap = experiments.linear_identity_gap(P, images=1000)
+gap = c1.linear_identity_gap(P, images=1000)
 print(f"max relative difference between GraNd and ||p - y|| * ||x|| (float64, 1000 images): {gap:.1e}")
 
 # %% [markdown]
@@ -74,7 +76,7 @@ print(f"max relative difference between GraNd and ||p - y|| * ||x|| (float64, 10
 # bootstrap interval over examples.
 
 # %%
-curves = experiments.c1_curves(P, results, force=force)
+curves = tables["curves"]
 
 # %% tags=["remove-input"]
 init = curves[(curves.checkpoint == "init") & (curves.dataset == P.dataset)]
@@ -82,10 +84,10 @@ plots.rho_vs_k(init, "model", f"GraNd at initialisation against the input norm (
                reference=0.963, reference_label="Kirsch 2023 (original code): 0.963")
 
 # %% tags=["remove-cell"]
-fit_ratio = experiments.c1_ratio(P, results)
-correlations = experiments.c1_correlations(P, results, force=force)
-summary = experiments.c1_summary(P, curves, correlations, fit_ratio["fit"])
-store.write_summary(P.name, "c1", summary)
+fit_ratio = c1.ratio(P, store)
+correlations = tables["correlations"]
+summary = c1.summary(P, curves, fit_ratio["fit"])
+write_summary(P.name, "c1", summary)
 glue("rho_main", f"{summary['spearman_grand_init_vs_input_norm']:.3f}", display=False)
 glue("rho_ci", "[{:.3f}, {:.3f}]".format(*summary["spearman_grand_init_vs_input_norm_ci"]), display=False)
 glue("rho_models", ", ".join(f"{m} {r:.3f}" for m, r in summary["spearman_by_model"].items()), display=False)
@@ -151,7 +153,7 @@ glue("fit_text", "μ = {mu:.3f}, σ = {sigma:.3f} (Kolmogorov-Smirnov distance {
 # contrast) have small norms, and images with large white, black or saturated areas large ones.
 
 # %% tags=["remove-input"]
-grid = experiments.c1_extremes(P, results)
+grid = c1.extremes(P, store)
 plots.image_grid(grid["images"], grid["rows"], grid["classes"], "Extremes per class (training split)")
 
 # %% [markdown]
@@ -183,7 +185,7 @@ correlations[["score a", "score b", "rho (ours)", "95% interval", "rho (Kirsch 2
     .set_index(["score a", "score b"])
 
 # %% tags=["remove-cell"]
-glue("verdict", experiments.c1_verdict_text(summary), display=False)
+glue("verdict", report.c1_verdict_text(summary), display=False)
 
 # %% [markdown]
 # ## Verdict

@@ -35,11 +35,12 @@ engine = "local"  # where the grid runs: local (this kernel) or ray (see the Rep
 # %% tags=["remove-cell"]
 from myst_nb import glue
 
-from datadiet_core import experiments, plots, profiles, store, sweep
+from datadiet_core import bank, c2, plots, profiles, report, sweep
+from datadiet_core.store import Store, write_summary
 
 plots.enable_offline()
 P = profiles.from_namespace(globals())
-results = store.Store.for_profile(P.name)
+store = Store.for_profile(P.name)
 
 # %% tags=["remove-cell"]
 glue("model", P.model, display=False)
@@ -48,7 +49,7 @@ glue("k", P.scoring_seeds, display=False)
 glue("eval_seeds", P.eval_seeds, display=False)
 glue("fractions", ", ".join(f"{f:.0%}" for f in P.prune_fractions), display=False)
 glue("regime_epochs", ", ".join(str(e) for e in sorted(P.regime_epochs)), display=False)
-glue("n_runs", len(experiments.c2_grid(P)), display=False)
+glue("n_runs", len(c2.grid(P)), display=False)
 
 # %% [markdown]
 # ## Protocol
@@ -77,28 +78,27 @@ glue("n_runs", len(experiments.c2_grid(P)), display=False)
 # selection rules below, go through the result store:
 
 # %%
-sweep.sweep("claim2", P, results.root, engine=engine, progress=None, force=force)  # computes what is missing
-runs = experiments.c2_results(P, results)  # then reads every run back
-scores_by_name = experiments.c2_scores(P, results)
+sweep.sweep("c2", P, store.root, engine=engine, progress=None, force=force)  # computes what is missing
+runs = c2.load(P, store)  # then reads every run back
+score_bank = bank.score_bank(P, store)
 
 # %% tags=["remove-cell"]
-acc = experiments.c2_accuracy(runs, P.epochs)
-diffs = experiments.c2_differences(runs)
-summary = experiments.c2_summary(P, runs, diffs)
-store.write_summary(P.name, "c2", summary)
+acc = c2.accuracy(runs, P.epochs)
+diffs = c2.differences(runs)
+summary = c2.summary(P, runs, diffs)
+write_summary(P.name, "c2", summary)
 glue("full_acc", f"{summary['acc_mean']['full'] * 100:.1f}%", display=False)
 glue("full_std", f"{summary['acc_std']['full'] * 100:.2f}", display=False)
 glue("pooled_sd", f"{diffs[diffs.epochs == P.epochs].pooled_sd.iloc[0] * 100:.2f}", display=False)
-glue("compute_minutes", f"{experiments.c2_compute_seconds(P, results, runs) / 60:.0f}", display=False)
-glue("median_run_s", f"{experiments.c2_median_run_seconds(runs, P.epochs):.0f}", display=False)
-glue("regime_share", f"{experiments.c2_regime_share(P):.0%}", display=False)
+glue("compute_minutes", f"{c2.compute_seconds(P, store, runs) / 60:.0f}", display=False)
+glue("median_run_s", f"{c2.median_run_seconds(runs, P.epochs):.0f}", display=False)
+glue("regime_share", f"{c2.regime_share(P):.0%}", display=False)
 paper = profiles.resolve_profile("paper")
-paper_epochs = experiments.c2_training_epochs(paper)
-glue("paper_runs", len(experiments.c2_grid(paper)), display=False)
-glue("paper_epochs", f"{paper_epochs:,}", display=False)
-glue("paper_gpu_hours", f"{paper_epochs * experiments.ASSUMED_GPU_SECONDS_PER_RESNET18_EPOCH / 3600:.0f}",
-     display=False)
-glue("gpu_s_per_epoch", f"{experiments.ASSUMED_GPU_SECONDS_PER_RESNET18_EPOCH:.0f}", display=False)
+paper_plan = sweep.plan("c2", paper)
+glue("paper_runs", len(c2.grid(paper)), display=False)
+glue("paper_epochs", f"{c2.training_epochs(paper):,}", display=False)
+glue("paper_gpu_hours", f"{paper_plan['device_hours']:.0f}", display=False)
+glue("gpu_s_per_epoch", f"{50_000 / paper_plan['img_per_s']:.0f}", display=False)
 
 # %% [markdown]
 # ## Accuracy against the fraction pruned
@@ -112,7 +112,7 @@ plots.accuracy_vs_pruned(acc, summary["acc_mean"]["full"],
                          f"Static pruning, keep the highest scores ({P.model}, {P.epochs} epochs of iterations)")
 
 # %% tags=["remove-input"]
-experiments.c2_accuracy_table(acc)
+report.c2_accuracy_table(acc)
 
 # %% [markdown]
 # For scale, what the papers report with ResNet-18 trained 200 epochs (about 95% on full
@@ -145,11 +145,11 @@ plots.difference_to_random(diffs[(diffs.rule == "keep_highest") & (diffs.epochs 
 # 10%, then sample evenly across 50 score bins):
 
 # %% tags=["remove-input"]
-kept = experiments.c2_kept_per_class(P, scores_by_name)
+kept = c2.kept_per_class(P, score_bank)
 plots.kept_per_class(kept, "Training examples kept per class at 50% pruned")
 
 # %% tags=["remove-cell"]
-glue("starved", experiments.c2_starvation_text(kept), display=False)
+glue("starved", report.c2_starvation_text(kept), display=False)
 
 # %% [markdown]
 # {glue:text}`starved`
@@ -164,7 +164,7 @@ glue("starved", experiments.c2_starvation_text(kept), display=False)
 # {glue:text}`regime_epochs` epochs' worth of full-data iterations:
 
 # %% tags=["remove-input"]
-plots.difference_to_random(diffs[(diffs.rule == "keep_highest") & (diffs.prune == experiments.REGIME_PRUNE)],
+plots.difference_to_random(diffs[(diffs.rule == "keep_highest") & (diffs.prune == c2.REGIME_PRUNE)],
                            "Accuracy minus random at 50% pruned, by training budget", x="epochs")
 
 # %% [markdown]
@@ -172,7 +172,7 @@ plots.difference_to_random(diffs[(diffs.rule == "keep_highest") & (diffs.prune =
 # to random:
 
 # %% tags=["remove-input"]
-experiments.c2_rules_table(diffs, P.epochs)
+report.c2_rules_table(diffs, P.epochs)
 
 # %% [markdown]
 # ## How the scores relate
@@ -182,11 +182,7 @@ experiments.c2_rules_table(diffs, P.epochs)
 # chapter on claim C1 sets ours beside his with intervals.
 
 # %% tags=["remove-input"]
-plots.spearman_heatmap(experiments.c2_spearman_matrix(scores_by_name), "Spearman ρ between pruning scores")
-
-# %% tags=["remove-input"]
-experiments.c1_correlations(P, results)[["score a", "score b", "rho (ours)", "95% interval",
-                                         "rho (Kirsch 2023)"]].round(3).set_index(["score a", "score b"])
+plots.spearman_heatmap(c2.spearman_matrix(score_bank), "Spearman ρ between pruning scores")
 
 # %% [markdown]
 # Paul et al. (Fig. 10) average every score over 10 runs because one run ranks the examples
@@ -195,10 +191,10 @@ experiments.c1_correlations(P, results)[["score a", "score b", "rho (ours)", "95
 # without that overlap, between the means of two disjoint groups of runs:
 
 # %% tags=["remove-input"]
-plots.rank_reliability(experiments.c2_rank_reliability(P, results), "How the rankings settle with more scoring runs")
+plots.rank_reliability(c2.rank_reliability(P, store), "How the rankings settle with more scoring runs")
 
 # %% tags=["remove-cell"]
-glue("verdict", experiments.c2_verdict_text(summary), display=False)
+glue("verdict", report.c2_verdict_text(summary), display=False)
 
 # %% [markdown]
 # ## Verdict
@@ -227,4 +223,5 @@ glue("verdict", experiments.c2_verdict_text(summary), display=False)
 #   10 scoring runs, five fractions and 4 evaluation seeds: {glue:text}`paper_runs` evaluation
 #   runs, {glue:text}`paper_epochs` epochs of ResNet-18 training in all. At an *assumed*
 #   {glue:text}`gpu_s_per_epoch` s per epoch on one current GPU (not measured: this machine has
-#   none), that is about {glue:text}`paper_gpu_hours` GPU-hours.
+#   none), that is about {glue:text}`paper_gpu_hours` GPU-hours with the scoring passes
+#   (`python -m datadiet_core plan c2 --profile paper`).

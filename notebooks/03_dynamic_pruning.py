@@ -34,30 +34,31 @@ engine = "local"  # where the grid runs: local (this kernel) or ray (see the Rep
 from IPython.display import display
 from myst_nb import glue
 
-from datadiet_core import experiments, plots, profiles, store, sweep
+from datadiet_core import c3, dynamic, plots, profiles, report, selection, sweep
+from datadiet_core.store import Store, write_summary
 
 plots.enable_offline()
 P = profiles.from_namespace(globals())
-results = store.Store.for_profile(P.name)
+store = Store.for_profile(P.name)
 
 # %% tags=["remove-cell"]
 E = max(P.c3_epochs)
 short = sorted(P.c3_epochs)[:-1]
-side = [s for s in experiments.C3_SELECTORS if s not in P.c3_core]
+side = [s for s in selection.SELECTORS if s not in P.c3_core]
 glue("model", P.model, display=False)
 glue("epochs", E, display=False)
 glue("short", ", ".join(str(e) for e in short) or "none", display=False)
 glue("seeds", P.eval_seeds, display=False)
 glue("rates", ", ".join(f"{r:.0%}" for r in P.c3_rates), display=False)
-glue("core", ", ".join(plots.SCORE_LABELS[s] for s in P.c3_core), display=False)
-glue("side", ", ".join(plots.SCORE_LABELS[s] for s in side) or "none", display=False)
+glue("core", ", ".join(report.label(s) for s in P.c3_core), display=False)
+glue("side", ", ".join(report.label(s) for s in side) or "none", display=False)
 glue("side_rates", ", ".join(f"{r:.0%}" for r in P.c3_side_rates), display=False)
-glue("n_runs", len(experiments.c3_grid(P)), display=False)
-glue("period", experiments.c3_period(E), display=False)
-glue("alpha", experiments.C3_PARAMS["alpha"], display=False)
-glue("epsilon", experiments.C3_PARAMS["epsilon"], display=False)
-glue("c", experiments.C3_PARAMS["c"], display=False)
-glue("period_plan", experiments.c3_period_plan(P), display=False)
+glue("n_runs", len(c3.grid(P)), display=False)
+glue("period", dynamic.period_passes(E), display=False)
+glue("alpha", selection.PARAMS["alpha"], display=False)
+glue("epsilon", selection.PARAMS["epsilon"], display=False)
+glue("c", selection.PARAMS["c"], display=False)
+glue("period_plan", report.c3_period_plan(P), display=False)
 
 # %% [markdown]
 # ## Selectors
@@ -93,15 +94,14 @@ glue("period_plan", experiments.c3_period_plan(P), display=False)
 # store:
 
 # %%
-sweep.sweep("claim3", P, results.root, engine=engine, progress=None, force=force)  # computes what is missing
-runs = experiments.c3_results(P, results)  # then reads every run back
+sweep.sweep("c3", P, store.root, engine=engine, progress=None, force=force)  # computes what is missing
+all_runs = c3.load(P, store)  # then reads every run back: the main grid, imbalanced, period sweep
+runs = all_runs.main
 
 # %% tags=["remove-cell"]
-imbalanced = experiments.c3_results(P, results, imbalance=experiments.IMBALANCE)
-periods = experiments.c3_results(P, results, period_sweep=True)
-summary = experiments.c3_summary(P, runs, imbalanced, periods)
-store.write_summary(P.name, "c3", summary)
-acc = experiments.c3_accuracy(runs, E)
+summary = c3.summary(P, all_runs)
+write_summary(P.name, "c3", summary)
+acc = c3.accuracy(runs, E)
 glue("full_acc", f"{summary['acc_mean']['full'] * 100:.1f}%", display=False)
 
 # %% [markdown]
@@ -118,10 +118,10 @@ plots.accuracy_vs_pruned(acc, summary["acc_mean"]["full"], f"Static and dynamic 
 # dynamic, with the pooled-t interval of {doc}`../book/methods`:
 
 # %% tags=["remove-input"]
-experiments.c3_rate_table(runs, E, experiments.AGGRESSIVE)
+report.c3_prune_table(runs, E, c3.AGGRESSIVE)
 
 # %% tags=["remove-cell"]
-sd, dof = experiments.c3_pooled_sd(runs, E)
+sd, dof = c3.pooled_sd(runs, E)
 glue("pooled_sd", f"{sd * 100:.1f}", display=False)
 glue("cell_sd_median", f"{acc['std'].median() * 100:.1f}", display=False)
 glue("cell_sd_max", f"{acc['std'].max() * 100:.1f}", display=False)
@@ -137,7 +137,7 @@ glue("cell_sd_max", f"{acc['std'].max() * 100:.1f}", display=False)
 # that crosses zero is no evidence either way:
 
 # %% tags=["remove-input"]
-plots.difference_to_random(experiments.c3_differences(runs, E), f"Differences in accuracy, {E} epochs",
+plots.difference_to_random(c3.differences(runs, E), f"Differences in accuracy, {E} epochs",
                            y_title="difference in test accuracy (percentage points)", legend="comparison")
 
 # %% [markdown]
@@ -148,8 +148,7 @@ plots.difference_to_random(experiments.c3_differences(runs, E), f"Differences in
 # dynamic:
 
 # %% tags=["remove-input"]
-LOSS_DRIVEN = ["random_dynamic", "uncertainty_ema", "epsilon_greedy", "ucb"]
-plots.accuracy_vs_images(experiments.c3_histories(P, results, experiments.AGGRESSIVE, LOSS_DRIVEN),
+plots.accuracy_vs_images(c3.histories(P, store, c3.AGGRESSIVE, c3.LOSS_DRIVEN),
                          "Training accuracy on the current selection, 70% pruned", y="train_acc",
                          y_title="training accuracy on the selection (%)")
 
@@ -157,12 +156,12 @@ plots.accuracy_vs_images(experiments.c3_histories(P, results, experiments.AGGRES
 # These are the classes in the selection, averaged over checkpoints and seeds:
 
 # %% tags=["remove-input"]
-per_class = experiments.c3_selected_per_class(P, results, experiments.AGGRESSIVE, LOSS_DRIVEN)
+per_class = c3.selected_per_class(P, store, c3.AGGRESSIVE, c3.LOSS_DRIVEN)
 plots.kept_per_class(per_class, "Examples per class in the selection, 70% pruned", y_title="selector",
                      count_title="examples per checkpoint (count)")
 
 # %% tags=["remove-cell"]
-ema = per_class[per_class.selection == plots.SCORE_LABELS["uncertainty_ema"]]["count"]
+ema = per_class[per_class.selection == "uncertainty_ema"]["count"]
 glue("ema_acc", f"{summary['acc_mean']['uncertainty_ema']['0.7'] * 100:.1f}%", display=False)
 glue("ema_min", int(ema.min()), display=False)
 glue("ema_max", int(ema.max()), display=False)
@@ -192,7 +191,7 @@ plots.wallclock_vs_accuracy(acc, summary["acc_mean"]["full"], summary["wallclock
 # T = 10 is the paper's spacing (10 epochs). At our budgets, 5% of training rounds to T = 1.
 
 # %% tags=["remove-input"]
-experiments.c3_speedup_table(summary)
+report.c3_speedup_table(summary)
 
 # %% tags=["remove-cell"]
 parts = summary["speedup_parts_at_0.7"]
@@ -234,7 +233,7 @@ glue("throughput_note", (
 # 2.5×) were fixed in code before any such run.
 
 # %% tags=["remove-input"]
-experiments.c3_period_table(summary)
+report.c3_period_table(summary)
 
 # %% [markdown]
 #
@@ -244,13 +243,13 @@ experiments.c3_period_table(summary)
 # seeds (Raju Fig. 3), with a three-component mixture fit:
 
 # %% tags=["remove-input"]
-sel = experiments.c3_selection_counts(P, results)
-plots.selection_histogram(sel["counts"], sel["mixture"], sel["checkpoints"], "Selection counts, uncertainty EMA at 70% pruned")
+sel = c3.selection_counts(P, store)
+plots.selection_histogram(sel["counts"], sel["mixture"], sel["selections"], "Selection counts, uncertainty EMA at 70% pruned")
 
 # %% tags=["remove-cell"]
 glue("groups", ", ".join(f"{n} {f:.0%}" for n, f in zip(sel["mixture"]["names"], sel["mixture"]["fractions"])),
      display=False)
-glue("n_checkpoints", sel["checkpoints"], display=False)
+glue("n_checkpoints", sel["selections"], display=False)
 
 # %% [markdown]
 # Samples by mixture component: {glue:text}`groups`, over {glue:text}`n_checkpoints`
@@ -262,7 +261,7 @@ glue("n_checkpoints", sel["checkpoints"], display=False)
 # random every period. Ours, at 70% pruned and {glue:text}`epochs` epochs:
 
 # %% tags=["remove-input"]
-experiments.c3_table1(runs, E)
+report.c3_table1(runs, E)
 
 # %% [markdown]
 # ## Accuracy against images seen
@@ -271,7 +270,7 @@ experiments.c3_table1(runs, E)
 # images seen so far:
 
 # %% tags=["remove-input"]
-plots.accuracy_vs_images(experiments.c3_samples_seen(P, results, rate=experiments.FIG5_RATE),
+plots.accuracy_vs_images(c3.samples_seen(P, store, dynamic.FIG5_PRUNE),
                          "Test accuracy against images seen, 80% pruned")
 
 # %% [markdown]
@@ -282,8 +281,8 @@ plots.accuracy_vs_images(experiments.c3_samples_seen(P, results, rate=experiment
 
 # %% tags=["remove-input"]
 for e in short:
-    display(experiments.c3_rate_table(runs, e, experiments.AGGRESSIVE))
-    display(plots.difference_to_random(experiments.c3_differences(runs, e), f"Differences in accuracy, {e} epochs",
+    display(report.c3_prune_table(runs, e, c3.AGGRESSIVE))
+    display(plots.difference_to_random(c3.differences(runs, e), f"Differences in accuracy, {e} epochs",
                                        y_title="difference in test accuracy (percentage points)", legend="comparison"))
 
 # %% tags=["remove-cell"]
@@ -305,13 +304,13 @@ glue("imb_full", f"{imb['acc_mean']['full'] * 100:.1f}%", display=False)
 # {glue:text}`seeds` seeds each. Full data reaches {glue:text}`imb_full`.
 
 # %% tags=["remove-input"]
-display(experiments.c3_rate_table(imbalanced, E, experiments.AGGRESSIVE))
-plots.difference_to_random(experiments.c3_differences(imbalanced, E, experiments.IMBALANCED_COMPARISONS),
+display(report.c3_prune_table(all_runs.imbalanced, E, c3.AGGRESSIVE))
+plots.difference_to_random(c3.differences(all_runs.imbalanced, E, c3.IMBALANCED_COMPARISONS),
                            f"Imbalanced CIFAR-10: differences in accuracy, {E} epochs",
                            y_title="difference in test accuracy (percentage points)", legend="comparison")
 
 # %% tags=["remove-cell"]
-glue("verdict", experiments.c3_verdict_text(summary), display=False)
+glue("verdict", report.c3_verdict_text(summary), display=False)
 
 # %% [markdown]
 # ## Verdict

@@ -1,0 +1,218 @@
+"""The shared runs every claim reads: the full-data scoring runs and the score bank.
+
+- The *scoring runs* (seeds ``0 .. scoring_seeds - 1``, full data) are the accuracy baseline of
+  the training-setup chapter and the source of every trained score. Each keeps checkpoints at
+  initialisation, at ``early`` (10%) and at the end, and counts forgetting events.
+- A *score entry* (store kind ``scores``) holds GraNd and EL2N of every example of one split
+  under one model: a fresh initialisation of a seed, or a scoring run's checkpoint.
+- The *score bank* (:func:`score_bank`) is every static-pruning score of the training rows,
+  averaged over the scoring runs: what C2 prunes by, C3's static selectors keep, and C1
+  correlates. It only reads: the sweep computes its entries first and loads it once per stage.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from . import ParameterError, scores
+from .models import channels_last
+from .profiles import Profile
+from .runs import checkpoint_state, history_frame, run, run_config
+from .stats import summarize
+from .store import Record, Store
+from .train import device_data, init_model, load_state
+
+SCORE_NAMES = ("grand", "el2n")  # the arrays of a score entry
+CHECKPOINT_NAMES = {0.0: "init", 1.0: "end"}
+# The static-pruning scores of the bank, by the papers' names, with random (no score) first.
+STATIC_SCORES = ("random", "input_norm", "grand_init", "grand_early", "el2n_early", "forgetting",
+                 "grand_init_restore_bug")
+
+
+def checkpoint_label(when: float) -> str:
+    return CHECKPOINT_NAMES.get(when, f"{when:.0%} of training")
+
+
+# --------------------------------------------------------------------------- scoring runs
+
+def scoring_run_config(P: Profile, seed: int) -> dict[str, Any]:
+    """The store configuration of :func:`scoring_run` (what trained scores are keyed on)."""
+    return run_config(P, seed, checkpoints=(0.0, P.early, 1.0), forgetting=True)
+
+
+def scoring_run(P: Profile, seed: int, store: Store, force: bool = False) -> Record:
+    """One full-data scoring run: checkpoints at init, ``P.early`` and the end, forgetting events."""
+    return run(P, seed, store, checkpoints=(0.0, P.early, 1.0), forgetting=True, force=force)
+
+
+def scoring_runs(P: Profile, store: Store) -> list[Record]:
+    """The full-data scoring runs, seeds ``0 .. P.scoring_seeds - 1``, read from the store."""
+    return [scoring_run(P, seed, store.reader()) for seed in range(P.scoring_seeds)]
+
+
+def baseline_history(records: list[Record]) -> pd.DataFrame:
+    """Per-epoch history of every run, one row per (seed, epoch)."""
+    return pd.concat([history_frame(r) for r in records], ignore_index=True)
+
+
+def baseline_summary(records: list[Record]) -> dict[str, Any]:
+    """Headline numbers of the full-data runs: accuracy across seeds, time and throughput."""
+    acc = summarize([r.metrics["test_acc"] for r in records])
+    return {"test_acc_mean": acc.mean, "test_acc_std": acc.std, "test_acc_p16": acc.p16,
+            "test_acc_p84": acc.p84, "seeds": acc.n,
+            "train_seconds_mean": float(np.mean([r.metrics["train_seconds"] for r in records])),
+            "img_per_s_mean": float(np.mean([r.metrics["img_per_s"] for r in records])),
+            "device": records[0].metrics["device"]}
+
+
+# --------------------------------------------------------------------------- scores of one model
+
+def scored_model(P: Profile, store: Store, seed: int, when: float, model_name: str | None = None) -> nn.Module:
+    """The model whose scores we take, in eval mode: at ``when == 0`` the seed's fresh
+    initialisation (rebuilt: identical to the scoring run's first checkpoint, and free for any
+    number of seeds), else the scoring run's checkpoint at ``when``."""
+    data = device_data(P)
+    name = model_name or P.model
+    model = init_model(name, data, seed)
+    if when > 0:
+        if name != P.model:
+            raise ParameterError(f"parameter 'model_name' must be the profile's model {P.model!r} for "
+                                 f"trained checkpoints; got {name!r}")
+        load_state(model, checkpoint_state(scoring_run(P, seed, store), when))
+    return channels_last(model).eval()
+
+
+def split_tensors(P: Profile, split: str, images: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The normalised, un-augmented ``split`` ('train' or 'test') of the profile's data, first
+    ``images`` examples (all if None)."""
+    if split not in ("train", "test"):
+        raise ParameterError(f"parameter 'split' must be train or test; got {split!r}")
+    data = device_data(P)
+    x, y = (data.x_train, data.y_train) if split == "train" else (data.x_test, data.y_test)
+    n = x.shape[0] if images is None else min(images, x.shape[0])
+    return x[:n], y[:n]
+
+
+def model_scores(P: Profile, store: Store, seed: int, when: float, split: str,
+                 model_name: str | None = None, images: int | None = None, force: bool = False) -> Record:
+    """GraNd and EL2N of every example of ``split`` under one model, through the store.
+
+    The key holds what determines the model (the seed's initialisation, or the full training
+    configuration of the scoring run and the checkpoint) and the data scored.
+    """
+    name = model_name or P.model
+    config: dict[str, Any] = {"dataset": P.dataset, "train_size": P.train_size, "test_size": P.test_size,
+                              "model": name, "seed": seed, "when": float(when), "split": split,
+                              "images": images, "scores": list(SCORE_NAMES)}
+    if when > 0:
+        config["run"] = scoring_run_config(P, seed)
+
+    def compute() -> tuple[dict, dict]:
+        model = scored_model(P, store, seed, when, name)
+        x, y = split_tensors(P, split, images)
+        x = channels_last(x, model)
+        t0 = time.perf_counter()
+        g = scores.grand(model, x, y)
+        t_grand = time.perf_counter() - t0
+        e = scores.el2n(model, x, y)
+        return ({"n": int(x.shape[0]), "grand_seconds": t_grand, "grand_img_s": x.shape[0] / t_grand},
+                {"grand": g.float().cpu().numpy(), "el2n": e.float().cpu().numpy()})
+
+    return store.cached("scores", config, compute, force=force)
+
+
+def per_seed(P: Profile, store: Store, seeds: Iterable[int], when: float, split: str, score: str,
+             model_name: str | None = None, images: int | None = None) -> np.ndarray:
+    """One score under several models, read from the store: a [K, N] array, row k from seed k
+    (kept per seed so the book can show how rankings settle as K grows)."""
+    reader = store.reader()
+    return np.stack([model_scores(P, reader, s, when, split, model_name, images).arrays[score] for s in seeds])
+
+
+def input_norms(P: Profile, split: str, images: int | None = None) -> np.ndarray:
+    """``||x||_2`` of every normalised example of ``split`` (float64)."""
+    x, _ = split_tensors(P, split, images)
+    return scores.input_norm(x).double().cpu().numpy()
+
+
+# --------------------------------------------------------------------------- the sweep's shared stages
+
+@dataclass(frozen=True)
+class ScoringSpec:
+    """One scoring run (stage 0 of every claim's sweep)."""
+
+    seed: int
+    needs_bank = False
+
+    @property
+    def label(self) -> str:
+        return f"scoring run seed={self.seed}"
+
+
+@dataclass(frozen=True)
+class ScoreSpec:
+    """One score entry: GraNd and EL2N of ``split`` (first ``images``, all if None) of ``dataset``
+    under ``model`` with ``seed``, at ``when`` (0: fresh initialisation) of its scoring run."""
+
+    dataset: str
+    model: str
+    seed: int
+    when: float
+    split: str = "train"
+    images: int | None = None
+    needs_bank = False
+
+    @property
+    def label(self) -> str:
+        part = "" if self.images is None else f" (first {self.images})"
+        return (f"scores {self.model} seed={self.seed} at {checkpoint_label(self.when)}, "
+                f"{self.dataset} {self.split}{part}")
+
+
+def stages(P: Profile) -> list[list[ScoringSpec | ScoreSpec]]:
+    """The shared stages every claim's sweep starts with: the scoring runs, then GraNd/EL2N of
+    the training split at initialisation, ``P.early`` and the end of each (the score bank)."""
+    seeds = range(P.scoring_seeds)
+    return [[ScoringSpec(s) for s in seeds],
+            [ScoreSpec(P.dataset, P.model, s, w) for s in seeds for w in (0.0, P.early, 1.0)]]
+
+
+def run_spec(P: Profile, store: Store, spec: ScoringSpec | ScoreSpec, force: bool = False) -> Record:
+    """Compute ``spec`` into the store (what the sweep calls)."""
+    if isinstance(spec, ScoringSpec):
+        return scoring_run(P, spec.seed, store, force)
+    return model_scores(P.replace(dataset=spec.dataset), store, spec.seed, spec.when, spec.split, spec.model,
+                        spec.images, force)
+
+
+# --------------------------------------------------------------------------- the score bank
+
+def score_bank(P: Profile, store: Store) -> dict[str, np.ndarray]:
+    """Every static-pruning score of the training rows, averaged over the scoring runs (read only).
+
+    ``grand_init_restore_bug`` is GraNd "at initialisation" computed the way the 2021 code did
+    by accident (Kirsch 2023 §3): Flax restored the *latest* checkpoint when asked for step 0,
+    so it is GraNd of each scoring run's final checkpoint.
+    """
+    seeds = range(P.scoring_seeds)
+    runs = scoring_runs(P, store)
+    return {"input_norm": input_norms(P, "train"),
+            "grand_init": per_seed(P, store, seeds, 0.0, "train", "grand").mean(0),
+            "grand_early": per_seed(P, store, seeds, P.early, "train", "grand").mean(0),
+            "el2n_early": per_seed(P, store, seeds, P.early, "train", "el2n").mean(0),
+            "forgetting": np.mean([r.arrays["forgetting"] for r in runs], axis=0),
+            "grand_init_restore_bug": per_seed(P, store, seeds, 1.0, "train", "grand").mean(0)}
+
+
+def scoring_pass_seconds(P: Profile, store: Store, when: Iterable[float]) -> float:
+    """Wall-clock seconds of the training-split GraNd/EL2N passes at checkpoints ``when`` of every
+    scoring run, read from the store."""
+    reader = store.reader()
+    return float(sum(model_scores(P, reader, s, w, "train").manifest.get("wall_seconds", 0.0)
+                     for s in range(P.scoring_seeds) for w in when))

@@ -1,0 +1,489 @@
+"""Claim C3: dynamic pruning, which re-selects the subset during training, beats static pruning
+at aggressive rates, even when the selection is random (Raju et al.).
+
+Owns the chapter's grid (:func:`grid`: full data and every selector at every budget and
+fraction pruned, the class-imbalanced setting, the period sweep, Table 1's probes), a
+read-only loader (:func:`load`), the comparisons, speed-ups and the summary with its verdict
+rules (:func:`summary`), and the analyses of what the selectors pick. One run is
+:func:`dynamic.dynamic_run`.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Iterable, NamedTuple
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+
+from .bank import scoring_pass_seconds, scoring_runs
+from .data import load_dataset
+from .dynamic import FIG5_PRUNE, RUN_PARAMS, SCORED_SELECTORS, dynamic_run, period_passes
+from .profiles import Profile
+from .runs import EVAL_SEED_OFFSET, history_frame, read_grid, run
+from .selection import DYNAMIC_SELECTORS, SELECTORS, STATIC_SELECTORS, TABLE1_SELECTORS, n_keep, top_k
+from . import stats
+from .stats import compare, per_fraction, summarize
+from .store import Record, Store
+from .train import device_data
+
+AGGRESSIVE = 0.7  # "aggressive" fractions pruned, where the verdicts are taken
+TABLE1_PRUNE = 0.7  # Raju et al. Table 1
+IMBALANCE = "raju_table2"  # C3's second setting (Raju et al. §4.5)
+IMBALANCED_SELECTORS = ("random_dynamic", "uncertainty_ema", "epsilon_greedy", "ucb")  # their Fig. 8a
+IMBALANCED_COMPARISONS = tuple((a, "random_dynamic") for a in IMBALANCED_SELECTORS[1:]) + (("ucb", "uncertainty_ema"),)
+PERIOD_SELECTORS = ("uncertainty_ema", "ucb")  # the period sweep (Raju et al. Fig. 23): the ones that pay for scoring
+LOSS_DRIVEN = ("random_dynamic",) + DYNAMIC_SELECTORS[1:]  # random dynamic and the three that score losses
+CELLS = ("selector", "prune")  # one cell of the grid at one budget: its seeds are the spread
+
+
+@dataclass(frozen=True)
+class DynamicSpec:
+    """One run of chapter C3's grid (``selector == "full"``: the full-data baseline)."""
+
+    selector: str
+    prune: float
+    eval_index: int
+    epochs: int
+    imbalance: str = "none"
+    period: int = 0  # passes between re-selections; 0: the main grid's dynamic.period_passes(epochs)
+
+    @property
+    def needs_bank(self) -> bool:
+        return self.selector in SCORED_SELECTORS
+
+    @property
+    def label(self) -> str:
+        where = "" if self.imbalance == "none" else f", {self.imbalance}"
+        every = f", re-selecting every {self.period} passes" if self.period else ""
+        return (f"{self.selector} prune={self.prune:g} seed={EVAL_SEED_OFFSET + self.eval_index}, "
+                f"{self.epochs} epochs{where}{every}")
+
+
+def grid(P: Profile) -> list[DynamicSpec]:
+    """Chapter C3's runs, longest budget first (the main comparison), for ``P.eval_seeds`` fresh
+    seeds: full data at every budget; at the longest, the ``P.c3_core`` selectors at every
+    fraction of ``P.c3_rates`` and the other selectors at ``P.c3_side_rates``; at shorter budgets
+    the core selectors at the aggressive fractions (>= 70%) only; the second setting,
+    class-imbalanced CIFAR-10 (:data:`IMBALANCE`), with full data and
+    :data:`IMBALANCED_SELECTORS` at ``P.c3_imbalanced_rates`` and the longest budget; the
+    period sweep, :data:`PERIOD_SELECTORS` at 70% and the longest budget re-selecting every
+    ``P.c3_periods`` passes; then Raju et al.'s Table 1 pair at 70% (which needs the
+    uncertainty-EMA runs at 70% first)."""
+    seeds = range(P.eval_seeds)
+    longest = max(P.c3_epochs)
+    out = []
+    for E in sorted(P.c3_epochs, reverse=True):
+        out += [DynamicSpec("full", 0.0, i, E) for i in seeds]
+        for r in sorted(set(P.c3_rates) | (set(P.c3_side_rates) if E == longest else set())):
+            if E != longest and r < AGGRESSIVE - 1e-9:
+                continue
+            on = [s for s in SELECTORS if s in P.c3_core or (E == longest and r in P.c3_side_rates)]
+            out += [DynamicSpec(s, r, i, E) for s in on for i in seeds]
+    out += [DynamicSpec("full", 0.0, i, longest, IMBALANCE) for i in seeds]
+    out += [DynamicSpec(s, r, i, longest, IMBALANCE) for r in sorted(P.c3_imbalanced_rates)
+            for s in IMBALANCED_SELECTORS for i in seeds]
+    out += [DynamicSpec(s, AGGRESSIVE, i, longest, period=T) for T in sorted(P.c3_periods)
+            if T != period_passes(longest) for s in PERIOD_SELECTORS for i in seeds]
+    if any(s.selector == "uncertainty_ema" and s.prune == TABLE1_PRUNE and s.epochs == longest
+           and s.imbalance == "none" for s in out):
+        out += [DynamicSpec(s, TABLE1_PRUNE, i, longest) for s in TABLE1_SELECTORS for i in seeds]
+    return out
+
+
+def stages(P: Profile) -> list[list[DynamicSpec]]:
+    """The chapter's grid after the shared stages: every run, then Table 1's probes (they are
+    built from the uncertainty-EMA runs at 70%)."""
+    specs = grid(P)
+    return [[s for s in specs if s.selector not in TABLE1_SELECTORS],
+            [s for s in specs if s.selector in TABLE1_SELECTORS]]
+
+
+def selection_mixture(counts: np.ndarray, seed: int = 0) -> dict[str, Any]:
+    """A three-component Gaussian mixture over how often each sample was selected (Raju et al.
+    Fig. 3 fit truncated normals by MCMC; a maximum-likelihood fit is enough to mark the groups).
+    Returns the component means, weights and the group of every sample: never / sometimes / always."""
+    x = np.asarray(counts, np.float64).reshape(-1, 1)
+    with warnings.catch_warnings():  # fewer than three distinct counts: fewer groups, still a fit
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gm = GaussianMixture(3, random_state=seed, n_init=3).fit(x)
+    order = np.argsort(gm.means_.ravel())
+    rank = np.empty(3, int)
+    rank[order] = np.arange(3)
+    group = rank[gm.predict(x)]
+    return {"means": gm.means_.ravel()[order].tolist(), "stds": np.sqrt(gm.covariances_.ravel()[order]).tolist(),
+            "weights": gm.weights_[order].tolist(), "group": group,
+            "fractions": [float((group == g).mean()) for g in range(3)], "names": ["never", "sometimes", "always"]}
+
+
+def table1_fixed(P: Profile, store: Store, selector: str, eval_index: int) -> tuple[np.ndarray, str]:
+    """The fixed rows of Table 1's two runs, from the stored uncertainty-EMA runs at 70% (same budget)."""
+    E = max(P.c3_epochs)
+    reader = store.reader()
+    ref = [dynamic_run(P, reader, "uncertainty_ema", TABLE1_PRUNE, i, E) for i in range(P.eval_seeds)]
+    if selector == "always_plus_static":  # top 30% by that seed's final EMA score: one static subset
+        score = ref[eval_index].arrays["final_score"]
+        return top_k(score, n_keep(len(score), 1 - TABLE1_PRUNE)), f"top-k final EMA score of seed {eval_index}"
+    counts = np.sum([r.arrays["selection_counts"] for r in ref], axis=0)
+    always = np.flatnonzero(selection_mixture(counts)["group"] == 2)
+    k = n_keep(len(counts), 1 - TABLE1_PRUNE)
+    if len(always) > k // 2:  # too few checkpoints to separate the groups: the most selected half-budget
+        final = np.mean([r.arrays["final_score"] for r in ref], axis=0)
+        always = np.sort(np.lexsort((final, counts))[::-1][: k // 2])
+        return always, f"half-budget of most selected rows of {len(ref)} uncertainty-EMA runs"
+    return always, f"always set of {len(ref)} uncertainty-EMA runs"
+
+
+def run_spec(P: Profile, store: Store, spec: DynamicSpec, bank: dict[str, np.ndarray] | None = None,
+             force: bool = False) -> Record:
+    """The run ``spec`` through the store (``bank``: the score bank, for the static EL2N and
+    forgetting selectors)."""
+    if spec.imbalance != "none":
+        P = P.replace(imbalance=spec.imbalance)
+    if spec.selector == "full":
+        return run(P.replace(epochs=spec.epochs), EVAL_SEED_OFFSET + spec.eval_index, store, force=force)
+    fixed, tag = None, ""
+    if spec.selector in TABLE1_SELECTORS:
+        fixed, tag = table1_fixed(P, store, spec.selector, spec.eval_index)
+    return dynamic_run(P, store, spec.selector, spec.prune, spec.eval_index, spec.epochs, fixed, tag, force,
+                       spec.period or None, bank)
+
+
+def static_scoring_seconds(P: Profile, store: Store) -> dict[str, float]:
+    """What the static selectors' scores cost, charged to them (Raju et al. Fig. 2b): EL2N@10%
+    the first 10% of every scoring run plus its scoring passes; forgetting every scoring run."""
+    runs = scoring_runs(P, store)
+    early = sum(P.early * r.metrics["train_seconds"] for r in runs)
+    passes = scoring_pass_seconds(P, store, (P.early,))
+    full = sum(r.metrics["train_seconds"] for r in runs)
+    return {"random_static": 0.0, "el2n_static": early + passes, "el2n_epsilon_static": early + passes,
+            "forgetting_static": full}
+
+
+class Runs(NamedTuple):
+    """Chapter C3's runs as read back: the main grid, the class-imbalanced setting and the
+    period sweep, one row per run."""
+
+    main: pd.DataFrame
+    imbalanced: pd.DataFrame
+    periods: pd.DataFrame
+
+
+def load(P: Profile, store: Store) -> Runs:
+    """Every run of :func:`grid`, read from the store (never computed here): accuracy, images
+    seen, seconds of training (scoring passes included), re-selections, the period in passes,
+    and wall-clock with the static scores' cost charged."""
+    reader = store.reader()
+    charge = static_scoring_seconds(P, reader)
+    got = read_grid("c3", P, grid(P), lambda spec: run_spec(P, reader, spec))
+    rows = []
+    for spec, rec in got:
+        m = rec.metrics
+        rows.append({"selector": spec.selector, "prune": spec.prune, "epochs": spec.epochs, "seed": rec.config["seed"],
+                     "imbalance": spec.imbalance, "sweep": bool(spec.period),
+                     "period": spec.period or period_passes(spec.epochs),
+                     "test_acc": m["test_acc"], "images_seen": m["images_seen"], "train_seconds": m["train_seconds"],
+                     "scoring_seconds": m.get("scoring_seconds", 0.0), "selections": m.get("checkpoints", 0),
+                     "wallclock_s": m["train_seconds"] + charge.get(spec.selector, 0.0)})
+    d = pd.DataFrame(rows)
+    part = lambda imbalance, sweep: d[(d.imbalance == imbalance) & (d.sweep == sweep)].drop(  # noqa: E731
+        columns=["imbalance", "sweep"]).reset_index(drop=True)
+    return Runs(part("none", False), part(IMBALANCE, False), part("none", True))
+
+
+def accuracy(runs: pd.DataFrame, epochs: int) -> pd.DataFrame:
+    """Per (selector, fraction pruned) at budget ``epochs``: accuracy mean/std/16th-84th
+    percentiles and mean wall-clock (columns named as :func:`plots.accuracy_vs_pruned` expects:
+    score, prune)."""
+    d = runs[(runs.epochs == epochs) & (runs.selector != "full")]
+    out = []
+    for (sel, prune), g in d.groupby(["selector", "prune"], sort=False):
+        s = summarize(g.test_acc)
+        out.append({"score": sel, "prune": prune, "mean": s.mean, "std": s.std, "p16": s.p16, "p84": s.p84,
+                    "seeds": s.n, "wallclock_s": float(g.wallclock_s.mean()),
+                    "train_seconds": float(g.train_seconds.mean()), "images_seen": float(g.images_seen.mean())})
+    return pd.DataFrame(out)
+
+
+def pooled_sd(runs: pd.DataFrame, epochs: int) -> tuple[float, int]:
+    """The seed-to-seed standard deviation of accuracy pooled over every (selector, fraction) cell
+    at budget ``epochs``, and its degrees of freedom (the spread behind every C3 interval)."""
+    d = runs[runs.epochs == epochs]
+    return stats.pooled_sd([g.test_acc for _, g in d.groupby(list(CELLS))])
+
+
+def difference(runs: pd.DataFrame, a: str, b: str, epochs: int, prune_b: dict[float, float] | None = None
+               ) -> pd.DataFrame:
+    """Accuracy of selector ``a`` minus ``b`` at every fraction pruned of ``a`` (``b`` at
+    ``prune_b[fraction]`` when given), with the pooled-t interval of the budget
+    (:func:`stats.compare`)."""
+    d = runs[runs.epochs == epochs]
+    x = d[d.selector == a]
+    y = d[d.selector == b]
+    if prune_b:  # b's rows at the fraction paired with each of a's, relabelled to a's fraction
+        y = pd.concat([y[np.isclose(y.prune, q)].assign(prune=r) for r, q in prune_b.items()], ignore_index=True)
+    c = compare(pd.concat([x, y.assign(selector=f"{b} (paired)")], ignore_index=True), CELLS,
+                {"selector": a}, {"selector": f"{b} (paired)"}, pool=d)
+    return c.assign(a=a, b=b)[["a", "b", "prune", "diff", "lo", "hi"]]
+
+
+def wins(cmp: pd.DataFrame, min_prune: float = 0.0) -> bool | None:
+    """Above zero at one fraction >= min_prune or more and below at none; None when the two were
+    not both run at any such fraction (the verdict is then "not run", never "no")."""
+    c = cmp[cmp.prune >= min_prune - 1e-9]
+    if not len(c):
+        return None
+    return bool((c.lo > 0).any()) and not bool((c.hi < 0).any())
+
+
+def beats_everywhere(cmps: list[pd.DataFrame], min_prune: float) -> bool | None:
+    """Every interval at every fraction >= min_prune of every comparison lies above zero (None: not run)."""
+    cs = [c[c.prune >= min_prune - 1e-9] for c in cmps]
+    if not all(len(c) for c in cs):
+        return None
+    return all(bool((c.lo > 0).all()) for c in cs)
+
+
+# The comparisons behind the verdicts, a minus b: name -> (a, b).
+COMPARISONS = {
+    "random_dynamic_vs_el2n_static": ("random_dynamic", "el2n_static"),
+    "random_dynamic_vs_forgetting_static": ("random_dynamic", "forgetting_static"),
+    "random_dynamic_vs_random_static": ("random_dynamic", "random_static"),
+    "ucb_vs_random_dynamic": ("ucb", "random_dynamic"),
+    "ucb_vs_uncertainty_ema": ("ucb", "uncertainty_ema"),
+    "epsilon_greedy_vs_uncertainty_ema": ("epsilon_greedy", "uncertainty_ema"),
+    "epsilon_greedy_vs_random_dynamic": ("epsilon_greedy", "random_dynamic"),
+    "el2n_epsilon_static_vs_el2n_static": ("el2n_epsilon_static", "el2n_static"),
+    "always_plus_random_vs_always_plus_static": ("always_plus_random", "always_plus_static"),
+}
+
+
+def differences(runs: pd.DataFrame, epochs: int, pairs: Iterable[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """Every comparison ``(a, b)`` of ``pairs`` (default :data:`COMPARISONS`) at budget ``epochs``,
+    one row per fraction pruned where both selectors ran: the difference in mean accuracy with
+    its pooled-t 95% interval (columns a, b, prune, diff, lo, hi, epochs)."""
+    frames = [difference(runs, a, b, epochs) for a, b in (pairs or COMPARISONS.values())]
+    return pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True).assign(epochs=epochs)
+
+
+def speedup(runs: pd.DataFrame, epochs: int, selector: str, prune: float = AGGRESSIVE) -> dict[str, float]:
+    """End-to-end speed-up of ``selector`` at ``prune`` over full data at budget ``epochs``, and its
+    parts: seconds per pass of training on the kept subset, seconds per scoring pass, and the
+    speed-up projected for a re-selection every T passes (full-data seconds per pass divided by
+    training per pass plus scoring per pass / T) at T = 1, 2, 5, 10 (10: Raju et al.'s spacing),
+    and the training throughput (img/s) of the full-data runs and of the selector's: the measured
+    speed-up can pass the ideal 1/(1 - prune) only if the two differ. ``matched``: the speed-up at
+    equal throughput (:func:`matched_speedup`), free of the drift between runs timed apart."""
+    d = runs[runs.epochs == epochs]
+    full = d[d.selector == "full"].train_seconds.mean() / epochs
+    g = d[(d.selector == selector) & (np.isclose(d.prune, prune))]
+    if not len(g) or not np.isfinite(full):
+        return {}
+    train_pass = float((g.train_seconds - g.scoring_seconds).mean()) / epochs
+    selections = float(g.selections.mean())
+    score_pass = float(g.scoring_seconds.mean()) / selections if selections else 0.0
+    n_full = float(d[d.selector == "full"].images_seen.mean()) / epochs
+    out = {"measured": float(full * epochs / g.train_seconds.mean()), "matched": matched_speedup(d, g),
+           "full_s_per_pass": float(full),
+           "train_s_per_pass": train_pass, "scoring_s_per_pass": score_pass, "ideal": 1 / (1 - prune),
+           "full_img_s": n_full / float(full), "train_img_s": float(g.images_seen.mean()) / epochs / train_pass}
+    for T in (1, 2, 5, 10):
+        out[f"period_{T}"] = float(full / (train_pass + score_pass / T))
+    return out
+
+
+def matched_speedup(budget: pd.DataFrame, runs: pd.DataFrame) -> float:
+    """Speed-up of ``runs`` over the full-data runs of ``budget`` at equal training throughput:
+    (images a full-data run sees / images the run trains on) x (the share of the run's seconds
+    spent training rather than scoring). Timed separately on a shared machine, runs differ in
+    throughput by 10-20%; this figure keeps what the method costs and drops that drift."""
+    n_full = float(budget[budget.selector == "full"].images_seen.mean())
+    share = float(((runs.train_seconds - runs.scoring_seconds) / runs.train_seconds).mean())
+    return n_full / float(runs.images_seen.mean()) * share
+
+
+def goal_met(speedups: Iterable[float], goal: float = 2.5) -> bool:
+    """The speed-up goal counts as met only if every figure given (measured, matched) reaches it."""
+    return all(x >= goal for x in speedups)
+
+
+def period_sweep(P: Profile, runs: pd.DataFrame, sweep: pd.DataFrame) -> dict[str, Any]:
+    """Raju et al.'s period sweep (App., Fig. 23) at 70% pruned and the longest budget: for each
+    of :data:`PERIOD_SELECTORS` and each period T (passes between re-selections; the main grid's
+    :func:`dynamic.period_passes` first), accuracy (mean, std), the measured and the throughput-matched
+    speed-up over full data with scoring included, and the difference to the same selector at
+    the main period with the pooled-t 95% interval of the budget (main-grid cells plus these).
+
+    Verdicts, fixed before the runs: ``<selector>_every_<T>_beats_every_<main>``: the interval
+    of that difference lies above zero (None: not run); ``speedup_goal_met_every_<T>``: UCB
+    re-selecting every T passes is at least 2.5x faster than full data, measured and matched.
+    """
+    E = max(P.c3_epochs)
+    main = period_passes(E)
+    d = runs[runs.epochs == E]
+    sw = sweep[(sweep.epochs == E) & np.isclose(sweep.prune, AGGRESSIVE)] if len(sweep) else d.iloc[:0].assign(period=0)
+    tagged = pd.concat([d, sw.assign(selector=sw.selector + "@" + sw.period.astype(str))], ignore_index=True)
+    rows, verdict = [], {}
+    for s in PERIOD_SELECTORS:
+        for T in [main] + sorted(set(sw.period) - {main}):
+            name = s if T == main else f"{s}@{T}"
+            g = tagged[(tagged.selector == name) & np.isclose(tagged.prune, AGGRESSIVE)]
+            if not len(g):
+                continue
+            acc = summarize(g.test_acc)
+            speed = speedup(tagged, E, name)
+            row = {"selector": s, "period": int(T), "acc_mean": acc.mean, "acc_std": acc.std,
+                   "checkpoints": float(g.selections.mean()), "train_seconds": float(g.train_seconds.mean()),
+                   "scoring_seconds": float(g.scoring_seconds.mean()),
+                   "speedup_measured": speed["measured"], "speedup_matched": speed["matched"],
+                   "diff": None, "lo": None, "hi": None}  # the reference row: no difference to itself
+            if T != main:
+                c = difference(tagged, name, s, E)
+                c = c[np.isclose(c.prune, AGGRESSIVE)]
+                row.update(diff=float(c["diff"].iloc[0]), lo=float(c.lo.iloc[0]), hi=float(c.hi.iloc[0]))
+                verdict[f"{s}_every_{T}_beats_every_{main}"] = bool(row["lo"] > 0)
+                if s == "ucb":
+                    verdict[f"speedup_goal_met_every_{T}"] = goal_met([row["speedup_measured"], row["speedup_matched"]])
+            rows.append(row)
+    return {"epochs": E, "rate": AGGRESSIVE, "main_period": main, "rows": rows, "verdict": verdict}
+
+
+def summary(P: Profile, runs: Runs) -> dict[str, Any]:
+    """Headline numbers and computed verdicts of chapter C3 (``summary.json`` section ``c3``), at
+    the longest budget of ``P.c3_epochs`` (every verdict also per budget under ``by_budget``).
+
+    Verdict rules (each None, "not run", when the runs it needs are not in the grid at that
+    budget): ``random_dynamic_beats_static``: at every fraction pruned >= 0.7 the interval of random
+    dynamic minus each of EL2N-static and forgetting-static lies above zero. ``<a>_beats_<b>``
+    (the pairs of :data:`COMPARISONS`, including Table 1's always + random against always +
+    static): above zero at some fraction >= 0.7 and below at none. ``infobatch_beats_random_dynamic_at_equal_cost``:
+    InfoBatch against random dynamic at the fraction nearest the share of images InfoBatch skipped,
+    same rule over all fractions. ``wallclock_saving_real``: random dynamic and UCB at 70% finish
+    faster end to end (scoring included) than full data; ``speedup_goal_met``: both at least
+    2.5x faster, measured and at matched throughput (:func:`matched_speedup`).
+    ``static_el2n_saves_wallclock``: EL2N-static with its scores' cost charged is faster than full data.
+    With imbalanced runs, section ``imbalanced`` (:func:`imbalanced_summary`) and the
+    verdict ``imbalanced_ucb_beats_random_dynamic``; with the period-sweep runs, section
+    ``period_sweep`` (:func:`period_sweep`) and its verdicts.
+    """
+    main_grid = runs.main
+
+    def one(E: int) -> dict[str, Any]:
+        acc = accuracy(main_grid, E)
+        full = main_grid[(main_grid.epochs == E) & (main_grid.selector == "full")]
+        f = summarize(full.test_acc)
+        key = lambda r: f"{r:g}"  # noqa: E731
+        out: dict[str, Any] = {name: per_fraction(acc, col) for name, col in (
+            ("acc_mean", "mean"), ("acc_std", "std"), ("wallclock_s", "wallclock_s"), ("train_seconds", "train_seconds"))}
+        out["acc_mean"]["full"], out["acc_std"]["full"] = f.mean, f.std
+        out["wallclock_s"]["full"] = float(full.wallclock_s.mean())
+        v: dict[str, bool | None] = {}
+        cmp = {name: difference(main_grid, a, b, E) for name, (a, b) in COMPARISONS.items()}
+        v["random_dynamic_beats_static"] = beats_everywhere(
+            [cmp["random_dynamic_vs_el2n_static"], cmp["random_dynamic_vs_forgetting_static"]], AGGRESSIVE)
+        for name in ("ucb_vs_uncertainty_ema", "epsilon_greedy_vs_uncertainty_ema", "ucb_vs_random_dynamic",
+                     "epsilon_greedy_vs_random_dynamic", "el2n_epsilon_static_vs_el2n_static",
+                     "random_dynamic_vs_random_static", "always_plus_random_vs_always_plus_static"):
+            v[name.replace("_vs_", "_beats_")] = wins(cmp[name], AGGRESSIVE)
+        ib = acc[acc.score == "infobatch"]
+        full_images = float(full.images_seen.mean()) if len(full) else float("nan")
+        nearest = {r.prune: min(P.c3_rates, key=lambda q: abs(q - (1 - r.images_seen / full_images)))
+                   for _, r in ib.iterrows()}
+        ib_cmp = difference(main_grid, "infobatch", "random_dynamic", E, nearest)
+        out["infobatch_skipped"] = {key(r.prune): 1 - r.images_seen / full_images for _, r in ib.iterrows()}
+        v["infobatch_beats_random_dynamic_at_equal_cost"] = wins(ib_cmp)
+        speed = {s: out["wallclock_s"]["full"] / out["wallclock_s"][s][key(AGGRESSIVE)]
+                 for s in ("random_dynamic", "ucb", "el2n_static", "forgetting_static")
+                 if key(AGGRESSIVE) in out["wallclock_s"].get(s, {})}
+        out["speedup_at_0.7"] = speed
+        out["speedup_parts_at_0.7"] = {s: speedup(main_grid, E, s) for s in ("random_dynamic", "ucb")}
+        have = "random_dynamic" in speed and "ucb" in speed
+        v["wallclock_saving_real"] = bool(speed["random_dynamic"] > 1 and speed["ucb"] > 1) if have else None
+        parts = out["speedup_parts_at_0.7"]
+        v["speedup_goal_met"] = goal_met([speed["random_dynamic"], speed["ucb"], parts["random_dynamic"]["matched"],
+                                          parts["ucb"]["matched"]]) if have else None
+        v["static_el2n_saves_wallclock"] = bool(speed["el2n_static"] > 1) if "el2n_static" in speed else None
+        out["verdict"] = v
+        return out
+
+    budgets = sorted(P.c3_epochs)
+    by_budget = {str(E): one(E) for E in budgets}
+    main = dict(by_budget[str(budgets[-1])])
+    main.update({"by_budget": by_budget, "epochs": budgets[-1], "model": P.model, "eval_seeds": P.eval_seeds,
+                 "params": {**RUN_PARAMS, "period_passes": period_passes(budgets[-1])},
+                 "scale": f"{P.model}, {budgets[-1]} epochs over the kept subset, {P.eval_seeds} seeds per point"})
+    if len(runs.imbalanced):
+        main["imbalanced"] = imbalanced_summary(P, runs.imbalanced)
+        main["verdict"] = {**main["verdict"],
+                           "imbalanced_ucb_beats_random_dynamic": main["imbalanced"]["verdict"]["ucb_beats_random_dynamic"]}
+    main["period_sweep"] = period_sweep(P, main_grid, runs.periods)  # main-period rows only without a sweep
+    main["verdict"] = {**main["verdict"], **main["period_sweep"]["verdict"]}
+    return main
+
+
+def imbalanced_summary(P: Profile, results: pd.DataFrame) -> dict[str, Any]:
+    """C3's second setting (``c3.imbalanced`` in ``summary.json``): accuracy per selector and fraction
+    on class-imbalanced CIFAR-10 at the longest budget, full data, and ``<a>_beats_<b>`` verdicts
+    by the rule of :func:`summary` (above zero at some fraction >= 0.7, below at none). Raju et al.
+    (Fig. 8a) report UCB above random dynamic there at fractions above 50%."""
+    E = max(P.c3_epochs)
+    acc = accuracy(results, E)
+    full = summarize(results[(results.epochs == E) & (results.selector == "full")].test_acc)
+    out: dict[str, Any] = {
+        "acc_mean": per_fraction(acc, "mean"), "acc_std": per_fraction(acc, "std"), "imbalance": IMBALANCE, "epochs": E,
+        "n_train": device_data(P.replace(imbalance=IMBALANCE)).n_train}
+    out["acc_mean"]["full"], out["acc_std"]["full"] = full.mean, full.std
+    out["verdict"] = {f"{a}_beats_{b}": wins(difference(results, a, b, E), AGGRESSIVE) for a, b in IMBALANCED_COMPARISONS}
+    return out
+
+
+def selection_counts(P: Profile, store: Store, selector: str = "uncertainty_ema", prune: float = TABLE1_PRUNE
+                     ) -> dict[str, Any]:
+    """How often each sample was selected, summed over seeds (Raju et al. Fig. 3), with the
+    three-component mixture fit, for ``selector`` at ``prune`` and the longest budget (read only)."""
+    recs = _runs_of(P, store, selector, prune)
+    counts = np.sum([r.arrays["selection_counts"] for r in recs], axis=0)
+    total = int(sum(r.metrics["checkpoints"] for r in recs))
+    return {"counts": counts, "selections": total, "mixture": selection_mixture(counts)}
+
+
+def samples_seen(P: Profile, store: Store, prune: float = FIG5_PRUNE) -> pd.DataFrame:
+    """Test accuracy against images seen during training at ``prune`` (Raju et al. Fig. 5): full
+    data, the static and the dynamic selectors, every seed, the longest budget (read only)."""
+    E = max(P.c3_epochs)
+    reader = store.reader()
+    keep = [s for s in grid(P) if s.epochs == E and s.imbalance == "none" and not s.period
+            and (s.selector == "full" or (s.prune == prune and s.selector in STATIC_SELECTORS + DYNAMIC_SELECTORS))]
+    return pd.concat([history_frame(run_spec(P, reader, s)).assign(selector=s.selector) for s in keep],
+                     ignore_index=True)
+
+
+def histories(P: Profile, store: Store, prune: float, selectors: Iterable[str]) -> pd.DataFrame:
+    """The per-pass history (training loss and accuracy on the current selection, images seen)
+    of every seed of ``selectors`` at ``prune`` and the longest budget, with selector and seed."""
+    return pd.concat([history_frame(r).assign(selector=s, seed=i) for s in selectors
+                      for i, r in enumerate(_runs_of(P, store, s, prune))], ignore_index=True)
+
+
+def selected_per_class(P: Profile, store: Store, prune: float, selectors: Iterable[str]) -> pd.DataFrame:
+    """Examples of each class in the selection, averaged over re-selections and seeds, for
+    ``selectors`` at ``prune`` and the longest budget (a loss-driven selection can starve or flood
+    classes, as score-ordered static subsets do)."""
+    classes = load_dataset(P.dataset).classes
+    y = device_data(P).y_train.cpu().numpy()
+    out = []
+    for s in selectors:
+        recs = _runs_of(P, store, s, prune)
+        counts = np.sum([r.arrays["selection_counts"] for r in recs], axis=0)
+        per = np.bincount(y, weights=counts, minlength=len(classes)) / sum(r.metrics["checkpoints"] for r in recs)
+        out += [{"selection": s, "class": classes[c], "count": int(round(n))} for c, n in enumerate(per)]
+    return pd.DataFrame(out)
+
+
+def _runs_of(P: Profile, store: Store, selector: str, prune: float) -> list[Record]:
+    """Every seed's stored run of ``selector`` at ``prune`` and the longest budget (main grid)."""
+    E = max(P.c3_epochs)
+    reader = store.reader()
+    return [dynamic_run(P, reader, selector, prune, i, E) for i in range(P.eval_seeds)]

@@ -1,0 +1,168 @@
+"""Dynamic-selection runs (chapter C3): training that re-selects its subset as it goes.
+
+Owns :func:`dynamic_run`, one store entry per (selector, fraction pruned, seed, budget,
+period): static selectors train on one subset throughout, re-selecting ones (Raju et al.
+Algorithm 1) pick a new subset every ``period`` passes from what they have seen, InfoBatch
+re-draws every pass and Selective/Random-Backprop filter every batch. The selectors themselves
+live in ``selection``; the grid of runs and what is concluded from them in ``c3``.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import ParameterError
+from .bank import scoring_run_config
+from .profiles import Profile
+from .runs import EVAL_SEED_OFFSET, run_config
+from .selection import (PARAMS, SELECTORS, TABLE1_SELECTORS, InfoBatch, SelectiveBackprop, UncertaintyEMA,
+                        make_selector)
+from .store import Record, Store
+from .train import Hooks, autocast_dtype, device_data, logits_of, record_of, train
+
+# The store key's hyperparameters: the selectors' (selection.PARAMS) and the re-selection period
+# as a share of training (Raju et al.: T_p = 10 of 200 epochs).
+RUN_PARAMS = {**PARAMS, "period": 0.05}
+SCORED_SELECTORS = ("el2n_static", "forgetting_static", "el2n_epsilon_static")  # read the score bank
+FIG5_PRUNE = 0.8  # Raju et al. Fig. 5: the runs at this fraction pruned evaluate after every pass
+
+
+def period_passes(epochs: int) -> int:
+    """Passes between re-selections: 5% of training, at least one pass."""
+    return max(1, round(RUN_PARAMS["period"] * epochs))
+
+
+def all_losses(model: nn.Module, P: Profile) -> np.ndarray:
+    """Per-sample cross-entropy of the current model on every training row (eval mode, no
+    augmentation): Raju et al. eq. 1, the scoring pass of the loss-driven selectors."""
+    data = device_data(P)
+    logits = logits_of(model, data.x_train, P.eval_batch_size, autocast_dtype(data.device, P.precision))
+    return F.cross_entropy(logits, data.y_train, reduction="none").double().cpu().numpy()
+
+
+def check_run(selector: object, prune: object, period: object) -> None:
+    """One line naming the parameter unless selector, fraction pruned and period are valid."""
+    if selector not in SELECTORS + TABLE1_SELECTORS:
+        raise ParameterError(f"parameter 'selector' must be one of {', '.join(SELECTORS)}; got {selector!r}")
+    if isinstance(prune, bool) or not isinstance(prune, (int, float)) or not 0 < prune < 1:
+        raise ParameterError(f"parameter 'prune' must be a fraction in (0, 1); got {prune!r}")
+    if period is not None and (isinstance(period, bool) or not isinstance(period, int) or period < 1):
+        raise ParameterError(f"parameter 'period' must be None or an integer >= 1 (passes); got {period!r}")
+
+
+def dynamic_config(P: Profile, selector: str, prune: float, eval_index: int, epochs: int | None = None,
+                   fixed_tag: str = "", period: int | None = None) -> dict:
+    """The store key of :func:`dynamic_run` (the subset tag keeps its historical ``rate=``)."""
+    Pe = P.replace(epochs=epochs or P.epochs)
+    config = {**run_config(Pe, EVAL_SEED_OFFSET + eval_index, budget="epochs",
+                           subset=f"c3:{selector}:rate={prune:g}"),
+              "c3": {**RUN_PARAMS, "selector": selector, "fixed": fixed_tag}}
+    if selector in SCORED_SELECTORS:
+        config["c3"]["scores_from"] = scoring_run_config(P, 0)
+    if period is not None:  # only when given, so the entries of the main grid keep their keys
+        config["c3"]["period_passes"] = period
+    return config
+
+
+def dynamic_run(P: Profile, store: Store, selector: str, prune: float, eval_index: int, epochs: int | None = None,
+                fixed: np.ndarray | None = None, fixed_tag: str = "", force: bool = False,
+                period: int | None = None, bank: dict[str, np.ndarray] | None = None) -> Record:
+    """One run of chapter C3: ``selector`` prunes the fraction ``prune`` of the training set, for
+    ``epochs`` passes over the kept subset (cost falls with the fraction), from a fresh seed.
+
+    Re-selecting selectors pick a subset every ``period`` passes (default :func:`period_passes`,
+    5% of training). ``fixed`` (named by ``fixed_tag``) is the always set of Raju et al.
+    Table 1's probes; ``bank`` the score bank the static EL2N and forgetting selectors keep by.
+
+    Stored: test accuracy, ``train_seconds`` (end to end, scoring passes included, evaluation
+    excluded), ``scoring_seconds``, the per-pass history (with images seen) and how often each
+    row was selected (``selection_counts`` over ``checkpoints`` selections: the stored name of
+    the number of re-selections).
+    """
+    check_run(selector, prune, period)
+    E = epochs or P.epochs
+    Pe = P.replace(epochs=E)
+    seed = EVAL_SEED_OFFSET + eval_index
+    keep = 1.0 - prune
+    config = dynamic_config(P, selector, prune, eval_index, epochs, fixed_tag, period)
+
+    def compute() -> tuple[dict, dict]:
+        if selector in SCORED_SELECTORS and bank is None:
+            raise ParameterError(f"parameter 'bank' must hold the score bank for selector {selector}")
+        data = device_data(Pe)
+        state = {"scoring": 0.0, "selections": 0, "last": None, "counts": np.zeros(data.n_train, np.int32)}
+        if selector == "infobatch":
+            hooks = _infobatch_hooks(Pe, data, prune, seed, state)
+        elif selector in ("selective_backprop", "random_backprop"):
+            hooks = _backprop_hooks(Pe, data, selector, keep, seed, state)
+        else:
+            chooser = make_selector(selector, data.n_train, keep, seed, bank, fixed)
+            hooks = Hooks(select=_reselect(chooser, Pe, period or period_passes(E), state))
+        res = train(Pe, data, seed, budget="epochs", checkpoints=(), hooks=hooks,
+                    eval_every_epoch=abs(prune - FIG5_PRUNE) < 1e-9)
+        metrics, arrays = record_of(res, data.device, data.n_train)
+        metrics.update(scoring_seconds=state["scoring"], checkpoints=state["selections"])
+        arrays["selection_counts"] = state["counts"]
+        if state["last"] is not None:
+            arrays["final_score"] = np.asarray(state["last"], np.float64)
+        return metrics, arrays
+
+    return store.cached("train", config, compute, force=force)
+
+
+def _reselect(chooser, P: Profile, every: int, state: dict):
+    """The ``select`` hook of a re-selecting selector: every ``every`` passes, a scoring pass
+    (timed as scoring) if the selector wants losses, then the new subset."""
+    def select(pass_no: int, model: nn.Module) -> np.ndarray | None:
+        if pass_no % every:
+            return None
+        losses = None
+        if chooser.needs_losses:
+            t = time.perf_counter()
+            losses = all_losses(model, P)
+            state["scoring"] += time.perf_counter() - t
+        rows = chooser.select(losses)
+        state["counts"][rows] += 1
+        state["selections"] += 1
+        if isinstance(chooser, UncertaintyEMA):
+            state["last"] = chooser.score()
+        return rows
+    return select
+
+
+def _infobatch_hooks(P: Profile, data, prune: float, seed: int, state: dict) -> Hooks:
+    """InfoBatch (Qin et al.): re-draw every pass, rescale the kept low-loss rows' loss."""
+    ib = InfoBatch(data.n_train, prune, RUN_PARAMS["delta"], P.epochs, seed)
+    weight = torch.ones(data.n_train, device=data.device)
+
+    def select(pass_no: int, model: nn.Module) -> np.ndarray:
+        rows = ib.select(pass_no)
+        weight.copy_(torch.as_tensor(ib.weight, dtype=torch.float32))
+        state["counts"][rows] += 1
+        state["selections"] += 1
+        return rows
+    return Hooks(select=select, loss_weight=lambda idx: weight[idx],
+                 on_batch=lambda info: ib.record(info.indices.cpu().numpy(), info.loss.double().cpu().numpy()))
+
+
+def _backprop_hooks(P: Profile, data, selector: str, keep: float, seed: int, state: dict) -> Hooks:
+    """Selective-Backprop (Jiang et al.) and its random control: filter every batch."""
+    sb = SelectiveBackprop(keep, seed, random=selector == "random_backprop", history=RUN_PARAMS["sb_history"])
+    amp = autocast_dtype(data.device, P.precision)
+
+    def filt(idx: torch.Tensor, model: nn.Module) -> torch.Tensor:
+        losses = None
+        if not sb.random:  # a no-grad forward of the candidate batch, as the scoring pass does
+            t = time.perf_counter()
+            out = logits_of(model, data.x_train[idx], len(idx), amp)
+            losses = F.cross_entropy(out, data.y_train[idx], reduction="none").cpu().numpy()
+            state["scoring"] += time.perf_counter() - t
+        mask = torch.as_tensor(sb.choose(losses, len(idx)), device=idx.device)
+        kept = idx[mask]
+        state["counts"][kept.cpu().numpy()] += 1
+        return kept
+    return Hooks(filter=filt, keep_fraction=keep)
