@@ -1,0 +1,66 @@
+"""The shared runs: scoring runs, score entries and the score bank (module bank)."""
+import numpy as np
+import pytest
+
+from datadiet_core import MissingResults, bank, profiles, runs, scores, store, sweep, train
+
+
+def digits_profile(**kw):
+    base = dict(dataset="digits", train_size=None, test_size=None, epochs=2, batch_size=100, augment=False,
+                scoring_seeds=2, inits=3, c1_images=None, c1_resnet_images=8)
+    return profiles.resolve_profile("smoke", **{**base, **kw})
+
+
+def test_init_scores_come_from_the_training_runs_own_initialisation(results_dir):
+    P = digits_profile()
+    s = store.Store.for_profile("smoke")
+    rec = bank.model_scores(P, s, seed=1, when=0.0, split="train")
+    # The scoring run's stored init checkpoint gives the same GraNd.
+    with pytest.raises(MissingResults, match="python -m datadiet_core sweep setup --profile smoke --set"):
+        bank.scoring_runs(P, s)  # loaders never train
+    sweep.sweep("setup", P, s.root, progress=None)
+    run = bank.scoring_runs(P, s)[1]
+    data = train.device_data(P)
+    model = train.load_state(train.init_model(P.model, data, 1), runs.checkpoint_state(run, 0.0)).eval()
+    ref = scores.grand(model, data.x_train, data.y_train).numpy()
+    np.testing.assert_allclose(rec.arrays["grand"], ref, rtol=1e-5)
+    assert rec.arrays["grand"].dtype == np.float32 and rec.arrays["el2n"].shape == (1500,)
+    # Trained checkpoints are read from the run; the end differs from the start.
+    end = bank.model_scores(P, s, seed=1, when=1.0, split="test")
+    start = bank.model_scores(P, s, seed=1, when=0.0, split="test")
+    assert not np.allclose(end.arrays["el2n"], start.arrays["el2n"])
+    # A second call reads the store.
+    again = bank.model_scores(P, s, seed=1, when=0.0, split="train")
+    assert again.manifest["created"] == rec.manifest["created"]
+
+
+def test_per_seed_keeps_one_row_per_model(results_dir):
+    P = digits_profile()
+    s = store.Store.for_profile("smoke")
+    for seed in range(3):
+        bank.run_spec(P, s, bank.ScoreSpec("digits", P.model, seed, 0.0, "test"))
+    g = bank.per_seed(P, s, range(3), 0.0, "test", "grand")
+    assert g.shape == (3, 297) and not np.allclose(g[0], g[1])
+
+
+def test_score_bank_reads_every_static_score_and_its_stages_compute_them(results_dir):
+    P = digits_profile()
+    s = store.Store.for_profile("smoke")
+    stages = bank.stages(P)
+    assert [len(x) for x in stages] == [2, 6]
+    assert {t.when for t in stages[1]} == {0.0, P.early, 1.0} and {t.split for t in stages[1]} == {"train"}
+    with pytest.raises(MissingResults):
+        bank.score_bank(P, s)
+    report = sweep.sweep("setup", P, s.root, progress=None)
+    assert report.line() == "done: 8/8 runs (0 from store)"
+    sc = bank.score_bank(P, s)
+    assert set(sc) | {"random"} == set(bank.STATIC_SCORES)
+    assert all(v.shape == (1500,) for v in sc.values())
+    # The restore-bug variant is GraNd at the end of training, not at initialisation.
+    assert not np.allclose(sc["grand_init_restore_bug"], sc["grand_init"])
+    np.testing.assert_allclose(sc["grand_init"], bank.per_seed(P, s, range(2), 0.0, "train", "grand").mean(0))
+    forgetting = np.mean([r.arrays["forgetting"] for r in bank.scoring_runs(P, s)], axis=0)
+    np.testing.assert_array_equal(sc["forgetting"], forgetting)
+    np.testing.assert_allclose(sc["input_norm"], np.linalg.norm(train.device_data(P).x_train.flatten(1).numpy(), axis=1),
+                               rtol=1e-5)
+    assert bank.scoring_pass_seconds(P, s, (0.0,)) > 0

@@ -1,0 +1,106 @@
+"""Claim C1 (module c1): GraNd at initialisation against the input norm."""
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from datadiet_core import MissingResults, bank, c1, profiles, report, store, sweep
+
+
+def digits_profile(**kw):
+    base = dict(dataset="digits", train_size=None, test_size=None, epochs=2, batch_size=100, augment=False,
+                scoring_seeds=2, inits=3, c1_images=None, c1_resnet_images=8)
+    return profiles.resolve_profile("smoke", **{**base, **kw})
+
+
+def test_rho_vs_k_grows_as_noise_is_averaged_away():
+    rng = np.random.default_rng(0)
+    signal = rng.normal(size=2000)
+    per_model = signal + rng.normal(scale=2.0, size=(8, 2000))
+    df = c1.rho_vs_k(per_model, signal, n_boot=50)
+    assert list(df.K) == list(range(1, 9))
+    assert df.rho.iloc[-1] > df.rho.iloc[0] + 0.2
+    assert (df.lo <= df.rho).all() and (df.rho <= df.hi).all()
+
+
+def test_lognormal_fit_recovers_its_parameters():
+    rng = np.random.default_rng(1)
+    fit = c1.lognormal_fit(np.exp(rng.normal(0.7, 0.3, size=20000)))
+    assert fit["mu"] == pytest.approx(0.7, abs=0.01) and fit["sigma"] == pytest.approx(0.3, abs=0.01)
+    assert fit["ks"] < 0.02
+
+
+def test_extremes_per_class():
+    score = np.array([5.0, 1.0, 3.0, 9.0, 0.5, 2.0])
+    y = np.array([0, 0, 1, 1, 0, 1])
+    lo, hi = c1.extremes_per_class(score, y, 2)
+    assert lo.tolist() == [4, 5] and hi.tolist() == [0, 3]
+
+
+def test_linear_identity_gap_is_at_machine_precision(results_dir):
+    assert c1.linear_identity_gap(digits_profile(), images=200) < 1e-12
+
+
+def test_c1_verdict_text_follows_the_numbers():
+    summary = {"verdict": {"holds_for_linear": True, "holds_for_fastnet": False, "holds_for_resnet18": True,
+                           "holds_on_fashion_mnist_for_fastnet": False, "fades_with_training": True},
+               "strong_threshold": 0.8, "model": "fastnet", "k_inits": 10, "k_trained": 4,
+               "spearman_by_model": {"linear": 0.99, "fastnet": 0.41, "resnet18": 0.95},
+               "spearman_by_model_ci": {"linear": [0.98, 0.995], "fastnet": [0.40, 0.42], "resnet18": [0.94, 0.96]},
+               "images_by_model": {"linear": 10000, "fastnet": 50000, "resnet18": 1000},
+               "spearman_fashion_mnist": {"fastnet": 0.45}, "spearman_end": -0.06}
+    text = report.c1_verdict_text(summary)
+    assert "fastnet (50,000 training images): ρ = 0.410 [0.400, 0.420], does not hold" in text
+    assert "resnet18 (1,000 training images): ρ = 0.950 [0.940, 0.960], holds" in text
+    assert "holds for linear, resnet18 but not for fastnet" in text
+    assert "fastnet ρ = 0.450, does not hold" in text and "falls with training" in text
+
+
+def test_c1_grid_curves_and_correlations_through_the_store(results_dir):
+    """The chapter's whole path on small data: sweep, then the stored curves and correlations
+    equal scipy's Spearman rho of the stored scores, and the loader never computes."""
+    P = digits_profile(c1_images=200, inits=2)
+    s = store.Store.for_profile("smoke")
+    with pytest.raises(MissingResults, match=r"^2 of 2 runs of c1 are not in the store \(first: analysis c1_curves\); "
+                                             r"compute them with: python -m datadiet_core sweep c1 --profile smoke"):
+        sweep.sweep("setup", P, s.root, progress=None) and c1.load(P, s)
+    report = sweep.sweep("c1", P, s.root, progress=None)
+    assert report.done == report.total and report.from_store == 8  # the bank's entries came from "setup"
+    tables = c1.load(P, s)
+    curves, corr = tables["curves"], tables["correlations"]
+    assert {(r.dataset, r.model) for r in curves.itertuples()} == {
+        ("digits", "linear"), ("digits", P.model), ("digits", "resnet18"),
+        ("fashion_mnist", "linear"), ("fashion_mnist", P.model)}
+    # One setting by hand: rho of the mean of the first k inits' GraNd with ||x||, k = 1, 2.
+    g = bank.per_seed(P, s, range(2), 0.0, "train", "grand", "linear", 200)
+    norms = bank.input_norms(P, "train", 200)
+    lin = curves[(curves.dataset == "digits") & (curves.model == "linear") & (curves.split == "train")]
+    assert lin.K.tolist() == [1, 2] and (lin.n == 200).all()
+    for k, row in zip((1, 2), lin.itertuples()):
+        assert row.rho == pytest.approx(st.spearmanr(g[:k].mean(0), norms).statistic, abs=1e-12)
+        assert row.lo <= row.rho <= row.hi
+    assert set(curves.checkpoint) == {"init", "10% of training", "end"}
+    # Kirsch's score pairs, on the score bank.
+    sc = bank.score_bank(P, s)
+    assert len(corr) == len(c1.KIRSCH_SPEARMAN)
+    for row in corr.itertuples():
+        assert row[3] == pytest.approx(st.spearmanr(sc[row[1]], sc[row[2]]).statistic, abs=1e-12)
+    assert corr["rho (Kirsch 2023)"].tolist() == list(c1.KIRSCH_SPEARMAN.values())
+    # The bank's linear model is bias-free, so GraNd at init ranks nearly as the input norm does.
+    summary = c1.summary(P, curves, c1.ratio(P, s)["fit"])
+    assert summary["verdict"]["holds_for_linear"] and summary["spearman_by_model"]["linear"] > 0.9
+    # A second sweep computes nothing, and the tables are read back unchanged.
+    assert sweep.sweep("c1", P, s.root, progress=None).from_store == report.total
+    assert c1.load(P, s)["curves"].equals(curves)
+
+
+def test_correlations_are_spearman_with_a_bootstrap_interval():
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=500)
+    sc = {"grand_init": base, "input_norm": base + rng.normal(scale=0.3, size=500),
+          "grand_early": rng.normal(size=500), "forgetting": rng.integers(0, 4, 500).astype(float),
+          "el2n_early": base ** 2}
+    corr = c1.correlations(sc, n_boot=100).set_index(["score a", "score b"])
+    rho = corr.loc[("grand_init", "input_norm")]
+    assert rho["rho (ours)"] == pytest.approx(st.spearmanr(sc["grand_init"], sc["input_norm"]).statistic, abs=1e-12)
+    assert rho.lo < rho["rho (ours)"] < rho.hi and rho.hi - rho.lo < 0.1
+    assert rho["95% interval"] == f"[{rho.lo:.3f}, {rho.hi:.3f}]"

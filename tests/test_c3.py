@@ -1,0 +1,224 @@
+"""Claim C3 (modules c3 and dynamic): dynamic pruning against static pruning."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from datadiet_core import bank, c3, data, dynamic, profiles, report, runs, selection, store, sweep, train
+
+
+def digits_profile(**kw):
+    base = dict(dataset="digits", train_size=None, test_size=None, epochs=2, batch_size=100, augment=False,
+                scoring_seeds=2, inits=3, c1_images=None, c1_resnet_images=8)
+    return profiles.resolve_profile("smoke", **{**base, **kw})
+
+
+def test_c3_runs_cost_what_they_prune_and_record_their_selections(results_dir):
+    P = digits_profile(c3_rates=(0.7,), c3_epochs=(2,), eval_seeds=1)
+    s = store.Store.for_profile("smoke")
+    sweep.sweep("c3", P, s.root, progress=None)
+    loaded = c3.load(P, s)
+    runs = loaded.main.set_index("selector")
+    assert set(runs.index) == {"full", *selection.SELECTORS, "always_plus_static", "always_plus_random"}
+    full = runs.loc["full", "images_seen"]
+    for sel in selection.STATIC_SELECTORS + selection.DYNAMIC_SELECTORS:
+        # 2 passes over 30% of 1,500 rows in full batches of 100: 4 steps a pass.
+        assert runs.loc[sel, "images_seen"] == 2 * 4 * 100 < full
+    for sel in ("selective_backprop", "random_backprop"):
+        assert runs.loc[sel, "images_seen"] == round(2 * 15 * 0.3) * 100
+    assert 0.3 * full < runs.loc["infobatch", "images_seen"] < full  # prunes only low-loss samples
+    # Only the loss-driven selectors pay for scoring passes; static ones are charged their scores.
+    assert (runs.loc[["uncertainty_ema", "epsilon_greedy", "ucb", "selective_backprop"], "scoring_seconds"] > 0).all()
+    assert (runs.loc[["random_dynamic", "random_static", "random_backprop"], "scoring_seconds"] == 0).all()
+    charged = runs.wallclock_s - runs.train_seconds
+    assert charged["random_static"] == 0 and charged["el2n_static"] > 0
+    scoring = [r.metrics["train_seconds"] for r in bank.scoring_runs(P, s)]
+    assert charged["forgetting_static"] == pytest.approx(sum(scoring))  # every scoring run in full
+    passes = sum(bank.model_scores(P, s, k, P.early, "train").manifest["wall_seconds"] for k in range(2))
+    assert charged["el2n_static"] == pytest.approx(0.1 * sum(scoring) + passes)  # their first 10% + scoring
+    rec = dynamic.dynamic_run(P, s, "ucb", 0.7, 0, 2)
+    counts = rec.arrays["selection_counts"]
+    assert rec.metrics["checkpoints"] == 2 and counts.sum() == 2 * 450 and counts.max() <= 2
+    assert rec.arrays["final_score"].shape == (1500,)
+    static = dynamic.dynamic_run(P, s, "el2n_static", 0.7, 0, 2).arrays["selection_counts"]
+    assert set(np.unique(static)) == {0, 2}  # the same rows both times
+    summary = c3.summary(P, loaded)
+    assert set(summary["acc_mean"]) >= set(selection.SELECTORS) | {"full"}
+    assert set(summary["wallclock_s"]["ucb"]) == {"0.7"} and summary["wallclock_s"]["full"] > 0
+    assert all(isinstance(v, bool) for v in summary["verdict"].values())
+    # Re-selecting every 2 passes: one selection in 2 passes, a store entry of its own, and the
+    # main grid's entry keeps its key (no period in its configuration).
+    slow = dynamic.dynamic_run(P, s, "ucb", 0.7, 0, 2, period=2)
+    assert slow.metrics["checkpoints"] == 1 and slow.arrays["selection_counts"].max() == 1
+    assert slow.config["c3"]["period_passes"] == 2 and "period_passes" not in rec.config["c3"]
+    assert slow.path != rec.path
+    swept = loaded.periods
+    assert set(swept.selector) == set(c3.PERIOD_SELECTORS) and set(swept.period) == {2}
+    assert set(loaded.main.period) == {1}
+    assert set(loaded.imbalanced.selector) == {"full", *c3.IMBALANCED_SELECTORS}
+    with pytest.raises(Exception, match="parameter 'period'"):
+        dynamic.dynamic_run(P, s, "ucb", 0.7, 0, 2, period=0)
+    with pytest.raises(Exception, match="parameter 'selector'"):
+        dynamic.dynamic_run(P, s, "loss", 0.7, 0)
+    with pytest.raises(Exception, match="parameter 'prune'"):
+        dynamic.dynamic_run(P, s, "ucb", 1.0, 0)
+
+
+def test_c3_grid_runs_the_core_everywhere_and_the_rest_where_the_profile_says():
+    P = profiles.resolve_profile("cpu")
+    grid = c3.grid(P)
+    assert len(grid) == 2 * len({(g.selector, g.prune, g.epochs, g.imbalance, g.period) for g in grid})  # two seeds each
+    cells = {(g.selector, g.prune, g.epochs) for g in grid if g.imbalance == "none"}
+    # The period sweep: the loss-driven selectors at 70% and the longest budget, every T passes
+    # (none in the cpu profile; the main period itself adds no run).
+    assert all(g.period == 0 for g in grid)
+    swept = c3.grid(P.replace(c3_periods=[1, 2, 4]))
+    assert {(g.selector, g.prune, g.epochs, g.period) for g in swept if g.period} == {
+        (s, 0.7, 8, T) for s in c3.PERIOD_SELECTORS for T in (2, 4)}
+    assert len(swept) == len(grid) + 2 * 2 * 2
+    for sel in P.c3_core:
+        assert {r for s, r, e in cells if s == sel and e == 8} == set(P.c3_rates)
+        assert {r for s, r, e in cells if s == sel and e == 4} == {0.7, 0.8, 0.9}  # aggressive rates only
+    for sel in set(selection.SELECTORS) - set(P.c3_core):
+        assert {(r, e) for s, r, e in cells if s == sel} == {(0.7, 8)}
+    assert {("full", 0.0, 8), ("full", 0.0, 4), ("always_plus_static", 0.7, 8), ("always_plus_random", 0.7, 8)} <= cells
+    # Table 1 comes after the uncertainty-EMA runs it is built from; the longest budget first.
+    first_t1 = min(i for i, g in enumerate(grid) if g.selector.startswith("always"))
+    assert max(i for i, g in enumerate(grid) if g.selector == "uncertainty_ema") < first_t1
+    assert grid[0].epochs == 8
+    imbalanced = {(g.selector, g.prune, g.epochs) for g in grid if g.imbalance == "raju_table2"}
+    assert imbalanced == {("full", 0.0, 8)} | {(s, r, 8) for s in c3.IMBALANCED_SELECTORS for r in (0.5, 0.7)}
+    paper = c3.grid(profiles.resolve_profile("paper"))
+    assert {(g.selector, g.prune) for g in paper if g.epochs == 200} >= {(s, r) for s in selection.SELECTORS
+                                                                       for r in (0.3, 0.5, 0.7, 0.8, 0.9)}
+
+
+def _c3_frame(cells: dict, epochs: int, seconds: float = 100.0) -> list[dict]:
+    """Synthetic runs: two seeds per (selector, fraction pruned) with the given mean accuracy, +-0.002."""
+    rows = []
+    for (sel, prune), acc in cells.items():
+        for k, d in enumerate((-0.002, 0.002)):
+            t = seconds * (1 - prune)
+            rows.append({"selector": sel, "prune": prune, "epochs": epochs, "seed": 1000 + k, "test_acc": acc + d,
+                         "images_seen": 1000 * (1 - prune), "train_seconds": t, "scoring_seconds": 0.0,
+                         "selections": 4, "wallclock_s": t, "period": 1})
+    return rows
+
+
+def test_c3_verdicts_follow_their_rules_and_say_not_run_when_a_comparison_is_missing():
+    P = profiles.resolve_profile("cpu")
+    core = {("full", 0.0): 0.80}
+    for r in (0.7, 0.9):
+        core.update({("random_dynamic", r): 0.70, ("random_static", r): 0.60, ("el2n_static", r): 0.50,
+                     ("forgetting_static", r): 0.55, ("ucb", r): 0.70})
+    side = {(s, 0.7): 0.70 for s in ("uncertainty_ema", "epsilon_greedy", "el2n_epsilon_static", "infobatch",
+                                      "selective_backprop", "random_backprop")}
+    side[("ucb", 0.7)] = 0.75  # UCB beats uncertainty EMA at 70% and ties random dynamic at 90%
+    runs = pd.DataFrame(_c3_frame({**core, **side}, 8) + _c3_frame(core, 4))
+    s = c3.summary(P, c3.Runs(runs, runs.iloc[:0], runs.iloc[:0]))
+    v8, v4 = s["by_budget"]["8"]["verdict"], s["by_budget"]["4"]["verdict"]
+    assert v8["random_dynamic_beats_static"] is True and v8["random_dynamic_beats_random_static"] is True
+    assert v8["ucb_beats_uncertainty_ema"] is True and v8["epsilon_greedy_beats_uncertainty_ema"] is False
+    assert v8["ucb_beats_random_dynamic"] is True  # above at 70%, indistinguishable at 90%
+    assert v4["ucb_beats_uncertainty_ema"] is None and v4["random_dynamic_beats_static"] is True
+    assert v8["wallclock_saving_real"] is True and v8["speedup_goal_met"] is True  # 1/0.3 with no scoring
+    assert s["speedup_at_0.7"]["ucb"] == pytest.approx(1 / 0.3)
+    assert s["acc_mean"]["ucb"] == {"0.7": pytest.approx(0.75), "0.9": pytest.approx(0.70)}
+    text = report.c3_verdict_text(s)
+    assert "At 4 epochs" in text and "UCB was not run against uncertainty EMA" in text
+    assert "At 8 epochs" in text and "UCB beats uncertainty EMA" in text
+    table = report.c3_prune_table(runs, 8)
+    assert table.loc["UCB", "minus random dynamic (pp) [95% CI]"].startswith("+5.0")
+    row = [ln for ln in report.verdict_table({"c3": s}).splitlines() if ln.startswith("| [C3]")][0]
+    assert "ucb beats uncertainty ema: **yes**" in row
+    four = report.verdict_table({"c3": {**s["by_budget"]["4"], "scale": "4 epochs"}})
+    assert "ucb beats uncertainty ema: not run" in four
+
+
+def test_imbalanced_training_set_follows_raju_table_2_and_keeps_old_store_keys():
+    P = digits_profile(imbalance="raju_table2")
+    base = train.device_data(digits_profile())
+    n = np.bincount(base.y_train.numpy())
+    d = train.device_data(P)
+    assert np.bincount(d.y_train.numpy()).tolist() == [int(round(data.RAJU_IMBALANCE[c] * n[c])) for c in range(10)]
+    assert np.all(np.diff(d.train_index) > 0) and len(d.y_test) == len(base.y_test)  # order kept, test balanced
+    assert "imbalance" not in runs.run_config(digits_profile(), 0)  # entries stored before the field keep their keys
+    assert runs.run_config(P, 0)["imbalance"] == "raju_table2"
+    with pytest.raises(Exception, match="parameter 'imbalance' must be one of none, raju_table2"):
+        digits_profile(imbalance="long_tail")
+
+
+def test_c3_imbalanced_verdicts_follow_the_rule():
+    P = digits_profile()
+    E = max(P.c3_epochs)
+    cells = {("full", 0.0): 0.7}
+    for r in (0.5, 0.7):
+        cells.update({("random_dynamic", r): 0.50, ("uncertainty_ema", r): 0.40, ("epsilon_greedy", r): 0.50,
+                      ("ucb", r): 0.50})
+    cells[("ucb", 0.7)] = 0.55  # above random dynamic at 70%, tied at 50%
+    runs = pd.DataFrame(_c3_frame(cells, E))
+    s = c3.imbalanced_summary(P, runs)
+    assert s["verdict"] == {"ucb_beats_random_dynamic": True, "epsilon_greedy_beats_random_dynamic": False,
+                            "uncertainty_ema_beats_random_dynamic": False, "ucb_beats_uncertainty_ema": True}
+    assert s["acc_mean"]["ucb"]["0.7"] == pytest.approx(0.55) and s["acc_mean"]["full"] == pytest.approx(0.7)
+    assert 0 < s["n_train"] < train.device_data(P).n_train
+    diffs = c3.differences(runs, E, c3.IMBALANCED_COMPARISONS)
+    assert len(diffs) == 8 and set(diffs.prune) == {0.5, 0.7}
+
+
+def test_an_imbalance_for_ten_classes_refuses_other_datasets():
+    rng = np.random.default_rng(0)
+    ds = data.Dataset("three", rng.integers(0, 255, (30, 8, 8, 3), dtype=np.uint8), np.arange(30) % 3,
+                      rng.integers(0, 255, (6, 8, 8, 3), dtype=np.uint8), np.arange(6) % 3, ("a", "b", "c"))
+    with pytest.raises(Exception, match="parameter 'imbalance' raju_table2 needs a dataset with 10 classes; three has 3"):
+        train.prepare(ds, digits_profile(imbalance="raju_table2"), torch.device("cpu"))
+
+
+def test_c3_period_sweep_verdicts_and_matched_speedup_follow_their_rules():
+    P = profiles.resolve_profile("cpu", c3_epochs=[8])  # main period one pass; the frame sweeps every 4
+    cells = {("full", 0.0): 0.80, ("random_dynamic", 0.7): 0.70, ("uncertainty_ema", 0.7): 0.20, ("ucb", 0.7): 0.30}
+    main = pd.DataFrame(_c3_frame(cells, 8)).assign(period=1)
+    # Scoring doubles a loss-driven run every pass (half its seconds), a fifth every 4 passes.
+    loss_driven = main.selector.isin(["uncertainty_ema", "ucb"])
+    main.loc[loss_driven, "scoring_seconds"] = main.loc[loss_driven, "train_seconds"]
+    main.loc[loss_driven, "train_seconds"] *= 2
+    swept = pd.DataFrame(_c3_frame({("uncertainty_ema", 0.7): 0.20, ("ucb", 0.7): 0.60}, 8)).assign(period=4)
+    swept["scoring_seconds"] = swept.train_seconds / 4
+    swept["train_seconds"] *= 5 / 4
+    s = c3.summary(P, c3.Runs(main, main.iloc[:0], swept))
+    sw = s["period_sweep"]
+    assert sw["main_period"] == 1 and [(r["selector"], r["period"]) for r in sw["rows"]] == [
+        ("uncertainty_ema", 1), ("uncertainty_ema", 4), ("ucb", 1), ("ucb", 4)]
+    assert sw["verdict"] == {"uncertainty_ema_every_4_beats_every_1": False, "ucb_every_4_beats_every_1": True,
+                             "speedup_goal_met_every_4": True}
+    ucb4 = sw["rows"][3]
+    assert ucb4["diff"] == pytest.approx(0.30) and ucb4["lo"] > 0
+    # Matched: (images of full data / images trained on) x share training = (1/0.3) x 0.8.
+    assert ucb4["speedup_matched"] == pytest.approx(0.8 / 0.3)
+    assert ucb4["speedup_measured"] == pytest.approx(100 / (30 * 5 / 4))
+    assert sw["rows"][2]["speedup_matched"] == pytest.approx(0.5 / 0.3)  # every pass: half the time scoring
+    assert s["verdict"]["speedup_goal_met"] is False and s["verdict"]["ucb_every_4_beats_every_1"] is True
+    text = report.c3_verdict_text(s)
+    assert "every 4 passes beats every pass for UCB" in text
+    assert "every 4 passes does not beat every pass for uncertainty EMA" in text
+    assert "UCB reaches the 2.5× goal, measured and at matched throughput, re-selecting every 4 passes." in text
+    table = report.c3_period_table(s)
+    assert table.loc[("UCB", 4), "minus every pass (pp) [95% CI]"].startswith("+30.0")
+    assert table.loc[("UCB", 1), "minus every pass (pp) [95% CI]"] == "(main grid)"
+
+
+def test_c3_period_plan_says_what_runs():
+    cpu = profiles.resolve_profile("cpu")
+    assert report.c3_period_plan(cpu).startswith("This profile runs no such sweep")
+    assert report.c3_period_plan(cpu.replace(c3_periods=[4, 2])) == (
+        "We repeat that sweep at 70% pruned and 8 epochs: uncertainty EMA and UCB re-selecting every 2 or 4 "
+        "passes, 2 seeds each, against the main grid's one pass.")
+
+
+def test_matched_speedup_removes_throughput_drift_between_runs():
+    full = pd.DataFrame({"selector": ["full"], "images_seen": [1000.0], "train_seconds": [50.0],
+                         "scoring_seconds": [0.0]})
+    run = pd.DataFrame({"selector": ["x"], "images_seen": [250.0], "train_seconds": [20.0], "scoring_seconds": [5.0]})
+    # 4x fewer images, a quarter of the time scoring: 3x, whatever the two runs' throughputs were.
+    assert c3.matched_speedup(pd.concat([full, run]), run) == pytest.approx(3.0)
+    assert c3.goal_met([3.0, 2.5]) and not c3.goal_met([3.0, 2.49])
