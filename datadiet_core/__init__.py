@@ -1,15 +1,25 @@
 """datadiet_core: the thin library behind the datadiet reproducibility book.
 
-Each module has one job:
+The data flows one way, each module importing only those above it in this list
+(``tests/test_layout.py`` checks it):
 
-- ``data``      datasets in their original order, normalisation, batched augmentation, variants
+- ``data``      datasets in their original order, verified by hash; class counts
 - ``models``    the model registry (fast CPU net, CIFAR ResNets, linear softmax)
-- ``train``     the one training function (SGD + Nesterov, step schedule, hooks, checkpoints)
-- ``store``     the content-addressed result store under ``results/``
+- ``stats``     spreads across seeds, bootstrap intervals, the one comparison routine
+- ``selection`` which rows to keep: static rules, every dynamic selector and their registry
 - ``profiles``  the ``smoke`` / ``cpu`` / ``paper`` profiles and parameter validation
-- ``stats``     spreads across seeds and bootstrap intervals
+- ``train``     the one training function (SGD + Nesterov, step schedule, hooks, checkpoints)
+- ``scores``    per-example scores: GraNd, EL2N, input norm, forgetting (float64-tested)
+- ``store``     the content-addressed result store under ``results/`` (read-only views for loaders)
+- ``runs``      a training run through the store: its key, the run, its history and checkpoints
+- ``bank``      the shared runs: scoring runs, score entries, the score bank
+- ``dynamic``   dynamic-selection runs (re-selecting the subset during training)
+- ``c1``, ``c2``, ``c3``  one module per claim: its grid, a read-only loader, summary and verdict rules
+- ``report``    labels, verdict paragraphs and tables of the book
 - ``plots``     altair charts that render offline
+- ``sweep``     the only thing that computes: a claim's grid into the store, locally or on Ray
 - ``book``      executes the notebooks with papermill and builds the Jupyter Book
+- ``bench``     throughput of our training path beside a plain loop
 - ``cli``       ``python -m datadiet_core ...``
 """
 

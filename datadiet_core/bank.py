@@ -23,7 +23,7 @@ from torch import nn
 from . import ParameterError, scores
 from .models import channels_last
 from .profiles import Profile
-from .runs import checkpoint_state, history_frame, run, run_config
+from .runs import checkpoint_state, history_frame, read_grid, run, run_config
 from .stats import summarize
 from .store import Record, Store
 from .train import device_data, init_model, load_state
@@ -49,11 +49,6 @@ def scoring_run_config(P: Profile, seed: int) -> dict[str, Any]:
 def scoring_run(P: Profile, seed: int, store: Store, force: bool = False) -> Record:
     """One full-data scoring run: checkpoints at init, ``P.early`` and the end, forgetting events."""
     return run(P, seed, store, checkpoints=(0.0, P.early, 1.0), forgetting=True, force=force)
-
-
-def scoring_runs(P: Profile, store: Store) -> list[Record]:
-    """The full-data scoring runs, seeds ``0 .. P.scoring_seeds - 1``, read from the store."""
-    return [scoring_run(P, seed, store.reader()) for seed in range(P.scoring_seeds)]
 
 
 def baseline_history(records: list[Record]) -> pd.DataFrame:
@@ -191,7 +186,16 @@ def run_spec(P: Profile, store: Store, spec: ScoringSpec | ScoreSpec, force: boo
                         spec.images, force)
 
 
-# --------------------------------------------------------------------------- the score bank
+# --------------------------------------------------------------------------- reading them back
+
+def scoring_runs(P: Profile, store: Store) -> list[Record]:
+    """The full-data scoring runs, seeds ``0 .. P.scoring_seeds - 1``, read from the store
+    (never computed here: a missing one raises :class:`MissingResults` with the sweep command)."""
+    reader = store.reader()
+    got = read_grid("setup", P, stages(P)[0], lambda spec: run_spec(P, reader, spec))
+    return [rec for _, rec in got]
+
+
 
 def score_bank(P: Profile, store: Store) -> dict[str, np.ndarray]:
     """Every static-pruning score of the training rows, averaged over the scoring runs (read only).
@@ -201,6 +205,8 @@ def score_bank(P: Profile, store: Store) -> dict[str, np.ndarray]:
     so it is GraNd of each scoring run's final checkpoint.
     """
     seeds = range(P.scoring_seeds)
+    reader = store.reader()
+    read_grid("setup", P, [spec for stage in stages(P) for spec in stage], lambda spec: run_spec(P, reader, spec))
     runs = scoring_runs(P, store)
     return {"input_norm": input_norms(P, "train"),
             "grand_init": per_seed(P, store, seeds, 0.0, "train", "grand").mean(0),

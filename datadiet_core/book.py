@@ -20,6 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jupytext
+import nbformat
+import papermill
 import yaml
 
 from . import ParameterError
@@ -56,10 +59,6 @@ def notebooks(root: Path) -> list[Path]:
 def execute(source: Path, profile: str, force: bool = False, root: Path | None = None,
             parameters: dict[str, Any] | None = None) -> Path:
     """Execute one jupytext notebook with papermill into ``<source>.ipynb`` and return its path."""
-    import jupytext
-    import nbformat
-    import papermill
-
     root = root or project_root()
     out = source.with_suffix(".ipynb")
     nb = jupytext.read(source)

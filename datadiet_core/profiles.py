@@ -11,14 +11,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
+
+import pandas as pd
 
 from . import ParameterError
 from .data import DATASETS, IMBALANCES
 from .selection import SELECTORS
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 MODELS = ("fastnet", "fastnet_wide", "resnet18", "resnet34", "linear")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -266,8 +265,6 @@ def as_dict(p: Profile) -> dict[str, Any]:
     return d
 
 
-def table(p: Profile) -> "pd.DataFrame":
+def table(p: Profile) -> pd.DataFrame:
     """The profile as a two-column table (field, value) for display."""
-    import pandas as pd
-
     return pd.DataFrame({"field": list(FIELDS), "value": [str(getattr(p, k)) for k in FIELDS]}).set_index("field")

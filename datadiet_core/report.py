@@ -143,7 +143,7 @@ def c2_accuracy_table(acc: pd.DataFrame) -> pd.DataFrame:
 def c2_rules_table(diffs: pd.DataFrame, epochs: int) -> pd.DataFrame:
     """Accuracy minus random (percentage points, 95% interval) at 50% pruned for every selection
     rule evaluated at ``epochs``."""
-    d = diffs[(diffs.epochs == epochs) & (diffs.prune == REGIME_PRUNE) & diffs.score.isin(C2_RULE_SCORES)]
+    d = diffs[(diffs.epochs == epochs) & (diffs.prune == REGIME_PRUNE) & diffs.score.isin(RULE_SCORES)]
     return pd.DataFrame({"rule": d.rule, "score": d.score,
                          "minus random (points)": [f"{_pp(a)} [{_pp(lo)}, {_pp(hi)}]"
                                                    for a, lo, hi in zip(d["diff"], d.lo, d.hi)]}

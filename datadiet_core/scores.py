@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -43,9 +43,7 @@ from torch import nn
 from tqdm import tqdm  # not tqdm.auto: it warns in kernels without ipywidgets
 
 from . import ParameterError
-
-if TYPE_CHECKING:
-    from .train import BatchInfo
+from .train import BatchInfo
 
 Objective = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (logits, y) -> per-example scalar
 
@@ -293,7 +291,7 @@ class Forgetting:
         self.ever_correct = np.zeros(self.n, bool)
         self.events = np.zeros(self.n, np.int64)
 
-    def on_batch(self, info: "BatchInfo") -> None:
+    def on_batch(self, info: BatchInfo) -> None:
         idx = info.indices.cpu().numpy()
         now = info.correct.cpu().numpy()
         self.update(idx, now)

@@ -109,7 +109,7 @@ def test_c2_sweep_end_to_end_and_resumable(results_dir):
     s = store.Store.for_profile("smoke")
     with pytest.raises(MissingResults) as e:
         c2.load(P, s)  # loaders never train: one line naming the sweep that computes the runs
-    assert str(e.value).startswith("2 of 2 runs of setup are not in the store (first: scoring run seed=0)")
+    assert str(e.value).startswith("8 of 8 runs of setup are not in the store (first: scoring run seed=0)")
     assert "python -m datadiet_core sweep setup --profile smoke --set '{" in str(e.value) and "\n" not in str(e.value)
     sweep.sweep("setup", P, s.root, progress=None)
     with pytest.raises(MissingResults, match=r"^\d+ of \d+ runs of c2 are not in the store \(first: keep_highest:random"):

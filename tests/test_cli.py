@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from datadiet_core import profiles, store, train
+from datadiet_core import profiles, runs, store, train
 from datadiet_core.models import build_model
 
 
@@ -54,18 +54,18 @@ def test_stored_run_is_reused_and_checkpoints_load_back(results_dir):
     P = profiles.resolve_profile("smoke", dataset="digits", train_size=None, test_size=None, epochs=2,
                                  batch_size=100, augment=False)
     s = store.Store.for_profile("smoke")
-    first = train.run(P, 0, s, checkpoints=(0.0, 1.0))
-    second = train.run(P, 0, s, checkpoints=(0.0, 1.0))
+    first = runs.run(P, 0, s, checkpoints=(0.0, 1.0))
+    second = runs.run(P, 0, s, checkpoints=(0.0, 1.0))
     assert second.path == first.path and second.manifest["created"] == first.manifest["created"]
     assert first.metrics["steps"] == 2 * 15 and 0.0 < first.metrics["test_acc"] <= 1.0
-    h = train.history_frame(second)
+    h = runs.history_frame(second)
     assert list(h["epoch"]) == [1.0, 2.0] and h["test_acc"].iloc[-1] == pytest.approx(first.metrics["test_acc"])
     # The initial checkpoint is the seed's fresh model, read back from plain arrays.
     torch.manual_seed(0)
     fresh = build_model("fastnet", 10, 1, 8)
-    loaded = train.load_state(build_model("fastnet", 10, 1, 8), train.checkpoint_state(second, 0.0))
+    loaded = train.load_state(build_model("fastnet", 10, 1, 8), runs.checkpoint_state(second, 0.0))
     for k, v in fresh.state_dict().items():
         assert torch.equal(loaded.state_dict()[k], v)
     # A different subset is a different entry.
-    sub = train.run(P, 0, s, subset=np.arange(0, 1500, 2), subset_tag="even")
+    sub = runs.run(P, 0, s, subset=np.arange(0, 1500, 2), subset_tag="even")
     assert sub.path != first.path and sub.metrics["n_train"] == 750

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from datadiet_core import ParameterError, selection
+from datadiet_core import ParameterError, data, selection
 
 
 def test_keep_highest_and_lowest_split_the_data():
@@ -42,7 +42,7 @@ def test_stratified_covers_every_score_range_and_drops_the_hardest():
 
 def test_class_counts():
     y = np.array([0, 0, 1, 2, 2, 2])
-    assert selection.class_counts(np.array([0, 3, 4]), y, 4).tolist() == [1, 0, 2, 0]
+    assert data.class_counts(y[np.array([0, 3, 4])], 4).tolist() == [1, 0, 2, 0]
 
 
 @pytest.mark.parametrize("call,message", [

@@ -9,10 +9,10 @@ import time
 import numpy as np
 import pytest
 
-from datadiet_core import ParameterError, experiments, profiles, selection, store, sweep
+from datadiet_core import ParameterError, c2, dynamic, profiles, selection, store, sweep
 from datadiet_core.data import load_dataset
 
-# A small claim-2 grid on the digits data: 2 scoring runs, 6 scoring passes, 7 scores x 1 fraction
+# A small C2 grid on the digits data: 2 scoring runs, 6 scoring passes, 7 scores x 1 fraction
 # x 1 seed, and the two other rules for two scores: 19 tasks, each a second or two.
 TINY = {"dataset": "digits", "train_size": None, "test_size": None, "epochs": 2, "batch_size": 100,
         "augment": False, "scoring_seeds": 2, "prune_fractions": [0.5], "eval_seeds": 1, "regime_epochs": [2]}
@@ -41,25 +41,29 @@ def entries(root):
 
 def test_stages_follow_the_dependencies():
     P = tiny_profile()
-    st = sweep.stages("claim2", P)
+    st = sweep.stages("c2", P)
     assert [len(s) for s in st] == [2, 6, 7 + 4]
-    assert {t.kind for t in st[0]} == {"scoring_run"} and {t.kind for t in st[2]} == {"c2"}
-    c3 = sweep.stages("claim3", tiny_profile(c3_rates=[0.7], c3_epochs=[2]))
-    assert all(t.args()["selector"].startswith("always_plus_") for t in c3[-1])  # Table 1 needs its runs first
-    c1 = sweep.stages("claim1", tiny_profile())
-    assert len(set(c1[1])) == len(c1[1])  # no scoring pass twice
+    assert {t.kind for t in st[0]} == {"ScoringSpec"} and {t.kind for t in st[2]} == {"PrunedSpec"}
+    assert sweep.stages("claim2", P) == st and sweep.stages("02_static_pruning", P) == st  # the older names
+    assert [len(s) for s in sweep.stages("setup", P)] == [2, 6]
+    t3 = sweep.stages("c3", tiny_profile(c3_rates=[0.7], c3_epochs=[2]))
+    assert all(t.spec.selector in selection.TABLE1_SELECTORS for t in t3[-1])  # Table 1 needs its runs first
+    t1 = sweep.stages("c1", tiny_profile())
+    scores = [t.spec for stage in t1[1:3] for t in stage]
+    assert len(set(scores)) == len(scores)  # no scoring pass twice
+    assert [t.spec.name for t in t1[-1]] == ["c1_curves", "c1_correlations"]
 
 
 def test_local_sweep_resumes_and_reports(results_dir):
     P = tiny_profile()
     root = results_dir / "smoke"
-    first = sweep.sweep("claim2", P, root, progress=None)
+    first = sweep.sweep("c2", P, root, progress=None)
     assert (first.total, first.done, first.from_store) == (19, 19, 0)
-    again = sweep.sweep("claim2", P, root, progress=None)
+    again = sweep.sweep("c2", P, root, progress=None)
     assert again.line() == "done: 19/19 runs (19 from store)"
     # The notebook's path reads the same entries: nothing new is computed.
     n = len(entries(root))
-    experiments.c2_results(P, store.Store(root))
+    c2.load(P, store.Store(root))
     assert len(entries(root)) == n
 
 
@@ -70,9 +74,9 @@ def test_ray_engine_gives_the_local_engines_entries(results_dir):
 
     P = tiny_profile()
     local, remote = results_dir / "local", results_dir / "ray"
-    sweep.sweep("claim2", P, local, threads=2, progress=None)
+    sweep.sweep("c2", P, local, threads=2, progress=None)
     try:
-        report = sweep.sweep("claim2", P, remote, engine="ray", threads=2, progress=None)
+        report = sweep.sweep("c2", P, remote, engine="ray", threads=2, progress=None)
     finally:
         ray.shutdown()
     assert report.line() == "done: 19/19 runs (0 from store)"
@@ -114,23 +118,23 @@ def test_kill_minus_9_then_resume(results_dir):
 def test_a_damaged_entry_is_recomputed_not_read(results_dir):
     P = tiny_profile()
     root = results_dir / "smoke"
-    sweep.sweep("claim2", P, root, progress=None)
+    sweep.sweep("c2", P, root, progress=None)
     victim = sorted((root / "train").iterdir())[3]
     (victim / "arrays.npz").write_bytes((victim / "arrays.npz").read_bytes()[:100])  # truncated
     edited = sorted((root / "train").iterdir())[5]
     m = json.loads((edited / "manifest.json").read_text())
     m["metrics"]["test_acc"] = 1.0  # an edited result
     (edited / "manifest.json").write_text(json.dumps(m))
-    report = sweep.sweep("claim2", P, root, progress=None)
+    report = sweep.sweep("c2", P, root, progress=None)
     assert report.from_store <= 17
     assert all(rec.metrics["test_acc"] < 1.0 for rec in store.Store(root).entries("train"))
 
 
 def test_plan_counts_runs_and_states_its_throughput():
-    p = sweep.plan("claim2", profiles.resolve_profile("cpu"))
-    assert p["runs"] == 4 + 12 + len(experiments.c2_grid(profiles.resolve_profile("cpu")))
+    p = sweep.plan("c2", profiles.resolve_profile("cpu"))
+    assert p["runs"] == 4 + 12 + len(c2.grid(profiles.resolve_profile("cpu")))
     assert p["device_hours"] > 0 and "measured" in p["throughput_source"]
-    g = sweep.plan("claim2", profiles.resolve_profile("paper"))
+    g = sweep.plan("c2", profiles.resolve_profile("paper"))
     assert "assumed" in g["throughput_source"] and g["device_hours"] > 50 * p["device_hours"]
     r = cli("plan", "claim3", "--profile", "paper")
     assert r.returncode == 0 and "device-hours" in r.stdout.splitlines()[-1]
@@ -139,11 +143,11 @@ def test_plan_counts_runs_and_states_its_throughput():
 # --------------------------------------------------------------------------- bad input
 
 def _sweep_cli(*extra):
-    return ["sweep", "claim2", "--profile", "smoke", *extra]
+    return ["sweep", "c2", "--profile", "smoke", *extra]
 
 
 CLI_CASES = [
-    (["sweep", "claim4"], "parameter 'claim' must be one of claim1, claim2, claim3"),
+    (["sweep", "claim4"], "parameter 'claim' must be one of setup, c1, c2, c3 (or claim1, claim2, claim3)"),
     (_sweep_cli("--engine", "spark"), "parameter 'engine' must be one of local, ray"),
     (_sweep_cli("--set", '{"prune_fractions": [0.5, 1.5]}'), "parameter 'prune_fractions' must be"),
     (_sweep_cli("--set", '{"prune_fractions": [0]}'), "parameter 'prune_fractions' must be"),
@@ -192,21 +196,21 @@ def test_bad_papermill_parameters_stop_before_anything_runs(namespace, message):
 def _api_cases():
     P = tiny_profile()
     return [
-        (lambda: experiments.pruned_subset("grand", {}, 10, 0.5, 0), "parameter 'score' must be one of"),
-        (lambda: experiments.pruned_subset("random", {}, 10, 1.0, 0), "parameter 'prune' must be a fraction"),
-        (lambda: experiments.pruned_subset("input_norm", {"input_norm": np.ones(10)}, 10, 0.5, 0, "median"),
+        (lambda: c2.pruned_subset("grand", {}, 10, 0.5, 0), "parameter 'score' must be one of"),
+        (lambda: c2.pruned_subset("random", {}, 10, 1.0, 0), "parameter 'prune' must be a fraction"),
+        (lambda: c2.pruned_subset("input_norm", {"input_norm": np.ones(10)}, 10, 0.5, 0, "median"),
          "parameter 'rule' must be one of"),
-        (lambda: experiments.dynamic_run(P, store.Store.for_profile("smoke"), "bandit", 0.5, 0),
+        (lambda: dynamic.dynamic_run(P, store.Store.for_profile("smoke"), "bandit", 0.5, 0),
          "parameter 'selector' must be one of"),
-        (lambda: experiments.dynamic_run(P, store.Store.for_profile("smoke"), "ucb", 0.0, 0),
-         "parameter 'rate' must be a fraction in (0, 1)"),
-        (lambda: sweep.sweep("claim2", P, "/nonexistent", engine="mpi", progress=None),
+        (lambda: dynamic.dynamic_run(P, store.Store.for_profile("smoke"), "ucb", 0.0, 0),
+         "parameter 'prune' must be a fraction in (0, 1)"),
+        (lambda: sweep.sweep("c2", P, "/nonexistent", engine="mpi", progress=None),
          "parameter 'engine' must be one of"),
         (lambda: selection.epsilon_greedy(np.ones(10), 5, 2.0, np.random.default_rng(0)),
          "parameter 'epsilon' must be a fraction"),
         (lambda: load_dataset("imagenet"), "parameter 'dataset' must be one of"),
         (lambda: P.replace(prune_fractions="0.5"), "parameter 'prune_fractions' must be"),
-        (lambda: experiments.dynamic_run(P, store.Store.for_profile("smoke"), "ucb", 0.7, 0, period=1.5),
+        (lambda: dynamic.dynamic_run(P, store.Store.for_profile("smoke"), "ucb", 0.7, 0, period=1.5),
          "parameter 'period' must be None or an integer >= 1"),
     ]
 
@@ -230,8 +234,8 @@ def test_there_are_at_least_twenty_bad_input_cases():
 def test_same_configuration_and_seed_are_bit_identical_on_cpu(results_dir):
     P = tiny_profile(dataset="cifar10", train_size=2000, test_size=1000, augment=True, batch_size=128)
     a, b = results_dir / "a", results_dir / "b"
-    sweep.sweep("claim2", P, a, progress=None)
-    sweep.sweep("claim2", P, b, progress=None)
+    sweep.sweep("c2", P, a, progress=None)
+    sweep.sweep("c2", P, b, progress=None)
     ea, eb = entries(a), entries(b)
     assert ea.keys() == eb.keys() and len(ea) == 19
     for k in ea:
