@@ -9,6 +9,7 @@ live in ``selection``; the grid of runs and what is concluded from them in ``c3`
 from __future__ import annotations
 
 import time
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -19,10 +20,10 @@ from . import ParameterError
 from .bank import scoring_run_config
 from .profiles import Profile
 from .runs import EVAL_SEED_OFFSET, run_config
-from .selection import (PARAMS, SELECTORS, TABLE1_SELECTORS, InfoBatch, SelectiveBackprop, UncertaintyEMA,
-                        make_selector)
+from .selection import (PARAMS, SELECTORS, TABLE1_SELECTORS, InfoBatch, Selector, SelectiveBackprop,
+                        UncertaintyEMA, make_selector)
 from .store import Record, Store
-from .train import Hooks, autocast_dtype, device_data, logits_of, record_of, train
+from .train import DeviceData, Hooks, autocast_dtype, device_data, logits_of, record_of, train
 
 # The store key's hyperparameters: the selectors' (selection.PARAMS) and the re-selection period
 # as a share of training (Raju et al.: T_p = 10 of 200 epochs).
@@ -114,7 +115,8 @@ def dynamic_run(P: Profile, store: Store, selector: str, prune: float, eval_inde
     return store.cached("train", config, compute, force=force)
 
 
-def _reselect(chooser, P: Profile, every: int, state: dict):
+def _reselect(chooser: Selector, P: Profile, every: int, state: dict[str, Any]
+              ) -> Callable[[int, nn.Module], np.ndarray | None]:
     """The ``select`` hook of a re-selecting selector: every ``every`` passes, a scoring pass
     (timed as scoring) if the selector wants losses, then the new subset."""
     def select(pass_no: int, model: nn.Module) -> np.ndarray | None:
@@ -134,7 +136,7 @@ def _reselect(chooser, P: Profile, every: int, state: dict):
     return select
 
 
-def _infobatch_hooks(P: Profile, data, prune: float, seed: int, state: dict) -> Hooks:
+def _infobatch_hooks(P: Profile, data: DeviceData, prune: float, seed: int, state: dict[str, Any]) -> Hooks:
     """InfoBatch (Qin et al.): re-draw every pass, rescale the kept low-loss rows' loss."""
     ib = InfoBatch(data.n_train, prune, RUN_PARAMS["delta"], P.epochs, seed)
     weight = torch.ones(data.n_train, device=data.device)
@@ -149,7 +151,8 @@ def _infobatch_hooks(P: Profile, data, prune: float, seed: int, state: dict) -> 
                  on_batch=lambda info: ib.record(info.indices.cpu().numpy(), info.loss.double().cpu().numpy()))
 
 
-def _backprop_hooks(P: Profile, data, selector: str, keep: float, seed: int, state: dict) -> Hooks:
+def _backprop_hooks(P: Profile, data: DeviceData, selector: str, keep: float, seed: int,
+                    state: dict[str, Any]) -> Hooks:
     """Selective-Backprop (Jiang et al.) and its random control: filter every batch."""
     sb = SelectiveBackprop(keep, seed, random=selector == "random_backprop", history=RUN_PARAMS["sb_history"])
     amp = autocast_dtype(data.device, P.precision)

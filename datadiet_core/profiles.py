@@ -137,14 +137,20 @@ def _bool(v: Any) -> str | None:
     return None if isinstance(v, bool) else "true or false"
 
 
-def _fractions(v: Any) -> str | None:
-    text = "a non-empty list of distinct fractions in (0, 1)"
+def _floats(v: Any) -> list[float] | None:
+    """``v`` as a list of floats, or None when it is a string or not a list of numbers."""
+    if isinstance(v, str):
+        return None
     try:
-        xs = [float(x) for x in v]
+        return [float(x) for x in v]
     except (TypeError, ValueError):
-        return text
-    ok = bool(xs) and all(0 < x < 1 for x in xs) and len(set(xs)) == len(xs) and not isinstance(v, str)
-    return None if ok else text
+        return None
+
+
+def _fractions(v: Any) -> str | None:
+    xs = _floats(v)
+    ok = bool(xs) and all(0 < x < 1 for x in xs) and len(set(xs)) == len(xs)
+    return None if ok else "a non-empty list of distinct fractions in (0, 1)"
 
 
 def _epochs_list(v: Any, empty: bool = False) -> str | None:
@@ -165,13 +171,9 @@ def _selectors(v: Any) -> str | None:
 
 
 def _milestones(v: Any) -> str | None:
-    text = "an increasing list of fractions in (0, 1)"
-    try:
-        xs = [float(x) for x in v]
-    except (TypeError, ValueError):
-        return text
-    ok = all(0 < x < 1 for x in xs) and all(a < b for a, b in zip(xs, xs[1:]))
-    return None if ok else text
+    xs = _floats(v)
+    ok = xs is not None and all(0 < x < 1 for x in xs) and all(a < b for a, b in zip(xs, xs[1:]))
+    return None if ok else "an increasing list of fractions in (0, 1)"
 
 
 CHECKS: dict[str, Callable[[Any], str | None]] = {

@@ -2,13 +2,8 @@
 import numpy as np
 import pytest
 
-from datadiet_core import MissingResults, bank, profiles, runs, scores, store, sweep, train
-
-
-def digits_profile(**kw):
-    base = dict(dataset="digits", train_size=None, test_size=None, epochs=2, batch_size=100, augment=False,
-                scoring_seeds=2, inits=3, c1_images=None, c1_resnet_images=8)
-    return profiles.resolve_profile("smoke", **{**base, **kw})
+from datadiet_core import MissingResults, bank, runs, scores, store, sweep, train
+from small import digits_profile
 
 
 def test_init_scores_come_from_the_training_runs_own_initialisation(results_dir):

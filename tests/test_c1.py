@@ -3,13 +3,8 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from datadiet_core import MissingResults, bank, c1, profiles, report, store, sweep
-
-
-def digits_profile(**kw):
-    base = dict(dataset="digits", train_size=None, test_size=None, epochs=2, batch_size=100, augment=False,
-                scoring_seeds=2, inits=3, c1_images=None, c1_resnet_images=8)
-    return profiles.resolve_profile("smoke", **{**base, **kw})
+from datadiet_core import MissingResults, bank, c1, report, store, sweep
+from small import digits_profile
 
 
 def test_rho_vs_k_grows_as_noise_is_averaged_away():

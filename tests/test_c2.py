@@ -4,12 +4,7 @@ import pandas as pd
 import pytest
 
 from datadiet_core import MissingResults, bank, c2, profiles, report, runs, store, sweep
-
-
-def digits_profile(**kw):
-    base = dict(dataset="digits", train_size=None, test_size=None, epochs=2, batch_size=100, augment=False,
-                scoring_seeds=2, inits=3, c1_images=None, c1_resnet_images=8)
-    return profiles.resolve_profile("smoke", **{**base, **kw})
+from small import digits_profile
 
 
 def test_static_pruning_runs_keep_the_right_subset_for_a_fixed_number_of_steps(results_dir):

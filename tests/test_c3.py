@@ -5,12 +5,7 @@ import pytest
 import torch
 
 from datadiet_core import bank, c3, data, dynamic, profiles, report, runs, selection, store, sweep, train
-
-
-def digits_profile(**kw):
-    base = dict(dataset="digits", train_size=None, test_size=None, epochs=2, batch_size=100, augment=False,
-                scoring_seeds=2, inits=3, c1_images=None, c1_resnet_images=8)
-    return profiles.resolve_profile("smoke", **{**base, **kw})
+from small import digits_profile
 
 
 def test_c3_runs_cost_what_they_prune_and_record_their_selections(results_dir):
@@ -222,3 +217,16 @@ def test_matched_speedup_removes_throughput_drift_between_runs():
     # 4x fewer images, a quarter of the time scoring: 3x, whatever the two runs' throughputs were.
     assert c3.matched_speedup(pd.concat([full, run]), run) == pytest.approx(3.0)
     assert c3.goal_met([3.0, 2.5]) and not c3.goal_met([3.0, 2.49])
+
+
+def test_selection_mixture_separates_never_sometimes_and_always():
+    rng = np.random.default_rng(0)
+    counts = np.concatenate([rng.integers(0, 2, 3000), rng.integers(3, 6, 2000), 8 - rng.integers(0, 2, 1000)])
+    m = c3.selection_mixture(counts)
+    assert m["names"] == ["never", "sometimes", "always"]
+    assert m["means"] == sorted(m["means"]) and sum(m["weights"]) == pytest.approx(1.0)
+    assert m["fractions"] == pytest.approx([0.5, 1 / 3, 1 / 6], abs=0.03)
+    assert m["group"].tolist() == [0] * 3000 + [1] * 2000 + [2] * 1000
+    # Two distinct counts only: still a fit, and the two groups stay apart.
+    two = c3.selection_mixture(np.array([0] * 50 + [3] * 50))
+    assert len(set(two["group"][:50])) == 1 and set(two["group"][:50]).isdisjoint(two["group"][50:])
