@@ -335,7 +335,7 @@ def period_sweep(P: Profile, runs: pd.DataFrame, sweep: pd.DataFrame) -> dict[st
             acc = summarize(g.test_acc)
             speed = speedup(tagged, E, name)
             row = {"selector": s, "period": int(T), "acc_mean": acc.mean, "acc_std": acc.std,
-                   "checkpoints": float(g.selections.mean()), "train_seconds": float(g.train_seconds.mean()),
+                   "selections": float(g.selections.mean()), "train_seconds": float(g.train_seconds.mean()),
                    "scoring_seconds": float(g.scoring_seconds.mean()),
                    "speedup_measured": speed["measured"], "speedup_matched": speed["matched"],
                    "diff": None, "lo": None, "hi": None}  # the reference row: no difference to itself
@@ -347,7 +347,7 @@ def period_sweep(P: Profile, runs: pd.DataFrame, sweep: pd.DataFrame) -> dict[st
                 if s == "ucb":
                     verdict[f"speedup_goal_met_every_{T}"] = goal_met([row["speedup_measured"], row["speedup_matched"]])
             rows.append(row)
-    return {"epochs": E, "rate": AGGRESSIVE, "main_period": main, "rows": rows, "verdict": verdict}
+    return {"epochs": E, "prune": AGGRESSIVE, "main_period": main, "rows": rows, "verdict": verdict}
 
 
 def summary(P: Profile, runs: Runs) -> dict[str, Any]:

@@ -251,7 +251,7 @@ def c3_period_table(summary: dict[str, Any]) -> pd.DataFrame:
     for r in sw["rows"]:
         main = r["period"] == sw["main_period"]
         rows.append({"selector": label(r["selector"]), "re-select every (passes)": r["period"],
-                     "re-selections": f"{r['checkpoints']:.0f}",
+                     "re-selections": f"{r['selections']:.0f}",
                      "accuracy (%)": f"{r['acc_mean'] * 100:.1f} ± {r['acc_std'] * 100:.1f}",
                      "minus every pass (pp) [95% CI]": "(main grid)" if main else
                      f"{r['diff'] * 100:+.1f} [{r['lo'] * 100:+.1f}, {r['hi'] * 100:+.1f}]",

@@ -38,9 +38,14 @@ from datadiet_core.store import Store, write_summary
 plots.enable_offline()
 P = profiles.from_namespace(globals())
 store = Store.for_profile(P.name)
-# The chapter's whole grid, on the chosen engine, into the store the cells below read.
-sweep.sweep("c1", P, store.root, engine=engine, progress=None, force=force)
-tables = c1.load(P, store)  # read back, never computed here
+
+# %% [markdown]
+# The chapter's whole grid (the scores of every setting below and the two tables built from
+# them) goes into the result store first; every cell after this one only reads it.
+
+# %%
+sweep.sweep("c1", P, store.root, engine=engine, progress=None, force=force)  # computes what is missing
+tables = c1.load(P, store)  # then reads the stored tables back
 
 # %% [markdown]
 # ## The linear-softmax argument
