@@ -29,6 +29,7 @@ from .store import Record, Store
 from .train import device_data, init_model, load_state
 
 SCORE_NAMES = ("grand", "el2n")  # the arrays of a score entry
+CHECKPOINTS = "ckpt/"  # the prefix of a run's checkpoint arrays
 CHECKPOINT_NAMES = {0.0: "init", 1.0: "end"}
 # The static-pruning scores of the bank, by the papers' names, with random (no score) first.
 STATIC_SCORES = ("random", "input_norm", "grand_init", "grand_early", "el2n_early", "forgetting",
@@ -79,7 +80,10 @@ def scored_model(P: Profile, store: Store, seed: int, when: float, model_name: s
         if name != P.model:
             raise ParameterError(f"parameter 'model_name' must be the profile's model {P.model!r} for "
                                  f"trained checkpoints; got {name!r}")
-        load_state(model, checkpoint_state(scoring_run(P, seed, store), when))
+        rec = scoring_run(P, seed, store)
+        if CHECKPOINTS in rec.dropped:  # a compacted store keeps the scores, not the weights
+            rec = scoring_run(P, seed, store, force=True)
+        load_state(model, checkpoint_state(rec, when))
     return channels_last(model).eval()
 
 
@@ -94,6 +98,18 @@ def split_tensors(P: Profile, split: str, images: int | None = None) -> tuple[to
     return x[:n], y[:n]
 
 
+def score_config(dataset: str, train_size: int | None, test_size: int | None, model: str, seed: int,
+                 when: float, split: str, images: int | None, run: dict[str, Any] | None) -> dict[str, Any]:
+    """The store key of a score entry: what determines the model (the seed's initialisation, or
+    ``run``, the scoring run's configuration, and the checkpoint ``when``) and the data scored."""
+    config: dict[str, Any] = {"dataset": dataset, "train_size": train_size, "test_size": test_size,
+                              "model": model, "seed": seed, "when": float(when), "split": split,
+                              "images": images, "scores": list(SCORE_NAMES)}
+    if run is not None:
+        config["run"] = run
+    return config
+
+
 def model_scores(P: Profile, store: Store, seed: int, when: float, split: str,
                  model_name: str | None = None, images: int | None = None, force: bool = False) -> Record:
     """GraNd and EL2N of every example of ``split`` under one model, through the store.
@@ -102,11 +118,8 @@ def model_scores(P: Profile, store: Store, seed: int, when: float, split: str,
     configuration of the scoring run and the checkpoint) and the data scored.
     """
     name = model_name or P.model
-    config: dict[str, Any] = {"dataset": P.dataset, "train_size": P.train_size, "test_size": P.test_size,
-                              "model": name, "seed": seed, "when": float(when), "split": split,
-                              "images": images, "scores": list(SCORE_NAMES)}
-    if when > 0:
-        config["run"] = scoring_run_config(P, seed)
+    config = score_config(P.dataset, P.train_size, P.test_size, name, seed, when, split, images,
+                          scoring_run_config(P, seed) if when > 0 else None)
 
     def compute() -> tuple[dict, dict]:
         model = scored_model(P, store, seed, when, name)
@@ -222,3 +235,25 @@ def scoring_pass_seconds(P: Profile, store: Store, when: Iterable[float]) -> flo
     reader = store.reader()
     return float(sum(model_scores(P, reader, s, w, "train").manifest.get("wall_seconds", 0.0)
                      for s in range(P.scoring_seeds) for w in when))
+
+
+def compact(store: Store) -> dict[str, int]:
+    """Rewrite every entry of ``store`` compressed at its smallest exact dtypes, and drop the
+    checkpoints of each scoring run whose training-split scores at every trained checkpoint are
+    stored (what the book reads; a score asked of a dropped checkpoint recomputes the run).
+    Keys, configurations, metrics and timings stay. Returns counts of rewritten entries and of
+    runs whose checkpoints were dropped."""
+    done = {"rewritten": 0, "checkpoints_dropped": 0}
+    for kind in sorted(p.name for p in store.root.iterdir() if p.is_dir()) if store.root.is_dir() else []:
+        for rec in store.entries(kind):
+            cfg, drop = rec.config, ()
+            if kind == "train" and cfg.get("forgetting") and any(w > 0 for w in cfg.get("checkpoints", [])):
+                scored = [store.get("scores", score_config(cfg["dataset"], cfg["train_size"], cfg["test_size"],
+                                                           cfg["model"], cfg["seed"], w, "train", None, cfg))
+                          for w in cfg["checkpoints"] if w > 0]
+                if all(r is not None for r in scored) and CHECKPOINTS not in rec.dropped:
+                    drop = (CHECKPOINTS,)
+                    done["checkpoints_dropped"] += 1
+            store.rewrite(rec, drop)
+            done["rewritten"] += 1
+    return done

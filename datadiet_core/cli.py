@@ -1,4 +1,4 @@
-"""``python -m datadiet_core``: data, bench, train, sweep, plan, book.
+"""``python -m datadiet_core``: data, bench, train, sweep, plan, store, book.
 
 Errors in parameters or data, and results a command needs but the store lacks, stop with one
 line on stderr (``error: ...``) and exit code 2. Each command imports what it needs when it
@@ -107,6 +107,18 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store(args: argparse.Namespace) -> int:
+    from .bank import compact
+    from .profiles import resolve_profile
+    from .store import Store
+
+    P = resolve_profile(args.profile)
+    done = compact(Store.for_profile(P.name))
+    print(f"{P.name}: {done['rewritten']} entries rewritten, checkpoints dropped from "
+          f"{done['checkpoints_dropped']} scoring runs")
+    return 0
+
+
 def _book(args: argparse.Namespace) -> int:
     from .book import build
 
@@ -155,6 +167,13 @@ def parser() -> argparse.ArgumentParser:
     n.add_argument("--set", help="profile overrides as JSON")
     n.add_argument("--json", action="store_true")
     n.set_defaults(func=_plan)
+
+    r = sub.add_parser("store", help="maintain a profile's result store")
+    r.add_argument("action", choices=("compact",),
+                   help="compact: rewrite every entry compressed at its smallest exact dtypes and drop the "
+                        "checkpoints of scoring runs whose scores are stored")
+    r.add_argument("--profile", default="cpu")
+    r.set_defaults(func=_store)
 
     k = sub.add_parser("book", help="execute the notebooks and build the book")
     k.add_argument("--profile", default="cpu")

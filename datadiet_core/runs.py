@@ -84,6 +84,9 @@ def checkpoint_state(record: Record, fraction: float) -> dict[str, np.ndarray]:
     """The stored checkpoint at ``fraction`` of training, ready for :func:`train.load_state`."""
     prefix = f"ckpt/{fraction:g}/"
     state = {k[len(prefix):]: v for k, v in record.arrays.items() if k.startswith(prefix)}
+    if not state and any(d.startswith("ckpt") for d in record.dropped):
+        raise MissingResults(f"the checkpoints of {record.path.name} were dropped when its store was compacted "
+                             "(its scores are stored); recompute the run with force=True to get them back")
     if not state:
         raise ParameterError(f"parameter 'fraction' must be one of the run's checkpoints "
                              f"{record.config['checkpoints']}; got {fraction}")

@@ -2,7 +2,8 @@
 
 An entry is a folder ``<root>/<kind>/<key>/`` holding ``manifest.json`` (configuration,
 metrics, timings, seed, package versions, device, checksums) and ``arrays.npz`` (plain
-numeric arrays, never pickled objects). ``key`` is the sha256 of the canonical JSON of
+numeric arrays, never pickled objects, compressed, each in the smallest dtype that holds its
+values exactly: ``dtypes`` in the manifest names the dtype it is read back in). ``key`` is the sha256 of the canonical JSON of
 ``{kind, config, CODE_VERSION}``, so any change of configuration, or a bumped code version,
 is a different entry.
 
@@ -103,10 +104,36 @@ class Record:
 
     @property
     def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays, each in the dtype it was computed in (stored in a smaller exact one)."""
         if self._arrays is None:
+            dtypes = self.manifest.get("dtypes", {})
             with np.load(self.path / ARRAYS, allow_pickle=False) as z:
-                self._arrays = {k: z[k] for k in z.files}
+                self._arrays = {k: z[k].astype(dtypes[k]) if k in dtypes else z[k] for k in z.files}
         return self._arrays
+
+    @property
+    def dropped(self) -> list[str]:
+        """Prefixes of arrays left out of this entry after it was computed (``Store.rewrite``)."""
+        return list(self.manifest.get("dropped", []))
+
+
+def smallest_exact(a: np.ndarray) -> np.ndarray:
+    """``a`` in the smallest dtype of its kind that holds every value exactly: integers by their
+    range, floats as float16 or float32 when the round trip gives back every value (inf and NaN
+    included). Anything else is returned as it is."""
+    if a.size and a.dtype.kind in "iu":
+        lo, hi = a.min(), a.max()
+        for t in (np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32):
+            if np.dtype(t).itemsize < a.dtype.itemsize and np.iinfo(t).min <= lo and hi <= np.iinfo(t).max:
+                return a.astype(t)
+    if a.size and a.dtype.kind == "f":
+        for t in (np.float16, np.float32):
+            if np.dtype(t).itemsize < a.dtype.itemsize:
+                with np.errstate(over="ignore"):
+                    b = a.astype(t)
+                if np.array_equal(b.astype(a.dtype), a, equal_nan=True):
+                    return b
+    return a
 
 
 class Store:
@@ -153,24 +180,12 @@ class Store:
             arrays: Mapping[str, np.ndarray] | None = None, **extra: Any) -> Record:
         """Write an entry atomically (temporary folder, then rename) and return it."""
         path = self.path(kind, config)
-        arrays = {k: np.asarray(v) for k, v in (arrays or {}).items()}
-        for k, a in arrays.items():
-            if a.dtype.hasobject:  # np.savez would pickle it, and we never unpickle
-                raise TypeError(f"store array {k!r} has dtype object; store numbers or fixed-width strings")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".tmp-{uuid.uuid4().hex[:8]}-"))
+        body = {"kind": kind, "key": path.name, "code_version": CODE_VERSION,
+                "config": json.loads(canonical_json(config)), "metrics": json.loads(canonical_json(metrics)),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "environment": environment(), **json.loads(canonical_json(extra))}
+        tmp, manifest = self._staged(path, body, {k: np.asarray(v) for k, v in (arrays or {}).items()})
         try:
-            with open(tmp / ARRAYS, "wb") as f:
-                np.savez(f, **arrays)
-            body = {"kind": kind, "key": path.name, "code_version": CODE_VERSION,
-                    "config": json.loads(canonical_json(config)), "metrics": json.loads(canonical_json(metrics)),
-                    "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    "environment": environment(), **json.loads(canonical_json(extra))}
-            manifest = {**body, "checksums": {"manifest": hashlib.sha256(canonical_json(body).encode()).hexdigest(),
-                                              ARRAYS: _sha256_file(tmp / ARRAYS)}}
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-            for p in (tmp, tmp / MANIFEST, tmp / ARRAYS):
-                os.chmod(p, 0o755 if p.is_dir() else 0o644)
             if path.exists():  # a stale or corrupt entry, or a concurrent writer's result
                 if self.get(kind, config) is not None:
                     shutil.rmtree(tmp)
@@ -180,6 +195,48 @@ class Store:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return Record(path, manifest)
+
+    def rewrite(self, rec: Record, drop: tuple[str, ...] = ()) -> Record:
+        """Write ``rec`` again in today's format (compressed, smallest exact dtypes), leaving out
+        the arrays whose names start with a prefix of ``drop`` (listed in the manifest as
+        ``dropped``). Key, configuration, metrics and timings stay; checksums are recomputed."""
+        if self.read_only:
+            raise ParameterError("parameter 'store' must be writable to rewrite an entry")
+        gone = [p for p in drop if any(k.startswith(p) for k in rec.arrays)]
+        arrays = {k: a for k, a in rec.arrays.items() if not k.startswith(tuple(drop) or ("\0",))}
+        body = {k: v for k, v in rec.manifest.items() if k not in ("checksums", "dtypes", "dropped")}
+        if gone or rec.dropped:
+            body["dropped"] = sorted(set(rec.dropped) | set(gone))
+        tmp, manifest = self._staged(rec.path, body, arrays)
+        old = rec.path.parent / f".tmp-old-{uuid.uuid4().hex[:8]}"
+        os.rename(rec.path, old)  # both renames are atomic; between them the entry reads as missing
+        os.rename(tmp, rec.path)
+        shutil.rmtree(old)
+        return Record(rec.path, manifest)
+
+    def _staged(self, path: Path, body: dict[str, Any], arrays: dict[str, np.ndarray]) -> tuple[Path, dict]:
+        """A complete entry in a temporary folder beside ``path``: arrays compressed, each in its
+        smallest exact dtype (the original recorded under ``dtypes`` and restored on reading)."""
+        for k, a in arrays.items():
+            if a.dtype.hasobject:  # np.savez would pickle it, and we never unpickle
+                raise TypeError(f"store array {k!r} has dtype object; store numbers or fixed-width strings")
+        small = {k: smallest_exact(a) for k, a in arrays.items()}
+        dtypes = {k: str(a.dtype) for k, a in arrays.items() if small[k].dtype != a.dtype}
+        body = {**body, **({"dtypes": dtypes} if dtypes else {})}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".tmp-{uuid.uuid4().hex[:8]}-"))
+        try:
+            with open(tmp / ARRAYS, "wb") as f:
+                np.savez_compressed(f, **small)
+            manifest = {**body, "checksums": {"manifest": hashlib.sha256(canonical_json(body).encode()).hexdigest(),
+                                              ARRAYS: _sha256_file(tmp / ARRAYS)}}
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+            for p in (tmp, tmp / MANIFEST, tmp / ARRAYS):
+                os.chmod(p, 0o755 if p.is_dir() else 0o644)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return tmp, manifest
 
     def cached(self, kind: str, config: Mapping[str, Any],
                compute: Callable[[], tuple[Mapping[str, Any], Mapping[str, np.ndarray]]],

@@ -1,4 +1,6 @@
 """The shared runs: scoring runs, score entries and the score bank (module bank)."""
+import shutil
+
 import numpy as np
 import pytest
 
@@ -59,3 +61,26 @@ def test_score_bank_reads_every_static_score_and_its_stages_compute_them(results
     np.testing.assert_allclose(sc["input_norm"], np.linalg.norm(train.device_data(P).x_train.flatten(1).numpy(), axis=1),
                                rtol=1e-5)
     assert bank.scoring_pass_seconds(P, s, (0.0,)) > 0
+
+
+def test_compact_keeps_every_number_drops_checkpoints_and_recomputes_them_when_asked(results_dir):
+    P = digits_profile()
+    s = store.Store.for_profile("smoke")
+    sweep.sweep("setup", P, s.root, progress=None)
+    before = bank.score_bank(P, s)
+    test_end = bank.model_scores(P, s, 0, 1.0, "test").arrays["grand"]  # a score the compaction does not keep
+    shutil.rmtree(bank.model_scores(P, s, 0, 1.0, "test").path)
+    size = sum(f.stat().st_size for f in s.root.rglob("arrays.npz"))
+    done = bank.compact(s)
+    assert done == {"rewritten": 2 + 6, "checkpoints_dropped": 2}
+    assert sum(f.stat().st_size for f in s.root.rglob("arrays.npz")) < size / 2
+    after = bank.score_bank(P, s)
+    assert after.keys() == before.keys() and all(np.array_equal(after[k], before[k]) for k in before)
+    run0 = bank.scoring_runs(P, s)[0]
+    assert run0.dropped == ["ckpt/"] and not any(k.startswith("ckpt/") for k in run0.arrays)
+    with pytest.raises(MissingResults, match="dropped when its store was compacted"):
+        runs.checkpoint_state(run0, 1.0)
+    assert sweep.sweep("setup", P, s.root, progress=None).from_store == 8  # nothing recomputed
+    # A score of a dropped checkpoint recomputes the run (deterministic on the CPU): same numbers.
+    np.testing.assert_array_equal(bank.model_scores(P, s, 0, 1.0, "test").arrays["grand"], test_end)
+    assert bank.scoring_runs(P, s)[0].dropped == []

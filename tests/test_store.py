@@ -78,12 +78,12 @@ def test_a_killed_writer_leaves_no_entry(tmp_path):
         import numpy as np, sys, time
         from datadiet_core import store
         s = store.Store({str(tmp_path)!r})
-        real = np.savez
+        real = np.savez_compressed
         def slow_savez(f, **arrays):
             real(f, **arrays)
             print("written", flush=True)
             time.sleep(60)  # killed here, before the rename
-        np.savez = slow_savez
+        np.savez_compressed = slow_savez
         s.put("train", {{"k": 1}}, {{"acc": 1.0}}, {{"a": np.ones(10)}})
     """)
     p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
@@ -128,3 +128,38 @@ def test_object_arrays_are_refused_before_anything_is_written(tmp_path):
     assert s.get("analysis", {"k": 1}) is None and not any(tmp_path.rglob("manifest.json"))
     rec = s.put("analysis", {"k": 2}, {}, {"names": np.array(["a", "bb"])})
     assert rec.arrays["names"].tolist() == ["a", "bb"]
+
+
+@pytest.mark.parametrize("values,stored", [
+    (np.array([0, 3, 255], np.int32), np.uint8), (np.array([-5, 100], np.int64), np.int8),
+    (np.array([0, 70_000], np.int32), np.int32), (np.array([-1, 2**40], np.int64), np.int64),
+    (np.array([0.0, 2.0, np.inf, 17.0]), np.float16), (np.array([0.1, np.nan], np.float32), np.float32),
+    (np.array([0.5, 1 / 3]), np.float64), (np.array([1 / 3], np.float32).astype(np.float64), np.float32)])
+def test_arrays_are_stored_in_the_smallest_exact_dtype_and_read_back_unchanged(tmp_path, values, stored):
+    assert store.smallest_exact(values).dtype == stored
+    s = store.Store(tmp_path)
+    s.put("train", {"k": 1}, {}, {"a": values})
+    with np.load(s.path("train", {"k": 1}) / store.ARRAYS, allow_pickle=False) as z:
+        assert z["a"].dtype == stored
+    back = s.get("train", {"k": 1}).arrays["a"]
+    assert back.dtype == values.dtype and np.array_equal(back, values, equal_nan=True)
+
+
+def test_rewrite_compresses_drops_and_keeps_key_and_timings(tmp_path):
+    s = store.Store(tmp_path)
+    counts = np.zeros(50_000, np.int32)
+    counts[::7] = 3
+    rec = s.put("train", {"k": 1}, {"acc": 0.5}, {"counts": counts, "ckpt/0.1/w": np.ones((64, 64)),
+                                                 "history/acc": np.arange(3.0)}, wall_seconds=12.5)
+    new = s.rewrite(rec, drop=("ckpt/",))
+    got = s.get("train", {"k": 1})
+    assert got is not None and got.path == rec.path and sorted(got.arrays) == ["counts", "history/acc"]
+    assert got.dropped == ["ckpt/"] and got.manifest["wall_seconds"] == 12.5
+    assert got.manifest["created"] == rec.manifest["created"] and new.metrics == {"acc": 0.5}
+    np.testing.assert_array_equal(got.arrays["counts"], counts)
+    assert (rec.path / store.ARRAYS).stat().st_size < counts.nbytes / 20
+    assert [p.name for p in (tmp_path / "train").iterdir()] == [rec.path.name]  # no leftovers
+    again = s.rewrite(got)  # dropping is remembered
+    assert again.dropped == ["ckpt/"]
+    with pytest.raises(ParameterError, match="parameter 'store' must be writable"):
+        s.reader().rewrite(got)
