@@ -3,7 +3,8 @@
 The data flows one way, each module importing only those above it in this list
 (``tests/test_layout.py`` checks it):
 
-- ``data``      datasets in their original order, verified by hash; class counts
+- ``transfer``  files moved between hosts in parts of a chosen size, checked by sha256
+- ``data``      datasets in their original order, verified by hash; class counts; export/import
 - ``models``    the model registry (fast CPU net, CIFAR ResNets, linear softmax)
 - ``stats``     spreads across seeds, bootstrap intervals, the one comparison routine
 - ``selection`` which rows to keep: static rules, every dynamic selector and their registry

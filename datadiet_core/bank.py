@@ -8,11 +8,19 @@
 - The *score bank* (:func:`score_bank`) is every static-pruning score of the training rows,
   averaged over the scoring runs: what C2 prunes by, C3's static selectors keep, and C1
   correlates. It only reads: the sweep computes its entries first and loads it once per stage.
+
+Because the scoring runs' checkpoints are the one thing a store can do without once their
+scores are stored, this module also says how a store is slimmed and carried between hosts:
+:func:`compact`, :func:`export_results` and :func:`import_results`.
 """
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
@@ -20,12 +28,12 @@ import pandas as pd
 import torch
 from torch import nn
 
-from . import ParameterError, scores
+from . import DataError, ParameterError, scores, transfer
 from .models import channels_last
 from .profiles import Profile
 from .runs import checkpoint_state, history_frame, read_grid, run, run_config
 from .stats import summarize
-from .store import Record, Store
+from .store import SUMMARY, Record, Store
 from .train import device_data, init_model, load_state
 
 SCORE_NAMES = ("grand", "el2n")  # the arrays of a score entry
@@ -257,3 +265,44 @@ def compact(store: Store) -> dict[str, int]:
             store.rewrite(rec, drop)
             done["rewritten"] += 1
     return done
+
+
+def export_results(store: Store, out: str | Path, part_mb: float) -> Path:
+    """Write the entries of ``store`` (and its ``summary.json``, if any) into ``out`` in parts of
+    at most ``part_mb`` MiB, compacted on the way (:func:`compact`: checkpoints whose scores are
+    stored left out); ``store`` itself is not changed. Returns the parts index."""
+    transfer.check_part_mb(part_mb)
+    if not store.root.is_dir():
+        raise ParameterError(f"parameter 'profile' has no results to export at {store.root}")
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / store.root.name
+        transfer.copy_tree(store.root, copy)
+        compact(Store(copy))
+        return transfer.export_parts(transfer.tree(copy), out, f"results-{store.root.name}", part_mb)
+
+
+def import_results(index: str | Path, store: Store) -> dict[str, int]:
+    """Unpack results exported by :func:`export_results` beside ``store``, verify every entry
+    (checksums of manifest and arrays), and only then move into ``store`` the entries it lacks
+    (and ``summary.json``, if the export has one). Returns counts of entries added and already
+    present. A damaged entry stops the import with one line, and nothing is moved."""
+    store.root.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=store.root.parent, prefix=".import-") as tmp:
+        files = transfer.import_parts(index, tmp)
+        incoming = Store(tmp)
+        manifests = [f for f in files if f.name == "manifest.json"]
+        entries = [rec for kind in sorted({f.parent.parent.name for f in manifests}) for rec in incoming.entries(kind)]
+        if len(entries) != len(manifests):
+            raise DataError(f"{len(manifests) - len(entries)} of {len(manifests)} entries in {index} fail "
+                            "verification; nothing was imported")
+        added = 0
+        for rec in entries:
+            target = store.root / rec.path.parent.name / rec.path.name
+            if store.get(rec.manifest["kind"], rec.config) is None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.rmtree(target, ignore_errors=True)
+                os.rename(rec.path, target)
+                added += 1
+        if (Path(tmp) / SUMMARY).exists():
+            os.replace(Path(tmp) / SUMMARY, store.root / SUMMARY)
+    return {"added": added, "present": len(entries) - added}

@@ -17,6 +17,16 @@ from . import DataError, MissingResults, ParameterError
 def _data(args: argparse.Namespace) -> int:
     from . import data
 
+    if args.action == "export":
+        if not args.out:
+            raise ParameterError("parameter 'out' must name a folder for the parts (--out DIR)")
+        index = data.export_dataset(args.name, args.out, args.part_mb)
+        print(f"wrote {index} and its parts: move the folder, then run: python -m datadiet_core data import {index.name}")
+        return 0
+    if args.action == "import":
+        ds = data.import_dataset(args.name)
+        print(f"{ds.name}: imported and verified into {data.data_dir()}")
+        return 0
     ds = data.load_dataset(args.name)  # fetches and verifies (CIFAR-10: against the published sha256)
     if args.action == "fetch":
         print(f"{ds.name}: train {ds.x_train.shape}, test {ds.x_test.shape}, {ds.num_classes} classes")
@@ -108,14 +118,26 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _store(args: argparse.Namespace) -> int:
-    from .bank import compact
+    from .bank import compact, export_results, import_results
     from .profiles import resolve_profile
     from .store import Store
 
-    P = resolve_profile(args.profile)
-    done = compact(Store.for_profile(P.name))
-    print(f"{P.name}: {done['rewritten']} entries rewritten, checkpoints dropped from "
-          f"{done['checkpoints_dropped']} scoring runs")
+    store = Store.for_profile(resolve_profile(args.profile).name)
+    if args.action == "compact":
+        done = compact(store)
+        print(f"{args.profile}: {done['rewritten']} entries rewritten, checkpoints dropped from "
+              f"{done['checkpoints_dropped']} scoring runs")
+    elif args.action == "export":
+        if not args.out:
+            raise ParameterError("parameter 'out' must name a folder for the parts (--out DIR)")
+        index = export_results(store, args.out, args.part_mb)
+        print(f"wrote {index} and its parts: move the folder, then run: "
+              f"python -m datadiet_core store import {index.name} --profile {args.profile}")
+    else:
+        if not args.index:
+            raise ParameterError("parameter 'index' must name the .parts.json written by store export")
+        done = import_results(args.index, store)
+        print(f"{args.profile}: {done['added']} entries added, {done['present']} already present, all verified")
     return 0
 
 
@@ -131,9 +153,11 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m datadiet_core", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
 
-    d = sub.add_parser("data", help="fetch or verify a dataset")
-    d.add_argument("action", choices=("fetch", "verify"))
-    d.add_argument("name")
+    d = sub.add_parser("data", help="fetch, verify, export or import a dataset")
+    d.add_argument("action", choices=("fetch", "verify", "export", "import"))
+    d.add_argument("name", help="a dataset (for import: the .parts.json written by export)")
+    d.add_argument("--out", help="export: the folder for the parts")
+    d.add_argument("--part-mb", type=float, default=30.0, help="export: the largest part, in MiB")
     d.set_defaults(func=_data)
 
     b = sub.add_parser("bench", help="throughput benchmark")
@@ -169,10 +193,14 @@ def parser() -> argparse.ArgumentParser:
     n.set_defaults(func=_plan)
 
     r = sub.add_parser("store", help="maintain a profile's result store")
-    r.add_argument("action", choices=("compact",),
+    r.add_argument("action", choices=("compact", "export", "import"),
                    help="compact: rewrite every entry compressed at its smallest exact dtypes and drop the "
-                        "checkpoints of scoring runs whose scores are stored")
+                        "checkpoints of scoring runs whose scores are stored; export: the profile's results "
+                        "(compacted) in parts; import: parts written by export, every entry verified")
+    r.add_argument("index", nargs="?", help="import: the .parts.json written by export")
     r.add_argument("--profile", default="cpu")
+    r.add_argument("--out", help="export: the folder for the parts")
+    r.add_argument("--part-mb", type=float, default=16.0, help="export: the largest part, in MiB")
     r.set_defaults(func=_store)
 
     k = sub.add_parser("book", help="execute the notebooks and build the book")

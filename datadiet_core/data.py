@@ -32,7 +32,7 @@ from PIL import Image
 import torch
 from sklearn.datasets import load_digits
 
-from . import DataError, ParameterError
+from . import DataError, ParameterError, transfer
 
 DATASETS = ("cifar10", "cifar100", "cinic10", "fashion_mnist", "digits")
 
@@ -437,3 +437,31 @@ def augment(x: torch.Tensor, generator: torch.Generator, pad: int = 4, flip: boo
         mask = torch.rand(n, generator=generator, device=generator.device).to(dev) < 0.5
         x = torch.where(mask[:, None, None, None], x.flip(3), x)
     return x
+
+
+# --------------------------------------------------------------------------- moving a verified cache
+
+CACHED = {"cifar10": "cifar10.npz", "cinic10": "cinic10.npz"}  # datasets kept as one verified cache file
+
+
+def export_dataset(name: str, out: str | Path, part_mb: float) -> Path:
+    """Write the verified cache of ``name`` into ``out`` in parts of at most ``part_mb`` MiB (for
+    a host without internet); returns the parts index. The dataset is loaded, and so verified,
+    first."""
+    if name not in CACHED:
+        raise ParameterError(f"parameter 'name' must be a dataset kept as one cache file ({', '.join(CACHED)}); "
+                             f"got {name!r}")
+    transfer.check_part_mb(part_mb)
+    load_dataset(name)
+    return transfer.export_parts({CACHED[name]: data_dir() / CACHED[name]}, out, name, part_mb)
+
+
+def import_dataset(index: str | Path) -> Dataset:
+    """Reassemble a dataset exported by :func:`export_dataset` into this host's cache (every part
+    and the whole checked by sha256), then load it, which verifies the arrays (CIFAR-10: against
+    the published digests)."""
+    written = transfer.import_parts(index, data_dir())
+    names = [n for n, f in CACHED.items() if any(w.name == f for w in written)]
+    if len(names) != 1:
+        raise DataError(f"{index} holds no dataset cache of {', '.join(CACHED.values())}")
+    return load_dataset(names[0])

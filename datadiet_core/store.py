@@ -35,6 +35,7 @@ from . import CODE_VERSION, MissingResults, ParameterError
 
 MANIFEST = "manifest.json"
 ARRAYS = "arrays.npz"
+SUMMARY = "summary.json"
 _PACKAGES = ("torch", "torchvision", "numpy", "scipy", "scikit-learn")
 
 
@@ -276,7 +277,7 @@ class Store:
 # --------------------------------------------------------------------------- summary.json
 
 def summary_path(profile: str) -> Path:
-    return results_root() / profile / "summary.json"
+    return results_root() / profile / SUMMARY
 
 
 def read_summary(profile: str) -> dict[str, Any]:

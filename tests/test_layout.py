@@ -9,6 +9,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "datadiet_core"
 # Lowest first. A module may import only modules of lower layers. `selection` sits with the
 # other pure array code: it knows nothing of training, and profiles validate selector names.
 LAYERS = [
+    {"transfer"},
     {"data", "models", "stats", "selection"},
     {"profiles"},
     {"train"},
