@@ -116,7 +116,7 @@ def stages(P: Profile) -> list[list[ScoreSpec | AnalysisSpec]]:
 
 
 def run_spec(P: Profile, store: Store, spec: AnalysisSpec, bank: dict[str, np.ndarray] | None = None,
-        force: bool = False) -> Record:
+             force: bool = False) -> Record:
     """Compute the analysis ``spec`` into the store from the stored scores (what the sweep calls)."""
     if spec.name == "c1_curves":
         return _stored_frame(store, spec.name, _curves_config(P), lambda: curves(P, store), force)

@@ -37,12 +37,6 @@ TABLE1_SELECTORS = ("always_plus_static", "always_plus_random")
 PARAMS = {"alpha": 0.8, "epsilon": 0.1, "c": 1.0, "delta": 0.875, "sb_history": 1024}
 
 
-def check_selector(name: object, parameter: str = "selector") -> None:
-    """One line naming ``parameter`` unless ``name`` is a selector of :data:`SELECTORS`."""
-    if name not in SELECTORS:
-        raise ParameterError(f"parameter '{parameter}' must be one of {', '.join(SELECTORS)}; got {name!r}")
-
-
 def _check_fraction(name: str, value: float, allow_zero: bool = False) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and \
         (0.0 <= value <= 1.0 if allow_zero else 0.0 < value <= 1.0)

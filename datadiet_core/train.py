@@ -29,7 +29,8 @@ from torch import nn
 from tqdm import tqdm  # not tqdm.auto: it warns in kernels without ipywidgets
 
 from . import ParameterError
-from .data import IMBALANCES, Dataset, augment, balanced_subset, channel_stats, load_dataset, subsample_classes, to_tensor
+from .data import (IMBALANCES, Dataset, augment, balanced_subset, channel_stats, load_dataset, subsample_classes,
+                   to_tensor)
 from .models import build_model, channels_last, is_convolutional
 from .profiles import Profile
 
