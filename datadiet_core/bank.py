@@ -31,13 +31,12 @@ from torch import nn
 from . import DataError, ParameterError, scores, transfer
 from .models import channels_last
 from .profiles import Profile
-from .runs import checkpoint_state, history_frame, read_grid, run, run_config
+from .runs import CHECKPOINTS, checkpoint_state, history_frame, read_grid, run, run_config
 from .stats import summarize
 from .store import SUMMARY, Record, Store
 from .train import device_data, init_model, load_state
 
 SCORE_NAMES = ("grand", "el2n")  # the arrays of a score entry
-CHECKPOINTS = "ckpt/"  # the prefix of a run's checkpoint arrays
 CHECKPOINT_NAMES = {0.0: "init", 1.0: "end"}
 # The static-pruning scores of the bank, by the papers' names, with random (no score) first.
 STATIC_SCORES = ("random", "input_norm", "grand_init", "grand_early", "el2n_early", "forgetting",
@@ -225,16 +224,20 @@ def score_bank(P: Profile, store: Store) -> dict[str, np.ndarray]:
     by accident (Kirsch 2023 §3): Flax restored the *latest* checkpoint when asked for step 0,
     so it is GraNd of each scoring run's final checkpoint.
     """
-    seeds = range(P.scoring_seeds)
     reader = store.reader()
-    read_grid("setup", P, [spec for stage in stages(P) for spec in stage], lambda spec: run_spec(P, reader, spec))
-    runs = scoring_runs(P, store)
+    got = dict(read_grid("setup", P, [spec for stage in stages(P) for spec in stage],
+                         lambda spec: run_spec(P, reader, spec)))  # every entry read (and verified) once
+
+    def mean(when: float, score: str) -> np.ndarray:
+        return np.mean([rec.arrays[score] for spec, rec in got.items()
+                        if isinstance(spec, ScoreSpec) and spec.when == when], axis=0)
+
+    runs = [rec for spec, rec in got.items() if isinstance(spec, ScoringSpec)]
     return {"input_norm": input_norms(P, "train"),
-            "grand_init": per_seed(P, store, seeds, 0.0, "train", "grand").mean(0),
-            "grand_early": per_seed(P, store, seeds, P.early, "train", "grand").mean(0),
-            "el2n_early": per_seed(P, store, seeds, P.early, "train", "el2n").mean(0),
+            "grand_init": mean(0.0, "grand"), "grand_early": mean(P.early, "grand"),
+            "el2n_early": mean(P.early, "el2n"),
             "forgetting": np.mean([r.arrays["forgetting"] for r in runs], axis=0),
-            "grand_init_restore_bug": per_seed(P, store, seeds, 1.0, "train", "grand").mean(0)}
+            "grand_init_restore_bug": mean(1.0, "grand")}
 
 
 def scoring_pass_seconds(P: Profile, store: Store, when: Iterable[float]) -> float:
@@ -276,7 +279,7 @@ def export_results(store: Store, out: str | Path, part_mb: float) -> Path:
         raise ParameterError(f"parameter 'profile' has no results to export at {store.root}")
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / store.root.name
-        transfer.copy_tree(store.root, copy)
+        shutil.copytree(store.root, copy)
         compact(Store(copy))
         return transfer.export_parts(transfer.tree(copy), out, f"results-{store.root.name}", part_mb)
 

@@ -23,6 +23,8 @@ from .train import Hooks, device_data, record_of, train
 TRAIN_FIELDS = ("dataset", "train_size", "test_size", "model", "epochs", "batch_size", "lr", "momentum",
                 "nesterov", "weight_decay", "lr_milestones", "lr_gamma", "warmup", "augment", "precision")
 
+CHECKPOINTS = "ckpt/"  # the prefix of a stored run's checkpoint arrays: ckpt/<fraction>/<parameter>
+
 # Evaluation runs (pruned, dynamic, their full-data references) use seeds 1000, 1001, ...:
 # never a scoring run's seed, so no evaluation run shares an initialisation with a score.
 EVAL_SEED_OFFSET = 1000
@@ -82,9 +84,9 @@ def history_frame(record: Record) -> pd.DataFrame:
 
 def checkpoint_state(record: Record, fraction: float) -> dict[str, np.ndarray]:
     """The stored checkpoint at ``fraction`` of training, ready for :func:`train.load_state`."""
-    prefix = f"ckpt/{fraction:g}/"
+    prefix = f"{CHECKPOINTS}{fraction:g}/"
     state = {k[len(prefix):]: v for k, v in record.arrays.items() if k.startswith(prefix)}
-    if not state and any(d.startswith("ckpt") for d in record.dropped):
+    if not state and CHECKPOINTS in record.dropped:
         raise MissingResults(f"the checkpoints of {record.path.name} were dropped when its store was compacted "
                              "(its scores are stored); recompute the run with force=True to get them back")
     if not state:

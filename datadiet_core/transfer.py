@@ -11,16 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tarfile
 import tempfile
 from pathlib import Path
 from typing import Mapping
 
 from . import DataError, ParameterError
-
-CHUNK = 1 << 20  # bytes read at a time while hashing and splitting
-
 
 def check_part_mb(part_mb: object) -> float:
     """One line naming ``part_mb`` unless it is a number of MiB >= 1."""
@@ -102,8 +98,3 @@ def tree(root: Path, skip_hidden: bool = True) -> dict[str, Path]:
     """Every file below ``root`` by its path relative to ``root`` (hidden names left out)."""
     return {str(p.relative_to(root)): p for p in sorted(root.rglob("*"))
             if p.is_file() and not (skip_hidden and any(part.startswith(".") for part in p.relative_to(root).parts))}
-
-
-def copy_tree(src: Path, dst: Path) -> None:
-    """Copy the folder ``src`` to ``dst`` (which must not exist)."""
-    shutil.copytree(src, dst)

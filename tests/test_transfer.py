@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -91,7 +92,7 @@ def test_results_go_back_compacted_and_are_verified_on_import(results_dir, tmp_p
     assert {tuple(r.dropped) for r in there.entries("train")} == {("ckpt/",)}
     # An entry damaged before packing is caught on import, and nothing is moved.
     copy = tmp_path / "copy"
-    transfer.copy_tree(there.root, copy)
+    shutil.copytree(there.root, copy)
     victim = next(copy.glob("scores/*/arrays.npz"))
     victim.write_bytes(victim.read_bytes()[:200])
     bad = transfer.export_parts(transfer.tree(copy), tmp_path / "bad", "results-x", 1)
