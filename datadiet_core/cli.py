@@ -2,8 +2,8 @@
 
 Errors in parameters or data, and results a command needs but the store lacks, stop with one
 line on stderr (``error: ...``) and exit code 2. Each command imports what it needs when it
-runs, so ``data`` and ``plan`` start without torch's kernels, and the sweep path never imports
-the book's packages (altair, papermill), which a GPU host may lack.
+runs, so the sweep path never imports the book's packages (altair, papermill), which a GPU
+host may lack.
 """
 from __future__ import annotations
 
