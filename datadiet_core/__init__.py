@@ -6,7 +6,7 @@ The data flows one way, each module importing only those above it in this list
 - ``transfer``  files moved between hosts in parts of a chosen size, checked by sha256
 - ``data``      datasets in their original order, verified by hash; class counts; export/import
 - ``models``    the model registry (fast CPU net, CIFAR ResNets, linear softmax)
-- ``stats``     spreads across seeds, bootstrap intervals, the one comparison routine
+- ``stats``     spreads across seeds, bootstrap and Welch intervals, the one comparison routine
 - ``selection`` which rows to keep: static rules, every dynamic selector and their registry
 - ``profiles``  the ``smoke`` / ``cpu`` / ``paper`` profiles and parameter validation
 - ``train``     the one training function (SGD + Nesterov, step schedule, hooks, checkpoints)
@@ -15,7 +15,8 @@ The data flows one way, each module importing only those above it in this list
 - ``runs``      a training run through the store: its key, the run, its history and checkpoints
 - ``bank``      the shared runs: scoring runs, score entries, the score bank
 - ``dynamic``   dynamic-selection runs (re-selecting the subset during training)
-- ``c1``, ``c2``, ``c3``  one module per claim: its grid, a read-only loader, summary and verdict rules
+- ``c1``, ``c2``, ``c3``  one module per claim: its grid, a read-only loader, summary, headline and verdict rules
+- ``c3_picks``  what C3's selectors pick: selection counts, class shares, the collapse diagnosis
 - ``report``    labels, verdict paragraphs and tables of the book
 - ``plots``     altair charts that render offline
 - ``sweep``     the only thing that computes: a claim's grid into the store, locally or on Ray

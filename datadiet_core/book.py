@@ -28,9 +28,9 @@ import yaml
 from . import ParameterError
 from .plots import write_vega_bundle
 from .profiles import resolve_profile
-from .report import profiles_table, verdict_table
-from .sweep import ALIASES
-from .store import project_root, read_summary
+from .report import cost_table, profiles_table, verdict_table
+from .sweep import ALIASES, measured_cost
+from .store import Store, project_root, read_summary
 
 def toc_files(root: Path) -> list[str]:
     """Every file named in ``_toc.yml``, in order (without suffix)."""
@@ -77,7 +77,8 @@ def execute(source: Path, profile: str, force: bool = False, root: Path | None =
 
 
 def write_generated(root: Path, profile: str) -> Path:
-    """``book/_generated/verdicts.md`` and ``profile.md`` for the pages that include them."""
+    """``book/_generated/verdicts.md``, ``profile.md``, ``profiles.md`` and ``cost.md`` (what the
+    stored runs took) for the pages that include them."""
     gen = root / "book" / "_generated"
     gen.mkdir(parents=True, exist_ok=True)
     summary = read_summary(profile)
@@ -85,6 +86,7 @@ def write_generated(root: Path, profile: str) -> Path:
     (gen / "profile.md").write_text(
         f"This build used the **`{profile}`** profile. Results are read from `results/{profile}/`.\n")
     (gen / "profiles.md").write_text(profiles_table())
+    (gen / "cost.md").write_text(cost_table(profile, measured_cost(resolve_profile(profile), Store.for_profile(profile))))
     return gen
 
 

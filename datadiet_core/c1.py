@@ -184,6 +184,37 @@ def correlations(bank: dict[str, np.ndarray], n_boot: int = N_BOOT) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
+HEADLINE_MODEL = "resnet18"  # the papers' architecture, where Kirsch measured 0.963
+# Published rho(GraNd@init, input norm) per architecture: Kirsch's fork (ResNet-18) and his PyTorch
+# reproduction (hlb-CIFAR10 net, GraNd over 100 inits; its first layer whitens the input).
+PUBLISHED_RHO = {"resnet18": (0.963, "Kirsch's fork of the original code, ResNet-18"),
+                 "fastnet": (0.38, "Kirsch's PyTorch reproduction, hlb-CIFAR10 net (a different small net)")}
+
+
+def headline(P: Profile, per_arch: dict[str, pd.Series]) -> dict[str, Any]:
+    """Claim C1's headline: Spearman's rho between GraNd at initialisation (all ``P.inits``
+    initialisations averaged) and the input norm on the training split, for the papers'
+    architecture (:data:`HEADLINE_MODEL`), with its bootstrap 95% interval over examples.
+
+    Rule (fixed in issue 13, after the C1 runs existed; it restates the chapter's per-model
+    rule): holds when the interval lies at or above :data:`STRONG`, fails when it lies below,
+    inconclusive when it straddles it. Every architecture's rho is given beside it, since the
+    claim's reach depends on the architecture."""
+    name = HEADLINE_MODEL if HEADLINE_MODEL in per_arch else P.model
+    r = per_arch[name]
+    verdict = "holds" if r.lo >= STRONG else "fails" if r.hi < STRONG else "inconclusive"
+    effects = {m: {"effect": float(x.rho), "ci": [float(x.lo), float(x.hi)], "images": int(x.n),
+                   "verdict": "holds" if x.lo >= STRONG else "fails" if x.hi < STRONG else "inconclusive",
+                   "published": PUBLISHED_RHO.get(m, (None, ""))[0], "published_source": PUBLISHED_RHO.get(m, (None, ""))[1]}
+               for m, x in per_arch.items()}
+    return {"verdict": verdict, "effect": float(r.rho), "ci": [float(r.lo), float(r.hi)],
+            "effect_name": "Spearman rho(GraNd@init, input norm)",
+            "published": PUBLISHED_RHO.get(name, (None, ""))[0], "published_source": PUBLISHED_RHO.get(name, (None, ""))[1],
+            "regime": (f"{name} at initialisation (no training), GraNd averaged over {P.inits} initialisations, "
+                       f"CIFAR-10 training split, first {int(r.n):,} images"),
+            "threshold": STRONG, "effects": effects}
+
+
 def summary(P: Profile, curves: pd.DataFrame, fit: dict[str, float]) -> dict[str, Any]:
     """Headline numbers and computed verdicts of chapter C1 (``summary.json`` section ``c1``).
 
@@ -206,6 +237,7 @@ def summary(P: Profile, curves: pd.DataFrame, fit: dict[str, float]) -> dict[str
     verdict.update({f"holds_on_fashion_mnist_for_{m}": bool(r.lo >= STRONG) for m, r in fashion.items()})
     verdict["fades_with_training"] = bool(end_k.hi < init_k.lo)
     return {
+        "headline": headline(P, per_arch),
         "spearman_grand_init_vs_input_norm": float(main.rho),
         "spearman_grand_init_vs_input_norm_ci": [float(main.lo), float(main.hi)],
         "spearman_by_model": {m: float(r.rho) for m, r in per_arch.items()},

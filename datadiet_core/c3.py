@@ -9,23 +9,19 @@ rules (:func:`summary`), and the analyses of what the selectors pick. One run is
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple
 
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import GaussianMixture
 
 from .bank import scoring_pass_seconds, scoring_runs
-from .data import load_dataset
-from .dynamic import FIG5_PRUNE, RUN_PARAMS, SCORED_SELECTORS, dynamic_run, period_passes
-from .profiles import Profile
-from .runs import EVAL_SEED_OFFSET, history_frame, read_grid, run
-from .selection import DYNAMIC_SELECTORS, SELECTORS, STATIC_SELECTORS, TABLE1_SELECTORS, n_keep, top_k
-from . import stats
-from .stats import compare, per_fraction, summarize
+from .dynamic import RUN_PARAMS, SCORED_SELECTORS, dynamic_run, period_passes
+from .profiles import Profile, side_seeds
+from .runs import EVAL_SEED_OFFSET, read_grid, run
+from .selection import (DYNAMIC_SELECTORS, SELECTORS, TABLE1_SELECTORS, VARIANT_SELECTORS, VARIANTS,
+                        n_keep, top_k)
+from .stats import ABOVE, BELOW, compare, per_fraction, selection_mixture, summarize
 from .store import Record, Store
 from .train import device_data
 
@@ -36,7 +32,17 @@ IMBALANCED_SELECTORS = ("random_dynamic", "uncertainty_ema", "epsilon_greedy", "
 IMBALANCED_COMPARISONS = tuple((a, "random_dynamic") for a in IMBALANCED_SELECTORS[1:]) + (("ucb", "uncertainty_ema"),)
 PERIOD_SELECTORS = ("uncertainty_ema", "ucb")  # the period sweep (Raju et al. Fig. 23): the ones that pay for scoring
 LOSS_DRIVEN = ("random_dynamic",) + DYNAMIC_SELECTORS[1:]  # random dynamic and the three that score losses
-CELLS = ("selector", "prune")  # one cell of the grid at one budget: its seeds are the spread
+# The cells C3's headline rests on (random dynamic against the static selectors and full data,
+# at the aggressive fractions and the longest budget): they get P.eval_seeds, every other cell
+# profiles.side_seeds(P).
+HEADLINE_SELECTORS = ("full", "random_dynamic", "random_static", "el2n_static", "forgetting_static")
+CHANCE = 0.1  # CIFAR-10's chance accuracy
+CHANCE_FACTOR = 1.5  # "at chance": a seed below 1.5x chance (15% on CIFAR-10), a pathology to diagnose, not a result to compare
+MIN_SEEDS = 3  # a headline comparison needs at least this many seeds in each cell it compares
+# Published figures beside ours (Raju et al., CIFAR-10, ResNet-18, 200 epochs, re-selection every
+# 10 epochs): Table 1 at 70% pruned, and random dynamic at 80% pruned about 3.5 points below full data.
+RAJU_TABLE1 = {"uncertainty_ema": 93.33, "always_plus_static": 89.52, "always_plus_random": 92.50}
+RAJU_RANDOM_DYNAMIC_80_MINUS_FULL = -0.035
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class DynamicSpec:
     epochs: int
     imbalance: str = "none"
     period: int = 0  # passes between re-selections; 0: the main grid's dynamic.period_passes(epochs)
+    variant: str = ""  # one of selection.VARIANTS: the diagnosis of the loss-driven selectors' collapse
 
     @property
     def needs_bank(self) -> bool:
@@ -58,37 +65,48 @@ class DynamicSpec:
     def label(self) -> str:
         where = "" if self.imbalance == "none" else f", {self.imbalance}"
         every = f", re-selecting every {self.period} passes" if self.period else ""
+        variant = f", variant {self.variant}" if self.variant else ""
         return (f"{self.selector} prune={self.prune:g} seed={EVAL_SEED_OFFSET + self.eval_index}, "
-                f"{self.epochs} epochs{where}{every}")
+                f"{self.epochs} epochs{where}{every}{variant}")
 
 
 def grid(P: Profile) -> list[DynamicSpec]:
     """Chapter C3's runs, longest budget first (the main comparison), for ``P.eval_seeds`` fresh
-    seeds: full data at every budget; at the longest, the ``P.c3_core`` selectors at every
+    seeds in the headline cells (:data:`HEADLINE_SELECTORS` at fractions >= :data:`AGGRESSIVE`
+    and full data, longest budget) and ``profiles.side_seeds(P)`` elsewhere: full data at every budget; at the longest, the ``P.c3_core`` selectors at every
     fraction of ``P.c3_rates`` and the other selectors at ``P.c3_side_rates``; at shorter budgets
     the core selectors at the aggressive fractions (>= 70%) only; the second setting,
     class-imbalanced CIFAR-10 (:data:`IMBALANCE`), with full data and
     :data:`IMBALANCED_SELECTORS` at ``P.c3_imbalanced_rates`` and the longest budget; the
     period sweep, :data:`PERIOD_SELECTORS` at 70% and the longest budget re-selecting every
-    ``P.c3_periods`` passes; then Raju et al.'s Table 1 pair at 70% (which needs the
-    uncertainty-EMA runs at 70% first)."""
-    seeds = range(P.eval_seeds)
+    ``P.c3_periods`` passes; the diagnosis of the loss-driven selectors' collapse,
+    :data:`selection.VARIANT_SELECTORS` at 70% and the longest budget selecting per class or
+    starting from a random selection (:data:`selection.VARIANTS`); then Raju et al.'s Table 1
+    pair at 70% (which needs the uncertainty-EMA runs at 70% first)."""
+    seeds = range(side_seeds(P))
     longest = max(P.c3_epochs)
+
+    def seeds_of(selector: str, prune: float, E: int) -> range:
+        headline = E == longest and selector in HEADLINE_SELECTORS and (selector == "full" or prune >= AGGRESSIVE - 1e-9)
+        return range(P.eval_seeds) if headline else seeds
+
     out = []
     for E in sorted(P.c3_epochs, reverse=True):
-        out += [DynamicSpec("full", 0.0, i, E) for i in seeds]
+        out += [DynamicSpec("full", 0.0, i, E) for i in seeds_of("full", 0.0, E)]
         for r in sorted(set(P.c3_rates) | (set(P.c3_side_rates) if E == longest else set())):
             if E != longest and r < AGGRESSIVE - 1e-9:
                 continue
             on = [s for s in SELECTORS if s in P.c3_core or (E == longest and r in P.c3_side_rates)]
-            out += [DynamicSpec(s, r, i, E) for s in on for i in seeds]
+            out += [DynamicSpec(s, r, i, E) for s in on for i in seeds_of(s, r, E)]
     out += [DynamicSpec("full", 0.0, i, longest, IMBALANCE) for i in seeds]
     out += [DynamicSpec(s, r, i, longest, IMBALANCE) for r in sorted(P.c3_imbalanced_rates)
             for s in IMBALANCED_SELECTORS for i in seeds]
     out += [DynamicSpec(s, AGGRESSIVE, i, longest, period=T) for T in sorted(P.c3_periods)
             if T != period_passes(longest) for s in PERIOD_SELECTORS for i in seeds]
+    out += [DynamicSpec(s, AGGRESSIVE, i, longest, variant=v) for v in VARIANTS for s in VARIANT_SELECTORS
+            for i in seeds]
     if any(s.selector == "uncertainty_ema" and s.prune == TABLE1_PRUNE and s.epochs == longest
-           and s.imbalance == "none" for s in out):
+           and s.imbalance == "none" and s.variant == TABLE1_SOURCE_VARIANT for s in out):
         out += [DynamicSpec(s, TABLE1_PRUNE, i, longest) for s in TABLE1_SELECTORS for i in seeds]
     return out
 
@@ -101,39 +119,31 @@ def stages(P: Profile) -> list[list[DynamicSpec]]:
             [s for s in specs if s.selector in TABLE1_SELECTORS]]
 
 
-def selection_mixture(counts: np.ndarray, seed: int = 0) -> dict[str, Any]:
-    """A three-component Gaussian mixture over how often each sample was selected (Raju et al.
-    Fig. 3 fit truncated normals by MCMC; a maximum-likelihood fit is enough to mark the groups).
-    Returns the component means, weights and the group of every sample: never / sometimes / always."""
-    x = np.asarray(counts, np.float64).reshape(-1, 1)
-    with warnings.catch_warnings():  # fewer than three distinct counts: fewer groups, still a fit
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        gm = GaussianMixture(3, random_state=seed, n_init=3).fit(x)
-    order = np.argsort(gm.means_.ravel())
-    rank = np.empty(3, int)
-    rank[order] = np.arange(3)
-    group = rank[gm.predict(x)]
-    return {"means": gm.means_.ravel()[order].tolist(), "stds": np.sqrt(gm.covariances_.ravel()[order]).tolist(),
-            "weights": gm.weights_[order].tolist(), "group": group,
-            "fractions": [float((group == g).mean()) for g in range(3)], "names": ["never", "sometimes", "always"]}
+# Table 1's probes are built from uncertainty-EMA runs. As Raju et al. specify it, that selector
+# ends at chance here (the chapter's diagnosis: class skew), and nothing may rest on a run at
+# chance, so the probes are built from its per-class variant, which does not collapse.
+TABLE1_SOURCE_VARIANT = "per_class"
 
 
 def table1_fixed(P: Profile, store: Store, selector: str, eval_index: int) -> tuple[np.ndarray, str]:
-    """The fixed rows of Table 1's two runs, from the stored uncertainty-EMA runs at 70% (same budget)."""
+    """The fixed rows of Table 1's two runs, from the stored per-class uncertainty-EMA runs at 70%
+    (same budget; :data:`TABLE1_SOURCE_VARIANT`)."""
     E = max(P.c3_epochs)
     reader = store.reader()
-    ref = [dynamic_run(P, reader, "uncertainty_ema", TABLE1_PRUNE, i, E) for i in range(P.eval_seeds)]
+    ref = [dynamic_run(P, reader, "uncertainty_ema", TABLE1_PRUNE, i, E, variant=TABLE1_SOURCE_VARIANT)
+           for i in range(side_seeds(P))]
     if selector == "always_plus_static":  # top 30% by that seed's final EMA score: one static subset
         score = ref[eval_index].arrays["final_score"]
-        return top_k(score, n_keep(len(score), 1 - TABLE1_PRUNE)), f"top-k final EMA score of seed {eval_index}"
+        return (top_k(score, n_keep(len(score), 1 - TABLE1_PRUNE)),
+                f"top-k final EMA score of per-class seed {eval_index}")
     counts = np.sum([r.arrays["selection_counts"] for r in ref], axis=0)
     always = np.flatnonzero(selection_mixture(counts)["group"] == 2)
     k = n_keep(len(counts), 1 - TABLE1_PRUNE)
     if len(always) > k // 2:  # too few checkpoints to separate the groups: the most selected half-budget
         final = np.mean([r.arrays["final_score"] for r in ref], axis=0)
         always = np.sort(np.lexsort((final, counts))[::-1][: k // 2])
-        return always, f"half-budget of most selected rows of {len(ref)} uncertainty-EMA runs"
-    return always, f"always set of {len(ref)} uncertainty-EMA runs"
+        return always, f"half-budget of most selected rows of {len(ref)} per-class uncertainty-EMA runs"
+    return always, f"always set of {len(ref)} per-class uncertainty-EMA runs"
 
 
 def run_spec(P: Profile, store: Store, spec: DynamicSpec, bank: dict[str, np.ndarray] | None = None,
@@ -148,7 +158,7 @@ def run_spec(P: Profile, store: Store, spec: DynamicSpec, bank: dict[str, np.nda
     if spec.selector in TABLE1_SELECTORS:
         fixed, tag = table1_fixed(P, store, spec.selector, spec.eval_index)
     return dynamic_run(P, store, spec.selector, spec.prune, spec.eval_index, spec.epochs, fixed, tag, force,
-                       spec.period or None, bank)
+                       spec.period or None, bank, spec.variant)
 
 
 def static_scoring_seconds(P: Profile, store: Store) -> dict[str, float]:
@@ -163,12 +173,13 @@ def static_scoring_seconds(P: Profile, store: Store) -> dict[str, float]:
 
 
 class Runs(NamedTuple):
-    """Chapter C3's runs as read back: the main grid, the class-imbalanced setting and the
-    period sweep, one row per run."""
+    """Chapter C3's runs as read back: the main grid, the class-imbalanced setting, the period
+    sweep and the variants of the collapse diagnosis, one row per run."""
 
     main: pd.DataFrame
     imbalanced: pd.DataFrame
     periods: pd.DataFrame
+    variants: pd.DataFrame
 
 
 def load(P: Profile, store: Store) -> Runs:
@@ -182,15 +193,17 @@ def load(P: Profile, store: Store) -> Runs:
     for spec, rec in got:
         m = rec.metrics
         rows.append({"selector": spec.selector, "prune": spec.prune, "epochs": spec.epochs, "seed": rec.config["seed"],
-                     "imbalance": spec.imbalance, "sweep": bool(spec.period),
+                     "imbalance": spec.imbalance, "sweep": bool(spec.period), "variant": spec.variant,
                      "period": spec.period or period_passes(spec.epochs),
                      "test_acc": m["test_acc"], "images_seen": m["images_seen"], "train_seconds": m["train_seconds"],
                      "scoring_seconds": m.get("scoring_seconds", 0.0), "selections": m.get("checkpoints", 0),
                      "wallclock_s": m["train_seconds"] + charge.get(spec.selector, 0.0)})
     d = pd.DataFrame(rows)
-    part = lambda imbalance, sweep: d[(d.imbalance == imbalance) & (d.sweep == sweep)].drop(  # noqa: E731
-        columns=["imbalance", "sweep"]).reset_index(drop=True)
-    return Runs(part("none", False), part(IMBALANCE, False), part("none", True))
+    plain = d[d.variant == ""]
+    part = lambda imbalance, sweep: plain[(plain.imbalance == imbalance) & (plain.sweep == sweep)].drop(  # noqa: E731
+        columns=["imbalance", "sweep", "variant"]).reset_index(drop=True)
+    return Runs(part("none", False), part(IMBALANCE, False), part("none", True),
+                d[d.variant != ""].drop(columns=["imbalance", "sweep"]).reset_index(drop=True))
 
 
 def accuracy(runs: pd.DataFrame, epochs: int) -> pd.DataFrame:
@@ -207,43 +220,38 @@ def accuracy(runs: pd.DataFrame, epochs: int) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def pooled_sd(runs: pd.DataFrame, epochs: int) -> tuple[float, int]:
-    """The seed-to-seed standard deviation of accuracy pooled over every (selector, fraction) cell
-    at budget ``epochs``, and its degrees of freedom (the spread behind every C3 interval)."""
-    d = runs[runs.epochs == epochs]
-    return stats.pooled_sd([g.test_acc for _, g in d.groupby(list(CELLS))])
-
-
 def difference(runs: pd.DataFrame, a: str, b: str, epochs: int, prune_b: dict[float, float] | None = None
                ) -> pd.DataFrame:
     """Accuracy of selector ``a`` minus ``b`` at every fraction pruned of ``a`` (``b`` at
-    ``prune_b[fraction]`` when given), with the pooled-t interval of the budget
-    (:func:`stats.compare`)."""
+    ``prune_b[fraction]`` when given), with Welch's interval from the two cells' seeds
+    (:func:`stats.compare`) and a ``chance`` flag: some seed of either cell ended below
+    :data:`CHANCE_FACTOR` times chance accuracy, so the comparison is not read."""
     d = runs[runs.epochs == epochs]
     x = d[d.selector == a]
     y = d[d.selector == b]
     if prune_b:  # b's rows at the fraction paired with each of a's, relabelled to a's fraction
         y = pd.concat([y[np.isclose(y.prune, q)].assign(prune=r) for r, q in prune_b.items()], ignore_index=True)
-    c = compare(pd.concat([x, y.assign(selector=f"{b} (paired)")], ignore_index=True), CELLS,
-                {"selector": a}, {"selector": f"{b} (paired)"}, pool=d)
-    return c.assign(a=a, b=b)[["a", "b", "prune", "diff", "lo", "hi"]]
+    c = compare(pd.concat([x, y.assign(selector=f"{b} (paired)")], ignore_index=True),
+                {"selector": a}, {"selector": f"{b} (paired)"})
+    low = CHANCE_FACTOR * CHANCE
+    chance = [bool((x[np.isclose(x.prune, f)].test_acc < low).any() or (y[np.isclose(y.prune, f)].test_acc < low).any())
+              for f in c.prune]
+    return c.assign(a=a, b=b, chance=chance)[["a", "b", "prune", "diff", "lo", "hi", "direction", "n_a", "n_b",
+                                              "chance"]]
 
 
-def wins(cmp: pd.DataFrame, min_prune: float = 0.0) -> bool | None:
-    """Above zero at one fraction >= min_prune or more and below at none; None when the two were
-    not both run at any such fraction (the verdict is then "not run", never "no")."""
+def reading(cmp: pd.DataFrame, min_prune: float = AGGRESSIVE) -> str | None:
+    """One reading of a comparison over the fractions >= ``min_prune``: the common direction
+    (``above``, ``below``, ``no detectable difference``) when every fraction agrees, ``mixed``
+    when they do not, ``at chance`` when a run compared ended at chance (not read), None when
+    the two were not both run at any such fraction."""
     c = cmp[cmp.prune >= min_prune - 1e-9]
     if not len(c):
         return None
-    return bool((c.lo > 0).any()) and not bool((c.hi < 0).any())
-
-
-def beats_everywhere(cmps: list[pd.DataFrame], min_prune: float) -> bool | None:
-    """Every interval at every fraction >= min_prune of every comparison lies above zero (None: not run)."""
-    cs = [c[c.prune >= min_prune - 1e-9] for c in cmps]
-    if not all(len(c) for c in cs):
-        return None
-    return all(bool((c.lo > 0).all()) for c in cs)
+    if c.chance.any():
+        return "at chance"
+    dirs = set(c.direction)
+    return dirs.pop() if len(dirs) == 1 else "mixed"
 
 
 # The comparisons behind the verdicts, a minus b: name -> (a, b).
@@ -263,7 +271,7 @@ COMPARISONS = {
 def differences(runs: pd.DataFrame, epochs: int, pairs: Iterable[tuple[str, str]] | None = None) -> pd.DataFrame:
     """Every comparison ``(a, b)`` of ``pairs`` (default :data:`COMPARISONS`) at budget ``epochs``,
     one row per fraction pruned where both selectors ran: the difference in mean accuracy with
-    its pooled-t 95% interval (columns a, b, prune, diff, lo, hi, epochs)."""
+    Welch's 95% interval and its direction (columns of :func:`difference`, plus epochs)."""
     frames = [difference(runs, a, b, epochs) for a, b in (pairs or COMPARISONS.values())]
     return pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True).assign(epochs=epochs)
 
@@ -314,10 +322,10 @@ def period_sweep(P: Profile, runs: pd.DataFrame, sweep: pd.DataFrame) -> dict[st
     of :data:`PERIOD_SELECTORS` and each period T (passes between re-selections; the main grid's
     :func:`dynamic.period_passes` first), accuracy (mean, std), the measured and the throughput-matched
     speed-up over full data with scoring included, and the difference to the same selector at
-    the main period with the pooled-t 95% interval of the budget (main-grid cells plus these).
+    the main period with Welch's 95% interval.
 
-    Verdicts, fixed before the runs: ``<selector>_every_<T>_beats_every_<main>``: the interval
-    of that difference lies above zero (None: not run); ``speedup_goal_met_every_<T>``: UCB
+    Verdicts, fixed before the runs: ``<selector>_every_<T>_vs_every_<main>``: the direction
+    of that difference (or ``at chance``); ``speedup_goal_met_every_<T>``: UCB
     re-selecting every T passes is at least 2.5x faster than full data, measured and matched.
     """
     E = max(P.c3_epochs)
@@ -343,29 +351,80 @@ def period_sweep(P: Profile, runs: pd.DataFrame, sweep: pd.DataFrame) -> dict[st
                 c = difference(tagged, name, s, E)
                 c = c[np.isclose(c.prune, AGGRESSIVE)]
                 row.update(diff=float(c["diff"].iloc[0]), lo=float(c.lo.iloc[0]), hi=float(c.hi.iloc[0]))
-                verdict[f"{s}_every_{T}_beats_every_{main}"] = bool(row["lo"] > 0)
+                verdict[f"{s}_every_{T}_vs_every_{main}"] = reading(c)
                 if s == "ucb":
                     verdict[f"speedup_goal_met_every_{T}"] = goal_met([row["speedup_measured"], row["speedup_matched"]])
             rows.append(row)
     return {"epochs": E, "prune": AGGRESSIVE, "main_period": main, "rows": rows, "verdict": verdict}
 
 
+HEADLINE_STATIC = ("el2n_static", "forgetting_static")  # what "static pruning" means in Raju et al.'s Fig. 2
+
+
+def headline(P: Profile, runs: pd.DataFrame, epochs: int, cmp: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """Claim C3's headline at budget ``epochs``, by a rule fixed before the third-seed runs.
+
+    Random dynamic minus each of static EL2N and static forgetting (:data:`HEADLINE_STATIC`) at
+    every fraction >= :data:`AGGRESSIVE`, each three-valued (:func:`stats.direction`). The claim
+    holds when every one is above zero, fails when any is below, and is inconclusive otherwise,
+    or when a cell compared has fewer than :data:`MIN_SEEDS` seeds or a run at chance. The effect
+    reported is random dynamic minus static EL2N at 70% pruned; beside it, random dynamic minus
+    static random (what re-drawing adds by itself) and minus full data at 80% (Raju et al.: about
+    -3.5 points)."""
+    parts = [cmp[f"random_dynamic_vs_{s}"] for s in HEADLINE_STATIC]
+    parts = [c[c.prune >= AGGRESSIVE - 1e-9] for c in parts]
+    rows = pd.concat(parts, ignore_index=True) if all(len(c) for c in parts) else None
+    if rows is None:
+        verdict, seeds = "inconclusive", 0
+    else:
+        seeds = int(min(rows.n_a.min(), rows.n_b.min()))
+        dirs = set(rows.direction)
+        verdict = ("inconclusive" if seeds < MIN_SEEDS or rows.chance.any() else
+                   "fails" if BELOW in dirs else "holds" if dirs == {ABOVE} else "inconclusive")
+    d = runs[runs.epochs == epochs]
+    full = summarize(d[d.selector == "full"].test_acc)
+
+    def effect(c: pd.DataFrame, prune: float, published: float | None = None) -> dict[str, Any] | None:
+        c = c[np.isclose(c.prune, prune)]
+        if not len(c):
+            return None
+        r = c.iloc[0]
+        return {"effect": float(r["diff"]), "ci": [float(r.lo), float(r.hi)], "direction": r.direction,
+                "seeds": int(min(r.n_a, r.n_b)), "published": published}
+
+    full_cmp = difference(pd.concat([d, d[d.selector == "full"].assign(prune=0.8)]), "random_dynamic", "full", epochs)
+    effects = {"random_dynamic_vs_el2n_static": effect(cmp["random_dynamic_vs_el2n_static"], AGGRESSIVE),
+               "random_dynamic_vs_forgetting_static": effect(cmp["random_dynamic_vs_forgetting_static"], AGGRESSIVE),
+               "random_dynamic_vs_random_static": effect(cmp["random_dynamic_vs_random_static"], AGGRESSIVE),
+               "random_dynamic_vs_full_at_0.8": effect(full_cmp, 0.8, RAJU_RANDOM_DYNAMIC_80_MINUS_FULL)}
+    main = effects["random_dynamic_vs_el2n_static"] or {"effect": float("nan"), "ci": [float("nan")] * 2}
+    regime = (f"{P.model}, {epochs} epochs over the kept subset (full data {full.mean * 100:.1f}% ± "
+              f"{full.std * 100:.1f}, n = {full.n}), re-selection every {period_passes(epochs)} pass"
+              f"{'es' if period_passes(epochs) > 1 else ''}, " + ", ".join(
+                  f"{r:.0%}" for r in sorted(P.c3_rates) if r >= AGGRESSIVE - 1e-9) + " pruned")
+    return {"verdict": verdict, "effect": main["effect"], "ci": main["ci"],
+            "effect_name": "random dynamic minus static EL2N@10% at 70% pruned (accuracy, fraction)",
+            "published": None, "published_source": "Raju et al. give no static-EL2N figure at 70% in the text",
+            "regime": regime, "seeds": seeds, "effects": effects,
+            "directions": {f"random_dynamic_vs_{s}": list(c.direction) for s, c in zip(HEADLINE_STATIC, parts)}}
+
+
 def summary(P: Profile, runs: Runs) -> dict[str, Any]:
     """Headline numbers and computed verdicts of chapter C3 (``summary.json`` section ``c3``), at
     the longest budget of ``P.c3_epochs`` (every verdict also per budget under ``by_budget``).
 
-    Verdict rules (each None, "not run", when the runs it needs are not in the grid at that
-    budget): ``random_dynamic_beats_static``: at every fraction pruned >= 0.7 the interval of random
-    dynamic minus each of EL2N-static and forgetting-static lies above zero. ``<a>_beats_<b>``
-    (the pairs of :data:`COMPARISONS`, including Table 1's always + random against always +
-    static): above zero at some fraction >= 0.7 and below at none. ``infobatch_beats_random_dynamic_at_equal_cost``:
-    InfoBatch against random dynamic at the fraction nearest the share of images InfoBatch skipped,
-    same rule over all fractions. ``wallclock_saving_real``: random dynamic and UCB at 70% finish
+    Every comparison of :data:`COMPARISONS` (a minus b, including Table 1's always + random
+    against always + static) is stored per fraction under ``comparisons`` as [diff, lo, hi,
+    direction, at chance], and read once over the fractions >= 0.7 under ``verdict``
+    (:func:`reading`: above, below, no detectable difference, mixed, at chance; None: not run).
+    ``infobatch_vs_random_dynamic_at_equal_cost``: InfoBatch against random dynamic at the
+    fraction nearest the share of images InfoBatch skipped, read over all fractions.
+    ``headline``: :func:`headline`. ``wallclock_saving_real``: random dynamic and UCB at 70% finish
     faster end to end (scoring included) than full data; ``speedup_goal_met``: both at least
     2.5x faster, measured and at matched throughput (:func:`matched_speedup`).
     ``static_el2n_saves_wallclock``: EL2N-static with its scores' cost charged is faster than full data.
     With imbalanced runs, section ``imbalanced`` (:func:`imbalanced_summary`) and the
-    verdict ``imbalanced_ucb_beats_random_dynamic``; with the period-sweep runs, section
+    verdict ``imbalanced_ucb_vs_random_dynamic``; with the period-sweep runs, section
     ``period_sweep`` (:func:`period_sweep`) and its verdicts.
     """
     main_grid = runs.main
@@ -379,21 +438,18 @@ def summary(P: Profile, runs: Runs) -> dict[str, Any]:
             ("acc_mean", "mean"), ("acc_std", "std"), ("wallclock_s", "wallclock_s"), ("train_seconds", "train_seconds"))}
         out["acc_mean"]["full"], out["acc_std"]["full"] = f.mean, f.std
         out["wallclock_s"]["full"] = float(full.wallclock_s.mean())
-        v: dict[str, bool | None] = {}
         cmp = {name: difference(main_grid, a, b, E) for name, (a, b) in COMPARISONS.items()}
-        v["random_dynamic_beats_static"] = beats_everywhere(
-            [cmp["random_dynamic_vs_el2n_static"], cmp["random_dynamic_vs_forgetting_static"]], AGGRESSIVE)
-        for name in ("ucb_vs_uncertainty_ema", "epsilon_greedy_vs_uncertainty_ema", "ucb_vs_random_dynamic",
-                     "epsilon_greedy_vs_random_dynamic", "el2n_epsilon_static_vs_el2n_static",
-                     "random_dynamic_vs_random_static", "always_plus_random_vs_always_plus_static"):
-            v[name.replace("_vs_", "_beats_")] = wins(cmp[name], AGGRESSIVE)
         ib = acc[acc.score == "infobatch"]
         full_images = float(full.images_seen.mean()) if len(full) else float("nan")
         nearest = {r.prune: min(P.c3_rates, key=lambda q: abs(q - (1 - r.images_seen / full_images)))
                    for _, r in ib.iterrows()}
-        ib_cmp = difference(main_grid, "infobatch", "random_dynamic", E, nearest)
+        cmp["infobatch_vs_random_dynamic_at_equal_cost"] = difference(main_grid, "infobatch", "random_dynamic", E, nearest)
         out["infobatch_skipped"] = {key(r.prune): 1 - r.images_seen / full_images for _, r in ib.iterrows()}
-        v["infobatch_beats_random_dynamic_at_equal_cost"] = wins(ib_cmp)
+        out["comparisons"] = {name: {key(r.prune): [r["diff"], r["lo"], r["hi"], r["direction"], bool(r["chance"])]
+                                     for _, r in c.iterrows()} for name, c in cmp.items() if len(c)}
+        v: dict[str, Any] = {name: reading(c, 0.0 if name.startswith("infobatch") else AGGRESSIVE)
+                             for name, c in cmp.items()}
+        out["headline"] = headline(P, main_grid, E, cmp)
         speed = {s: out["wallclock_s"]["full"] / out["wallclock_s"][s][key(AGGRESSIVE)]
                  for s in ("random_dynamic", "ucb", "el2n_static", "forgetting_static")
                  if key(AGGRESSIVE) in out["wallclock_s"].get(s, {})}
@@ -417,7 +473,7 @@ def summary(P: Profile, runs: Runs) -> dict[str, Any]:
     if len(runs.imbalanced):
         main["imbalanced"] = imbalanced_summary(P, runs.imbalanced)
         main["verdict"] = {**main["verdict"],
-                           "imbalanced_ucb_beats_random_dynamic": main["imbalanced"]["verdict"]["ucb_beats_random_dynamic"]}
+                           "imbalanced_ucb_vs_random_dynamic": main["imbalanced"]["verdict"]["ucb_vs_random_dynamic"]}
     main["period_sweep"] = period_sweep(P, main_grid, runs.periods)  # main-period rows only without a sweep
     main["verdict"] = {**main["verdict"], **main["period_sweep"]["verdict"]}
     return main
@@ -435,55 +491,5 @@ def imbalanced_summary(P: Profile, results: pd.DataFrame) -> dict[str, Any]:
         "acc_mean": per_fraction(acc, "mean"), "acc_std": per_fraction(acc, "std"), "imbalance": IMBALANCE, "epochs": E,
         "n_train": device_data(P.replace(imbalance=IMBALANCE)).n_train}
     out["acc_mean"]["full"], out["acc_std"]["full"] = full.mean, full.std
-    out["verdict"] = {f"{a}_beats_{b}": wins(difference(results, a, b, E), AGGRESSIVE) for a, b in IMBALANCED_COMPARISONS}
+    out["verdict"] = {f"{a}_vs_{b}": reading(difference(results, a, b, E)) for a, b in IMBALANCED_COMPARISONS}
     return out
-
-
-def selection_counts(P: Profile, store: Store, selector: str = "uncertainty_ema", prune: float = TABLE1_PRUNE
-                     ) -> dict[str, Any]:
-    """How often each sample was selected, summed over seeds (Raju et al. Fig. 3), with the
-    three-component mixture fit, for ``selector`` at ``prune`` and the longest budget (read only)."""
-    recs = _runs_of(P, store, selector, prune)
-    counts = np.sum([r.arrays["selection_counts"] for r in recs], axis=0)
-    total = int(sum(r.metrics["checkpoints"] for r in recs))
-    return {"counts": counts, "selections": total, "mixture": selection_mixture(counts)}
-
-
-def samples_seen(P: Profile, store: Store, prune: float = FIG5_PRUNE) -> pd.DataFrame:
-    """Test accuracy against images seen during training at ``prune`` (Raju et al. Fig. 5): full
-    data, the static and the dynamic selectors, every seed, the longest budget (read only)."""
-    E = max(P.c3_epochs)
-    reader = store.reader()
-    keep = [s for s in grid(P) if s.epochs == E and s.imbalance == "none" and not s.period
-            and (s.selector == "full" or (s.prune == prune and s.selector in STATIC_SELECTORS + DYNAMIC_SELECTORS))]
-    return pd.concat([history_frame(run_spec(P, reader, s)).assign(selector=s.selector) for s in keep],
-                     ignore_index=True)
-
-
-def histories(P: Profile, store: Store, prune: float, selectors: Iterable[str]) -> pd.DataFrame:
-    """The per-pass history (training loss and accuracy on the current selection, images seen)
-    of every seed of ``selectors`` at ``prune`` and the longest budget, with selector and seed."""
-    return pd.concat([history_frame(r).assign(selector=s, seed=i) for s in selectors
-                      for i, r in enumerate(_runs_of(P, store, s, prune))], ignore_index=True)
-
-
-def selected_per_class(P: Profile, store: Store, prune: float, selectors: Iterable[str]) -> pd.DataFrame:
-    """Examples of each class in the selection, averaged over re-selections and seeds, for
-    ``selectors`` at ``prune`` and the longest budget (a loss-driven selection can starve or flood
-    classes, as score-ordered static subsets do)."""
-    classes = load_dataset(P.dataset).classes
-    y = device_data(P).y_train.cpu().numpy()
-    out = []
-    for s in selectors:
-        recs = _runs_of(P, store, s, prune)
-        counts = np.sum([r.arrays["selection_counts"] for r in recs], axis=0)
-        per = np.bincount(y, weights=counts, minlength=len(classes)) / sum(r.metrics["checkpoints"] for r in recs)
-        out += [{"selection": s, "class": classes[c], "count": int(round(n))} for c, n in enumerate(per)]
-    return pd.DataFrame(out)
-
-
-def _runs_of(P: Profile, store: Store, selector: str, prune: float) -> list[Record]:
-    """Every seed's stored run of ``selector`` at ``prune`` and the longest budget (main grid)."""
-    E = max(P.c3_epochs)
-    reader = store.reader()
-    return [dynamic_run(P, reader, selector, prune, i, E) for i in range(P.eval_seeds)]

@@ -45,6 +45,22 @@ def all_losses(model: nn.Module, P: Profile) -> np.ndarray:
     return F.cross_entropy(logits, data.y_train, reduction="none").double().cpu().numpy()
 
 
+def model_checks(model: nn.Module, losses: np.ndarray | None) -> np.ndarray:
+    """What a divergence would show, at one re-selection: the largest loss of the scoring pass
+    (NaN or inf if any logit was), the largest |weight|, and the smallest and largest running
+    variance of the BatchNorm layers (NaN when the net has none)."""
+    weights = [p.detach().abs().max().item() for p in model.parameters()]
+    bn = [m.running_var.detach() for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+          and m.running_var is not None]
+    loss_max = float("nan") if losses is None else float(np.max(losses)) if np.isfinite(losses).all() else float("inf")
+    return np.array([loss_max, max(weights),
+                     min(v.min().item() for v in bn) if bn else float("nan"),
+                     max(v.max().item() for v in bn) if bn else float("nan")], np.float64)
+
+
+CHECK_COLUMNS = ("loss_max", "weight_abs_max", "bn_var_min", "bn_var_max")  # columns of model_checks
+
+
 def check_run(selector: object, prune: object, period: object) -> None:
     """One line naming the parameter unless selector, fraction pruned and period are valid."""
     if selector not in SELECTORS + TABLE1_SELECTORS:
@@ -56,7 +72,7 @@ def check_run(selector: object, prune: object, period: object) -> None:
 
 
 def dynamic_config(P: Profile, selector: str, prune: float, eval_index: int, epochs: int | None = None,
-                   fixed_tag: str = "", period: int | None = None) -> dict:
+                   fixed_tag: str = "", period: int | None = None, variant: str = "") -> dict:
     """The store key of :func:`dynamic_run` (the subset tag keeps its historical ``rate=``)."""
     Pe = P.replace(epochs=epochs or P.epochs)
     config = {**run_config(Pe, EVAL_SEED_OFFSET + eval_index, budget="epochs",
@@ -66,48 +82,57 @@ def dynamic_config(P: Profile, selector: str, prune: float, eval_index: int, epo
         config["c3"]["scores_from"] = scoring_run_config(P, 0)
     if period is not None:  # only when given, so the entries of the main grid keep their keys
         config["c3"]["period_passes"] = period
+    if variant:  # likewise
+        config["c3"]["variant"] = variant
     return config
 
 
 def dynamic_run(P: Profile, store: Store, selector: str, prune: float, eval_index: int, epochs: int | None = None,
                 fixed: np.ndarray | None = None, fixed_tag: str = "", force: bool = False,
-                period: int | None = None, bank: dict[str, np.ndarray] | None = None) -> Record:
+                period: int | None = None, bank: dict[str, np.ndarray] | None = None, variant: str = "") -> Record:
     """One run of chapter C3: ``selector`` prunes the fraction ``prune`` of the training set, for
     ``epochs`` passes over the kept subset (cost falls with the fraction), from a fresh seed.
 
     Re-selecting selectors pick a subset every ``period`` passes (default :func:`period_passes`,
     5% of training). ``fixed`` (named by ``fixed_tag``) is the always set of Raju et al.
-    Table 1's probes; ``bank`` the score bank the static EL2N and forgetting selectors keep by.
+    Table 1's probes; ``bank`` the score bank the static EL2N and forgetting selectors keep by;
+    ``variant`` one of :data:`selection.VARIANTS` (the diagnosis of the loss-driven selectors).
 
     Stored: test accuracy, ``train_seconds`` (end to end, scoring passes included, evaluation
     excluded), ``scoring_seconds``, the per-pass history (with images seen) and how often each
     row was selected (``selection_counts`` over ``checkpoints`` selections: the stored name of
-    the number of re-selections).
+    the number of re-selections); for re-selecting selectors, the examples of each class in
+    every selection (``selection_classes``, selections x classes) and :func:`model_checks` at
+    every selection (``selection_checks``, columns :data:`CHECK_COLUMNS`).
     """
     check_run(selector, prune, period)
     E = epochs or P.epochs
     Pe = P.replace(epochs=E)
     seed = EVAL_SEED_OFFSET + eval_index
     keep = 1.0 - prune
-    config = dynamic_config(P, selector, prune, eval_index, epochs, fixed_tag, period)
+    config = dynamic_config(P, selector, prune, eval_index, epochs, fixed_tag, period, variant)
 
     def compute() -> tuple[dict, dict]:
         if selector in SCORED_SELECTORS and bank is None:
             raise ParameterError(f"parameter 'bank' must hold the score bank for selector {selector}")
         data = device_data(Pe)
-        state = {"scoring": 0.0, "selections": 0, "last": None, "counts": np.zeros(data.n_train, np.int32)}
+        state = {"scoring": 0.0, "selections": 0, "last": None, "counts": np.zeros(data.n_train, np.int32),
+                 "classes": [], "checks": [], "labels": data.y_train.cpu().numpy(), "num_classes": data.num_classes}
         if selector == "infobatch":
             hooks = _infobatch_hooks(Pe, data, prune, seed, state)
         elif selector in ("selective_backprop", "random_backprop"):
             hooks = _backprop_hooks(Pe, data, selector, keep, seed, state)
         else:
-            chooser = make_selector(selector, data.n_train, keep, seed, bank, fixed)
+            chooser = make_selector(selector, data.n_train, keep, seed, bank, fixed, variant, state["labels"])
             hooks = Hooks(select=_reselect(chooser, Pe, period or period_passes(E), state))
         res = train(Pe, data, seed, budget="epochs", checkpoints=(), hooks=hooks,
                     eval_every_epoch=abs(prune - FIG5_PRUNE) < 1e-9)
         metrics, arrays = record_of(res, data.device, data.n_train)
         metrics.update(scoring_seconds=state["scoring"], checkpoints=state["selections"])
         arrays["selection_counts"] = state["counts"]
+        if state["classes"]:
+            arrays["selection_classes"] = np.stack(state["classes"]).astype(np.int32)
+            arrays["selection_checks"] = np.stack(state["checks"])
         if state["last"] is not None:
             arrays["final_score"] = np.asarray(state["last"], np.float64)
         return metrics, arrays
@@ -128,6 +153,8 @@ def _reselect(chooser: Selector, P: Profile, every: int, state: dict[str, Any]
             losses = all_losses(model, P)
             state["scoring"] += time.perf_counter() - t
         rows = chooser.select(losses)
+        state["classes"].append(np.bincount(state["labels"][rows], minlength=state["num_classes"]))
+        state["checks"].append(model_checks(model, losses))
         state["counts"][rows] += 1
         state["selections"] += 1
         if isinstance(chooser, UncertaintyEMA):

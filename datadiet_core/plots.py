@@ -115,12 +115,19 @@ def image_grid(images: np.ndarray, row_labels: Sequence[str], col_labels: Sequen
 
 # --------------------------------------------------------------------------- charts
 
+def _legend(title: str, stroke: bool = False) -> alt.Legend:
+    """A legend that shows its labels whole (long comparison names) and opaque symbols (the
+    layers of a chart may be translucent bands); ``stroke``: line symbols, for dash legends."""
+    extra = {"symbolType": "stroke", "symbolStrokeWidth": 2, "symbolSize": 400} if stroke else {"symbolStrokeWidth": 3}
+    return alt.Legend(title=title, labelLimit=0, titleLimit=0, symbolOpacity=1, **extra)
+
+
 def class_counts(counts: pd.DataFrame, title: str) -> alt.Chart:
     """Bars of examples per class; ``counts`` has columns class, split, count."""
     return (alt.Chart(counts, title=title).mark_bar()
             .encode(x=alt.X("class:N", title="class", sort=None),
                     y=alt.Y("count:Q", title="examples (count)"),
-                    color=alt.Color("split:N", title="split"),
+                    color=alt.Color("split:N", legend=_legend("split")),
                     xOffset="split:N",
                     tooltip=["class", "split", "count"])
             .properties(width=420, height=220))
@@ -148,19 +155,20 @@ def rho_vs_k(curves: pd.DataFrame, color: str, title: str, reference: float | No
     d = curves.assign(series=curves[color] + " / " + curves["split"])
     base = alt.Chart(d).encode(
         x=alt.X("K:Q", title="models averaged, K (count)", axis=alt.Axis(tickMinStep=1)),
-        color=alt.Color(f"{color}:N", title=color))
+        color=alt.Color(f"{color}:N", legend=_legend(color)))
     band = base.mark_area(opacity=0.2).encode(y=alt.Y("lo:Q", title="Spearman ρ with ‖x‖₂ (unitless)"),
                                                  y2="hi:Q", detail="series:N")
     line = base.mark_line(point=True).encode(
-        y="rho:Q", detail="series:N", strokeDash=alt.StrokeDash("split:N", title="split"),
+        y="rho:Q", detail="series:N", strokeDash=alt.StrokeDash("split:N", legend=_legend("split", stroke=True)),
         tooltip=[color, "split", "K", alt.Tooltip("rho:Q", format=".3f"), alt.Tooltip("lo:Q", format=".3f"),
                  alt.Tooltip("hi:Q", format=".3f"), "n"])
     layers = [band, line]
-    if reference is not None:
+    heading: str | alt.TitleParams = title
+    if reference is not None:  # named in the subtitle, so no label can sit on a curve
         ref = pd.DataFrame({"rho": [reference], "label": [reference_label]})
         layers.append(alt.Chart(ref).mark_rule(color="black", strokeDash=[2, 2]).encode(y="rho:Q", tooltip=["label"]))
-        layers.append(alt.Chart(ref).mark_text(align="left", dx=4, dy=-6, x=0).encode(y="rho:Q", text="label:N"))
-    return alt.layer(*layers, title=title).properties(width=420, height=260)
+        heading = alt.TitleParams(title, subtitle=f"dotted line: {reference_label}")
+    return alt.layer(*layers, title=heading).properties(width=420, height=260)
 
 
 def log_ratio_histogram(log_ratio: np.ndarray, mu: float, sigma: float, title: str, bins: int = 60) -> alt.Chart:
@@ -187,7 +195,7 @@ def accuracy_vs_pruned(acc: pd.DataFrame, full_mean: float, title: str) -> alt.C
     ``acc`` has columns score, prune, mean, p16, p84, seeds."""
     d = acc.assign(method=_label(acc.score))
     order = [label(s) for s in dict.fromkeys(acc.score)]
-    color = alt.Color("method:N", title="pruned by", sort=order)
+    color = alt.Color("method:N", sort=order, legend=_legend("pruned by"))
     base = alt.Chart(d).encode(x=alt.X("prune:Q", title="fraction of training examples pruned",
                                        axis=alt.Axis(format=".0%")), color=color)
     band = base.mark_area(opacity=0.15).encode(y=alt.Y("p16:Q", title="test accuracy (%, CIFAR-10)",
@@ -214,7 +222,7 @@ def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune",
         xenc = alt.X("prune:O", title="fraction of training examples pruned", axis=alt.Axis(format=".0%"))
     else:
         xenc = alt.X("epochs:O", title="training budget (epochs of full-data iterations)")
-    base = alt.Chart(d).encode(x=xenc, xOffset="method:N", color=alt.Color("method:N", title=legend))
+    base = alt.Chart(d).encode(x=xenc, xOffset="method:N", color=alt.Color("method:N", legend=_legend(legend)))
     bars = base.mark_rule(strokeWidth=2).encode(
         y=alt.Y("lo:Q", title=y_title, axis=alt.Axis(format="+.0%")), y2="hi:Q")
     pts = base.mark_point(filled=True, size=50).encode(
@@ -231,8 +239,9 @@ def kept_per_class(counts: pd.DataFrame, title: str, y_title: str = "selection (
     counts = counts.assign(selection=_label(counts.selection))
     base = alt.Chart(counts, title=title).encode(
         x=alt.X("class:N", title="class", sort=None), y=alt.Y("selection:N", title=y_title, sort=None))
-    heat = base.mark_rect().encode(color=alt.Color("count:Q", title=count_title,
-                                                   scale=alt.Scale(scheme="viridis")),
+    heat = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="viridis"),
+                                                   legend=alt.Legend(title=count_title, titleLimit=0,
+                                                                     orient="bottom", gradientLength=300)),
                                    tooltip=["selection", "class", "count"])
     text = base.mark_text(fontSize=9).encode(text="count:Q", color=alt.value("white"))
     return (heat + text).properties(width=460, height=22 * counts.selection.nunique())
@@ -244,7 +253,7 @@ def spearman_heatmap(matrix: pd.DataFrame, title: str) -> alt.Chart:
     order = list(dict.fromkeys(d.a))
     base = alt.Chart(d, title=title).encode(x=alt.X("a:N", title="score", sort=order),
                                             y=alt.Y("b:N", title="score", sort=order))
-    heat = base.mark_rect().encode(color=alt.Color("rho:Q", title="Spearman ρ (unitless)",
+    heat = base.mark_rect().encode(color=alt.Color("rho:Q", legend=alt.Legend(title="Spearman ρ (unitless)", titleLimit=0),
                                                    scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True)),
                                    tooltip=["a", "b", alt.Tooltip("rho:Q", format=".3f")])
     text = base.mark_text(fontSize=10).encode(text=alt.Text("rho:Q", format=".2f"))
@@ -258,8 +267,8 @@ def rank_reliability(curves: pd.DataFrame, title: str) -> alt.Chart:
     return (alt.Chart(d, title=title).mark_line(point=True)
             .encode(x=alt.X("K:Q", title="scoring runs averaged, k (count)", axis=alt.Axis(tickMinStep=1)),
                     y=alt.Y("rho:Q", title="Spearman ρ (unitless)", scale=alt.Scale(zero=False)),
-                    color=alt.Color("method:N", title="score"),
-                    strokeDash=alt.StrokeDash("comparison:N", title="compared with"),
+                    color=alt.Color("method:N", legend=_legend("score")),
+                    strokeDash=alt.StrokeDash("comparison:N", legend=_legend("compared with", stroke=True)),
                     tooltip=["method", "comparison", "K", alt.Tooltip("rho:Q", format=".3f")])
             .properties(width=420, height=240))
 
@@ -267,22 +276,41 @@ def rank_reliability(curves: pd.DataFrame, title: str) -> alt.Chart:
 def wallclock_vs_accuracy(acc: pd.DataFrame, full_acc: float, full_seconds: float, title: str) -> alt.Chart:
     """Test accuracy against seconds per run, one point per (selector, rate), in two panels: the
     run alone (scoring passes included) and with the static scores' cost charged (Raju Fig. 2b).
-    The star is full-data training."""
+    The black diamond is full-data training. One data set for every layer, so the facet splits
+    each layer by panel (a layer with its own data would repeat in every panel)."""
     long = pd.concat([acc.assign(cost="training run only", seconds=acc.train_seconds),
                       acc.assign(cost="static scores charged", seconds=acc.wallclock_s)], ignore_index=True)
-    long = long.assign(method=_label(long.score), rate=long.prune)
-    full = pd.DataFrame({"seconds": [full_seconds] * 2, "mean": [full_acc] * 2,
+    long = long.assign(method=_label(long.score), rate=long.prune, full=False)
+    full = pd.DataFrame({"seconds": [full_seconds] * 2, "mean": [full_acc] * 2, "rate": [0.0] * 2, "full": [True] * 2,
                          "cost": ["training run only", "static scores charged"], "method": ["full data"] * 2})
-    pts = alt.Chart(long).mark_point(filled=True, size=45).encode(
-        x=alt.X("seconds:Q", title="wall-clock per run (s, log scale)", scale=alt.Scale(type="log")),
-        y=alt.Y("mean:Q", title="test accuracy (%)", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
-        color=alt.Color("method:N", title="selector"),
+    d = pd.concat([long[["seconds", "mean", "rate", "full", "cost", "method"]], full], ignore_index=True)
+    x = alt.X("seconds:Q", title="wall-clock per run (s, log scale)", scale=alt.Scale(type="log"))
+    y = alt.Y("mean:Q", title="test accuracy (%)", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False))
+    pts = alt.Chart().mark_point(filled=True, size=45, opacity=1).encode(
+        x=x, y=y, color=alt.Color("method:N", legend=_legend("selector (black diamond: full data)")),
         tooltip=["method", alt.Tooltip("rate:Q", format=".0%"), alt.Tooltip("seconds:Q", format=".0f"),
-                 alt.Tooltip("mean:Q", format=".2%")])
-    star = alt.Chart(full).mark_point(shape="diamond", size=120, color="black", filled=True).encode(
-        x="seconds:Q", y="mean:Q", tooltip=["method"])
-    return alt.layer(pts, star, data=long).properties(width=300, height=260).facet(
-        column=alt.Column("cost:N", title=None), title=title)
+                 alt.Tooltip("mean:Q", format=".2%")]).transform_filter("!datum.full")
+    star = alt.Chart().mark_point(shape="diamond", size=120, color="black", filled=True).encode(
+        x=x, y=y, tooltip=["method"]).transform_filter("datum.full")
+    return alt.layer(pts, star, data=d).properties(width=300, height=260).facet(
+        column=alt.Column("cost:N", title=None, sort=["training run only", "static scores charged"]), title=title)
+
+
+def class_shares(shares: pd.DataFrame, title: str) -> alt.Chart:
+    """Heatmaps of the share of each class in every selection (x: selection in order, y: class),
+    one panel per selector (rows) and variant (columns); ``shares`` has columns selector,
+    variant, selection, class, share (one seed)."""
+    d = shares.assign(method=_label(shares.selector))
+    base = alt.Chart().encode(x=alt.X("selection:O", title="selection (in order)"),
+                              y=alt.Y("class:N", title="class", sort=None))
+    heat = base.mark_rect().encode(
+        color=alt.Color("share:Q", scale=alt.Scale(scheme="viridis", domain=[0, 0.5], clamp=True),
+                        legend=alt.Legend(title="share of the selection (fraction; 0.1 = even)", titleLimit=0,
+                                          orient="bottom", gradientLength=300, format=".0%")),
+        tooltip=["method", "variant", "selection", "class", alt.Tooltip("share:Q", format=".1%")])
+    return alt.layer(heat, data=d).properties(width=150, height=150).facet(
+        row=alt.Row("method:N", title=None, sort=list(dict.fromkeys(d.method))),
+        column=alt.Column("variant:N", title=None, sort=["as specified", "per_class", "random_first"]), title=title)
 
 
 def selection_histogram(counts: np.ndarray, mixture: dict, checkpoints: int, title: str) -> alt.Chart:
@@ -312,7 +340,7 @@ def accuracy_vs_images(history: pd.DataFrame, title: str, y: str = "test_acc",
     return (alt.Chart(d, title=title).mark_line(point=True)
             .encode(x=alt.X("images_seen:Q", title="training images seen (count)"),
                     y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
-                    color=alt.Color("method:N", title="selector"),
+                    color=alt.Color("method:N", legend=_legend("selector")),
                     tooltip=["method", "epoch", alt.Tooltip("images_seen:Q", format=",.0f"),
                              alt.Tooltip(f"{y}:Q", format=".2%")])
             .properties(width=460, height=280))

@@ -4,6 +4,8 @@ All functions return **sorted** indices into the scored array, so a kept subset 
 the data. Ties are broken by index (a stable sort): deterministic, and the same on any machine.
 
 - :func:`keep_highest`: Paul et al.'s rule, keep the highest-scoring fraction (prune the lowest);
+- :func:`keep_per_class`: the same rule within each class (DeepCore's default; the original
+  data-diet code selects over the whole set);
 - :func:`keep_lowest`: the opposite rule (keep the easiest), which Sorscher et al. (2022)
   predict wins when the model cannot fit the data;
 - :func:`keep_random`: the random baseline;
@@ -61,6 +63,16 @@ def keep_highest(score: np.ndarray, keep: float) -> np.ndarray:
     """The ``keep`` fraction with the highest scores (Paul et al.: prune the lowest)."""
     order = _order(score)
     return np.sort(order[len(order) - n_keep(len(order), keep):])
+
+
+def keep_per_class(score: np.ndarray, labels: np.ndarray, keep: float) -> np.ndarray:
+    """Per-class selection (DeepCore's ``--balance``): within each class, the ``keep`` fraction
+    with the highest scores, so a score that depends on the class cannot delete a class."""
+    y = np.asarray(labels)
+    if y.shape != np.shape(score):
+        raise ParameterError(f"parameter 'labels' must have one label per score; got {y.shape} for {np.shape(score)}")
+    rows = [np.flatnonzero(y == c) for c in np.unique(y)]
+    return np.sort(np.concatenate([r[keep_highest(np.asarray(score)[r], keep)] for r in rows]))
 
 
 def keep_lowest(score: np.ndarray, keep: float) -> np.ndarray:
@@ -194,13 +206,29 @@ class StaticEpsilonGreedy(Selector):
 
 
 class UncertaintyEMA(Selector):
-    """Raju et al. §3.2.1: keep the k rows with the highest EMA of the loss (eqs. 1-2)."""
+    """Raju et al. §3.2.1: keep the k rows with the highest EMA of the loss (eqs. 1-2).
+
+    Two variants, for the diagnosis of chapter C3 (not Raju et al.'s method): ``labels`` given,
+    keep the top of each class in proportion (:func:`keep_per_class`); ``random_first``, the
+    first selection is uniformly random (its losses still start the EMA)."""
 
     needs_losses = True
 
-    def __init__(self, n: int, keep: float, seed: int, alpha: float):
+    def __init__(self, n: int, keep: float, seed: int, alpha: float, labels: np.ndarray | None = None,
+                 random_first: bool = False):
         super().__init__(n, keep, seed)
         self.alpha, self.ema, self.var = alpha, None, None
+        self.labels, self.random_first, self.selections = labels, random_first, 0
+
+    def pick(self, score: np.ndarray) -> np.ndarray:
+        """The k rows to keep by ``score``: top-k over the whole set, or per class, or (first
+        selection of ``random_first``) uniformly at random."""
+        self.selections += 1
+        if self.random_first and self.selections == 1:
+            return np.sort(self.rng.choice(self.n, self.k, replace=False))
+        if self.labels is not None:
+            return keep_per_class(score, self.labels, self.k / self.n)
+        return top_k(score, self.k)
 
     def update(self, losses: np.ndarray) -> None:
         var = ucb_variance(losses, self.ema, self.var, self.alpha)
@@ -211,7 +239,7 @@ class UncertaintyEMA(Selector):
 
     def select(self, losses: np.ndarray | None) -> np.ndarray:
         self.update(np.asarray(losses, np.float64))
-        return top_k(self.score(), self.k)
+        return self.pick(self.score())
 
 
 class EpsilonGreedy(UncertaintyEMA):
@@ -229,8 +257,9 @@ class EpsilonGreedy(UncertaintyEMA):
 class UCB(UncertaintyEMA):
     """Raju et al. §3.2.3: keep the k highest s_ema + c var (eqs. 3-4)."""
 
-    def __init__(self, n: int, keep: float, seed: int, alpha: float, c: float):
-        super().__init__(n, keep, seed, alpha)
+    def __init__(self, n: int, keep: float, seed: int, alpha: float, c: float, labels: np.ndarray | None = None,
+                 random_first: bool = False):
+        super().__init__(n, keep, seed, alpha, labels, random_first)
         self.c = c
 
     def score(self) -> np.ndarray:
@@ -311,14 +340,28 @@ class AlwaysPlusRandom(Selector):
         return np.sort(np.concatenate([self.always, extra]))
 
 
+# Variants of the top-k loss selectors, for the diagnosis of C3's collapse (not Raju et al.'s).
+VARIANTS = ("per_class", "random_first")
+VARIANT_SELECTORS = ("uncertainty_ema", "ucb")
+
+
 def make_selector(name: str, n: int, keep: float, seed: int, scores: dict[str, np.ndarray] | None = None,
-                  fixed: np.ndarray | None = None) -> Selector:
+                  fixed: np.ndarray | None = None, variant: str = "", labels: np.ndarray | None = None) -> Selector:
     """The registry of re-selecting selectors: ``name`` built for ``n`` rows keeping the fraction
     ``keep``, from ``seed``. The static EL2N and forgetting selectors read ``scores`` (the score
     bank: ``el2n_early``, ``forgetting``); Table 1's probes read ``fixed``: the always set, and for
-    ``always_plus_static`` the whole static subset. InfoBatch and Selective-Backprop are not
-    re-selecting selectors: they are built by :func:`dynamic.dynamic_run` around the batches."""
+    ``always_plus_static`` the whole static subset. ``variant`` (one of :data:`VARIANTS`, for
+    :data:`VARIANT_SELECTORS` only) selects per class (``labels``: the training labels) or makes
+    the first selection random. InfoBatch and Selective-Backprop are not re-selecting
+    selectors: they are built by :func:`dynamic.dynamic_run` around the batches."""
     a, e, c = PARAMS["alpha"], PARAMS["epsilon"], PARAMS["c"]
+    if variant and (variant not in VARIANTS or name not in VARIANT_SELECTORS):
+        raise ParameterError(f"parameter 'variant' must be empty or one of {', '.join(VARIANTS)} with selector "
+                             f"{' or '.join(VARIANT_SELECTORS)}; got {variant!r} with {name!r}")
+    if variant == "per_class" and (labels is None or len(labels) != n):
+        raise ParameterError(f"parameter 'labels' must give the {n} training labels for variant per_class")
+    per_class = labels if variant == "per_class" else None
+    first = variant == "random_first"
     bank = scores or {}
     makers = {
         "random_static": lambda: StaticSubset(n, keep, seed, keep_random(n, keep, seed)),
@@ -326,9 +369,9 @@ def make_selector(name: str, n: int, keep: float, seed: int, scores: dict[str, n
         "forgetting_static": lambda: StaticSubset(n, keep, seed, keep_highest(bank["forgetting"], keep)),
         "el2n_epsilon_static": lambda: StaticEpsilonGreedy(n, keep, seed, bank["el2n_early"], e),
         "random_dynamic": lambda: RandomDynamic(n, keep, seed),
-        "uncertainty_ema": lambda: UncertaintyEMA(n, keep, seed, a),
+        "uncertainty_ema": lambda: UncertaintyEMA(n, keep, seed, a, per_class, first),
         "epsilon_greedy": lambda: EpsilonGreedy(n, keep, seed, a, e),
-        "ucb": lambda: UCB(n, keep, seed, a, c),
+        "ucb": lambda: UCB(n, keep, seed, a, c, per_class, first),
         "always_plus_static": lambda: AlwaysPlusRandom(n, keep, seed, fixed),  # fixed fills the budget
         "always_plus_random": lambda: AlwaysPlusRandom(n, keep, seed, fixed),
     }

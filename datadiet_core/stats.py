@@ -1,13 +1,17 @@
 """Spreads across seeds and bootstrap intervals: every accuracy with its spread, every
-comparison with an interval."""
+comparison with an interval (:func:`compare`, the one comparison routine), and the mixture
+fit that groups examples by how often they were selected."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats as st
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
 
 
 @dataclass(frozen=True)
@@ -57,33 +61,34 @@ def bootstrap_diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.9
     return float(x.mean() - y.mean()), float(lo), float(hi)
 
 
-def pooled_sd(groups: Sequence[Sequence[float]]) -> tuple[float, int]:
-    """The within-group standard deviation pooled over groups, and its degrees of freedom
-    (sum of n_i - 1). Groups of one value contribute nothing."""
-    arrays = [np.asarray(g, np.float64) for g in groups]
-    dof = sum(a.size - 1 for a in arrays if a.size > 1)
-    if dof == 0:
-        return float("nan"), 0
-    ss = sum(((a - a.mean()) ** 2).sum() for a in arrays if a.size > 1)
-    return float(np.sqrt(ss / dof)), int(dof)
-
-
-def pooled_diff_ci(a: Sequence[float], b: Sequence[float], sd: float, dof: int,
-                   level: float = 0.95) -> tuple[float, float, float]:
-    """Difference of means mean(a) - mean(b) with a Student-t interval whose standard error uses a
-    standard deviation ``sd`` pooled over many groups (``dof`` degrees of freedom):
-    diff ± t_{dof} · sd · sqrt(1/n_a + 1/n_b).
-
-    With two seeds per method a bootstrap interval is no more than the range of four numbers;
-    pooling the seed-to-seed spread of every method trained on the same budget gives an honest
-    interval, under the stated assumption that the spread does not depend on the method.
-    """
+def welch_diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95
+                  ) -> tuple[float, float, float, float]:
+    """Difference of means mean(a) - mean(b) with Welch's interval, from the two groups' own
+    spreads: diff ± t_nu · sqrt(s_a²/n_a + s_b²/n_b), nu by Welch-Satterthwaite. Returns
+    (diff, lo, hi, nu). With fewer than two values in a group there is no spread to use: the
+    interval is (-inf, inf) and nu is 0. When both groups have zero spread the interval is the
+    point itself (nu = inf)."""
     x, y = np.asarray(a, np.float64), np.asarray(b, np.float64)
     diff = float(x.mean() - y.mean())
-    if dof < 1 or not np.isfinite(sd):
-        return diff, float("-inf"), float("inf")
-    half = float(st.t.ppf(0.5 + level / 2, dof)) * sd * np.sqrt(1 / x.size + 1 / y.size)
-    return diff, diff - half, diff + half
+    if x.size < 2 or y.size < 2:
+        return diff, float("-inf"), float("inf"), 0.0
+    va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    se = float(np.sqrt(va + vb))
+    if se == 0.0:
+        return diff, diff, diff, float("inf")
+    nu = float((va + vb) ** 2 / (va ** 2 / (x.size - 1) + vb ** 2 / (y.size - 1)))
+    half = float(st.t.ppf(0.5 + level / 2, nu)) * se
+    return diff, diff - half, diff + half, nu
+
+
+ABOVE, BELOW, NO_DIFFERENCE = "above", "below", "no detectable difference"
+
+
+def direction(lo: float, hi: float) -> str:
+    """Three-valued reading of an interval of a difference a - b: ``above`` when it lies above
+    zero, ``below`` when below, else ``no detectable difference``. A flag read from an interval
+    this way can never contradict it."""
+    return ABOVE if lo > 0 else BELOW if hi < 0 else NO_DIFFERENCE
 
 
 def ranks(a: np.ndarray) -> np.ndarray:
@@ -111,16 +116,13 @@ def spearman_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95, n_b
     return spearman(x, y), float(lo), float(hi)
 
 
-def compare(d: pd.DataFrame, cells: Sequence[str], a: Mapping[str, object], b: Mapping[str, object],
-            per: str = "prune", value: str = "test_acc", level: float = 0.95,
-            pool: pd.DataFrame | None = None) -> pd.DataFrame:
+def compare(d: pd.DataFrame, a: Mapping[str, object], b: Mapping[str, object], per: str = "prune",
+            value: str = "test_acc", level: float = 0.95) -> pd.DataFrame:
     """The one comparison of two methods in this book: mean ``value`` of the rows of ``d`` that
     match ``a`` (column -> value) minus those that match ``b``, at every value of ``per`` where
-    both ran, with the interval of :func:`pooled_diff_ci` whose spread is pooled over every cell
-    (unique combination of ``cells``) of ``pool`` (default ``d``). Columns: ``per``, diff, lo,
-    hi, pooled_sd, dof."""
-    sd, dof = pooled_sd([g[value] for _, g in (d if pool is None else pool).groupby(list(cells))])
-
+    both ran, with Welch's interval from those two cells' seeds alone (:func:`welch_diff_ci`)
+    and its three-valued reading (:func:`direction`). Columns: ``per``, diff, lo, hi,
+    direction, n_a, n_b, dof."""
     def pick(match: Mapping[str, object]) -> pd.DataFrame:
         mask = np.ones(len(d), bool)
         for col, v in match.items():
@@ -128,14 +130,34 @@ def compare(d: pd.DataFrame, cells: Sequence[str], a: Mapping[str, object], b: M
         return d[mask]
 
     x, y = pick(a), pick(b)
+    cols = [per, "diff", "lo", "hi", "direction", "n_a", "n_b", "dof"]
     rows = []
     for at in sorted(set(x[per]) & set(y[per])):
-        diff, lo, hi = pooled_diff_ci(x[x[per] == at][value], y[y[per] == at][value], sd, dof, level)
-        rows.append({per: at, "diff": diff, "lo": lo, "hi": hi, "pooled_sd": sd, "dof": dof})
-    return pd.DataFrame(rows, columns=[per, "diff", "lo", "hi", "pooled_sd", "dof"])
+        xa, ya = x[x[per] == at][value], y[y[per] == at][value]
+        diff, lo, hi, nu = welch_diff_ci(xa, ya, level)
+        rows.append({per: at, "diff": diff, "lo": lo, "hi": hi, "direction": direction(lo, hi),
+                     "n_a": len(xa), "n_b": len(ya), "dof": nu})
+    return pd.DataFrame(rows, columns=cols)
 
 
 def per_fraction(acc: pd.DataFrame, column: str) -> dict[str, dict[str, float]]:
     """``column`` of an accuracy table (columns score, prune) as {score: {fraction pruned: value}},
     fractions written as "0.7" (the layout of ``summary.json``)."""
     return {s: {f"{r.prune:g}": float(r[column]) for _, r in g.iterrows()} for s, g in acc.groupby("score", sort=False)}
+
+
+def selection_mixture(counts: np.ndarray, seed: int = 0) -> dict[str, Any]:
+    """A three-component Gaussian mixture over how often each sample was selected (Raju et al.
+    Fig. 3 fit truncated normals by MCMC; a maximum-likelihood fit is enough to mark the groups).
+    Returns the component means, weights and the group of every sample: never / sometimes / always."""
+    x = np.asarray(counts, np.float64).reshape(-1, 1)
+    with warnings.catch_warnings():  # fewer than three distinct counts: fewer groups, still a fit
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gm = GaussianMixture(3, random_state=seed, n_init=3).fit(x)
+    order = np.argsort(gm.means_.ravel())
+    rank = np.empty(3, int)
+    rank[order] = np.arange(3)
+    group = rank[gm.predict(x)]
+    return {"means": gm.means_.ravel()[order].tolist(), "stds": np.sqrt(gm.covariances_.ravel()[order]).tolist(),
+            "weights": gm.weights_[order].tolist(), "group": group,
+            "fractions": [float((group == g).mean()) for g in range(3)], "names": ["never", "sometimes", "always"]}

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import torch
 
-from . import ParameterError, bank, c1, c2, c3
+from . import MissingResults, ParameterError, bank, c1, c2, c3
 from .profiles import Profile, as_dict, resolve_profile
 from .store import Store, project_root
 
@@ -227,3 +227,33 @@ def plan(claim: str, P: Profile) -> dict[str, Any]:
     return {"claim": claim_id(claim), "profile": P.name, "model": P.model, "runs": sum(r["tasks"] for r in rows),
             "stages": rows, "device_hours": sum(r["device_hours"] for r in rows), "img_per_s": img_s,
             "throughput_source": source}
+
+
+def measured_cost(P: Profile, store: Store) -> list[dict[str, Any]]:
+    """What the stored runs of every claim's grid took, read from their manifests (nothing is
+    computed): per claim, the runs in its grid, how many are stored and the sum of their
+    wall-clock seconds. The shared scoring runs and score bank are counted once, under
+    ``setup``; the sum over claims is what the whole book costs from an empty store, on the
+    hosts and in the conditions the runs were timed in."""
+    reader = store.reader()
+    score_bank: dict[str, np.ndarray] | None = None
+    shared = len([s for s in bank.stages(P) if s])
+    out = []
+    for cid in CLAIMS:
+        tasks = [t for stage in stages(cid, P) for t in stage if cid == "setup" or t.stage >= shared]
+        seconds, stored = 0.0, 0
+        for t in tasks:
+            spec = t.spec
+            try:
+                if isinstance(spec, (bank.ScoringSpec, bank.ScoreSpec)):
+                    rec = bank.run_spec(P, reader, spec)
+                else:
+                    if score_bank is None:
+                        score_bank = bank.score_bank(P, reader)
+                    rec = CLAIM_MODULES[cid].run_spec(P, reader, spec, score_bank)
+            except MissingResults:
+                continue
+            seconds += float(rec.manifest.get("wall_seconds", 0.0))
+            stored += 1
+        out.append({"claim": cid, "runs": len(tasks), "stored": stored, "hours": seconds / 3600})
+    return out

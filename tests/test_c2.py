@@ -31,65 +31,108 @@ def test_c2_grid_covers_the_protocol():
     grid = c2.grid(P)
     main = [g for g in grid if g.rule == "keep_highest" and g.epochs is None]
     assert {(g.score, g.prune) for g in main} == {(s, f) for s in bank.STATIC_SCORES for f in (0.3, 0.5, 0.7)}
-    assert len(main) == 7 * 3 * P.eval_seeds
+    # the headline cells get eval_seeds (3), every other cell side_seeds (2)
+    assert P.eval_seeds == 3 and profiles.side_seeds(P) == 2
+    assert len(main) == 4 * 3 * 3 + 3 * 3 * 2
+    assert all(g.eval_index < 2 for g in grid if g.score not in c2.HEADLINE_SCORES or g.rule != "keep_highest"
+               or g.epochs is not None)
     assert {g.rule for g in grid} == set(c2.RULES)
+    per_class = [g for g in grid if g.rule == "per_class"]
+    assert {g.score for g in per_class} == set(bank.STATIC_SCORES[1:]) and {g.prune for g in per_class} == {0.5}
     regime = [g for g in grid if g.epochs is not None]
     assert {g.epochs for g in regime} == set(P.regime_epochs) - {P.epochs}
     assert all(g.prune == c2.REGIME_PRUNE for g in regime)
     assert len(set(grid)) == len(grid)  # no run twice
     assert {g.eval_index for g in grid} == set(range(P.eval_seeds))
-    # 4 scoring runs of 8 epochs; 42 + 8 evaluation runs of 8; 10 of 2 and 10 of 4.
-    assert c2.training_epochs(P) == 4 * 8 + 50 * 8 + 10 * 2 + 10 * 4
-    assert c2.regime_share(P) == pytest.approx(60 / 492)
+    # 4 scoring runs of 8 epochs; 54 + 12 per-class + 8 other-rule evaluation runs of 8; 10 of 2 and 10 of 4.
+    assert c2.training_epochs(P) == 4 * 8 + 74 * 8 + 10 * 2 + 10 * 4
+    assert c2.regime_share(P) == pytest.approx(60 / 684)
 
 
-def _synthetic_runs(effects: dict, epochs: int = 8, noise: float = 0.002) -> pd.DataFrame:
-    """Two seeds per cell at exactly the cell's effect +- ``noise``: known differences, known spread."""
+def _synthetic_runs(effects: dict, epochs: int = 8, noise: float = 0.002, seeds: int = 3) -> pd.DataFrame:
+    """``seeds`` seeds per cell at exactly the cell's effect +- ``noise``: known differences, known spread."""
     rows = [{"score": "full", "rule": "full", "prune": 0.0, "epochs": epochs, "seed": s, "test_acc": 0.85,
              "n_train": 100, "wall_seconds": 1.0} for s in range(2)]
     for (score, rule, prune, ep), delta in effects.items():
-        for s in range(2):
+        for s in range(seeds):
             rows.append({"score": score, "rule": rule, "prune": prune, "epochs": ep, "seed": 1000 + s,
-                         "test_acc": 0.80 + delta + noise * (-1) ** s, "n_train": 50,
-                         "wall_seconds": 1.0})
+                         "test_acc": 0.80 + delta + noise * (s - 1), "n_train": 50, "wall_seconds": 1.0})
     return pd.DataFrame(rows)
 
 
-def test_c2_verdicts_follow_the_rules_written_in_the_docstring():
-    P = profiles.resolve_profile("cpu")
+def _effects(el2n_30: float = 0.05, grand_init: float = -0.05, grand_early: float = 0.02) -> dict:
     eff = {}
     for f in (0.3, 0.5, 0.7):
         eff.update({("random", "keep_highest", f, 8): 0.0, ("input_norm", "keep_highest", f, 8): -0.05,
-                    ("grand_init", "keep_highest", f, 8): -0.05, ("grand_early", "keep_highest", f, 8): 0.0,
-                    ("el2n_early", "keep_highest", f, 8): 0.05 if f == 0.3 else 0.0,
+                    ("grand_init", "keep_highest", f, 8): grand_init, ("grand_early", "keep_highest", f, 8): grand_early,
+                    ("el2n_early", "keep_highest", f, 8): el2n_30 if f == 0.3 else 0.0,
                     ("forgetting", "keep_highest", f, 8): -0.1 if f == 0.7 else 0.0,
                     ("grand_init_restore_bug", "keep_highest", f, 8): -0.09 if f == 0.7 else 0.0})
     eff.update({("el2n_early", "keep_lowest", 0.5, 8): 0.03, ("el2n_early", "stratified", 0.5, 8): -0.0,
-                ("grand_init", "keep_lowest", 0.5, 8): 0.0, ("grand_init", "stratified", 0.5, 8): 0.0})
+                ("grand_init", "keep_lowest", 0.5, 8): 0.0, ("grand_init", "stratified", 0.5, 8): 0.0,
+                ("grand_init", "per_class", 0.5, 8): 0.01, ("el2n_early", "per_class", 0.5, 8): 0.0})
     for ep, d in ((4, -0.1), (16, 0.04)):
         eff.update({(s, "keep_highest", 0.5, ep): (d if s == "el2n_early" else 0.0) for s in c2.REGIME_SCORES})
-    runs = _synthetic_runs(eff)
-    diffs = c2.differences(runs)
-    s = c2.summary(P, runs, diffs)
-    v = s["verdict"]
-    assert v["el2n_early_beats_random"] and not v["el2n_early_below_random"]
-    assert v["grand_init_below_random"] and not v["grand_init_beats_random"]
-    assert not v["grand_early_beats_random"] and not v["grand_early_below_random"]
-    assert v["forgetting_below_random"] and not v["forgetting_beats_random"]
-    assert v["input_norm_like_grand_init"]
-    assert v["restore_bug_like_late_score"]
-    assert v["hard_beats_random_at_some_budget"]
-    assert v["keep_easiest_beats_keep_hardest"] and not v["stratified_beats_keep_hardest"]
-    assert set(s["acc_mean"]) == set(bank.STATIC_SCORES) | {"full"}
-    assert set(s["acc_mean"]["random"]) == {"0.3", "0.5", "0.7"}
-    assert s["regime"]["el2n_early"]["4"] == pytest.approx(-0.1, abs=0.01)
+    return eff
+
+
+def test_c2_comparisons_are_three_valued_per_fraction():
+    P = profiles.resolve_profile("cpu")
+    runs = _synthetic_runs(_effects())
+    s = c2.summary(P, runs, c2.differences(runs))
+    d = s["diff_to_random"]
+    assert [d["el2n_early"][f][3] for f in ("0.3", "0.5", "0.7")] == ["above", "no detectable difference",
+                                                                       "no detectable difference"]
+    assert {c[3] for c in d["grand_init"].values()} == {"below"}
+    assert d["forgetting"]["0.7"][3] == "below" and d["forgetting"]["0.3"][3] == "no detectable difference"
+    for by_f in d.values():  # a reading never contradicts its interval
+        for diff, lo, hi, direction in by_f.values():
+            assert lo <= diff <= hi and direction == ("above" if lo > 0 else "below" if hi < 0 else
+                                                      "no detectable difference")
+    assert s["checks"]["input_norm_minus_grand_init"]["0.5"][3] == "no detectable difference"
+    assert s["checks"]["restore_bug_minus_grand_init"]["0.3"][3] == "above"
+    assert s["per_class_to_random"]["grand_init"]["0.5"][3] == "above"
+    assert s["per_class_minus_whole_set"]["grand_init"]["0.5"][0] == pytest.approx(0.06)
+    assert s["regime"]["el2n_early"]["4"][0] == pytest.approx(-0.1, abs=0.01)
     assert set(s["regime"]["el2n_early"]) == {"4", "8", "16"}
     text = report.c2_verdict_text(s)
-    assert "EL2N@10% beats random" in text and "GraNd@init is below random" in text and "at 16 epochs" in text
-    # No effect anywhere: nothing beats or loses, and the restore bug is not "like a late score".
-    flat = _synthetic_runs({k: 0.0 for k in eff})
-    v0 = c2.summary(P, flat, c2.differences(flat))["verdict"]
-    assert not any(v0[k] for k in v0 if k != "input_norm_like_grand_init") and v0["input_norm_like_grand_init"]
+    assert "EL2N@10%: above at 30%" in text and "at 16 epochs" in text and "**holds**" in text
+
+
+@pytest.mark.parametrize("case, verdict", [
+    ({}, "holds"),  # GraNd@init below, both early scores above somewhere and below nowhere
+    ({"grand_init": 0.03}, "fails"),  # GraNd@init above random
+    ({"el2n_30": -0.05}, "fails"),  # EL2N early below random and above nowhere
+    ({"grand_early": 0.0}, "inconclusive"),  # GraNd early never distinguishable from random
+])
+def test_c2_headline_follows_its_rule(case, verdict):
+    P = profiles.resolve_profile("cpu")
+    runs = _synthetic_runs(_effects(**case))
+    h = c2.summary(P, runs, c2.differences(runs))["headline"]
+    assert h["verdict"] == verdict and h["seeds"] == 3
+    assert h["ci"][0] <= h["effect"] <= h["ci"][1] and "fastnet, 8 epochs" in h["regime"] and "85.0%" in h["regime"]
+    assert h["published"] == pytest.approx(0.0168)
+
+
+def test_c2_headline_needs_three_seeds():
+    P = profiles.resolve_profile("cpu")
+    runs = _synthetic_runs(_effects(), seeds=2)
+    assert c2.summary(P, runs, c2.differences(runs))["headline"]["verdict"] == "inconclusive"
+
+
+def test_keep_per_class_keeps_every_class_in_proportion():
+    from datadiet_core import selection
+    y = np.repeat(np.arange(4), [100, 200, 300, 400])
+    score = np.where(y == 3, 10.0, 0.0) + np.random.default_rng(0).random(1000)  # class 3 scores highest
+    whole = selection.keep_highest(score, 0.3)
+    per = selection.keep_per_class(score, y, 0.3)
+    assert set(y[whole]) == {3}  # whole-set selection deletes three classes
+    assert np.bincount(y[per]).tolist() == [30, 60, 90, 120]
+    inside = per[y[per] == 1]  # within a class, still the highest scores
+    assert score[inside].min() >= np.sort(score[y == 1])[-60]
+    assert np.all(np.diff(per) > 0)
+    with pytest.raises(Exception, match="parameter 'labels'"):
+        selection.keep_per_class(score, y[:10], 0.3)
 
 
 def test_c2_starvation_text_counts_classes():
@@ -120,7 +163,10 @@ def test_c2_sweep_end_to_end_and_resumable(results_dir):
     assert len(s.entries("train")) == n_entries  # nothing recomputed
     assert again.test_acc.tolist() == runs.test_acc.tolist()
     summary = c2.summary(P, runs, c2.differences(runs))
-    assert all(isinstance(b, bool) for b in summary["verdict"].values())
+    assert summary["headline"]["verdict"] == "inconclusive"  # 2 seeds: no headline verdict
+    assert all(c[3] in ("above", "below", "no detectable difference")
+               for by_f in summary["diff_to_random"].values() for c in by_f.values())
+    assert set(summary["per_class_to_random"]) == set(bank.STATIC_SCORES[1:])
     kept = c2.kept_per_class(P, bank.score_bank(P, s))
     assert (kept.groupby("selection")["count"].sum() == 750).all()
     assert c2.compute_seconds(P, s, runs) > 0

@@ -19,6 +19,7 @@ LAYERS = [
     {"bank"},
     {"dynamic"},
     {"c1", "c2", "c3"},
+    {"c3_picks"},
     {"report"},
     {"plots"},
     {"sweep"},

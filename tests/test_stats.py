@@ -5,43 +5,58 @@ from scipy import stats as sps
 from datadiet_core import stats
 
 
-def test_pooled_interval_of_two_groups_is_the_classical_two_sample_t_interval():
-    a, b = np.array([0.81, 0.83, 0.80]), np.array([0.78, 0.79, 0.775, 0.80])
-    sd, dof = stats.pooled_sd([a, b])
-    assert dof == 5
-    diff, lo, hi = stats.pooled_diff_ci(a, b, sd, dof)
-    ref = sps.ttest_ind(a, b, equal_var=True).confidence_interval(0.95)
-    assert diff == pytest.approx(a.mean() - b.mean())
-    assert (lo, hi) == pytest.approx((ref.low, ref.high), rel=1e-10)
+def _welch_reference(a, b, level):
+    """Welch's interval written out in float64, independently of the library."""
+    va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
+    nu = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    half = sps.t.ppf(0.5 + level / 2, nu) * np.sqrt(va + vb)
+    d = np.mean(a) - np.mean(b)
+    return d - half, d + half, nu
 
 
-def test_pooled_sd_uses_every_group_and_ignores_singletons():
-    groups = [[1.0, 3.0], [10.0, 12.0, 14.0], [5.0]]
-    sd, dof = stats.pooled_sd(groups)
-    assert dof == 1 + 2
-    assert sd == pytest.approx(np.sqrt((2.0 + 8.0) / 3))
-    assert stats.pooled_sd([[1.0], [2.0]]) == (pytest.approx(float("nan"), nan_ok=True), 0)
-    assert stats.pooled_diff_ci([1.0], [2.0], float("nan"), 0)[1:] == (float("-inf"), float("inf"))
-
-
-def test_pooled_interval_narrows_with_more_pooled_cells():
-    rng = np.random.default_rng(0)
-    cells = [rng.normal(0.8, 0.01, 2) for _ in range(30)]
-    sd, dof = stats.pooled_sd(cells)
-    assert 0.005 < sd < 0.015 and dof == 30
-    _, lo, hi = stats.pooled_diff_ci(cells[0], cells[1], sd, dof)
-    _, lo1, hi1 = stats.pooled_diff_ci(cells[0], cells[1], sd, 1)
-    assert hi - lo < (hi1 - lo1) / 4  # t with 1 dof is 12.7, with 30 dof 2.04
-
-
-@pytest.mark.parametrize("level", [0.80, 0.99])
-def test_pooled_interval_level_matches_the_two_sample_t_interval_at_that_level(level):
+@pytest.mark.parametrize("level", [0.80, 0.95, 0.99])
+def test_welch_interval_matches_scipy_and_a_float64_reference(level):
     rng = np.random.default_rng(3)
-    a, b = rng.normal(0.80, 0.02, 5), rng.normal(0.78, 0.02, 8)
-    diff, lo, hi = stats.pooled_diff_ci(a, b, *stats.pooled_sd([a, b]), level=level)
-    ref = sps.ttest_ind(a, b, equal_var=True).confidence_interval(level)
+    a, b = rng.normal(0.80, 0.02, 3), rng.normal(0.78, 0.005, 5)
+    diff, lo, hi, nu = stats.welch_diff_ci(a, b, level)
+    ref = sps.ttest_ind(a, b, equal_var=False).confidence_interval(level)
     assert (lo, hi) == pytest.approx((ref.low, ref.high), rel=1e-10)
-    assert lo < diff < hi
+    assert (lo, hi, nu) == pytest.approx(_welch_reference(a, b, level), rel=1e-10)
+    assert lo < diff < hi and diff == pytest.approx(a.mean() - b.mean())
+
+
+def test_welch_interval_uses_only_the_two_cells_spread():
+    """A stable pair keeps a narrow interval whatever other cells do (a pooled SD would not)."""
+    a, b = np.array([0.695, 0.697, 0.696]), np.array([0.684, 0.686, 0.685])
+    _, lo, hi, _ = stats.welch_diff_ci(a, b)
+    assert 0 < lo < hi < 0.02
+    noisy = np.array([0.10, 0.35, 0.60])
+    _, lo2, hi2, _ = stats.welch_diff_ci(noisy, b)
+    assert lo2 < 0 < hi2  # a cell whose seeds disagree supports no verdict
+
+
+def test_welch_interval_edge_cases():
+    assert stats.welch_diff_ci([1.0], [2.0, 3.0])[1:] == (float("-inf"), float("inf"), 0.0)
+    assert stats.welch_diff_ci([0.5, 0.5], [0.4, 0.4]) == pytest.approx((0.1, 0.1, 0.1, float("inf")))
+
+
+def test_direction_is_three_valued_and_never_contradicts_its_interval():
+    assert stats.direction(0.002, 0.02) == stats.ABOVE
+    assert stats.direction(-0.03, -0.001) == stats.BELOW
+    assert stats.direction(-0.01, 0.02) == stats.NO_DIFFERENCE
+    assert stats.direction(float("-inf"), float("inf")) == stats.NO_DIFFERENCE
+
+
+def test_compare_reads_each_fraction_from_its_own_cells():
+    import pandas as pd
+    rows = [{"m": m, "prune": f, "test_acc": v} for m, f, vals in
+            (("a", 0.3, [0.80, 0.81, 0.82]), ("b", 0.3, [0.70, 0.71, 0.72]),
+             ("a", 0.5, [0.60, 0.61, 0.62]), ("b", 0.5, [0.60, 0.62, 0.61]),
+             ("a", 0.7, [0.50]), ("c", 0.7, [0.1, 0.2])) for v in vals]
+    c = stats.compare(pd.DataFrame(rows), {"m": "a"}, {"m": "b"})
+    assert list(c.prune) == [0.3, 0.5]  # only where both ran
+    assert list(c.direction) == [stats.ABOVE, stats.NO_DIFFERENCE]
+    assert list(c.n_a) == [3, 3] and c["diff"].iloc[0] == pytest.approx(0.1)
 
 
 def test_ranks_are_zero_based_average_ranks_for_ties():

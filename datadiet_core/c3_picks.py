@@ -1,0 +1,153 @@
+"""What chapter C3's selectors pick, read from their stored runs: how often each example was
+selected (Raju et al. Fig. 3), accuracy against images seen (Fig. 5), per-pass histories, the
+classes in each selection, and the diagnosis of why the loss-driven selectors collapse.
+
+Owns the read-only analyses of the dynamic runs; the grid, the comparisons and the verdicts
+are :mod:`c3`'s.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from .c3 import AGGRESSIVE, CHANCE, CHANCE_FACTOR, HEADLINE_SELECTORS, TABLE1_PRUNE, DynamicSpec, grid, run_spec
+from .data import load_dataset
+from .dynamic import CHECK_COLUMNS, FIG5_PRUNE
+from .profiles import Profile, side_seeds
+from .runs import history_frame
+from .selection import DYNAMIC_SELECTORS, STATIC_SELECTORS, VARIANT_SELECTORS, VARIANTS
+from .stats import compare, selection_mixture, summarize
+from .store import Record, Store
+from .train import device_data
+
+
+def selection_counts(P: Profile, store: Store, selector: str = "uncertainty_ema", prune: float = TABLE1_PRUNE,
+                     variant: str = "") -> dict[str, Any]:
+    """How often each sample was selected, summed over seeds (Raju et al. Fig. 3), with the
+    three-component mixture fit, for ``selector`` (and ``variant``) at ``prune`` and the longest
+    budget (read only)."""
+    recs = _runs_of(P, store, selector, prune, variant)
+    counts = np.sum([r.arrays["selection_counts"] for r in recs], axis=0)
+    total = int(sum(r.metrics["checkpoints"] for r in recs))
+    return {"counts": counts, "selections": total, "mixture": selection_mixture(counts)}
+
+
+def samples_seen(P: Profile, store: Store, prune: float = FIG5_PRUNE) -> pd.DataFrame:
+    """Test accuracy against images seen during training at ``prune`` (Raju et al. Fig. 5): full
+    data, the static and the dynamic selectors, every seed, the longest budget (read only)."""
+    E = max(P.c3_epochs)
+    reader = store.reader()
+    keep = [s for s in grid(P) if s.epochs == E and s.imbalance == "none" and not s.period
+            and (s.selector == "full" or (s.prune == prune and s.selector in STATIC_SELECTORS + DYNAMIC_SELECTORS))]
+    return pd.concat([history_frame(run_spec(P, reader, s)).assign(selector=s.selector) for s in keep],
+                     ignore_index=True)
+
+
+def histories(P: Profile, store: Store, prune: float, selectors: Iterable[str]) -> pd.DataFrame:
+    """The per-pass history (training loss and accuracy on the current selection, images seen)
+    of every seed of ``selectors`` at ``prune`` and the longest budget, with selector and seed."""
+    return pd.concat([history_frame(r).assign(selector=s, seed=i) for s in selectors
+                      for i, r in enumerate(_runs_of(P, store, s, prune))], ignore_index=True)
+
+
+def selected_per_class(P: Profile, store: Store, prune: float, selectors: Iterable[str]) -> pd.DataFrame:
+    """Examples of each class in the selection, averaged over re-selections and seeds, for
+    ``selectors`` at ``prune`` and the longest budget (a loss-driven selection can starve or flood
+    classes, as score-ordered static subsets do)."""
+    classes = load_dataset(P.dataset).classes
+    y = device_data(P).y_train.cpu().numpy()
+    out = []
+    for s in selectors:
+        recs = _runs_of(P, store, s, prune)
+        counts = np.sum([r.arrays["selection_counts"] for r in recs], axis=0)
+        per = np.bincount(y, weights=counts, minlength=len(classes)) / sum(r.metrics["checkpoints"] for r in recs)
+        out += [{"selection": s, "class": classes[c], "count": int(round(n))} for c, n in enumerate(per)]
+    return pd.DataFrame(out)
+
+
+def _runs_of(P: Profile, store: Store, selector: str, prune: float, variant: str = "") -> list[Record]:
+    """Every seed's stored run of ``selector`` at ``prune`` and the longest budget (main grid, or
+    the collapse diagnosis's ``variant``)."""
+    E = max(P.c3_epochs)
+    reader = store.reader()
+    n = P.eval_seeds if selector in HEADLINE_SELECTORS and prune >= AGGRESSIVE - 1e-9 else side_seeds(P)
+    return [run_spec(P, reader, DynamicSpec(selector, prune, i, E, variant=variant)) for i in range(n)]
+
+
+# --------------------------------------------------------------------------- the collapse diagnosis
+
+COLLAPSE_SELECTORS = DYNAMIC_SELECTORS  # random dynamic is the control; variants for VARIANT_SELECTORS only
+
+
+def class_shares(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd.DataFrame:
+    """The share of each class in every selection of every seed, for random dynamic and the
+    top-k loss selectors (as Raju et al. specify them and in each diagnosis variant), at
+    ``prune`` and the longest budget: one row per (selector, variant, seed, selection, class)."""
+    classes = load_dataset(P.dataset).classes
+    rows = []
+    for s in COLLAPSE_SELECTORS:
+        for v in ("",) + (VARIANTS if s in VARIANT_SELECTORS else ()):
+            for rec in _runs_of(P, store, s, prune, v):
+                per = rec.arrays["selection_classes"]
+                share = per / per.sum(1, keepdims=True)
+                rows += [{"selector": s, "variant": v or "as specified", "seed": rec.config["seed"], "selection": i + 1,
+                          "class": classes[c], "share": float(share[i, c])}
+                         for i in range(per.shape[0]) for c in range(per.shape[1])]
+    return pd.DataFrame(rows)
+
+
+def divergence_checks(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd.DataFrame:
+    """Per run of :func:`class_shares`: final accuracy, whether every training loss of the
+    history and every scoring-pass loss was finite, the largest |weight| and the range of the
+    BatchNorm running variances over all selections (:func:`dynamic.model_checks`), the largest
+    share of one class in the first selection and the smallest share of any class in any."""
+    rows = []
+    for s in COLLAPSE_SELECTORS:
+        for v in ("",) + (VARIANTS if s in VARIANT_SELECTORS else ()):
+            for rec in _runs_of(P, store, s, prune, v):
+                checks = pd.DataFrame(rec.arrays["selection_checks"], columns=list(CHECK_COLUMNS))
+                per = rec.arrays["selection_classes"]
+                share = per / per.sum(1, keepdims=True)
+                loss = history_frame(rec)["train_loss"]
+                rows.append({"selector": s, "variant": v or "as specified", "seed": rec.config["seed"],
+                             "test_acc": rec.metrics["test_acc"],
+                             "finite": bool(np.isfinite(loss).all() and (s == "random_dynamic" or np.isfinite(checks.loss_max).all())),
+                             "weight_abs_max": float(checks.weight_abs_max.max()),
+                             "bn_var_min": float(checks.bn_var_min.min()), "bn_var_max": float(checks.bn_var_max.max()),
+                             "first_max_share": float(share[0].max()), "min_share": float(share.min())})
+    return pd.DataFrame(rows)
+
+
+def collapse_summary(P: Profile, checks: pd.DataFrame) -> dict[str, Any]:
+    """The diagnosis in numbers (``summary.json`` section ``c3.collapse``), by rules fixed before
+    the variant runs:
+
+    * ``diverged``: some run of :func:`divergence_checks` had a non-finite loss;
+    * ``at_chance``: per selector as specified, some seed ended at chance (below 1.5 times chance accuracy, :data:`c3.CHANCE_FACTOR`);
+    * ``<selector>_<variant>_minus_as_specified``: [diff, lo, hi, direction] (Welch);
+    * ``class_skew_is_the_cause``: for every selector at chance as specified, the per-class
+      variant is above it and none of its seeds is at chance.
+    """
+    d = checks.rename(columns={"test_acc": "acc"})
+    low = CHANCE_FACTOR * CHANCE
+    out: dict[str, Any] = {"diverged": bool(not d.finite.all()), "prune": AGGRESSIVE, "epochs": max(P.c3_epochs)}
+    acc = {f"{s}:{v}": [summarize(g.acc).mean, summarize(g.acc).std, int(len(g))] for (s, v), g in d.groupby(["selector", "variant"])}
+    out["acc"] = acc
+    out["at_chance"] = {s: bool((d[(d.selector == s) & (d.variant == "as specified")].acc < low).any())
+                        for s in VARIANT_SELECTORS}
+    cause = []
+    for s in VARIANT_SELECTORS:
+        for v in VARIANTS:
+            c = compare(d.assign(prune=AGGRESSIVE), {"selector": s, "variant": v}, {"selector": s, "variant": "as specified"},
+                        value="acc")
+            if len(c):
+                r = c.iloc[0]
+                out[f"{s}_{v}_minus_as_specified"] = [float(r["diff"]), float(r.lo), float(r.hi), r.direction]
+        if out["at_chance"][s]:
+            pc = d[(d.selector == s) & (d.variant == "per_class")]
+            key = f"{s}_per_class_minus_as_specified"
+            cause.append(bool(len(pc)) and key in out and out[key][3] == "above" and bool((pc.acc >= low).all()))
+    out["class_skew_is_the_cause"] = bool(cause) and all(cause)
+    return out
