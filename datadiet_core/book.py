@@ -7,7 +7,8 @@
 3. executes each jupytext notebook of ``_toc.yml`` with papermill (parameters ``profile`` and
    ``force``) into ``notebooks/<name>.ipynb`` (git-ignored build output); the notebooks read
    the result store, so stored runs are reused and only missing ones are computed;
-4. writes ``book/_generated/`` (the introduction's verdict table) from ``summary.json``;
+4. writes ``book/_generated/``: the introduction's verdict table from ``summary.json``, the
+   profiles table, and what the stored runs took (the Reproduce page's cost table);
 5. runs ``jupyter-book build --all -W -n --keep-going .``: any warning, broken reference or
    failed cell fails the build.
 """
@@ -27,8 +28,8 @@ import yaml
 
 from . import ParameterError
 from .plots import write_vega_bundle
-from .profiles import resolve_profile
-from .report import cost_table, profiles_table, verdict_table
+from .profiles import FIELDS, PROFILES, resolve_profile
+from .report import verdict_table
 from .sweep import ALIASES, measured_cost
 from .store import Store, project_root, read_summary
 
@@ -74,6 +75,38 @@ def execute(source: Path, profile: str, force: bool = False, root: Path | None =
     nbformat.write(executed, str(out))
     print(f"executed {source.relative_to(root)} in {time.perf_counter() - t0:.0f} s", flush=True)
     return out
+
+
+def cost_table(profile: str, cost: list[dict[str, Any]], budget_hours: float = 3.0) -> str:
+    """What the stored runs of each grid took (``sweep.measured_cost``), as a MyST table with the
+    total (the whole book's compute from an empty store, as timed) and whether it is within
+    ``budget_hours``."""
+    lines = ["| grid | runs | stored | wall-clock of the stored runs (hours) |", "|---|---|---|---|"]
+    for c in cost:
+        lines.append(f"| `{c['claim']}` | {c['runs']} | {c['stored']} | {c['hours']:.2f} |")
+    total = sum(c["hours"] for c in cost)
+    lines.append(f"| all (`{profile}`) | {sum(c['runs'] for c in cost)} | {sum(c['stored'] for c in cost)} | "
+                 f"**{total:.2f}** |")
+    missing = sum(c["runs"] - c["stored"] for c in cost)
+    verdict = (f"**over** the {budget_hours:g}-hour budget" if total > budget_hours else
+               f"within the {budget_hours:g}-hour budget" + (f" so far ({missing} runs not stored yet)" if missing else ""))
+    return "\n".join(lines) + f"\n\nStored runs: {total:.2f} hours, {verdict}.\n"
+
+
+def _value(v: Any) -> str:
+    """A profile value for a table: lists without brackets or quotes, so long ones wrap."""
+    if isinstance(v, tuple):
+        return ", ".join(str(x) for x in v) if v else "(none)"
+    return "—" if v is None else str(v)
+
+
+def profiles_table() -> str:
+    """Every field of every shipped profile, as a MyST table."""
+    names = list(PROFILES)
+    lines = ["| field | " + " | ".join(f"`{n}`" for n in names) + " |", "|---" * (len(names) + 1) + "|"]
+    for f in FIELDS[1:]:
+        lines.append(f"| `{f}` | " + " | ".join(_value(getattr(PROFILES[n], f)) for n in names) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def write_generated(root: Path, profile: str) -> Path:

@@ -211,7 +211,7 @@ def headline(P: Profile, per_arch: dict[str, pd.Series]) -> dict[str, Any]:
             "effect_name": "Spearman rho(GraNd@init, input norm)",
             "published": PUBLISHED_RHO.get(name, (None, ""))[0], "published_source": PUBLISHED_RHO.get(name, (None, ""))[1],
             "regime": (f"{name} at initialisation (no training), GraNd averaged over {P.inits} initialisations, "
-                       f"CIFAR-10 training split, first {int(r.n):,} images"),
+                       f"{P.dataset} training split, first {int(r.n):,} images"),
             "threshold": STRONG, "effects": effects}
 
 

@@ -20,7 +20,7 @@ from . import ParameterError, scores, selection
 from .bank import STATIC_SCORES, per_seed, score_bank, scoring_pass_seconds, scoring_runs
 from .data import class_counts, load_dataset
 from .profiles import Profile, side_seeds
-from .runs import EVAL_SEED_OFFSET, read_grid, run
+from .runs import EVAL_SEED_OFFSET, history_frame, read_grid, run
 from .stats import ABOVE, BELOW, compare, per_fraction, ranks, spearman, summarize
 from .store import Record, Store
 from .train import device_data
@@ -31,6 +31,10 @@ RULES = ("keep_highest", "keep_lowest", "stratified", "per_class")
 HEADLINE_SCORES = ("random", "grand_init", "grand_early", "el2n_early")
 REGIME_SCORES = ("random", "input_norm", "grand_init", "grand_early", "el2n_early")
 RULE_SCORES = ("el2n_early", "grand_init")  # evaluated with keep_lowest and stratified at REGIME_PRUNE
+# Evaluated with per-class selection at REGIME_PRUNE: GraNd@init, the score whose whole-set subset
+# starves classes the most. Every other score's per-class runs are still to be computed (each C2
+# run is a full-iteration run, about 2-3 min on 2 cores).
+PER_CLASS_SCORES = ("grand_init",)
 REGIME_PRUNE = 0.5
 
 
@@ -93,8 +97,8 @@ def grid(P: Profile) -> list[PrunedSpec]:
     1. Keep-highest for every score of :data:`bank.STATIC_SCORES`, every fraction of
        ``P.prune_fractions`` (Paul et al. Fig. 1; random is the baseline): ``P.eval_seeds`` fresh
        seeds for :data:`HEADLINE_SCORES`, ``profiles.side_seeds(P)`` for the others.
-    2. Per-class selection (keep the highest within each class) for every score at 50% pruned,
-       which separates class balance from what a score says about examples.
+    2. Per-class selection (keep the highest within each class) at 50% pruned for
+       :data:`PER_CLASS_SCORES`, which separates class balance from what a score says about examples.
     3. The opposite rule (keep the easiest) and coverage-centric stratified selection (Zheng et
        al.) for :data:`RULE_SCORES` at 50% pruned.
     4. The regime map: :data:`REGIME_SCORES` at 50% pruned for every budget of
@@ -105,7 +109,7 @@ def grid(P: Profile) -> list[PrunedSpec]:
     head, side = range(P.eval_seeds), range(side_seeds(P))
     out = [PrunedSpec(s, f, i) for f in P.prune_fractions for s in STATIC_SCORES
            for i in (head if s in HEADLINE_SCORES else side)]
-    out += [PrunedSpec(s, REGIME_PRUNE, i, "per_class") for s in STATIC_SCORES[1:] for i in side]
+    out += [PrunedSpec(s, REGIME_PRUNE, i, "per_class") for s in PER_CLASS_SCORES for i in side]
     out += [PrunedSpec(s, REGIME_PRUNE, i, rule) for rule in ("keep_lowest", "stratified") for s in RULE_SCORES
             for i in side]
     out += [PrunedSpec(s, REGIME_PRUNE, i, epochs=e) for e in sorted(P.regime_epochs) if e != P.epochs
@@ -365,6 +369,22 @@ def rank_reliability(P: Profile, store: Store) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- cost
+
+def early_checkpoint(P: Profile, store: Store) -> dict[str, float]:
+    """Where the "early" scores are taken, against how far learning had got (read from the scoring
+    runs' per-epoch history): the checkpoint in epochs, the first learning-rate drop in epochs,
+    and the mean test accuracy at the end of the first epoch, at the last epoch before the drop
+    and at the end. Paul et al.'s epoch 20 of 200 comes long after the first epoch and before
+    their first drop (epoch 60)."""
+    hist = pd.concat([history_frame(r) for r in scoring_runs(P, store)], ignore_index=True)
+    acc = hist.groupby("epoch").test_acc.mean()
+    drop = P.lr_milestones[0] * P.epochs if P.lr_milestones else float(P.epochs)
+    before = acc[acc.index <= drop]
+    return {"early": P.early, "early_epoch": P.early * P.epochs, "first_drop_epoch": drop,
+            "test_acc_epoch_1": float(acc.iloc[0]), "last_epoch_before_drop": float(before.index[-1]) if len(before) else 0.0,
+            "test_acc_before_drop": float(before.iloc[-1]) if len(before) else float("nan"),
+            "test_acc_end": float(acc.iloc[-1])}
+
 
 def compute_seconds(P: Profile, store: Store, runs: pd.DataFrame) -> float:
     """Wall-clock seconds this chapter's results took to compute, read from the store: the scoring

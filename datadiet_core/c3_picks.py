@@ -12,12 +12,13 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from .c3 import AGGRESSIVE, CHANCE, CHANCE_FACTOR, HEADLINE_SELECTORS, TABLE1_PRUNE, DynamicSpec, grid, run_spec
+from .c3 import (AGGRESSIVE, CHANCE, CHANCE_FACTOR, DIAGNOSIS_VARIANTS, HEADLINE_SELECTORS, TABLE1_PRUNE, DynamicSpec,
+                 grid, run_spec)
 from .data import load_dataset
 from .dynamic import CHECK_COLUMNS, FIG5_PRUNE
 from .profiles import Profile, side_seeds
 from .runs import history_frame
-from .selection import DYNAMIC_SELECTORS, STATIC_SELECTORS, VARIANT_SELECTORS, VARIANTS
+from .selection import DYNAMIC_SELECTORS, STATIC_SELECTORS, VARIANT_SELECTORS
 from .stats import compare, selection_mixture, summarize
 from .store import Record, Store
 from .train import device_data
@@ -78,17 +79,17 @@ def _runs_of(P: Profile, store: Store, selector: str, prune: float, variant: str
 
 # --------------------------------------------------------------------------- the collapse diagnosis
 
-COLLAPSE_SELECTORS = DYNAMIC_SELECTORS  # random dynamic is the control; variants for VARIANT_SELECTORS only
+COLLAPSE_SELECTORS = VARIANT_SELECTORS  # the loss-driven selectors diagnosed, as specified and in each variant
 
 
 def class_shares(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd.DataFrame:
-    """The share of each class in every selection of every seed, for random dynamic and the
-    top-k loss selectors (as Raju et al. specify them and in each diagnosis variant), at
+    """The share of each class in every selection of every seed, for the top-k loss selectors
+    (as Raju et al. specify them and in each variant of :data:`c3.DIAGNOSIS_VARIANTS`), at
     ``prune`` and the longest budget: one row per (selector, variant, seed, selection, class)."""
     classes = load_dataset(P.dataset).classes
     rows = []
     for s in COLLAPSE_SELECTORS:
-        for v in ("",) + (VARIANTS if s in VARIANT_SELECTORS else ()):
+        for v in ("",) + DIAGNOSIS_VARIANTS:
             for rec in _runs_of(P, store, s, prune, v):
                 per = rec.arrays["selection_classes"]
                 share = per / per.sum(1, keepdims=True)
@@ -105,7 +106,7 @@ def divergence_checks(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd
     share of one class in the first selection and the smallest share of any class in any."""
     rows = []
     for s in COLLAPSE_SELECTORS:
-        for v in ("",) + (VARIANTS if s in VARIANT_SELECTORS else ()):
+        for v in ("",) + DIAGNOSIS_VARIANTS:
             for rec in _runs_of(P, store, s, prune, v):
                 checks = pd.DataFrame(rec.arrays["selection_checks"], columns=list(CHECK_COLUMNS))
                 per = rec.arrays["selection_classes"]
@@ -113,7 +114,7 @@ def divergence_checks(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd
                 loss = history_frame(rec)["train_loss"]
                 rows.append({"selector": s, "variant": v or "as specified", "seed": rec.config["seed"],
                              "test_acc": rec.metrics["test_acc"],
-                             "finite": bool(np.isfinite(loss).all() and (s == "random_dynamic" or np.isfinite(checks.loss_max).all())),
+                             "finite": bool(np.isfinite(loss).all() and np.isfinite(checks.loss_max).all()),
                              "weight_abs_max": float(checks.weight_abs_max.max()),
                              "bn_var_min": float(checks.bn_var_min.min()), "bn_var_max": float(checks.bn_var_max.max()),
                              "first_max_share": float(share[0].max()), "min_share": float(share.min())})
@@ -125,7 +126,8 @@ def collapse_summary(P: Profile, checks: pd.DataFrame) -> dict[str, Any]:
     the variant runs:
 
     * ``diverged``: some run of :func:`divergence_checks` had a non-finite loss;
-    * ``at_chance``: per selector as specified, some seed ended at chance (below 1.5 times chance accuracy, :data:`c3.CHANCE_FACTOR`);
+    * ``at_chance``: per selector as specified, some seed ended at chance (below
+      :data:`c3.CHANCE_FACTOR` times chance accuracy);
     * ``<selector>_<variant>_minus_as_specified``: [diff, lo, hi, direction] (Welch);
     * ``class_skew_is_the_cause``: for every selector at chance as specified, the per-class
       variant is above it and none of its seeds is at chance.
@@ -139,7 +141,7 @@ def collapse_summary(P: Profile, checks: pd.DataFrame) -> dict[str, Any]:
                         for s in VARIANT_SELECTORS}
     cause = []
     for s in VARIANT_SELECTORS:
-        for v in VARIANTS:
+        for v in DIAGNOSIS_VARIANTS:
             c = compare(d.assign(prune=AGGRESSIVE), {"selector": s, "variant": v}, {"selector": s, "variant": "as specified"},
                         value="acc")
             if len(c):

@@ -16,7 +16,7 @@ from . import c3
 from .c2 import REGIME_PRUNE, RULE_SCORES, published_differences
 from .data import Dataset, class_counts
 from .dynamic import period_passes
-from .profiles import FIELDS, PROFILES, Profile, side_seeds
+from .profiles import Profile, side_seeds
 from .stats import summarize
 
 LABELS = {"full": "full data", "random": "random", "input_norm": "input norm ‖x‖₂",
@@ -195,6 +195,16 @@ def c2_published_table(main: pd.DataFrame) -> pd.DataFrame:
     return d.pivot(index=["score", "source"], columns="pruned", values="text")[order].fillna("")
 
 
+def c2_early_text(epochs: int, early: dict[str, float]) -> str:
+    """Where the early scores are taken, against the scoring runs' test accuracy
+    (:func:`c2.early_checkpoint`)."""
+    return (f"The early scores are taken at {early['early']:.0%} of training, {early['early_epoch']:.1f} epochs "
+            f"into {epochs}. The scoring runs reached {early['test_acc_epoch_1'] * 100:.1f}% test accuracy at the "
+            f"end of the first epoch (so less at the checkpoint), {early['test_acc_before_drop'] * 100:.1f}% at epoch "
+            f"{early['last_epoch_before_drop']:.0f}, the last before the first learning-rate drop (at "
+            f"{early['first_drop_epoch']:.1f} epochs), and {early['test_acc_end'] * 100:.1f}% at the end.")
+
+
 def c2_per_class_table(summary: dict[str, Any]) -> pd.DataFrame:
     """At 50% pruned, per score: whole-set and per-class selection minus random, and per-class
     minus whole-set (percentage points, Welch's 95% interval, its reading)."""
@@ -313,6 +323,18 @@ def c3_collapse_text(c: dict[str, Any]) -> str:
                    "such run above it: class skew does not explain the collapse by this test, whose cause stays open.")
 
 
+def c3_throughput_note(name: str, parts: dict[str, float]) -> str:
+    """How the training throughput of a selector's runs compares with the full-data runs'
+    (:func:`c3.speedup`): a large gap means the two were timed on hosts of different speeds."""
+    ratio = parts["train_img_s"] / parts["full_img_s"]
+    text = (f"{name}'s runs trained at {parts['train_img_s']:,.0f} images per second against {parts['full_img_s']:,.0f} "
+            f"for the full-data runs ({ratio:.0%}).")
+    if ratio < 0.8:
+        text += (f" They were timed on a slower host (they were re-run for the collapse diagnosis), so the measured "
+                 f"speed-up understates what the method costs; at matched throughput it is {parts['matched']:.2f}×.")
+    return text
+
+
 def c3_speedup_table(summary: dict[str, Any]) -> pd.DataFrame:
     """The measured end-to-end speed-up at 70% pruned, its parts, and the speed-up the same parts
     give when re-selecting every T passes (:func:`c3.speedup`), per budget."""
@@ -390,11 +412,13 @@ def c3_verdict_text(summary: dict[str, Any]) -> str:
                                   if name.startswith("infobatch") or float(f) >= c3.AGGRESSIVE - 1e-9)
                 items.append(f"{label(a)} minus {label(b)}: {_read(v[name])} ({cells})")
         text = f"At {E} epochs over the kept subset, read over the fractions of 70% or more: " + "; ".join(items) + "."
-        sp = s["speedup_at_0.7"]
+        sp, sparts = s["speedup_at_0.7"], s["speedup_parts_at_0.7"]
         if "random_dynamic" in sp and "ucb" in sp:
-            text += (f" At 70% pruned, end to end with scoring, random dynamic runs {sp['random_dynamic']:.2f}× and "
-                     f"UCB {sp['ucb']:.2f}× faster than full data "
-                     + ("(the 2.5× goal is met)" if v["speedup_goal_met"] else "(short of the 2.5× goal)") + ".")
+            text += (f" At 70% pruned, end to end with scoring, random dynamic runs at {sp['random_dynamic']:.2f}× "
+                     f"the speed of full data ({sparts['random_dynamic']['matched']:.2f}× at matched throughput) and "
+                     f"UCB at {sp['ucb']:.2f}× ({sparts['ucb']['matched']:.2f}×): "
+                     + ("a saving" if v["wallclock_saving_real"] else "no saving for both") + " at matched throughput, "
+                     + ("and the 2.5× goal is met." if v["speedup_goal_met"] else "short of the 2.5× goal."))
         if "el2n_static" in sp:
             text += (f" Static EL2N with its scores charged runs at {sp['el2n_static']:.2f}× the speed of full data"
                      + (", a saving." if v["static_el2n_saves_wallclock"] else ", slower than full data."))
@@ -442,29 +466,4 @@ def verdict_table(summaries: dict[str, Any]) -> str:
             continue
         lines.append(f"| {link} | **{h['verdict']}** | {h['effect_name'].split(' (')[0]}: {_effect_text(key, h)} | "
                      f"{_published_text(key, h)} | {h['regime']} |")
-    return "\n".join(lines) + "\n"
-
-
-def cost_table(profile: str, cost: list[dict[str, Any]], budget_hours: float = 3.0) -> str:
-    """What the stored runs of each grid took (``sweep.measured_cost``), as a MyST table with the
-    total (the whole book's compute from an empty store, as timed) and whether it is within
-    ``budget_hours``."""
-    lines = ["| grid | runs | stored | wall-clock of the stored runs (hours) |", "|---|---|---|---|"]
-    for c in cost:
-        lines.append(f"| `{c['claim']}` | {c['runs']} | {c['stored']} | {c['hours']:.2f} |")
-    total = sum(c["hours"] for c in cost)
-    lines.append(f"| all (`{profile}`) | {sum(c['runs'] for c in cost)} | {sum(c['stored'] for c in cost)} | "
-                 f"**{total:.2f}** |")
-    missing = sum(c["runs"] - c["stored"] for c in cost)
-    verdict = (f"**over** the {budget_hours:g}-hour budget" if total > budget_hours else
-               f"within the {budget_hours:g}-hour budget" + (f" so far ({missing} runs not stored yet)" if missing else ""))
-    return "\n".join(lines) + f"\n\nStored runs: {total:.2f} hours, {verdict}.\n"
-
-
-def profiles_table() -> str:
-    """Every field of every shipped profile, as a MyST table."""
-    names = list(PROFILES)
-    lines = ["| field | " + " | ".join(f"`{n}`" for n in names) + " |", "|---" * (len(names) + 1) + "|"]
-    for f in FIELDS[1:]:
-        lines.append(f"| `{f}` | " + " | ".join(str(getattr(PROFILES[n], f)) for n in names) + " |")
     return "\n".join(lines) + "\n"

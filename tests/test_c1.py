@@ -42,8 +42,12 @@ def test_c1_verdict_text_follows_the_numbers():
                "spearman_by_model": {"linear": 0.99, "fastnet": 0.41, "resnet18": 0.95},
                "spearman_by_model_ci": {"linear": [0.98, 0.995], "fastnet": [0.40, 0.42], "resnet18": [0.94, 0.96]},
                "images_by_model": {"linear": 10000, "fastnet": 50000, "resnet18": 1000},
-               "spearman_fashion_mnist": {"fastnet": 0.45}, "spearman_end": -0.06}
+               "spearman_fashion_mnist": {"fastnet": 0.45}, "spearman_end": -0.06,
+               "headline": {"verdict": "holds", "effect": 0.95, "ci": [0.94, 0.96], "regime": "resnet18 at init",
+                            "effect_name": "Spearman rho(GraNd@init, input norm)"}}
     text = report.c1_verdict_text(summary)
+    assert text.startswith("Headline: claim C1 **holds** at resnet18 at init; Spearman rho(GraNd@init, input norm): "
+                           "ρ = 0.950 [0.940, 0.960].")
     assert "fastnet (50,000 training images): ρ = 0.410 [0.400, 0.420], does not hold" in text
     assert "resnet18 (1,000 training images): ρ = 0.950 [0.940, 0.960], holds" in text
     assert "holds for linear, resnet18 but not for fastnet" in text
@@ -86,6 +90,13 @@ def test_c1_grid_curves_and_correlations_through_the_store(results_dir):
     assert summary["spearman_by_model"]["linear"] == last.rho
     assert summary["verdict"]["holds_for_linear"] == (last.lo >= c1.STRONG)
     assert summary["images_by_model"] == {"linear": 200, P.model: 1500, "resnet18": 8}
+    # The headline: ResNet-18's rho, read against the threshold by the rule of c1.headline.
+    h = summary["headline"]
+    res = curves[(curves.dataset == "digits") & (curves.model == "resnet18") & (curves.split == "train")
+                 & (curves.checkpoint == "init")].iloc[-1]
+    assert h["effect"] == res.rho and h["ci"] == [res.lo, res.hi] and h["published"] == 0.963
+    assert h["verdict"] == ("holds" if res.lo >= c1.STRONG else "fails" if res.hi < c1.STRONG else "inconclusive")
+    assert "resnet18 at initialisation" in h["regime"] and set(h["effects"]) == {"linear", P.model, "resnet18"}
     # A second sweep computes nothing, and the tables are read back unchanged.
     assert sweep.sweep("c1", P, s.root, progress=None).from_store == report.total
     assert c1.load(P, s)["curves"].equals(curves)

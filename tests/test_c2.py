@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from datadiet_core import MissingResults, bank, c2, profiles, report, runs, store, sweep
+from datadiet_core.book import cost_table
 from small import digits_profile
 
 
@@ -38,15 +39,15 @@ def test_c2_grid_covers_the_protocol():
                or g.epochs is not None)
     assert {g.rule for g in grid} == set(c2.RULES)
     per_class = [g for g in grid if g.rule == "per_class"]
-    assert {g.score for g in per_class} == set(bank.STATIC_SCORES[1:]) and {g.prune for g in per_class} == {0.5}
+    assert {g.score for g in per_class} == set(c2.PER_CLASS_SCORES) and {g.prune for g in per_class} == {0.5}
     regime = [g for g in grid if g.epochs is not None]
     assert {g.epochs for g in regime} == set(P.regime_epochs) - {P.epochs}
     assert all(g.prune == c2.REGIME_PRUNE for g in regime)
     assert len(set(grid)) == len(grid)  # no run twice
     assert {g.eval_index for g in grid} == set(range(P.eval_seeds))
-    # 4 scoring runs of 8 epochs; 54 + 12 per-class + 8 other-rule evaluation runs of 8; 10 of 2 and 10 of 4.
-    assert c2.training_epochs(P) == 4 * 8 + 74 * 8 + 10 * 2 + 10 * 4
-    assert c2.regime_share(P) == pytest.approx(60 / 684)
+    # 4 scoring runs of 8 epochs; 54 + 2 per-class + 8 other-rule evaluation runs of 8; 10 of 2 and 10 of 4.
+    assert c2.training_epochs(P) == 4 * 8 + 64 * 8 + 10 * 2 + 10 * 4
+    assert c2.regime_share(P) == pytest.approx(60 / 604)
 
 
 def _synthetic_runs(effects: dict, epochs: int = 8, noise: float = 0.002, seeds: int = 3) -> pd.DataFrame:
@@ -166,7 +167,11 @@ def test_c2_sweep_end_to_end_and_resumable(results_dir):
     assert summary["headline"]["verdict"] == "inconclusive"  # 2 seeds: no headline verdict
     assert all(c[3] in ("above", "below", "no detectable difference")
                for by_f in summary["diff_to_random"].values() for c in by_f.values())
-    assert set(summary["per_class_to_random"]) == set(bank.STATIC_SCORES[1:])
+    assert set(summary["per_class_to_random"]) == set(c2.PER_CLASS_SCORES)
     kept = c2.kept_per_class(P, bank.score_bank(P, s))
     assert (kept.groupby("selection")["count"].sum() == 750).all()
     assert c2.compute_seconds(P, s, runs) > 0
+    cost = {c["claim"]: c for c in sweep.measured_cost(P, s)}  # read from the manifests, shared stages once
+    assert cost["setup"]["stored"] == cost["setup"]["runs"] == 8 and cost["c2"]["stored"] == len(c2.grid(P))
+    assert cost["c3"]["stored"] == 0 and cost["c2"]["hours"] > 0
+    assert "over the 3-hour budget" not in cost_table("smoke", list(cost.values()))

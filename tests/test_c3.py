@@ -84,7 +84,7 @@ def test_c3_grid_runs_the_core_everywhere_and_the_rest_where_the_profile_says():
                     and not variant and (sel == "full" or prune >= 0.7))
         assert got == set(range(3 if headline else 2)), (sel, prune, epochs)
     assert {(g.selector, g.variant) for g in grid if g.variant} == {(s, v) for s in ("uncertainty_ema", "ucb")
-                                                                   for v in selection.VARIANTS}
+                                                                   for v in c3.DIAGNOSIS_VARIANTS}
     grid = [g for g in grid if not g.variant]
     cells = {(g.selector, g.prune, g.epochs) for g in grid if g.imbalance == "none"}
     # The period sweep: the loss-driven selectors at 70% and the longest budget, every T passes

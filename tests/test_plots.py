@@ -197,12 +197,19 @@ def _rank_reliability(title):
 def _wallclock_vs_accuracy(title):
     df = pd.DataFrame({"score": ["random_dynamic", "infobatch"], "prune": [0.3, 0.5], "mean": [0.9, 0.89],
                        "train_seconds": [60.0, 45.0], "wallclock_s": [60.0, 80.0]})
-    long = pd.DataFrame({"cost": ["training run only"] * 2 + ["static scores charged"] * 2,
-                         "seconds": [60.0, 45.0, 60.0, 80.0], "mean": [0.9, 0.89] * 2,
-                         "method": ["random (dynamic)", "InfoBatch"] * 2, "rate": [0.3, 0.5] * 2})
-    full = pd.DataFrame({"seconds": [100.0] * 2, "mean": [0.93] * 2,
-                         "cost": ["training run only", "static scores charged"], "method": ["full data"] * 2})
-    return plots.wallclock_vs_accuracy(df, 0.93, 100.0, title), [long, full], "facet"
+    one = pd.DataFrame({"seconds": [60.0, 45.0, 60.0, 80.0, 100.0, 100.0], "mean": [0.9, 0.89] * 2 + [0.93] * 2,
+                        "rate": [0.3, 0.5] * 2 + [0.0] * 2, "full": [False] * 4 + [True] * 2,
+                        "cost": ["training run only"] * 2 + ["static scores charged"] * 2
+                        + ["training run only", "static scores charged"],
+                        "method": ["random (dynamic)", "InfoBatch"] * 2 + ["full data"] * 2})
+    return plots.wallclock_vs_accuracy(df, 0.93, 100.0, title), [one], "facet"
+
+
+def _class_shares(title):
+    df = pd.DataFrame([{"selector": s, "variant": v, "seed": 1000, "selection": i, "class": c, "share": 0.5 if c == "cat" else 0.5}
+                       for s in ("uncertainty_ema", "ucb") for v in ("as specified", "per_class")
+                       for i in (1, 2) for c in ("cat", "dog")])
+    return plots.class_shares(df, title), [df.assign(method=df.selector.map(report.LABELS))], "facet"
 
 
 def _selection_histogram(title):
@@ -247,6 +254,7 @@ CASES = {
     "spearman_heatmap": _spearman_heatmap,
     "rank_reliability": _rank_reliability,
     "wallclock_vs_accuracy": _wallclock_vs_accuracy,
+    "class_shares": _class_shares,
     "selection_histogram": _selection_histogram,
     "accuracy_vs_images": _accuracy_vs_images,
     "image_grid": _image_grid,
@@ -353,9 +361,10 @@ def test_curves_by_seed_thin_line_per_seed_and_bold_mean(percent, fmt):
     assert mean["mark"]["strokeWidth"] > seeds["mark"]["strokeWidth"]
 
 
-def test_rho_vs_k_reference_adds_a_rule_and_a_label():
-    assert len(_rho_vs_k("t")[0].to_dict()["layer"]) == 4
+def test_rho_vs_k_reference_adds_a_rule_named_in_the_subtitle():
+    assert len(_rho_vs_k("t")[0].to_dict()["layer"]) == 3
     assert len(_rho_vs_k("t", reference=None)[0].to_dict()["layer"]) == 2
+    assert _rho_vs_k("t", reference=None)[0].to_dict()["title"] == "t"
 
 
 def test_log_ratio_histogram_is_a_density_with_the_normal_fit():
@@ -396,6 +405,26 @@ def test_wallclock_vs_accuracy_has_one_panel_per_cost():
     spec = _build("wallclock_vs_accuracy")[0]
     assert spec["facet"]["column"]["field"] == "cost"
     assert spec["spec"]["layer"][0]["encoding"]["x"]["scale"]["type"] == "log"
+    # No layer brings data of its own: a layer that did would be drawn whole in every panel.
+    assert all("data" not in layer for layer in spec["spec"]["layer"])
+    assert spec["spec"]["layer"][0]["encoding"]["color"]["legend"]["title"].startswith("selector")
+
+
+@pytest.mark.parametrize("name", ["accuracy_vs_pruned", "difference_to_random[prune]", "rank_reliability",
+                                  "accuracy_vs_images", "wallclock_vs_accuracy", "rho_vs_k"])
+def test_legends_show_labels_whole_and_opaque(name):
+    legends = [enc[ch]["legend"] for _, enc in collect_encodings(_build(name)[0]) for ch in ("color", "strokeDash")
+               if isinstance(enc.get(ch), dict) and enc[ch].get("legend")]
+    assert legends and all(lg["labelLimit"] == 0 and lg["symbolOpacity"] == 1 for lg in legends)
+    dashes = [enc["strokeDash"]["legend"] for _, enc in collect_encodings(_build(name)[0])
+              if isinstance(enc.get("strokeDash"), dict)]
+    assert all(lg["symbolType"] == "stroke" for lg in dashes)  # a dash legend draws dashes, not dots
+
+
+def test_rho_vs_k_names_its_reference_in_the_subtitle_not_on_the_curves():
+    spec = _build("rho_vs_k")[0]
+    assert spec["title"]["subtitle"].startswith("dotted line: ")
+    assert not any(layer.get("mark", {}).get("type") == "text" for layer in spec["layer"])
 
 
 def test_png_data_url_round_trips_rgb_and_single_channel_images():
