@@ -187,8 +187,8 @@ def correlations(bank: dict[str, np.ndarray], n_boot: int = N_BOOT) -> pd.DataFr
 HEADLINE_MODEL = "resnet18"  # the papers' architecture, where Kirsch measured 0.963
 # Published rho(GraNd@init, input norm) per architecture: Kirsch's fork (ResNet-18) and his PyTorch
 # reproduction (hlb-CIFAR10 net, GraNd over 100 inits; its first layer whitens the input).
-PUBLISHED_RHO = {"resnet18": (0.963, "Kirsch's fork of the original code, ResNet-18"),
-                 "fastnet": (0.38, "Kirsch's PyTorch reproduction, hlb-CIFAR10 net (a different small net)")}
+PUBLISHED_RHO = {"resnet18": (0.963, "Kirsch's fork (ResNet-18)"),
+                 "fastnet": (0.38, "Kirsch's PyTorch code (hlb net)")}
 
 
 def headline(P: Profile, per_arch: dict[str, pd.Series]) -> dict[str, Any]:

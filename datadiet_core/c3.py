@@ -402,8 +402,9 @@ def headline(P: Profile, runs: pd.DataFrame, epochs: int, cmp: dict[str, pd.Data
                "random_dynamic_vs_full_at_0.8": effect(full_cmp, 0.8, RAJU_RANDOM_DYNAMIC_80_MINUS_FULL)}
     main = effects["random_dynamic_vs_el2n_static"] or {"effect": float("nan"), "ci": [float("nan")] * 2}
     regime = (f"{P.model}, {epochs} epochs over the kept subset (full data {full.mean * 100:.1f}% ± "
-              f"{full.std * 100:.1f}, n = {full.n}), re-selection every {period_passes(epochs)} pass"
-              f"{'es' if period_passes(epochs) > 1 else ''}, " + ", ".join(
+              f"{full.std * 100:.1f}, n = {full.n}), re-selection "
+              + ("after every pass" if period_passes(epochs) == 1 else f"every {period_passes(epochs)} passes")
+              + ", " + ", ".join(
                   f"{r:.0%}" for r in sorted(P.c3_rates) if r >= AGGRESSIVE - 1e-9) + " pruned")
     return {"verdict": verdict, "effect": main["effect"], "ci": main["ci"],
             "effect_name": "random dynamic minus static EL2N@10% at 70% pruned (accuracy, fraction)",

@@ -115,10 +115,15 @@ def image_grid(images: np.ndarray, row_labels: Sequence[str], col_labels: Sequen
 
 # --------------------------------------------------------------------------- charts
 
-def _legend(title: str, stroke: bool = False) -> alt.Legend:
+def _legend(title: str, stroke: bool = False, below: bool = False) -> alt.Legend:
     """A legend that shows its labels whole (long comparison names) and opaque symbols (the
-    layers of a chart may be translucent bands); ``stroke``: line symbols, for dash legends."""
-    extra = {"symbolType": "stroke", "symbolStrokeWidth": 2, "symbolSize": 400} if stroke else {"symbolStrokeWidth": 3}
+    layers of a chart may be translucent bands); ``stroke``: line symbols, for dash legends;
+    ``below``: under the chart in two columns, for long labels that would push a legend on the
+    right out of the page."""
+    extra = ({"symbolType": "stroke", "symbolStrokeWidth": 2, "symbolSize": 400, "symbolStrokeColor": "black"}
+             if stroke else {"symbolStrokeWidth": 3})
+    if below:
+        extra.update(orient="bottom", direction="vertical", columns=2)
     return alt.Legend(title=title, labelLimit=0, titleLimit=0, symbolOpacity=1, **extra)
 
 
@@ -222,7 +227,7 @@ def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune",
         xenc = alt.X("prune:O", title="fraction of training examples pruned", axis=alt.Axis(format=".0%"))
     else:
         xenc = alt.X("epochs:O", title="training budget (epochs of full-data iterations)")
-    base = alt.Chart(d).encode(x=xenc, xOffset="method:N", color=alt.Color("method:N", legend=_legend(legend)))
+    base = alt.Chart(d).encode(x=xenc, xOffset="method:N", color=alt.Color("method:N", legend=_legend(legend, below=True)))
     bars = base.mark_rule(strokeWidth=2).encode(
         y=alt.Y("lo:Q", title=y_title, axis=alt.Axis(format="+.0%")), y2="hi:Q")
     pts = base.mark_point(filled=True, size=50).encode(
@@ -287,12 +292,12 @@ def wallclock_vs_accuracy(acc: pd.DataFrame, full_acc: float, full_seconds: floa
     x = alt.X("seconds:Q", title="wall-clock per run (s, log scale)", scale=alt.Scale(type="log"))
     y = alt.Y("mean:Q", title="test accuracy (%)", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False))
     pts = alt.Chart().mark_point(filled=True, size=45, opacity=1).encode(
-        x=x, y=y, color=alt.Color("method:N", legend=_legend("selector (black diamond: full data)")),
+        x=x, y=y, color=alt.Color("method:N", legend=_legend("selector (black diamond: full data)", below=True)),
         tooltip=["method", alt.Tooltip("rate:Q", format=".0%"), alt.Tooltip("seconds:Q", format=".0f"),
                  alt.Tooltip("mean:Q", format=".2%")]).transform_filter("!datum.full")
     star = alt.Chart().mark_point(shape="diamond", size=120, color="black", filled=True).encode(
         x=x, y=y, tooltip=["method"]).transform_filter("datum.full")
-    return alt.layer(pts, star, data=d).properties(width=300, height=260).facet(
+    return alt.layer(pts, star, data=d).properties(width=250, height=240).facet(
         column=alt.Column("cost:N", title=None, sort=["training run only", "static scores charged"]), title=title)
 
 

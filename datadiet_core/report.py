@@ -129,9 +129,11 @@ def _effect_text(claim: str, h: dict[str, Any]) -> str:
 
 
 def headline_sentence(claim: str, h: dict[str, Any]) -> str:
-    """One sentence stating a claim's headline verdict, its regime and its effect."""
-    return (f"Headline: claim {CLAIMS[claim][0]} **{h['verdict']}** at {h['regime']}; "
+    """One sentence stating a claim's headline verdict, its regime and its effect (plain text: a
+    glued sentence is not parsed as markdown)."""
+    return (f"Headline: claim {CLAIMS[claim][0]} {h['verdict'].upper()} at {h['regime']}; "
             f"{h['effect_name'].split(' (')[0]}: {_effect_text(claim, h)}.")
+
 
 def c2_verdict_text(summary: dict[str, Any]) -> str:
     """The chapter's closing paragraph, built from the computed comparisons: every reading per
@@ -205,11 +207,27 @@ def c2_early_text(epochs: int, early: dict[str, float]) -> str:
             f"{early['first_drop_epoch']:.1f} epochs), and {early['test_acc_end'] * 100:.1f}% at the end.")
 
 
+def c2_per_class_text(summary: dict[str, Any], scores: tuple[str, ...]) -> str:
+    """What the per-class evaluation runs of this build are, and what the table below shows."""
+    if not scores:
+        return ("Per-class selection separates class balance from what a score says about examples: keep the same "
+                "fraction within each class. The class counts above show its subsets for every score; their "
+                "evaluation runs are not in this build, so the table below shows whole-set selection only, and "
+                "the C2 headline rests on whole-set selection (the papers' rule).")
+    return (f"To separate class balance from what a score says about examples, {', '.join(label(s) for s in scores)} "
+            "were also evaluated at 50% pruned keeping the same fraction within each class. Accuracy minus random, "
+            "and per-class minus whole-set selection, in percentage points with Welch's 95% interval. The C2 "
+            "headline rests on whole-set selection (the papers' rule).")
+
+
 def c2_per_class_table(summary: dict[str, Any]) -> pd.DataFrame:
     """At 50% pruned, per score: whole-set and per-class selection minus random, and per-class
     minus whole-set (percentage points, Welch's 95% interval, its reading)."""
     key = f"{REGIME_PRUNE:g}"
-    rows = []
+    rows = [{"score": label(s), "whole set minus random": f"{_cell(*c[:3])} {c[3]}", "per class minus random": "not run",
+             "per class minus whole set": "not run"}
+            for s, by_f in summary["diff_to_random"].items() if s not in summary.get("per_class_to_random", {})
+            for k, c in by_f.items() if k == key]
     for s, by_f in summary.get("per_class_to_random", {}).items():
         whole = summary["diff_to_random"].get(s, {}).get(key)
         both = summary["per_class_minus_whole_set"].get(s, {}).get(key)
@@ -289,12 +307,12 @@ def c3_collapse_table(checks: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (sel, var), g in checks.groupby(["selector", "variant"], sort=False):
         a = summarize(g.test_acc)
-        rows.append({"selector": label(sel), "variant": var, "test accuracy (%)": f"{a.mean * 100:.1f} ± {a.std * 100:.1f}",
-                     "seeds": a.n, "all losses finite": "yes" if g.finite.all() else "no",
-                     "largest |weight|": f"{g.weight_abs_max.max():.1f}",
-                     "BN running variance": f"{g.bn_var_min.min():.2g} to {g.bn_var_max.max():.3g}",
-                     "largest class share, first selection": f"{g.first_max_share.max():.0%}",
-                     "smallest class share, any selection": f"{g.min_share.min():.1%}"})
+        rows.append({"selector": label(sel), "variant": var.replace("_", " "),
+                     "accuracy (%)": f"{a.mean * 100:.1f} ± {a.std * 100:.1f}", "seeds": a.n,
+                     "losses finite": "yes" if g.finite.all() else "no", "max |weight|": f"{g.weight_abs_max.max():.1f}",
+                     "BN running var.": f"{g.bn_var_min.min():.2g} to {g.bn_var_max.max():.3g}",
+                     "max class share, 1st selection": f"{g.first_max_share.max():.0%}",
+                     "min class share, any selection": f"{g.min_share.min():.1%}"})
     return pd.DataFrame(rows).set_index(["selector", "variant"])
 
 
@@ -444,7 +462,10 @@ def _published_text(claim: str, h: dict[str, Any]) -> str:
     if claim == "c1":
         return (f"ρ = {h['published']:.3f} ({h['published_source']})" if h.get("published") is not None else "—")
     if claim == "c2":
-        return f"{_pp(h['published'])} points ({h['published_source']})"
+        g = h["effects"].get("grand_init", {}).get("published")
+        return (f"EL2N@20 minus random at 50% pruned: {_pp(h['published'])} points"
+                + (f"; GraNd@init minus random: {_pp(g)} points" if g is not None else "")
+                + f" ({h['published_source']})")
     e = h["effects"].get("random_dynamic_vs_full_at_0.8")
     if not e:
         return "—"
@@ -464,6 +485,11 @@ def verdict_table(summaries: dict[str, Any]) -> str:
         if not h:
             lines.append(f"| {link} | not computed yet | | | |")
             continue
-        lines.append(f"| {link} | **{h['verdict']}** | {h['effect_name'].split(' (')[0]}: {_effect_text(key, h)} | "
-                     f"{_published_text(key, h)} | {h['regime']} |")
+        effect = f"{h['effect_name'].split(' (')[0]}: {_effect_text(key, h)}"
+        second = {"c2": ("grand_init", "GraNd@init minus random at 50% pruned"),
+                  "c3": ("random_dynamic_vs_random_static", "random dynamic minus static random at 70% pruned")}
+        if key in second and h["effects"].get(second[key][0]):
+            e = h["effects"][second[key][0]]
+            effect += f"; {second[key][1]}: {_cell(e['effect'], *e['ci'])} points, {e['direction']}"
+        lines.append(f"| {link} | **{h['verdict']}** | {effect} | {_published_text(key, h)} | {h['regime']} |")
     return "\n".join(lines) + "\n"

@@ -162,15 +162,12 @@ plots.kept_per_class(kept, "Training examples kept per class at 50% pruned")
 
 # %% tags=["remove-cell"]
 glue("starved", report.c2_starvation_text(kept), display=False)
+glue("per_class_text", report.c2_per_class_text(summary, c2.PER_CLASS_SCORES), display=False)
 
 # %% [markdown]
 # {glue:text}`starved`
 #
-# To separate class balance from what a score says about examples, GraNd@init, whose whole-set
-# subset starves classes the most, was also evaluated at 50% pruned keeping the same fraction
-# *within each class*; the other scores' per-class runs are not in this build.
-# Accuracy minus random, and per-class minus whole-set selection, in percentage points with
-# Welch's 95% interval ({glue:text}`side_seeds` seeds per per-class cell):
+# {glue:text}`per_class_text`
 
 # %% tags=["remove-input"]
 report.c2_per_class_table(summary)

@@ -182,11 +182,10 @@ glue("even", int(round(ema.sum() / len(ema))), display=False)
 # A network near 10% accuracy predicts about one class, so a run that ends there is a defect
 # until shown otherwise. We stored, at every re-selection, the classes in the selection and
 # what a divergence would show: the largest loss of the scoring pass, the largest weight and the
-# range of the BatchNorm running variances. Then we ran two variants of uncertainty EMA and UCB
-# at 70% pruned that differ from Raju et al.'s method in one respect each: *per class* keeps
-# the highest scores in proportion within every class, and *random first* makes only the first
-# selection uniform. The class shares of every selection, seed 1000 ({glue:text}`epochs`
-# epochs, re-selection after every pass):
+# range of the BatchNorm running variances. Then we ran uncertainty EMA and UCB at 70% pruned in
+# a variant that differs from Raju et al.'s method in one respect only: *per class* keeps the
+# highest scores in proportion within every class. The class shares of every selection, seed
+# 1000 ({glue:text}`epochs` epochs, re-selection after every pass):
 
 # %% tags=["remove-input"]
 shares = c3_picks.class_shares(P, store)

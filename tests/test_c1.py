@@ -46,7 +46,7 @@ def test_c1_verdict_text_follows_the_numbers():
                "headline": {"verdict": "holds", "effect": 0.95, "ci": [0.94, 0.96], "regime": "resnet18 at init",
                             "effect_name": "Spearman rho(GraNd@init, input norm)"}}
     text = report.c1_verdict_text(summary)
-    assert text.startswith("Headline: claim C1 **holds** at resnet18 at init; Spearman rho(GraNd@init, input norm): "
+    assert text.startswith("Headline: claim C1 HOLDS at resnet18 at init; Spearman rho(GraNd@init, input norm): "
                            "ρ = 0.950 [0.940, 0.960].")
     assert "fastnet (50,000 training images): ρ = 0.410 [0.400, 0.420], does not hold" in text
     assert "resnet18 (1,000 training images): ρ = 0.950 [0.940, 0.960], holds" in text

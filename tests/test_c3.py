@@ -150,7 +150,7 @@ def test_c3_comparisons_are_read_by_their_rules_and_say_not_run_when_missing():
     assert s["acc_mean"]["ucb"] == {"0.7": pytest.approx(0.75), "0.9": pytest.approx(0.70)}
     text = report.c3_verdict_text(s)
     assert "At 4 epochs" in text and "UCB minus uncertainty EMA" not in text.split("At 8 epochs")[0]
-    assert "UCB minus uncertainty EMA: above (+5.0" in text and "**holds**" in text
+    assert "UCB minus uncertainty EMA: above (+5.0" in text and "claim C3 HOLDS at" in text
     table = report.c3_prune_table(runs, 8)
     assert table.loc["UCB", "minus random dynamic (pp) [95% CI]"].startswith("+5.0")
     row = [ln for ln in report.verdict_table({"c3": s}).splitlines() if ln.startswith("| [C3]")][0]

@@ -13,7 +13,7 @@ from datadiet_core import ParameterError, c2, dynamic, profiles, selection, stor
 from datadiet_core.data import load_dataset
 
 # A small C2 grid on the digits data: 2 scoring runs, 6 scoring passes, 7 scores x 1 fraction
-# x 1 seed, and per-class and the two other rules for two scores: 20 tasks, each a second or two.
+# x 1 seed, and the two other rules for two scores: 19 tasks, each a second or two.
 TINY = {"dataset": "digits", "train_size": None, "test_size": None, "epochs": 2, "batch_size": 100,
         "augment": False, "scoring_seeds": 2, "prune_fractions": [0.5], "eval_seeds": 1, "regime_epochs": [2]}
 
@@ -42,7 +42,7 @@ def entries(root):
 def test_stages_follow_the_dependencies():
     P = tiny_profile()
     st = sweep.stages("c2", P)
-    assert [len(s) for s in st] == [2, 6, 7 + 1 + 4]  # keep-highest, per-class, two other rules
+    assert [len(s) for s in st] == [2, 6, 7 + 4]
     assert {t.kind for t in st[0]} == {"ScoringSpec"} and {t.kind for t in st[2]} == {"PrunedSpec"}
     assert sweep.stages("claim2", P) == st and sweep.stages("02_static_pruning", P) == st  # the older names
     assert [len(s) for s in sweep.stages("setup", P)] == [2, 6]
@@ -58,9 +58,9 @@ def test_local_sweep_resumes_and_reports(results_dir):
     P = tiny_profile()
     root = results_dir / "smoke"
     first = sweep.sweep("c2", P, root, progress=None)
-    assert (first.total, first.done, first.from_store) == (20, 20, 0)
+    assert (first.total, first.done, first.from_store) == (19, 19, 0)
     again = sweep.sweep("c2", P, root, progress=None)
-    assert again.line() == "done: 20/20 runs (20 from store)"
+    assert again.line() == "done: 19/19 runs (19 from store)"
     # The notebook's path reads the same entries: nothing new is computed.
     n = len(entries(root))
     c2.load(P, store.Store(root))
@@ -79,9 +79,9 @@ def test_ray_engine_gives_the_local_engines_entries(results_dir):
         report = sweep.sweep("c2", P, remote, engine="ray", threads=2, progress=None)
     finally:
         ray.shutdown()
-    assert report.line() == "done: 20/20 runs (0 from store)"
+    assert report.line() == "done: 19/19 runs (0 from store)"
     a, b = entries(local), entries(remote)
-    assert a.keys() == b.keys() and len(a) == 20
+    assert a.keys() == b.keys() and len(a) == 19
     for k in a:
         assert a[k][1] == b[k][1], k  # same accuracies and counts
         assert a[k][2].keys() == b[k][2].keys()
@@ -104,13 +104,13 @@ def test_kill_minus_9_then_resume(results_dir):
                if not p.name.startswith(".tmp-")]  # a kill can leave a hidden temporary folder, never an entry
     before = entries(root)  # verifies every entry (and would drop a damaged one)
     assert sorted(before) == sorted(folders)  # every folder is a complete, verified entry
-    assert 10 <= len(before) < 20  # killed mid-way
+    assert 10 <= len(before) < 19  # killed mid-way
     r = cli(*args, env_extra={"DATADIET_RESULTS": str(results_dir)})
     assert r.returncode == 0, r.stderr
     last = r.stdout.strip().splitlines()[-1]
-    assert last == f"done: 20/20 runs ({len(before)} from store)"
+    assert last == f"done: 19/19 runs ({len(before)} from store)"
     after = entries(root)
-    assert len(after) == 20
+    assert len(after) == 19
     for k, (created, metrics, _) in before.items():
         assert after[k][0] == created and after[k][1] == metrics  # never recomputed
 
@@ -126,7 +126,7 @@ def test_a_damaged_entry_is_recomputed_not_read(results_dir):
     m["metrics"]["test_acc"] = 1.0  # an edited result
     (edited / "manifest.json").write_text(json.dumps(m))
     report = sweep.sweep("c2", P, root, progress=None)
-    assert report.from_store <= 18  # 20 entries, two of them damaged
+    assert report.from_store <= 17  # 19 entries, two of them damaged
     assert all(rec.metrics["test_acc"] < 1.0 for rec in store.Store(root).entries("train"))
 
 
@@ -237,7 +237,7 @@ def test_same_configuration_and_seed_are_bit_identical_on_cpu(results_dir):
     sweep.sweep("c2", P, a, progress=None)
     sweep.sweep("c2", P, b, progress=None)
     ea, eb = entries(a), entries(b)
-    assert ea.keys() == eb.keys() and len(ea) == 20
+    assert ea.keys() == eb.keys() and len(ea) == 19
     for k in ea:
         assert ea[k][1] == eb[k][1], k
         for name in ea[k][2]:
