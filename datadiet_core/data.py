@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from PIL import Image
 import torch
 from sklearn.datasets import load_digits
@@ -465,3 +466,13 @@ def import_dataset(index: str | Path) -> Dataset:
     if len(names) != 1:
         raise DataError(f"{index} holds no dataset cache of {', '.join(CACHED.values())}")
     return load_dataset(names[0])
+
+
+def class_count_frame(ds: Dataset, train_index: np.ndarray | None = None) -> pd.DataFrame:
+    """Examples per class in the training set actually used and in the test set (long format)."""
+    y_train = ds.y_train if train_index is None else ds.y_train[train_index]
+    rows = []
+    for split, y in (("train", y_train), ("test", ds.y_test)):
+        rows += [{"class": ds.classes[c], "split": split, "count": int(n)}
+                 for c, n in enumerate(class_counts(y, ds.num_classes))]
+    return pd.DataFrame(rows)

@@ -4,7 +4,8 @@ Owns :func:`dynamic_run`, one store entry per (selector, fraction pruned, seed, 
 period): static selectors train on one subset throughout, re-selecting ones (Raju et al.
 Algorithm 1) pick a new subset every ``period`` passes from what they have seen, InfoBatch
 re-draws every pass and Selective/Random-Backprop filter every batch. The selectors themselves
-live in ``selection``; the grid of runs and what is concluded from them in ``c3``.
+live in ``selection``; the grid of runs and what is concluded from them in ``c3``. Also what a
+static selector's scores cost, charged to its runs (:func:`static_scoring_seconds`).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import ParameterError
-from .bank import scoring_run_config
+from .bank import scoring_pass_seconds, scoring_run_config, scoring_runs
 from .profiles import Profile
 from .runs import EVAL_SEED_OFFSET, run_config
 from .selection import (PARAMS, SELECTORS, TABLE1_SELECTORS, InfoBatch, Selector, SelectiveBackprop,
@@ -196,3 +197,14 @@ def _backprop_hooks(P: Profile, data: DeviceData, selector: str, keep: float, se
         state["counts"][kept.cpu().numpy()] += 1
         return kept
     return Hooks(filter=filt, keep_fraction=keep)
+
+
+def static_scoring_seconds(P: Profile, store: Store) -> dict[str, float]:
+    """What the static selectors' scores cost, charged to them (Raju et al. Fig. 2b): EL2N@10%
+    the first 10% of every scoring run plus its scoring passes; forgetting every scoring run."""
+    runs = scoring_runs(P, store)
+    early = sum(P.early * r.metrics["train_seconds"] for r in runs)
+    passes = scoring_pass_seconds(P, store, (P.early,))
+    full = sum(r.metrics["train_seconds"] for r in runs)
+    return {"random_static": 0.0, "el2n_static": early + passes, "el2n_epsilon_static": early + passes,
+            "forgetting_static": full}

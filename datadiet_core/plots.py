@@ -20,7 +20,7 @@ from PIL import Image
 import pandas as pd
 import vl_convert as vlc
 
-from .report import comparison_labels, label
+from .report import comparison_labels, label, selection_label
 
 BUNDLE_NAME = "vega-bundle.js"
 
@@ -237,11 +237,11 @@ def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune",
     return alt.layer(bars, pts, zero, title=title).properties(width=460, height=280)
 
 
-def kept_per_class(counts: pd.DataFrame, title: str, y_title: str = "selection (rule: score)",
+def kept_per_class(counts: pd.DataFrame, title: str, y_title: str = "selection (score, rule)",
                    count_title: str = "examples kept (count)") -> alt.Chart:
     """Heatmap of how many examples of each class a selection keeps; ``counts`` has columns
     selection, class, count (selector names shown by their labels)."""
-    counts = counts.assign(selection=_label(counts.selection))
+    counts = counts.assign(selection=counts.selection.map(selection_label))
     base = alt.Chart(counts, title=title).encode(
         x=alt.X("class:N", title="class", sort=None), y=alt.Y("selection:N", title=y_title, sort=None))
     heat = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="viridis"),

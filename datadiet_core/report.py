@@ -14,7 +14,6 @@ import pandas as pd
 
 from . import c3
 from .c2 import REGIME_PRUNE, RULE_SCORES, published_differences
-from .data import Dataset, class_counts
 from .dynamic import period_passes
 from .profiles import Profile, side_seeds
 from .stats import summarize
@@ -47,20 +46,19 @@ def label(name: str) -> str:
     return LABELS.get(name, name)
 
 
+def selection_label(name: str) -> str:
+    """The display name of a selection "rule: score" ("keep_highest: el2n_early" → "EL2N@10%,
+    keep highest"), or of a score or selector."""
+    if ": " not in name:
+        return label(name)
+    rule, score = name.split(": ", 1)
+    return f"{label(score)}, {rule.replace('_', ' ')}"
+
+
 def comparison_labels(diffs: pd.DataFrame) -> pd.DataFrame:
     """``diffs`` (columns a, b: selector names) with a ``score`` column naming each comparison
     "label(a) − label(b)", as :func:`plots.difference_to_random` colours by."""
     return diffs.assign(score=[f"{label(a)} − {label(b)}" for a, b in zip(diffs.a, diffs.b)])
-
-
-def class_count_frame(ds: Dataset, train_index: np.ndarray | None = None) -> pd.DataFrame:
-    """Examples per class in the training set actually used and in the test set (long format)."""
-    y_train = ds.y_train if train_index is None else ds.y_train[train_index]
-    rows = []
-    for split, y in (("train", y_train), ("test", ds.y_test)):
-        rows += [{"class": ds.classes[c], "split": split, "count": int(n)}
-                 for c, n in enumerate(class_counts(y, ds.num_classes))]
-    return pd.DataFrame(rows)
 
 
 def c1_verdict_text(summary: dict[str, Any]) -> str:
@@ -245,7 +243,7 @@ def c2_starvation_text(kept: pd.DataFrame) -> str:
         share = g["count"].sum() / len(g)
         low = g[g["count"] < 0.5 * share]
         if len(low):
-            rows.append(f"{sel} keeps less than half its even share of "
+            rows.append(f"{selection_label(sel)} keeps less than half its even share of "
                         + ", ".join(f"{r['class']} ({r['count']:,})" for _, r in low.iterrows()))
     if not rows:
         return "No selection keeps less than half of its even share of any class."
@@ -368,7 +366,7 @@ def c3_speedup_table(summary: dict[str, Any]) -> pd.DataFrame:
                              "scoring pass (s)": f"{parts['scoring_s_per_pass']:.1f}",
                              "full data (img/s)": f"{parts['full_img_s']:.0f}",
                              "training on 30% (img/s)": f"{parts['train_img_s']:.0f}",
-                             **{f"T = {T} passes": f"{parts[f'period_{T}']:.2f}×" for T in (1, 2, 5, 10)},
+                             **{f"T = {T} passes": f"{parts[f'period_{T}']:.2f}×" for T in (1, 10)},
                              "ideal": f"{parts['ideal']:.2f}×"})
     return pd.DataFrame(rows).set_index(["budget (epochs)", "selector"])
 

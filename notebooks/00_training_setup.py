@@ -31,7 +31,7 @@ engine = "local"  # where the runs go: local (this kernel) or ray (see the Repro
 # %% tags=["remove-cell"]
 from myst_nb import glue
 
-from datadiet_core import bank, data, plots, profiles, report, stats, sweep, train
+from datadiet_core import bank, data, plots, profiles, stats, sweep, train
 from datadiet_core.store import Store, write_summary
 
 plots.enable_offline()
@@ -53,7 +53,7 @@ print(f"{ds.name}: {len(dd.train_index):,} training and {len(dd.y_test):,} test 
       f"of shape {ds.x_train.shape[1:]} in {ds.num_classes} classes, on {dd.device}")
 
 # %% tags=["remove-input"]
-plots.class_counts(report.class_count_frame(ds, dd.train_index), "Examples per class")
+plots.class_counts(data.class_count_frame(ds, dd.train_index), "Examples per class")
 
 # %% [markdown]
 # The first two training images of each class, in the dataset's own order:

@@ -206,7 +206,7 @@ def _wallclock_vs_accuracy(title):
 
 
 def _class_shares(title):
-    df = pd.DataFrame([{"selector": s, "variant": v, "seed": 1000, "selection": i, "class": c, "share": 0.5 if c == "cat" else 0.5}
+    df = pd.DataFrame([{"selector": s, "variant": v, "seed": 1000, "selection": i, "class": c, "share": 0.7 if c == "cat" else 0.3}
                        for s in ("uncertainty_ema", "ucb") for v in ("as specified", "per_class")
                        for i in (1, 2) for c in ("cat", "dog")])
     return plots.class_shares(df, title), [df.assign(method=df.selector.map(report.LABELS))], "facet"
@@ -392,6 +392,12 @@ def test_accuracy_vs_pruned_orders_methods_as_given_and_draws_full_data_rule():
 
 def test_kept_per_class_height_grows_with_selections():
     assert _build("kept_per_class")[0]["height"] == 22 * 2
+
+
+def test_selections_are_named_by_score_then_rule():
+    assert report.selection_label("keep_highest: el2n_early") == "EL2N@10%, keep highest"
+    assert report.selection_label("per_class: grand_init") == "GraNd@init, per class"
+    assert report.selection_label("random") == "random"
 
 
 def test_spearman_heatmap_color_domain_is_minus_one_to_one():
