@@ -21,7 +21,7 @@ from .bank import STATIC_SCORES, per_seed, score_bank, scoring_pass_seconds, sco
 from .data import class_counts, load_dataset
 from .profiles import Profile, side_seeds
 from .runs import EVAL_SEED_OFFSET, history_frame, read_grid, run
-from .stats import ABOVE, BELOW, compare, per_fraction, ranks, spearman, summarize
+from .stats import ABOVE, BELOW, MIN_SEEDS, compare, per_fraction, ranks, spearman, summarize
 from .store import Record, Store
 from .train import device_data
 
@@ -182,7 +182,6 @@ def _cells(c: pd.DataFrame) -> dict[str, list]:
     return {f"{r.prune:g}": [r["diff"], r["lo"], r["hi"], r["direction"]] for _, r in c.iterrows()}
 
 
-MIN_SEEDS = 3  # a headline comparison needs at least this many seeds in each cell it compares
 # Published accuracies (%) beside which the book sets ours, read from the reproductions'
 # committed result files (see the C2 chapter): Kirsch's fork of the original JAX code (ResNet-18,
 # 200 epochs, equal iterations; random 4 seeds, scores 2) and his PyTorch reproduction

@@ -7,7 +7,7 @@ are :mod:`c3`'s.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -82,21 +82,25 @@ def _runs_of(P: Profile, store: Store, selector: str, prune: float, variant: str
 COLLAPSE_SELECTORS = VARIANT_SELECTORS  # the loss-driven selectors diagnosed, as specified and in each variant
 
 
+def _diagnosed(P: Profile, store: Store, prune: float) -> Iterator[tuple[str, str, Record, np.ndarray]]:
+    """Every run of the collapse diagnosis at ``prune`` and the longest budget: (selector,
+    variant name, record, class shares of every selection: selections x classes)."""
+    for s in COLLAPSE_SELECTORS:
+        for v in ("",) + DIAGNOSIS_VARIANTS:
+            for rec in _runs_of(P, store, s, prune, v):
+                per = rec.arrays["selection_classes"]
+                yield s, v or "as specified", rec, per / per.sum(1, keepdims=True)
+
+
 def class_shares(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd.DataFrame:
     """The share of each class in every selection of every seed, for the top-k loss selectors
     (as Raju et al. specify them and in each variant of :data:`c3.DIAGNOSIS_VARIANTS`), at
     ``prune`` and the longest budget: one row per (selector, variant, seed, selection, class)."""
     classes = load_dataset(P.dataset).classes
-    rows = []
-    for s in COLLAPSE_SELECTORS:
-        for v in ("",) + DIAGNOSIS_VARIANTS:
-            for rec in _runs_of(P, store, s, prune, v):
-                per = rec.arrays["selection_classes"]
-                share = per / per.sum(1, keepdims=True)
-                rows += [{"selector": s, "variant": v or "as specified", "seed": rec.config["seed"], "selection": i + 1,
+    return pd.DataFrame([{"selector": s, "variant": v, "seed": rec.config["seed"], "selection": i + 1,
                           "class": classes[c], "share": float(share[i, c])}
-                         for i in range(per.shape[0]) for c in range(per.shape[1])]
-    return pd.DataFrame(rows)
+                         for s, v, rec, share in _diagnosed(P, store, prune)
+                         for i in range(share.shape[0]) for c in range(share.shape[1])])
 
 
 def divergence_checks(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd.DataFrame:
@@ -105,19 +109,14 @@ def divergence_checks(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd
     BatchNorm running variances over all selections (:func:`dynamic.model_checks`), the largest
     share of one class in the first selection and the smallest share of any class in any."""
     rows = []
-    for s in COLLAPSE_SELECTORS:
-        for v in ("",) + DIAGNOSIS_VARIANTS:
-            for rec in _runs_of(P, store, s, prune, v):
-                checks = pd.DataFrame(rec.arrays["selection_checks"], columns=list(CHECK_COLUMNS))
-                per = rec.arrays["selection_classes"]
-                share = per / per.sum(1, keepdims=True)
-                loss = history_frame(rec)["train_loss"]
-                rows.append({"selector": s, "variant": v or "as specified", "seed": rec.config["seed"],
-                             "test_acc": rec.metrics["test_acc"],
-                             "finite": bool(np.isfinite(loss).all() and np.isfinite(checks.loss_max).all()),
-                             "weight_abs_max": float(checks.weight_abs_max.max()),
-                             "bn_var_min": float(checks.bn_var_min.min()), "bn_var_max": float(checks.bn_var_max.max()),
-                             "first_max_share": float(share[0].max()), "min_share": float(share.min())})
+    for s, v, rec, share in _diagnosed(P, store, prune):
+        checks = pd.DataFrame(rec.arrays["selection_checks"], columns=list(CHECK_COLUMNS))
+        loss = history_frame(rec)["train_loss"]
+        rows.append({"selector": s, "variant": v, "seed": rec.config["seed"], "test_acc": rec.metrics["test_acc"],
+                     "finite": bool(np.isfinite(loss).all() and np.isfinite(checks.loss_max).all()),
+                     "weight_abs_max": float(checks.weight_abs_max.max()),
+                     "bn_var_min": float(checks.bn_var_min.min()), "bn_var_max": float(checks.bn_var_max.max()),
+                     "first_max_share": float(share[0].max()), "min_share": float(share.min())})
     return pd.DataFrame(rows)
 
 

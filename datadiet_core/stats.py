@@ -82,6 +82,7 @@ def welch_diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95
 
 
 ABOVE, BELOW, NO_DIFFERENCE = "above", "below", "no detectable difference"
+MIN_SEEDS = 3  # a headline comparison needs at least this many seeds in each cell it compares
 
 
 def direction(lo: float, hi: float) -> str:
