@@ -41,6 +41,8 @@ CHECKPOINT_NAMES = {0.0: "init", 1.0: "end"}
 # The static-pruning scores of the bank, by the papers' names, with random (no score) first.
 STATIC_SCORES = ("random", "input_norm", "grand_init", "grand_early", "el2n_early", "forgetting",
                  "grand_init_restore_bug")
+# GraNd and EL2N at ``P.predrop`` (early in the papers' sense), in the bank when the profile sets it.
+PREDROP_SCORES = ("grand_predrop", "el2n_predrop")
 
 
 def checkpoint_label(when: float) -> str:
@@ -52,6 +54,15 @@ def checkpoint_label(when: float) -> str:
 def scoring_run_config(P: Profile, seed: int) -> dict[str, Any]:
     """The store configuration of :func:`scoring_run` (what trained scores are keyed on)."""
     return run_config(P, seed, checkpoints=(0.0, P.early, 1.0), forgetting=True)
+
+
+def checkpoint_profile(P: Profile, when: float) -> Profile:
+    """The profile whose scoring runs hold checkpoint ``when``: ``P`` itself for init, ``P.early``
+    and the end; for ``P.predrop``, the second set of scoring runs (the same seeds and training,
+    checkpointed at ``P.predrop`` in place of ``P.early``)."""
+    if P.predrop is not None and when == P.predrop:
+        return P.replace(early=P.predrop, predrop=None)
+    return P
 
 
 def scoring_run(P: Profile, seed: int, store: Store, force: bool = False) -> Record:
@@ -87,9 +98,10 @@ def scored_model(P: Profile, store: Store, seed: int, when: float, model_name: s
         if name != P.model:
             raise ParameterError(f"parameter 'model_name' must be the profile's model {P.model!r} for "
                                  f"trained checkpoints; got {name!r}")
-        rec = scoring_run(P, seed, store)
+        Q = checkpoint_profile(P, when)
+        rec = scoring_run(Q, seed, store)
         if CHECKPOINTS in rec.dropped:  # a compacted store keeps the scores, not the weights
-            rec = scoring_run(P, seed, store, force=True)
+            rec = scoring_run(Q, seed, store, force=True)
         load_state(model, checkpoint_state(rec, when))
     return channels_last(model).eval()
 
@@ -126,7 +138,7 @@ def model_scores(P: Profile, store: Store, seed: int, when: float, split: str,
     """
     name = model_name or P.model
     config = score_config(P.dataset, P.train_size, P.test_size, name, seed, when, split, images,
-                          scoring_run_config(P, seed) if when > 0 else None)
+                          scoring_run_config(checkpoint_profile(P, when), seed) if when > 0 else None)
 
     def compute() -> tuple[dict, dict]:
         model = scored_model(P, store, seed, when, name)
@@ -160,14 +172,16 @@ def input_norms(P: Profile, split: str, images: int | None = None) -> np.ndarray
 
 @dataclass(frozen=True)
 class ScoringSpec:
-    """One scoring run (stage 0 of every claim's sweep)."""
+    """One scoring run (stage 0 of every claim's sweep); ``when``: its checkpoint between init and
+    the end (None: ``P.early``; else ``P.predrop``, see :func:`checkpoint_profile`)."""
 
     seed: int
+    when: float | None = None
     needs_bank = False
 
     @property
     def label(self) -> str:
-        return f"scoring run seed={self.seed}"
+        return f"scoring run seed={self.seed}" + ("" if self.when is None else f" (checkpoint at {self.when:.0%})")
 
 
 @dataclass(frozen=True)
@@ -192,16 +206,18 @@ class ScoreSpec:
 
 def stages(P: Profile) -> list[list[ScoringSpec | ScoreSpec]]:
     """The shared stages every claim's sweep starts with: the scoring runs, then GraNd/EL2N of
-    the training split at initialisation, ``P.early`` and the end of each (the score bank)."""
+    the training split at initialisation, ``P.early`` and the end of each (the score bank); with
+    ``P.predrop`` set, also the second set of scoring runs and their scores at ``P.predrop``."""
     seeds = range(P.scoring_seeds)
-    return [[ScoringSpec(s) for s in seeds],
-            [ScoreSpec(P.dataset, P.model, s, w) for s in seeds for w in (0.0, P.early, 1.0)]]
+    whens = (0.0, P.early, 1.0) + (() if P.predrop is None else (P.predrop,))
+    return [[ScoringSpec(s) for s in seeds] + ([] if P.predrop is None else [ScoringSpec(s, P.predrop) for s in seeds]),
+            [ScoreSpec(P.dataset, P.model, s, w) for s in seeds for w in whens]]
 
 
 def run_spec(P: Profile, store: Store, spec: ScoringSpec | ScoreSpec, force: bool = False) -> Record:
     """Compute ``spec`` into the store (what the sweep calls)."""
     if isinstance(spec, ScoringSpec):
-        return scoring_run(P, spec.seed, store, force)
+        return scoring_run(P if spec.when is None else checkpoint_profile(P, spec.when), spec.seed, store, force)
     return model_scores(P.replace(dataset=spec.dataset), store, spec.seed, spec.when, spec.split, spec.model,
                         spec.images, force)
 
@@ -212,7 +228,7 @@ def scoring_runs(P: Profile, store: Store) -> list[Record]:
     """The full-data scoring runs, seeds ``0 .. P.scoring_seeds - 1``, read from the store
     (never computed here: a missing one raises :class:`MissingResults` with the sweep command)."""
     reader = store.reader()
-    got = read_grid("setup", P, stages(P)[0], lambda spec: run_spec(P, reader, spec))
+    got = read_grid("setup", P, [s for s in stages(P)[0] if s.when is None], lambda spec: run_spec(P, reader, spec))
     return [rec for _, rec in got]
 
 
@@ -232,12 +248,15 @@ def score_bank(P: Profile, store: Store) -> dict[str, np.ndarray]:
         return np.mean([rec.arrays[score] for spec, rec in got.items()
                         if isinstance(spec, ScoreSpec) and spec.when == when], axis=0)
 
-    runs = [rec for spec, rec in got.items() if isinstance(spec, ScoringSpec)]
-    return {"input_norm": input_norms(P, "train"),
-            "grand_init": mean(0.0, "grand"), "grand_early": mean(P.early, "grand"),
-            "el2n_early": mean(P.early, "el2n"),
-            "forgetting": np.mean([r.arrays["forgetting"] for r in runs], axis=0),
-            "grand_init_restore_bug": mean(1.0, "grand")}
+    runs = [rec for spec, rec in got.items() if isinstance(spec, ScoringSpec) and spec.when is None]
+    out = {"input_norm": input_norms(P, "train"),
+           "grand_init": mean(0.0, "grand"), "grand_early": mean(P.early, "grand"),
+           "el2n_early": mean(P.early, "el2n"),
+           "forgetting": np.mean([r.arrays["forgetting"] for r in runs], axis=0),
+           "grand_init_restore_bug": mean(1.0, "grand")}
+    if P.predrop is not None:
+        out |= {"grand_predrop": mean(P.predrop, "grand"), "el2n_predrop": mean(P.predrop, "el2n")}
+    return out
 
 
 def scoring_pass_seconds(P: Profile, store: Store, when: Iterable[float]) -> float:

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from . import ParameterError, scores, selection
-from .bank import STATIC_SCORES, per_seed, score_bank, scoring_pass_seconds, scoring_runs
+from .bank import (PREDROP_SCORES, STATIC_SCORES, checkpoint_profile, per_seed, score_bank, scoring_pass_seconds,
+                   scoring_run, scoring_runs)
 from .data import class_counts, load_dataset
 from .profiles import Profile, side_seeds
 from .runs import EVAL_SEED_OFFSET, history_frame, read_grid, run
@@ -31,10 +32,9 @@ RULES = ("keep_highest", "keep_lowest", "stratified", "per_class")
 HEADLINE_SCORES = ("random", "grand_init", "grand_early", "el2n_early")
 REGIME_SCORES = ("random", "input_norm", "grand_init", "grand_early", "el2n_early")
 RULE_SCORES = ("el2n_early", "grand_init")  # evaluated with keep_lowest and stratified at REGIME_PRUNE
-# Evaluated with per-class selection at REGIME_PRUNE. Empty in this build: its runs (each a
-# full-iteration run, 2-4 min on 2 cores) are still to be computed; the class counts of every
-# score's per-class subset are drawn from the bank all the same (kept_per_class).
-PER_CLASS_SCORES: tuple[str, ...] = ()
+# Evaluated with per-class selection (keep the highest within each class) at REGIME_PRUNE:
+# every score (random is class-balanced in expectation already, so it is its own baseline).
+PER_CLASS_SCORES = STATIC_SCORES[1:]
 REGIME_PRUNE = 0.5
 
 
@@ -103,8 +103,10 @@ def grid(P: Profile) -> list[PrunedSpec]:
        al.) for :data:`RULE_SCORES` at 50% pruned.
     4. The regime map: :data:`REGIME_SCORES` at 50% pruned for every budget of
        ``P.regime_epochs`` other than the profile's own (that one is part 1).
+    5. With ``P.predrop`` set, keep-highest by :data:`bank.PREDROP_SCORES` (GraNd and EL2N early
+       in the papers' sense) at 50% pruned.
 
-    Parts 2-4 get ``profiles.side_seeds(P)`` seeds.
+    Parts 2-5 get ``profiles.side_seeds(P)`` seeds.
     """
     head, side = range(P.eval_seeds), range(side_seeds(P))
     out = [PrunedSpec(s, f, i) for f in P.prune_fractions for s in STATIC_SCORES
@@ -114,6 +116,7 @@ def grid(P: Profile) -> list[PrunedSpec]:
             for i in side]
     out += [PrunedSpec(s, REGIME_PRUNE, i, epochs=e) for e in sorted(P.regime_epochs) if e != P.epochs
             for s in REGIME_SCORES for i in side]
+    out += [PrunedSpec(s, REGIME_PRUNE, i) for s in (PREDROP_SCORES if P.predrop is not None else ()) for i in side]
     return out
 
 
@@ -326,13 +329,15 @@ def summary(P: Profile, runs: pd.DataFrame, diffs: pd.DataFrame) -> dict[str, An
 # --------------------------------------------------------------------------- what the subsets are
 
 def kept_per_class(P: Profile, bank: dict[str, np.ndarray], prune: float = REGIME_PRUNE) -> pd.DataFrame:
-    """Examples of each class kept at ``prune`` by random, every score's keep-highest subset, and
-    the other rules for :data:`RULE_SCORES` (score-ordered subsets can starve whole classes)."""
+    """Examples of each class kept at ``prune`` by random, every score's keep-highest and per-class
+    subsets, the other rules for :data:`RULE_SCORES` and the pre-drop scores' keep-highest subsets
+    (score-ordered subsets can starve whole classes)."""
     classes = load_dataset(P.dataset).classes
     data = device_data(P)
     y = data.y_train.cpu().numpy()
     picks = ([("keep_highest", s) for s in STATIC_SCORES] + [("per_class", s) for s in STATIC_SCORES[1:]]
-             + [(r, s) for r in ("keep_lowest", "stratified") for s in RULE_SCORES])
+             + [(r, s) for r in ("keep_lowest", "stratified") for s in RULE_SCORES]
+             + [("keep_highest", s) for s in PREDROP_SCORES if s in bank])
     out = []
     for rule, score in picks:
         kept = pruned_subset(score, bank, data.n_train, prune, EVAL_SEED_OFFSET, rule, y)
@@ -369,20 +374,30 @@ def rank_reliability(P: Profile, store: Store) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- cost
 
-def early_checkpoint(P: Profile, store: Store) -> dict[str, float]:
+def early_checkpoint(P: Profile, store: Store) -> dict[str, float | None]:
     """Where the "early" scores are taken, against how far learning had got (read from the scoring
-    runs' per-epoch history): the checkpoint in epochs, the first learning-rate drop in epochs,
-    and the mean test accuracy at the end of the first epoch, at the last epoch before the drop
-    and at the end. Paul et al.'s epoch 20 of 200 comes long after the first epoch and before
-    their first drop (epoch 60)."""
+    runs' per-epoch history): the checkpoints ``P.early`` and ``P.predrop`` in epochs, the first
+    learning-rate drop in epochs, and the mean test accuracy at the end of the first epoch, at the
+    last epoch before the drop, at ``P.predrop`` (from its own scoring runs; None when it is not at
+    the end of an epoch or not set) and at the end. Paul et al.'s epoch 20 of 200 comes long after
+    the first epoch and before their first drop (epoch 60)."""
     hist = pd.concat([history_frame(r) for r in scoring_runs(P, store)], ignore_index=True)
     acc = hist.groupby("epoch").test_acc.mean()
     drop = P.lr_milestones[0] * P.epochs if P.lr_milestones else float(P.epochs)
     before = acc[acc.index <= drop]
-    return {"early": P.early, "early_epoch": P.early * P.epochs, "first_drop_epoch": drop,
-            "test_acc_epoch_1": float(acc.iloc[0]), "last_epoch_before_drop": float(before.index[-1]) if len(before) else 0.0,
-            "test_acc_before_drop": float(before.iloc[-1]) if len(before) else float("nan"),
-            "test_acc_end": float(acc.iloc[-1])}
+    out: dict[str, float | None] = {
+        "early": P.early, "early_epoch": P.early * P.epochs, "first_drop_epoch": drop,
+        "test_acc_epoch_1": float(acc.iloc[0]), "last_epoch_before_drop": float(before.index[-1]) if len(before) else 0.0,
+        "test_acc_before_drop": float(before.iloc[-1]) if len(before) else float("nan"),
+        "test_acc_end": float(acc.iloc[-1]), "predrop": P.predrop, "predrop_epoch": None, "test_acc_predrop": None}
+    if P.predrop is not None:
+        Q = checkpoint_profile(P, P.predrop)
+        at = P.predrop * P.epochs
+        hq = pd.concat([history_frame(scoring_run(Q, s, store.reader())) for s in range(P.scoring_seeds)])
+        acc_q = hq.groupby("epoch").test_acc.mean()
+        out["predrop_epoch"] = at
+        out["test_acc_predrop"] = float(acc_q.loc[int(at)]) if float(at).is_integer() and int(at) in acc_q.index else None
+    return out
 
 
 def compute_seconds(P: Profile, store: Store, runs: pd.DataFrame) -> float:
@@ -398,9 +413,11 @@ def median_run_seconds(runs: pd.DataFrame, epochs: int) -> float:
 
 
 def training_epochs(P: Profile) -> int:
-    """Full-data-equivalent epochs of training in the grid for profile ``P``: the scoring runs
-    plus every evaluation run (each takes the iterations of its budget's full-data epochs)."""
-    return P.scoring_seeds * P.epochs + sum(spec.epochs or P.epochs for spec in grid(P))
+    """Full-data-equivalent epochs of training in the grid for profile ``P``: the scoring runs (two
+    sets with ``P.predrop``) plus every evaluation run (each takes the iterations of its budget's
+    full-data epochs)."""
+    sets = 1 if P.predrop is None else 2
+    return sets * P.scoring_seeds * P.epochs + sum(spec.epochs or P.epochs for spec in grid(P))
 
 
 def regime_share(P: Profile) -> float:

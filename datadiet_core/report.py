@@ -21,6 +21,7 @@ from .stats import summarize
 LABELS = {"full": "full data", "random": "random", "input_norm": "input norm ‖x‖₂",
                 "grand_init": "GraNd@init", "grand_early": "GraNd@10%", "el2n_early": "EL2N@10%",
                 "forgetting": "forgetting", "grand_init_restore_bug": "GraNd@init (restore bug)",
+                "grand_predrop": "GraNd@pre-drop", "el2n_predrop": "EL2N@pre-drop",
                 "random_static": "random (static)", "el2n_static": "EL2N@10% (static)",
                 "forgetting_static": "forgetting (static)", "el2n_epsilon_static": "EL2N@10% + ε-greedy (static)",
                 "random_dynamic": "random (dynamic)", "uncertainty_ema": "uncertainty EMA", "epsilon_greedy": "ε-greedy",
@@ -175,10 +176,8 @@ def c2_rules_table(diffs: pd.DataFrame, epochs: int) -> pd.DataFrame:
     """Accuracy minus random (percentage points, 95% interval) at 50% pruned for every selection
     rule evaluated at ``epochs``."""
     d = diffs[(diffs.epochs == epochs) & (diffs.prune == REGIME_PRUNE) & diffs.score.isin(RULE_SCORES)]
-    return pd.DataFrame({"rule": d.rule, "score": d.score,
-                         "minus random (points)": [f"{_pp(a)} [{_pp(lo)}, {_pp(hi)}]"
-                                                   for a, lo, hi in zip(d["diff"], d.lo, d.hi)]}
-                        ).set_index(["score", "rule"]).sort_index()
+    return pd.DataFrame({"rule": d.rule, "score": d.score, "minus random (points)": [
+        _cell(a, lo, hi) for a, lo, hi in zip(d["diff"], d.lo, d.hi)]}).set_index(["score", "rule"]).sort_index()
 
 
 def c2_published_table(main: pd.DataFrame) -> pd.DataFrame:
@@ -195,26 +194,43 @@ def c2_published_table(main: pd.DataFrame) -> pd.DataFrame:
     return d.pivot(index=["score", "source"], columns="pruned", values="text")[order].fillna("")
 
 
-def c2_early_text(epochs: int, early: dict[str, float]) -> str:
+def c2_early_text(epochs: int, early: dict[str, Any]) -> str:
     """Where the early scores are taken, against the scoring runs' test accuracy
     (:func:`c2.early_checkpoint`)."""
-    return (f"The early scores are taken at {early['early']:.0%} of training, {early['early_epoch']:.1f} epochs "
+    text = (f"The early scores are taken at {early['early']:.0%} of training, {early['early_epoch']:.1f} epochs "
             f"into {epochs}. The scoring runs reached {early['test_acc_epoch_1'] * 100:.1f}% test accuracy at the "
             f"end of the first epoch (so less at the checkpoint), {early['test_acc_before_drop'] * 100:.1f}% at epoch "
             f"{early['last_epoch_before_drop']:.0f}, the last before the first learning-rate drop (at "
             f"{early['first_drop_epoch']:.1f} epochs), and {early['test_acc_end'] * 100:.1f}% at the end.")
+    if early.get("test_acc_predrop") is not None:
+        text += (f" A second checkpoint, at {early['predrop']:.0%} (epoch {early['predrop_epoch']:g}, "
+                 f"{early['test_acc_predrop'] * 100:.1f}% test accuracy), is early in the papers' sense.")
+    return text
 
 
-def c2_per_class_text(summary: dict[str, Any], scores: tuple[str, ...]) -> str:
-    """What the per-class evaluation runs of this build are, and what the table below shows."""
-    if not scores:
-        return ("Per-class selection separates class balance from what a score says about examples: keep the same "
-                "fraction within each class. The class counts above show its subsets for every score; their "
-                "evaluation runs are not in this build, so the table below shows whole-set selection only, and "
-                "the C2 headline rests on whole-set selection (the papers' rule).")
-    return (f"To separate class balance from what a score says about examples, {', '.join(label(s) for s in scores)} "
-            "were also evaluated at 50% pruned keeping the same fraction within each class. Accuracy minus random, "
-            "and per-class minus whole-set selection, in percentage points with Welch's 95% interval. The C2 "
+def c2_checkpoint_table(summary: dict[str, Any]) -> pd.DataFrame:
+    """GraNd and EL2N by the checkpoint they are taken at: its epoch, the scoring runs' test
+    accuracy there, and keep-highest minus random at 50% pruned (points, Welch's 95% interval)."""
+    e, key = summary["early_checkpoint"], f"{REGIME_PRUNE:g}"
+    acc = {0.0: "untrained", e["early"]: f"below {e['test_acc_epoch_1'] * 100:.1f}% (epoch 1)", 1.0: f"{e['test_acc_end'] * 100:.1f}%"}
+    if e.get("predrop") is not None:
+        acc[e["predrop"]] = "" if e["test_acc_predrop"] is None else f"{e['test_acc_predrop'] * 100:.1f}%"
+    picks = [("GraNd", 0.0, "grand_init"), ("GraNd", e["early"], "grand_early"), ("GraNd", e.get("predrop"), "grand_predrop"),
+             ("GraNd", 1.0, "grand_init_restore_bug"), ("EL2N", e["early"], "el2n_early"), ("EL2N", e.get("predrop"), "el2n_predrop")]
+    epochs = summary["epochs"]
+    return pd.DataFrame([{"score": name, "checkpoint": f"{when:.0%} (epoch {when * epochs:g})", "test accuracy there": acc[when],
+                          "minus random at 50% pruned": f"{_cell(*c[:3])} {c[3]}"}
+                         for name, when, s in picks if when is not None and (c := summary["diff_to_random"].get(s, {}).get(key))])
+
+
+def c2_per_class_text(summary: dict[str, Any]) -> str:
+    """What per-class selection at 50% pruned does, score by score, in words (computed)."""
+    key, pc = f"{REGIME_PRUNE:g}", summary.get("per_class_to_random", {})
+    by = {d: [label(s) for s, c in pc.items() if c[key][3] == d] for d in ("above", "below", "no detectable difference")}
+    return ("To separate class balance from what a score says about examples, every score was also evaluated at 50% "
+            "pruned keeping the same fraction within each class (DeepCore's rule). Minus random, per class: "
+            + "; ".join(f"{d}: {', '.join(v)}" for d, v in by.items() if v) + ". The table gives both rules minus "
+            "random and per-class minus whole-set selection, in percentage points with Welch's 95% interval. The C2 "
             "headline rests on whole-set selection (the papers' rule).")
 
 
@@ -222,18 +238,14 @@ def c2_per_class_table(summary: dict[str, Any]) -> pd.DataFrame:
     """At 50% pruned, per score: whole-set and per-class selection minus random, and per-class
     minus whole-set (percentage points, Welch's 95% interval, its reading)."""
     key = f"{REGIME_PRUNE:g}"
-    rows = [{"score": label(s), "whole set minus random": f"{_cell(*c[:3])} {c[3]}", "per class minus random": "not run",
-             "per class minus whole set": "not run"}
-            for s, by_f in summary["diff_to_random"].items() if s not in summary.get("per_class_to_random", {})
-            for k, c in by_f.items() if k == key]
-    for s, by_f in summary.get("per_class_to_random", {}).items():
-        whole = summary["diff_to_random"].get(s, {}).get(key)
-        both = summary["per_class_minus_whole_set"].get(s, {}).get(key)
-        rows.append({"score": label(s),
-                     "whole set minus random": f"{_cell(*whole[:3])} {whole[3]}" if whole else "",
-                     "per class minus random": f"{_cell(*by_f[key][:3])} {by_f[key][3]}",
-                     "per class minus whole set": f"{_cell(*both[:3])} {both[3]}" if both else ""})
-    return pd.DataFrame(rows).set_index("score")
+
+    def cell(c: list | None) -> str:
+        return f"{_cell(*c[:3])} {c[3]}" if c else "not run"
+
+    return pd.DataFrame([{"score": label(s), "whole set minus random": cell(summary["diff_to_random"].get(s, {}).get(key)),
+                          "per class minus random": cell(by_f.get(key)),
+                          "per class minus whole set": cell(summary["per_class_minus_whole_set"].get(s, {}).get(key))}
+                         for s, by_f in summary.get("per_class_to_random", {}).items()]).set_index("score")
 
 
 def c2_starvation_text(kept: pd.DataFrame) -> str:
@@ -283,13 +295,10 @@ def c3_prune_table(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE
         row = {"selector": label(r.score), "accuracy (%)": f"{r['mean'] * 100:.1f} ± {r['std'] * 100:.1f}",
                "seconds per run": f"{r.train_seconds:.0f}", "with scores charged (s)": f"{r.wallclock_s:.0f}",
                "speed-up, scores charged": f"{full_s / r.wallclock_s:.2f}×"}
-        if r.score != "random_dynamic":
-            c = c3.difference(runs, r.score, "random_dynamic", epochs)
-            c = c[np.isclose(c.prune, prune)]
-            row["minus random dynamic (pp) [95% CI]"] = (f"{c['diff'].iloc[0] * 100:+.1f} [{c.lo.iloc[0] * 100:+.1f}, "
-                                                        f"{c.hi.iloc[0] * 100:+.1f}]") if len(c) else ""
-        else:
-            row["minus random dynamic (pp) [95% CI]"] = "(reference)"
+        c = c3.difference(runs, r.score, "random_dynamic", epochs) if r.score != "random_dynamic" else None
+        c = None if c is None else c[np.isclose(c.prune, prune)]
+        row["minus random dynamic (pp) [95% CI]"] = ("(reference)" if c is None else
+                                                    _cell(*c[["diff", "lo", "hi"]].iloc[0]) if len(c) else "")
         rows.append(row)
     f = summarize(full.test_acc)
     rows.append({"selector": "full data", "accuracy (%)": f"{f.mean * 100:.1f} ± {f.std * 100:.1f}",
@@ -458,17 +467,15 @@ def c3_verdict_text(summary: dict[str, Any]) -> str:
 
 def _published_text(claim: str, h: dict[str, Any]) -> str:
     if claim == "c1":
-        return (f"ρ = {h['published']:.3f} ({h['published_source']})" if h.get("published") is not None else "—")
+        return f"ρ = {h['published']:.3f} ({h['published_source']})" if h.get("published") is not None else "—"
     if claim == "c2":
         g = h["effects"].get("grand_init", {}).get("published")
         return (f"EL2N@20 minus random at 50% pruned: {_pp(h['published'])} points"
                 + (f"; GraNd@init minus random: {_pp(g)} points" if g is not None else "")
                 + f" ({h['published_source']})")
     e = h["effects"].get("random_dynamic_vs_full_at_0.8")
-    if not e:
-        return "—"
-    return (f"random dynamic minus full data at 80% pruned: about {_pp(e['published'])} points (Raju et al., "
-            f"ResNet-18, 200 epochs); ours {_cell(e['effect'], *e['ci'])}")
+    return "—" if not e else (f"random dynamic minus full data at 80% pruned: about {_pp(e['published'])} points "
+                              f"(Raju et al., ResNet-18, 200 epochs); ours {_cell(e['effect'], *e['ci'])}")
 
 
 def verdict_table(summaries: dict[str, Any]) -> str:

@@ -205,17 +205,22 @@ def measured_img_s(root: Path | None = None) -> dict[str, float]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def throughput(P: Profile) -> tuple[float, str]:
+    """Training images per second for ``P.model`` and where the figure comes from: measured on
+    this project's CPU (:func:`measured_img_s`), else assumed for a GPU (:data:`ASSUMED_GPU_IMG_S`)."""
+    measured = measured_img_s()
+    if P.model in measured.get("cpu", {}):
+        return measured["cpu"][P.model], "measured on this project's 2-core CPU (benchmarks/throughput.json)"
+    if P.model in ASSUMED_GPU_IMG_S:
+        return ASSUMED_GPU_IMG_S[P.model], "assumed for one current GPU (no GPU here to measure it)"
+    raise ParameterError(f"parameter 'profile' has model {P.model!r} with no measured or assumed throughput")
+
+
 def plan(claim: str, P: Profile) -> dict[str, Any]:
     """The grid of ``claim``: tasks per stage and kind, and the estimated device-hours from the
     measured (or, for the paper's models on a GPU, assumed) throughput."""
     grid = stages(claim, P)
-    measured = measured_img_s()
-    if P.model in measured.get("cpu", {}):
-        img_s, source = measured["cpu"][P.model], "measured on this project's 2-core CPU (benchmarks/throughput.json)"
-    elif P.model in ASSUMED_GPU_IMG_S:
-        img_s, source = ASSUMED_GPU_IMG_S[P.model], "assumed for one current GPU (no GPU here to measure it)"
-    else:
-        raise ParameterError(f"parameter 'profile' has model {P.model!r} with no measured or assumed throughput")
+    img_s, source = throughput(P)
     rows = []
     for i, stage in enumerate(grid):
         kinds: dict[str, int] = {}
@@ -234,7 +239,10 @@ def measured_cost(P: Profile, store: Store) -> list[dict[str, Any]]:
     computed): per claim, the runs in its grid, how many are stored and the sum of their
     wall-clock seconds. The shared scoring runs and score bank are counted once, under
     ``setup``; the sum over claims is what the whole book costs from an empty store, on the
-    hosts and in the conditions the runs were timed in."""
+    hosts and in the conditions the runs were timed in. Beside it, ``estimated_hours``: the
+    grid's training images at :func:`throughput` (free of hosts that shared their cores, but
+    blind to the scoring passes of loss-driven selectors)."""
+    img_s = throughput(P)[0]
     reader = store.reader()
     score_bank: dict[str, np.ndarray] | None = None
     shared = len([s for s in bank.stages(P) if s])
@@ -255,5 +263,6 @@ def measured_cost(P: Profile, store: Store) -> list[dict[str, Any]]:
                 continue
             seconds += float(rec.manifest.get("wall_seconds", 0.0))
             stored += 1
-        out.append({"claim": cid, "runs": len(tasks), "stored": stored, "hours": seconds / 3600})
+        out.append({"claim": cid, "runs": len(tasks), "stored": stored, "hours": seconds / 3600,
+                    "estimated_hours": sum(task_images(P, t) for t in tasks) / img_s / 3600})
     return out

@@ -5,5 +5,5 @@ from datadiet_core import profiles
 
 def digits_profile(**kw):
     base = dict(dataset="digits", train_size=None, test_size=None, epochs=2, batch_size=100, augment=False,
-                scoring_seeds=2, inits=3, c1_images=None, c1_resnet_images=8)
+                scoring_seeds=2, inits=3, c1_images=None, c1_resnet_images=8, predrop=None)
     return profiles.resolve_profile("smoke", **{**base, **kw})

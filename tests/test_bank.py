@@ -4,7 +4,7 @@ import shutil
 import numpy as np
 import pytest
 
-from datadiet_core import MissingResults, bank, runs, scores, store, sweep, train
+from datadiet_core import MissingResults, bank, c2, runs, scores, store, sweep, train
 from small import digits_profile
 
 
@@ -61,6 +61,34 @@ def test_score_bank_reads_every_static_score_and_its_stages_compute_them(results
     np.testing.assert_allclose(sc["input_norm"], np.linalg.norm(train.device_data(P).x_train.flatten(1).numpy(), axis=1),
                                rtol=1e-5)
     assert bank.scoring_pass_seconds(P, s, (0.0,)) > 0
+
+
+def test_predrop_scores_come_from_a_second_set_of_scoring_runs_on_the_same_trajectory(results_dir):
+    P = digits_profile(epochs=4, predrop=0.25)  # the checkpoint at the end of epoch 1, before the drop at 1.2
+    s = store.Store.for_profile("smoke")
+    stages = bank.stages(P)
+    assert [len(x) for x in stages] == [4, 8] and {t.when for t in stages[0]} == {None, 0.25}
+    assert {t.when for t in stages[1]} == {0.0, P.early, 1.0, 0.25}
+    sweep.sweep("setup", P, s.root, progress=None)
+    Q = bank.checkpoint_profile(P, 0.25)
+    assert (Q.early, Q.predrop) == (0.25, None) and bank.checkpoint_profile(P, P.early) == P
+    main, second = bank.scoring_runs(P, s), [bank.scoring_run(Q, seed, s.reader()) for seed in range(2)]
+    assert len(main) == 2  # the baseline is the main set only
+    # Checkpointing elsewhere does not change the training: the same seed ends at the same weights.
+    for a, b in zip(main, second):
+        assert a.config["checkpoints"] != b.config["checkpoints"]
+        assert a.metrics["test_acc"] == b.metrics["test_acc"]
+        np.testing.assert_array_equal(a.arrays["forgetting"], b.arrays["forgetting"])
+    sc = bank.score_bank(P, s)
+    assert set(bank.PREDROP_SCORES) <= set(sc)
+    np.testing.assert_allclose(sc["el2n_predrop"], bank.per_seed(P, s, range(2), 0.25, "train", "el2n").mean(0))
+    assert not np.allclose(sc["el2n_predrop"], sc["el2n_early"])
+    early = c2.early_checkpoint(P, s)
+    hist = runs.history_frame(second[0])
+    assert early["predrop_epoch"] == 1.0 and early["test_acc_predrop"] == pytest.approx(
+        np.mean([runs.history_frame(r).test_acc.iloc[0] for r in second]))
+    assert hist.test_acc.iloc[0] > 0.3  # well past chance (10 classes)
+    assert c2.early_checkpoint(P.replace(predrop=None), s)["test_acc_predrop"] is None
 
 
 def test_compact_keeps_every_number_drops_checkpoints_and_recomputes_them_when_asked(results_dir):

@@ -30,7 +30,7 @@ def test_static_pruning_runs_keep_the_right_subset_for_a_fixed_number_of_steps(r
 def test_c2_grid_covers_the_protocol():
     P = profiles.resolve_profile("cpu")
     grid = c2.grid(P)
-    main = [g for g in grid if g.rule == "keep_highest" and g.epochs is None]
+    main = [g for g in grid if g.rule == "keep_highest" and g.epochs is None and g.score in bank.STATIC_SCORES]
     assert {(g.score, g.prune) for g in main} == {(s, f) for s in bank.STATIC_SCORES for f in (0.3, 0.5, 0.7)}
     # the headline cells get eval_seeds (3), every other cell side_seeds (2)
     assert P.eval_seeds == 3 and profiles.side_seeds(P) == 2
@@ -45,10 +45,16 @@ def test_c2_grid_covers_the_protocol():
     assert all(g.prune == c2.REGIME_PRUNE for g in regime)
     assert len(set(grid)) == len(grid)  # no run twice
     assert {g.eval_index for g in grid} == set(range(P.eval_seeds))
-    # 4 scoring runs of 8 epochs; 54 + per-class + 8 other-rule evaluation runs of 8; 10 of 2 and 10 of 4.
-    n8 = 54 + 2 * len(c2.PER_CLASS_SCORES) + 8
-    assert c2.training_epochs(P) == 4 * 8 + n8 * 8 + 10 * 2 + 10 * 4
-    assert c2.regime_share(P) == pytest.approx(60 / (32 + 8 * n8 + 60))
+    # The pre-drop scores at 50% pruned, side seeds.
+    predrop = [g for g in grid if g.score in bank.PREDROP_SCORES]
+    assert P.predrop == 0.25 and {(g.score, g.prune, g.rule, g.epochs) for g in predrop} == {
+        (s, 0.5, "keep_highest", None) for s in bank.PREDROP_SCORES} and len(predrop) == 4
+    assert not any(g.score in bank.PREDROP_SCORES for g in c2.grid(P.replace(predrop=None)))
+    # 4 scoring runs of 8 epochs; 54 + per-class + 8 other-rule + 4 pre-drop evaluation runs of 8;
+    # 10 of 2 and 10 of 4.
+    n8 = 54 + 2 * len(c2.PER_CLASS_SCORES) + 8 + 4
+    assert c2.training_epochs(P) == 2 * 4 * 8 + n8 * 8 + 10 * 2 + 10 * 4  # two sets of scoring runs
+    assert c2.regime_share(P) == pytest.approx(60 / (64 + 8 * n8 + 60))
 
 
 def _synthetic_runs(effects: dict, epochs: int = 8, noise: float = 0.002, seeds: int = 3) -> pd.DataFrame:
@@ -99,6 +105,32 @@ def test_c2_comparisons_are_three_valued_per_fraction():
     assert set(s["regime"]["el2n_early"]) == {"4", "8", "16"}
     text = report.c2_verdict_text(s)
     assert "EL2N@10%: above at 30%" in text and "at 16 epochs" in text and "claim C2 HOLDS at" in text
+
+
+def test_c2_per_class_and_checkpoint_tables_read_the_summary():
+    P = profiles.resolve_profile("cpu")
+    eff = _effects()
+    eff.update({("el2n_predrop", "keep_highest", 0.5, 8): 0.04, ("grand_predrop", "keep_highest", 0.5, 8): 0.0})
+    runs = _synthetic_runs(eff)
+    s = c2.summary(P, runs, c2.differences(runs))
+    assert report.c2_per_class_text(s).split("Minus random, per class: ")[1].startswith(
+        "above: GraNd@init; no detectable difference: EL2N@10%.")
+    t = report.c2_per_class_table(s)
+    assert list(t.index) == ["GraNd@init", "EL2N@10%"]
+    assert t.loc["GraNd@init", "whole set minus random"].endswith("below")
+    assert t.loc["GraNd@init", "per class minus whole set"].startswith("+6.0 [")
+    s["early_checkpoint"] = {"early": 0.1, "early_epoch": 0.8, "first_drop_epoch": 2.4, "test_acc_epoch_1": 0.58,
+                             "last_epoch_before_drop": 2.0, "test_acc_before_drop": 0.65, "test_acc_end": 0.83,
+                             "predrop": 0.25, "predrop_epoch": 2.0, "test_acc_predrop": 0.65}
+    ck = report.c2_checkpoint_table(s)
+    assert list(ck.score) == ["GraNd"] * 4 + ["EL2N"] * 2
+    assert list(ck.checkpoint) == ["0% (epoch 0)", "10% (epoch 0.8)", "25% (epoch 2)", "100% (epoch 8)",
+                                   "10% (epoch 0.8)", "25% (epoch 2)"]
+    assert list(ck["test accuracy there"]) == ["untrained", "below 58.0% (epoch 1)", "65.0%", "83.0%",
+                                               "below 58.0% (epoch 1)", "65.0%"]
+    assert ck["minus random at 50% pruned"].iloc[5].startswith("+4.0 [") and ck["minus random at 50% pruned"].iloc[5].endswith("above")
+    assert "A second checkpoint, at 25% (epoch 2, 65.0% test accuracy)" in report.c2_early_text(8, s["early_checkpoint"])
+    assert s["headline"]["effect"] == pytest.approx(0.0)  # the headline keeps EL2N@10%, its rule's score
 
 
 @pytest.mark.parametrize("case, verdict", [
@@ -175,4 +207,13 @@ def test_c2_sweep_end_to_end_and_resumable(results_dir):
     cost = {c["claim"]: c for c in sweep.measured_cost(P, s)}  # read from the manifests, shared stages once
     assert cost["setup"]["stored"] == cost["setup"]["runs"] == 8 and cost["c2"]["stored"] == len(c2.grid(P))
     assert cost["c3"]["stored"] == 0 and cost["c2"]["hours"] > 0
-    assert "over the 3-hour budget" not in cost_table("smoke", list(cost.values()))
+    # the estimate counts every task of the grid at the benchmark's throughput, stored or not
+    shared = len([x for x in bank.stages(P) if x])
+    c2_tasks = [t for stage in sweep.stages("c2", P) for t in stage if t.stage >= shared]
+    expected = sum(sweep.task_images(P, t) for t in c2_tasks) / sweep.throughput(P)[0] / 3600
+    assert len(c2_tasks) == len(c2.grid(P)) and expected > 0 and cost["c2"]["estimated_hours"] == pytest.approx(expected)
+    assert cost["c3"]["estimated_hours"] > 0
+    table = cost_table("smoke", list(cost.values()))
+    assert "**over**" not in table and table.count("within the 3-hour budget") == 2
+    big = [{**c, "estimated_hours": 4.0} for c in cost.values()]
+    assert table.splitlines()[-1].startswith("Stored runs: ") and "estimated: 16.00 hours, **over** the 3-hour budget" in cost_table("smoke", big)
