@@ -267,12 +267,17 @@ def scoring_pass_seconds(P: Profile, store: Store, when: Iterable[float]) -> flo
                      for s in range(P.scoring_seeds) for w in when))
 
 
-def compact(store: Store) -> dict[str, int]:
+def compact(store: Store, P: Profile | None = None) -> dict[str, int]:
     """Rewrite every entry of ``store`` compressed at its smallest exact dtypes, and drop the
     checkpoints of each scoring run whose training-split scores at every trained checkpoint are
-    stored (what the book reads; a score asked of a dropped checkpoint recomputes the run).
-    Keys, configurations, metrics and timings stay. Returns counts of rewritten entries and of
-    runs whose checkpoints were dropped."""
+    stored (what the book reads; a score asked of a dropped checkpoint recomputes the run). With
+    the profile ``P``, its pre-drop scoring runs need only their scores at ``P.predrop`` (the
+    bank reads nothing else of them). Keys, configurations, metrics and timings stay. Returns
+    counts of rewritten entries and of runs whose checkpoints were dropped."""
+    reads: dict[Path, tuple[float, ...]] = {}
+    if P is not None and P.predrop is not None:
+        Q = checkpoint_profile(P, P.predrop)
+        reads = {store.path("train", scoring_run_config(Q, s)): (P.predrop,) for s in range(P.scoring_seeds)}
     done = {"rewritten": 0, "checkpoints_dropped": 0}
     for kind in sorted(p.name for p in store.root.iterdir() if p.is_dir()) if store.root.is_dir() else []:
         for rec in store.entries(kind):
@@ -280,7 +285,7 @@ def compact(store: Store) -> dict[str, int]:
             if kind == "train" and cfg.get("forgetting") and any(w > 0 for w in cfg.get("checkpoints", [])):
                 scored = [store.get("scores", score_config(cfg["dataset"], cfg["train_size"], cfg["test_size"],
                                                            cfg["model"], cfg["seed"], w, "train", None, cfg))
-                          for w in cfg["checkpoints"] if w > 0]
+                          for w in reads.get(rec.path, [w for w in cfg["checkpoints"] if w > 0])]
                 if all(r is not None for r in scored) and CHECKPOINTS not in rec.dropped:
                     drop = (CHECKPOINTS,)
                     done["checkpoints_dropped"] += 1
@@ -289,17 +294,17 @@ def compact(store: Store) -> dict[str, int]:
     return done
 
 
-def export_results(store: Store, out: str | Path, part_mb: float) -> Path:
+def export_results(store: Store, out: str | Path, part_mb: float, P: Profile | None = None) -> Path:
     """Write the entries of ``store`` (and its ``summary.json``, if any) into ``out`` in parts of
-    at most ``part_mb`` MiB, compacted on the way (:func:`compact`: checkpoints whose scores are
-    stored left out); ``store`` itself is not changed. Returns the parts index."""
+    at most ``part_mb`` MiB, compacted on the way (:func:`compact`, with ``P`` if given: checkpoints
+    whose scores are stored left out); ``store`` itself is not changed. Returns the parts index."""
     transfer.check_part_mb(part_mb)
     if not store.root.is_dir():
         raise ParameterError(f"parameter 'profile' has no results to export at {store.root}")
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / store.root.name
         shutil.copytree(store.root, copy)
-        compact(Store(copy))
+        compact(Store(copy), P)
         return transfer.export_parts(transfer.tree(copy), out, f"results-{store.root.name}", part_mb)
 
 

@@ -124,13 +124,13 @@ def _store(args: argparse.Namespace) -> int:
 
     store = Store.for_profile(resolve_profile(args.profile).name)
     if args.action == "compact":
-        done = compact(store)
+        done = compact(store, resolve_profile(args.profile))
         print(f"{args.profile}: {done['rewritten']} entries rewritten, checkpoints dropped from "
               f"{done['checkpoints_dropped']} scoring runs")
     elif args.action == "export":
         if not args.out:
             raise ParameterError("parameter 'out' must name a folder for the parts (--out DIR)")
-        index = export_results(store, args.out, args.part_mb)
+        index = export_results(store, args.out, args.part_mb, resolve_profile(args.profile))
         print(f"wrote {index} and its parts: move the folder, then run: "
               f"python -m datadiet_core store import {index.name} --profile {args.profile}")
     else:

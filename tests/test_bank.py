@@ -89,6 +89,13 @@ def test_predrop_scores_come_from_a_second_set_of_scoring_runs_on_the_same_traje
         np.mean([runs.history_frame(r).test_acc.iloc[0] for r in second]))
     assert hist.test_acc.iloc[0] > 0.3  # well past chance (10 classes)
     assert c2.early_checkpoint(P.replace(predrop=None), s)["test_acc_predrop"] is None
+    # Compacting drops the main runs' checkpoints (every trained one scored); the pre-drop runs'
+    # only with the profile, which says the bank reads nothing of them but their 25% scores.
+    assert bank.compact(s)["checkpoints_dropped"] == 2
+    assert bank.compact(s, P)["checkpoints_dropped"] == 2
+    assert all(runs.CHECKPOINTS in bank.scoring_run(Q, seed, s.reader()).dropped for seed in range(2))
+    after = bank.score_bank(P, s)
+    assert all(np.array_equal(sc[k], after[k]) for k in sc)
 
 
 def test_compact_keeps_every_number_drops_checkpoints_and_recomputes_them_when_asked(results_dir):
