@@ -402,8 +402,13 @@ def early_checkpoint(P: Profile, store: Store) -> dict[str, float | None]:
 
 def compute_seconds(P: Profile, store: Store, runs: pd.DataFrame) -> float:
     """Wall-clock seconds this chapter's results took to compute, read from the store: the scoring
-    runs, the GraNd/EL2N scoring passes it uses, and every evaluation run."""
-    return float(runs.wall_seconds.sum() + scoring_pass_seconds(P, store, (0.0, P.early, 1.0)))
+    runs (both sets with ``P.predrop``), the GraNd/EL2N scoring passes it uses, and every
+    evaluation run."""
+    whens = (0.0, P.early, 1.0) + (() if P.predrop is None else (P.predrop,))
+    second = 0.0 if P.predrop is None else sum(
+        scoring_run(checkpoint_profile(P, P.predrop), s, store.reader()).manifest.get("wall_seconds", 0.0)
+        for s in range(P.scoring_seeds))
+    return float(runs.wall_seconds.sum() + second + scoring_pass_seconds(P, store, whens))
 
 
 def median_run_seconds(runs: pd.DataFrame, epochs: int) -> float:

@@ -12,7 +12,7 @@ import io
 import itertools
 import json
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import altair as alt
 import numpy as np
@@ -115,16 +115,22 @@ def image_grid(images: np.ndarray, row_labels: Sequence[str], col_labels: Sequen
 
 # --------------------------------------------------------------------------- charts
 
-def _legend(title: str, stroke: bool = False, below: bool = False) -> alt.Legend:
+def _legend(title: str, below: bool = False) -> alt.Legend:
     """A legend that shows its labels whole (long comparison names) and opaque symbols (the
-    layers of a chart may be translucent bands); ``stroke``: line symbols, for dash legends;
-    ``below``: under the chart in two columns, for long labels that would push a legend on the
-    right out of the page."""
-    extra = ({"symbolType": "stroke", "symbolStrokeWidth": 2, "symbolSize": 400, "symbolStrokeColor": "black"}
-             if stroke else {"symbolStrokeWidth": 3})
-    if below:
-        extra.update(orient="bottom", direction="vertical", columns=2)
-    return alt.Legend(title=title, labelLimit=0, titleLimit=0, symbolOpacity=1, **extra)
+    layers of a chart may be translucent bands); ``below``: under the chart in two columns, for
+    long labels that would push a legend on the right out of the page."""
+    extra: dict[str, Any] = {"orient": "bottom", "direction": "vertical", "columns": 2} if below else {}
+    return alt.Legend(title=title, labelLimit=0, titleLimit=0, symbolOpacity=1, symbolStrokeWidth=3, **extra)
+
+
+def _dash_and_marker(field: str, title: str) -> dict[str, Any]:
+    """Encodings that tell apart the lines of ``field`` by dash and by marker, with the legend on
+    the markers (drawn in black): a legend of dashes alone draws no symbols when another channel
+    colours the lines."""
+    return {"strokeDash": alt.StrokeDash(f"{field}:N", legend=None),
+            "shape": alt.Shape(f"{field}:N", legend=alt.Legend(title=f"{title} (dash, marker)", labelLimit=0, titleLimit=0,
+                                                             symbolFillColor="black", symbolStrokeColor="black",
+                                                             symbolOpacity=1))}
 
 
 def class_counts(counts: pd.DataFrame, title: str) -> alt.Chart:
@@ -163,8 +169,8 @@ def rho_vs_k(curves: pd.DataFrame, color: str, title: str, reference: float | No
         color=alt.Color(f"{color}:N", legend=_legend(color)))
     band = base.mark_area(opacity=0.2).encode(y=alt.Y("lo:Q", title="Spearman ρ with ‖x‖₂ (unitless)"),
                                                  y2="hi:Q", detail="series:N")
-    line = base.mark_line(point=True).encode(
-        y="rho:Q", detail="series:N", strokeDash=alt.StrokeDash("split:N", legend=_legend("split", stroke=True)),
+    line = base.mark_line(point=alt.OverlayMarkDef(filled=True, size=50)).encode(
+        y="rho:Q", detail="series:N", **_dash_and_marker("split", "split"),
         tooltip=[color, "split", "K", alt.Tooltip("rho:Q", format=".3f"), alt.Tooltip("lo:Q", format=".3f"),
                  alt.Tooltip("hi:Q", format=".3f"), "n"])
     layers = [band, line]
@@ -269,11 +275,11 @@ def rank_reliability(curves: pd.DataFrame, title: str) -> alt.Chart:
     """Spearman rho of a score averaged over k runs with a reference, against k; ``curves`` has
     columns score, comparison, K, rho."""
     d = curves.assign(method=_label(curves.score))
-    return (alt.Chart(d, title=title).mark_line(point=True)
+    return (alt.Chart(d, title=title).mark_line(point=alt.OverlayMarkDef(filled=True, size=50))
             .encode(x=alt.X("K:Q", title="scoring runs averaged, k (count)", axis=alt.Axis(tickMinStep=1)),
                     y=alt.Y("rho:Q", title="Spearman ρ (unitless)", scale=alt.Scale(zero=False)),
                     color=alt.Color("method:N", legend=_legend("score")),
-                    strokeDash=alt.StrokeDash("comparison:N", legend=_legend("compared with", stroke=True)),
+                    **_dash_and_marker("comparison", "compared with"),
                     tooltip=["method", "comparison", "K", alt.Tooltip("rho:Q", format=".3f")])
             .properties(width=420, height=240))
 
@@ -342,7 +348,7 @@ def accuracy_vs_images(history: pd.DataFrame, title: str, y: str = "test_acc",
     columns selector, epoch, images_seen and ``y``."""
     d = history.groupby(["selector", "epoch"], as_index=False)[["images_seen", y]].mean()
     d = d.assign(method=_label(d.selector))
-    return (alt.Chart(d, title=title).mark_line(point=True)
+    return (alt.Chart(d, title=title).mark_line(point=alt.OverlayMarkDef(filled=True, size=50))
             .encode(x=alt.X("images_seen:Q", title="training images seen (count)"),
                     y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
                     color=alt.Color("method:N", legend=_legend("selector")),

@@ -176,7 +176,7 @@ def c2_rules_table(diffs: pd.DataFrame, epochs: int) -> pd.DataFrame:
     """Accuracy minus random (percentage points, 95% interval) at 50% pruned for every selection
     rule evaluated at ``epochs``."""
     d = diffs[(diffs.epochs == epochs) & (diffs.prune == REGIME_PRUNE) & diffs.score.isin(RULE_SCORES)]
-    return pd.DataFrame({"rule": d.rule, "score": d.score, "minus random (points)": [
+    return pd.DataFrame({"rule": d.rule.str.replace("_", " "), "score": d.score.map(label), "minus random (points)": [
         _cell(a, lo, hi) for a, lo, hi in zip(d["diff"], d.lo, d.hi)]}).set_index(["score", "rule"]).sort_index()
 
 
@@ -215,12 +215,12 @@ def c2_checkpoint_table(summary: dict[str, Any]) -> pd.DataFrame:
     acc = {0.0: "untrained", e["early"]: f"below {e['test_acc_epoch_1'] * 100:.1f}% (epoch 1)", 1.0: f"{e['test_acc_end'] * 100:.1f}%"}
     if e.get("predrop") is not None:
         acc[e["predrop"]] = "" if e["test_acc_predrop"] is None else f"{e['test_acc_predrop'] * 100:.1f}%"
-    picks = [("GraNd", 0.0, "grand_init"), ("GraNd", e["early"], "grand_early"), ("GraNd", e.get("predrop"), "grand_predrop"),
-             ("GraNd", 1.0, "grand_init_restore_bug"), ("EL2N", e["early"], "el2n_early"), ("EL2N", e.get("predrop"), "el2n_predrop")]
-    epochs = summary["epochs"]
-    return pd.DataFrame([{"score": name, "checkpoint": f"{when:.0%} (epoch {when * epochs:g})", "test accuracy there": acc[when],
-                          "minus random at 50% pruned": f"{_cell(*c[:3])} {c[3]}"}
-                         for name, when, s in picks if when is not None and (c := summary["diff_to_random"].get(s, {}).get(key))])
+    picks = [(0.0, "grand_init"), (e["early"], "grand_early"), (e.get("predrop"), "grand_predrop"),
+             (1.0, "grand_init_restore_bug"), (e["early"], "el2n_early"), (e.get("predrop"), "el2n_predrop")]
+    return pd.DataFrame([{"score": label(s), "checkpoint": f"{when:.0%} (epoch {when * summary['epochs']:g})",
+                          "test accuracy there": acc[when], "minus random at 50% pruned": f"{_cell(*c[:3])} {c[3]}"}
+                         for when, s in picks if when is not None and (c := summary["diff_to_random"].get(s, {}).get(key))]
+                        ).set_index("score")
 
 
 def c2_per_class_text(summary: dict[str, Any]) -> str:

@@ -123,7 +123,8 @@ def test_c2_per_class_and_checkpoint_tables_read_the_summary():
                              "last_epoch_before_drop": 2.0, "test_acc_before_drop": 0.65, "test_acc_end": 0.83,
                              "predrop": 0.25, "predrop_epoch": 2.0, "test_acc_predrop": 0.65}
     ck = report.c2_checkpoint_table(s)
-    assert list(ck.score) == ["GraNd"] * 4 + ["EL2N"] * 2
+    assert list(ck.index) == ["GraNd@init", "GraNd@10%", "GraNd@pre-drop", "GraNd@init (restore bug)", "EL2N@10%",
+                              "EL2N@pre-drop"]
     assert list(ck.checkpoint) == ["0% (epoch 0)", "10% (epoch 0.8)", "25% (epoch 2)", "100% (epoch 8)",
                                    "10% (epoch 0.8)", "25% (epoch 2)"]
     assert list(ck["test accuracy there"]) == ["untrained", "below 58.0% (epoch 1)", "65.0%", "83.0%",
