@@ -13,7 +13,8 @@ from datadiet_core import ParameterError, c2, dynamic, profiles, selection, stor
 from datadiet_core.data import load_dataset
 
 # A small C2 grid on the digits data: 2 scoring runs, 6 scoring passes, 7 scores x 1 fraction
-# x 1 seed, and the two other rules for two scores: 19 tasks, each a second or two.
+# x 1 seed, the two other rules for two scores and per-class selection for six: 25 tasks, each a
+# second or two.
 TINY = {"dataset": "digits", "train_size": None, "test_size": None, "epochs": 2, "batch_size": 100,
         "augment": False, "scoring_seeds": 2, "prune_fractions": [0.5], "eval_seeds": 1, "regime_epochs": [2],
         "predrop": None}  # the pre-drop scoring runs have their own test (test_bank)
@@ -80,9 +81,9 @@ def test_ray_engine_gives_the_local_engines_entries(results_dir):
         report = sweep.sweep("c2", P, remote, engine="ray", threads=2, progress=None)
     finally:
         ray.shutdown()
-    assert report.line() == "done: 19/19 runs (0 from store)"
+    assert report.line() == "done: 25/25 runs (0 from store)"
     a, b = entries(local), entries(remote)
-    assert a.keys() == b.keys() and len(a) == 19
+    assert a.keys() == b.keys() and len(a) == 25
     for k in a:
         assert a[k][1] == b[k][1], k  # same accuracies and counts
         assert a[k][2].keys() == b[k][2].keys()
@@ -105,13 +106,13 @@ def test_kill_minus_9_then_resume(results_dir):
                if not p.name.startswith(".tmp-")]  # a kill can leave a hidden temporary folder, never an entry
     before = entries(root)  # verifies every entry (and would drop a damaged one)
     assert sorted(before) == sorted(folders)  # every folder is a complete, verified entry
-    assert 10 <= len(before) < 19  # killed mid-way
+    assert 10 <= len(before) < 25  # killed mid-way
     r = cli(*args, env_extra={"DATADIET_RESULTS": str(results_dir)})
     assert r.returncode == 0, r.stderr
     last = r.stdout.strip().splitlines()[-1]
-    assert last == f"done: 19/19 runs ({len(before)} from store)"
+    assert last == f"done: 25/25 runs ({len(before)} from store)"
     after = entries(root)
-    assert len(after) == 19
+    assert len(after) == 25
     for k, (created, metrics, _) in before.items():
         assert after[k][0] == created and after[k][1] == metrics  # never recomputed
 
@@ -239,7 +240,7 @@ def test_same_configuration_and_seed_are_bit_identical_on_cpu(results_dir):
     sweep.sweep("c2", P, a, progress=None)
     sweep.sweep("c2", P, b, progress=None)
     ea, eb = entries(a), entries(b)
-    assert ea.keys() == eb.keys() and len(ea) == 19
+    assert ea.keys() == eb.keys() and len(ea) == 25
     for k in ea:
         assert ea[k][1] == eb[k][1], k
         for name in ea[k][2]:
