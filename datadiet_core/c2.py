@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from . import ParameterError, scores, selection
-from .bank import (PREDROP_SCORES, STATIC_SCORES, checkpoint_profile, per_seed, score_bank, scoring_pass_seconds,
+from .bank import (PREDROP_SCORES, STATIC_SCORES, baseline_history, checkpoint_profile, per_seed, score_bank, scoring_pass_seconds,
                    scoring_run, scoring_runs)
 from .data import class_counts, load_dataset
 from .profiles import Profile, side_seeds
-from .runs import EVAL_SEED_OFFSET, history_frame, read_grid, run
+from .runs import EVAL_SEED_OFFSET, read_grid, run
 from .stats import ABOVE, BELOW, MIN_SEEDS, compare, per_fraction, ranks, spearman, summarize
 from .store import Record, Store
 from .train import device_data
@@ -381,8 +381,7 @@ def early_checkpoint(P: Profile, store: Store) -> dict[str, float | None]:
     last epoch before the drop, at ``P.predrop`` (from its own scoring runs; None when it is not at
     the end of an epoch or not set) and at the end. Paul et al.'s epoch 20 of 200 comes long after
     the first epoch and before their first drop (epoch 60)."""
-    hist = pd.concat([history_frame(r) for r in scoring_runs(P, store)], ignore_index=True)
-    acc = hist.groupby("epoch").test_acc.mean()
+    acc = baseline_history(scoring_runs(P, store)).groupby("epoch").test_acc.mean()
     drop = P.lr_milestones[0] * P.epochs if P.lr_milestones else float(P.epochs)
     before = acc[acc.index <= drop]
     out: dict[str, float | None] = {
@@ -393,8 +392,8 @@ def early_checkpoint(P: Profile, store: Store) -> dict[str, float | None]:
     if P.predrop is not None:
         Q = checkpoint_profile(P, P.predrop)
         at = P.predrop * P.epochs
-        hq = pd.concat([history_frame(scoring_run(Q, s, store.reader())) for s in range(P.scoring_seeds)])
-        acc_q = hq.groupby("epoch").test_acc.mean()
+        acc_q = baseline_history([scoring_run(Q, s, store.reader()) for s in range(P.scoring_seeds)]
+                                 ).groupby("epoch").test_acc.mean()
         out["predrop_epoch"] = at
         out["test_acc_predrop"] = float(acc_q.loc[int(at)]) if float(at).is_integer() and int(at) in acc_q.index else None
     return out

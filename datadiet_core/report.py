@@ -114,6 +114,11 @@ def _cell(d: float, lo: float, hi: float) -> str:
     return f"{_pp(d)} [{_pp(lo)}, {_pp(hi)}]"
 
 
+def _reading(c: list | None) -> str:
+    """A stored comparison [diff, lo, hi, direction] as '+1.1 [+0.2, +2.0] above' ('not run' if absent)."""
+    return f"{_cell(*c[:3])} {c[3]}" if c else "not run"
+
+
 def _by_fraction(by_f: dict[str, list]) -> str:
     """A three-valued comparison per fraction in words, every reading beside its interval:
     'above at 30% (+1.1 [+0.2, +2.0]), no detectable difference at 50% (…)'."""
@@ -218,7 +223,7 @@ def c2_checkpoint_table(summary: dict[str, Any]) -> pd.DataFrame:
     picks = [(0.0, "grand_init"), (e["early"], "grand_early"), (e.get("predrop"), "grand_predrop"),
              (1.0, "grand_init_restore_bug"), (e["early"], "el2n_early"), (e.get("predrop"), "el2n_predrop")]
     return pd.DataFrame([{"score": label(s), "checkpoint": f"{when:.0%} (epoch {when * summary['epochs']:g})",
-                          "test accuracy there": acc[when], "minus random at 50% pruned": f"{_cell(*c[:3])} {c[3]}"}
+                          "test accuracy there": acc[when], "minus random at 50% pruned": _reading(c)}
                          for when, s in picks if when is not None and (c := summary["diff_to_random"].get(s, {}).get(key))]
                         ).set_index("score")
 
@@ -235,16 +240,11 @@ def c2_per_class_text(summary: dict[str, Any]) -> str:
 
 
 def c2_per_class_table(summary: dict[str, Any]) -> pd.DataFrame:
-    """At 50% pruned, per score: whole-set and per-class selection minus random, and per-class
-    minus whole-set (percentage points, Welch's 95% interval, its reading)."""
+    """At 50% pruned, per score: both rules minus random, and per-class minus whole-set (:func:`_reading`)."""
     key = f"{REGIME_PRUNE:g}"
-
-    def cell(c: list | None) -> str:
-        return f"{_cell(*c[:3])} {c[3]}" if c else "not run"
-
-    return pd.DataFrame([{"score": label(s), "whole set minus random": cell(summary["diff_to_random"].get(s, {}).get(key)),
-                          "per class minus random": cell(by_f.get(key)),
-                          "per class minus whole set": cell(summary["per_class_minus_whole_set"].get(s, {}).get(key))}
+    return pd.DataFrame([{"score": label(s), "whole set minus random": _reading(summary["diff_to_random"].get(s, {}).get(key)),
+                          "per class minus random": _reading(by_f.get(key)),
+                          "per class minus whole set": _reading(summary["per_class_minus_whole_set"].get(s, {}).get(key))}
                          for s, by_f in summary.get("per_class_to_random", {}).items()]).set_index("score")
 
 
