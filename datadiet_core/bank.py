@@ -21,7 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -267,13 +267,15 @@ def scoring_pass_seconds(P: Profile, store: Store, when: Iterable[float]) -> flo
                      for s in range(P.scoring_seeds) for w in when))
 
 
-def compact(store: Store, P: Profile | None = None) -> dict[str, int]:
+def compact(store: Store, P: Profile | None = None,
+            unread: Callable[[dict[str, Any]], tuple[str, ...]] | None = None) -> dict[str, int]:
     """Rewrite every entry of ``store`` compressed at its smallest exact dtypes, and drop the
     checkpoints of each scoring run whose training-split scores at every trained checkpoint are
     stored (what the book reads; a score asked of a dropped checkpoint recomputes the run). With
     the profile ``P``, its pre-drop scoring runs need only their scores at ``P.predrop`` (the
-    bank reads nothing else of them). Keys, configurations, metrics and timings stay. Returns
-    counts of rewritten entries and of runs whose checkpoints were dropped."""
+    bank reads nothing else of them). ``unread(config)`` names more arrays of a training run that
+    no grid reads, to drop too (``dynamic.unread_arrays``). Keys, configurations, metrics and
+    timings stay. Returns counts of rewritten entries and of runs whose checkpoints were dropped."""
     reads: dict[Path, tuple[float, ...]] = {}
     if P is not None and P.predrop is not None:
         Q = checkpoint_profile(P, P.predrop)
@@ -289,22 +291,26 @@ def compact(store: Store, P: Profile | None = None) -> dict[str, int]:
                 if all(r is not None for r in scored) and CHECKPOINTS not in rec.dropped:
                     drop = (CHECKPOINTS,)
                     done["checkpoints_dropped"] += 1
+            if kind == "train" and unread is not None:
+                drop += unread(cfg)
             store.rewrite(rec, drop)
             done["rewritten"] += 1
     return done
 
 
-def export_results(store: Store, out: str | Path, part_mb: float, P: Profile | None = None) -> Path:
+def export_results(store: Store, out: str | Path, part_mb: float, P: Profile | None = None,
+                   unread: Callable[[dict[str, Any]], tuple[str, ...]] | None = None) -> Path:
     """Write the entries of ``store`` (and its ``summary.json``, if any) into ``out`` in parts of
-    at most ``part_mb`` MiB, compacted on the way (:func:`compact`, with ``P`` if given: checkpoints
-    whose scores are stored left out); ``store`` itself is not changed. Returns the parts index."""
+    at most ``part_mb`` MiB, compacted on the way (:func:`compact`, with ``P`` and ``unread`` if
+    given: checkpoints whose scores are stored and unread arrays left out); ``store`` itself is not
+    changed. Returns the parts index."""
     transfer.check_part_mb(part_mb)
     if not store.root.is_dir():
         raise ParameterError(f"parameter 'profile' has no results to export at {store.root}")
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / store.root.name
         shutil.copytree(store.root, copy)
-        compact(Store(copy), P)
+        compact(Store(copy), P, unread)
         return transfer.export_parts(transfer.tree(copy), out, f"results-{store.root.name}", part_mb)
 
 

@@ -119,18 +119,19 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _store(args: argparse.Namespace) -> int:
     from .bank import compact, export_results, import_results
+    from .dynamic import unread_arrays
     from .profiles import resolve_profile
     from .store import Store
 
     store = Store.for_profile(resolve_profile(args.profile).name)
     if args.action == "compact":
-        done = compact(store, resolve_profile(args.profile))
+        done = compact(store, resolve_profile(args.profile), unread_arrays)
         print(f"{args.profile}: {done['rewritten']} entries rewritten, checkpoints dropped from "
               f"{done['checkpoints_dropped']} scoring runs")
     elif args.action == "export":
         if not args.out:
             raise ParameterError("parameter 'out' must name a folder for the parts (--out DIR)")
-        index = export_results(store, args.out, args.part_mb, resolve_profile(args.profile))
+        index = export_results(store, args.out, args.part_mb, resolve_profile(args.profile), unread_arrays)
         print(f"wrote {index} and its parts: move the folder, then run: "
               f"python -m datadiet_core store import {index.name} --profile {args.profile}")
     else:
@@ -194,7 +195,7 @@ def parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("store", help="maintain a profile's result store")
     r.add_argument("action", choices=("compact", "export", "import"),
-                   help="compact: rewrite every entry compressed at its smallest exact dtypes and drop the "
+                   help="compact: rewrite every entry compressed at its smallest exact dtypes, drop the arrays no grid reads and the "
                         "checkpoints of scoring runs whose scores are stored; export: the profile's results "
                         "(compacted) in parts; import: parts written by export, every entry verified")
     r.add_argument("index", nargs="?", help="import: the .parts.json written by export")

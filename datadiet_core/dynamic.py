@@ -31,6 +31,10 @@ from .train import DeviceData, Hooks, autocast_dtype, device_data, logits_of, re
 RUN_PARAMS = {**PARAMS, "period": 0.05}
 SCORED_SELECTORS = ("el2n_static", "forgetting_static", "el2n_epsilon_static")  # read the score bank
 FIG5_PRUNE = 0.8  # Raju et al. Fig. 5: the runs at this fraction pruned evaluate after every pass
+# The selectors whose last EMA score (``final_score``, one float64 per training row) a grid reads:
+# C3's Table 1 probes are built from uncertainty-EMA runs. The other loss-driven selectors' final
+# scores are read by nothing, so they are not stored (they were a third of the cpu store).
+FINAL_SCORE_SELECTORS = ("uncertainty_ema",)
 
 
 def period_passes(epochs: int) -> int:
@@ -104,7 +108,8 @@ def dynamic_run(P: Profile, store: Store, selector: str, prune: float, eval_inde
     row was selected (``selection_counts`` over ``checkpoints`` selections: the stored name of
     the number of re-selections); for re-selecting selectors, the examples of each class in
     every selection (``selection_classes``, selections x classes) and :func:`model_checks` at
-    every selection (``selection_checks``, columns :data:`CHECK_COLUMNS`).
+    every selection (``selection_checks``, columns :data:`CHECK_COLUMNS`); for
+    :data:`FINAL_SCORE_SELECTORS`, the last EMA score of every row (``final_score``).
     """
     check_run(selector, prune, period)
     E = epochs or P.epochs
@@ -134,11 +139,18 @@ def dynamic_run(P: Profile, store: Store, selector: str, prune: float, eval_inde
         if state["classes"]:
             arrays["selection_classes"] = np.stack(state["classes"]).astype(np.int32)
             arrays["selection_checks"] = np.stack(state["checks"])
-        if state["last"] is not None:
+        if state["last"] is not None and selector in FINAL_SCORE_SELECTORS:
             arrays["final_score"] = np.asarray(state["last"], np.float64)
         return metrics, arrays
 
     return store.cached("train", config, compute, force=force)
+
+
+def unread_arrays(config: dict[str, Any]) -> tuple[str, ...]:
+    """The arrays of the stored run with ``config`` that no grid reads (what ``store compact``
+    drops): the final score of a selector outside :data:`FINAL_SCORE_SELECTORS`."""
+    selector = config.get("c3", {}).get("selector")
+    return ("final_score",) if selector is not None and selector not in FINAL_SCORE_SELECTORS else ()
 
 
 def _reselect(chooser: Selector, P: Profile, every: int, state: dict[str, Any]

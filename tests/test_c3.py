@@ -1,4 +1,6 @@
 """Claim C3 (modules c3 and dynamic): dynamic pruning against static pruning."""
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,7 +36,20 @@ def test_c3_runs_cost_what_they_prune_and_record_their_selections(results_dir):
     rec = dynamic.dynamic_run(P, s, "ucb", 0.7, 0, 2)
     counts = rec.arrays["selection_counts"]
     assert rec.metrics["checkpoints"] == 2 and counts.sum() == 2 * 450 and counts.max() <= 2
-    assert rec.arrays["final_score"].shape == (1500,)
+    # Only uncertainty-EMA's final score is read (Table 1's probes), so only it is stored.
+    assert "final_score" not in rec.arrays
+    ema = dynamic.dynamic_run(P, s, "uncertainty_ema", 0.7, 0, 2)
+    assert ema.arrays["final_score"].shape == (1500,) and np.isfinite(ema.arrays["final_score"]).all()
+    # A run stored before that (here: UCB's, final score written back) loses it when compacted.
+    arrays = {**rec.arrays, "final_score": ema.arrays["final_score"]}
+    shutil.rmtree(rec.path)
+    s.put("train", rec.config, rec.metrics, arrays, wall_seconds=rec.manifest["wall_seconds"])
+    assert "final_score" in dynamic.dynamic_run(P, s, "ucb", 0.7, 0, 2).arrays
+    bank.compact(s, P, dynamic.unread_arrays)
+    compacted = dynamic.dynamic_run(P, s, "ucb", 0.7, 0, 2)
+    assert compacted.dropped == ["final_score"] and "final_score" not in compacted.arrays
+    assert "final_score" in dynamic.dynamic_run(P, s, "uncertainty_ema", 0.7, 0, 2).arrays
+    np.testing.assert_array_equal(compacted.arrays["selection_counts"], counts)
     static = dynamic.dynamic_run(P, s, "el2n_static", 0.7, 0, 2).arrays["selection_counts"]
     assert set(np.unique(static)) == {0, 2}  # the same rows both times
     summary = c3.summary(P, loaded)
