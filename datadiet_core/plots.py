@@ -123,6 +123,34 @@ def _legend(title: str, below: bool = False) -> alt.Legend:
     return alt.Legend(title=title, labelLimit=0, titleLimit=0, symbolOpacity=1, symbolStrokeWidth=3, **extra)
 
 
+# One colour per score and per selector, the same in every chart, so that a reader who learns
+# "UCB is green" on one figure can read the next. Scores (chapter C2) and selectors (chapter C3)
+# are never drawn together, so each family only needs its colours to differ within itself; a
+# variant shares its original's hue in a lighter shade (Vega's tableau20 pairs).
+METHOD_COLORS = {
+    "random": "#79706e", "input_norm": "#9e765f", "grand_init": "#e45756", "grand_init_restore_bug": "#ff9d98",
+    "grand_early": "#54a24b", "grand_predrop": "#88d27a", "el2n_early": "#4c78a8", "el2n_predrop": "#9ecae9",
+    "forgetting": "#b279a2",
+    "random_dynamic": "#4c78a8", "random_static": "#439894", "el2n_static": "#f58518",
+    "el2n_epsilon_static": "#ffbf79", "forgetting_static": "#e45756", "uncertainty_ema": "#b279a2",
+    "epsilon_greedy": "#d6a5c9", "ucb": "#54a24b", "infobatch": "#9e765f", "selective_backprop": "#d67195",
+    "random_backprop": "#b79a20", "always_plus_static": "#ff9d98", "always_plus_random": "#88d27a",
+    "full": "#000000",
+}
+_COLOR_OF_LABEL = {label(k): c for k, c in METHOD_COLORS.items()}
+
+
+def _method_color(methods: Sequence[str], title: str, below: bool = False) -> alt.Color:
+    """The colour channel of a chart with one mark per ``method`` (the labels of scores or
+    selectors, in legend order): each in its colour of :data:`METHOD_COLORS`. Labels it has no
+    colour for (comparisons "a − b") keep Vega's categorical scheme, distinct within the chart."""
+    domain = list(dict.fromkeys(methods))
+    if all(m in _COLOR_OF_LABEL for m in domain):
+        scale = alt.Scale(domain=domain, range=[_COLOR_OF_LABEL[m] for m in domain])
+        return alt.Color("method:N", sort=domain, scale=scale, legend=_legend(title, below))
+    return alt.Color("method:N", sort=domain, legend=_legend(title, below))
+
+
 def _dash_and_marker(field: str, title: str) -> dict[str, Any]:
     """Encodings that tell apart the lines of ``field`` by dash and by marker, with the legend on
     the markers (drawn in black): a legend of dashes alone draws no symbols when another channel
@@ -205,8 +233,7 @@ def accuracy_vs_pruned(acc: pd.DataFrame, full_mean: float, title: str) -> alt.C
 
     ``acc`` has columns score, prune, mean, p16, p84, seeds."""
     d = acc.assign(method=_label(acc.score))
-    order = [label(s) for s in dict.fromkeys(acc.score)]
-    color = alt.Color("method:N", sort=order, legend=_legend("pruned by"))
+    color = _method_color([label(s) for s in acc.score], "pruned by")
     base = alt.Chart(d).encode(x=alt.X("prune:Q", title="fraction of training examples pruned",
                                        axis=alt.Axis(format=".0%")), color=color)
     band = base.mark_area(opacity=0.15).encode(y=alt.Y("p16:Q", title="test accuracy (%, CIFAR-10)",
@@ -233,7 +260,8 @@ def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune",
         xenc = alt.X("prune:O", title="fraction of training examples pruned", axis=alt.Axis(format=".0%"))
     else:
         xenc = alt.X("epochs:O", title="training budget (epochs of full-data iterations)")
-    base = alt.Chart(d).encode(x=xenc, xOffset="method:N", color=alt.Color("method:N", legend=_legend(legend, below=True)))
+    base = alt.Chart(d).encode(x=xenc, xOffset=alt.XOffset("method:N", sort=list(dict.fromkeys(d.method))),
+                               color=_method_color(d.method, legend, below=True))
     bars = base.mark_rule(strokeWidth=2).encode(
         y=alt.Y("lo:Q", title=y_title, axis=alt.Axis(format="+.0%")), y2="hi:Q")
     pts = base.mark_point(filled=True, size=50).encode(
@@ -278,7 +306,7 @@ def rank_reliability(curves: pd.DataFrame, title: str) -> alt.Chart:
     return (alt.Chart(d, title=title).mark_line(point=alt.OverlayMarkDef(filled=True, size=50))
             .encode(x=alt.X("K:Q", title="scoring runs averaged, k (count)", axis=alt.Axis(tickMinStep=1)),
                     y=alt.Y("rho:Q", title="Spearman ρ (unitless)", scale=alt.Scale(zero=False)),
-                    color=alt.Color("method:N", legend=_legend("score")),
+                    color=_method_color(d.method, "score"),
                     **_dash_and_marker("comparison", "compared with"),
                     tooltip=["method", "comparison", "K", alt.Tooltip("rho:Q", format=".3f")])
             .properties(width=420, height=240))
@@ -298,7 +326,7 @@ def wallclock_vs_accuracy(acc: pd.DataFrame, full_acc: float, full_seconds: floa
     x = alt.X("seconds:Q", title="wall-clock per run (s, log scale)", scale=alt.Scale(type="log"))
     y = alt.Y("mean:Q", title="test accuracy (%)", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False))
     pts = alt.Chart().mark_point(filled=True, size=45, opacity=1).encode(
-        x=x, y=y, color=alt.Color("method:N", legend=_legend("selector (black diamond: full data)", below=True)),
+        x=x, y=y, color=_method_color(long.method, "selector (black diamond: full data)", below=True),
         tooltip=["method", alt.Tooltip("rate:Q", format=".0%"), alt.Tooltip("seconds:Q", format=".0f"),
                  alt.Tooltip("mean:Q", format=".2%")]).transform_filter("!datum.full")
     star = alt.Chart().mark_point(shape="diamond", size=120, color="black", filled=True).encode(
@@ -351,7 +379,7 @@ def accuracy_vs_images(history: pd.DataFrame, title: str, y: str = "test_acc",
     return (alt.Chart(d, title=title).mark_line(point=alt.OverlayMarkDef(filled=True, size=50))
             .encode(x=alt.X("images_seen:Q", title="training images seen (count)"),
                     y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
-                    color=alt.Color("method:N", legend=_legend("selector")),
+                    color=_method_color(d.method, "selector"),
                     tooltip=["method", "epoch", alt.Tooltip("images_seen:Q", format=",.0f"),
                              alt.Tooltip(f"{y}:Q", format=".2%")])
             .properties(width=460, height=280))

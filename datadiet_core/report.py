@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import c3
+from . import ParameterError, c3
 from .c2 import REGIME_PRUNE, RULE_SCORES, published_differences
 from .dynamic import period_passes
 from .profiles import Profile, side_seeds
@@ -360,23 +360,23 @@ def c3_throughput_note(name: str, parts: dict[str, float]) -> str:
     return text
 
 
-def c3_speedup_table(summary: dict[str, Any]) -> pd.DataFrame:
-    """The measured end-to-end speed-up at 70% pruned, its parts, and the speed-up the same parts
-    give when re-selecting every T passes (:func:`c3.speedup`), per budget."""
-    rows = []
-    for E, s in summary["by_budget"].items():
-        for sel, parts in s["speedup_parts_at_0.7"].items():
-            if parts:
-                rows.append({"budget (epochs)": int(E), "selector": label(sel),
-                             "measured speed-up": f"{parts['measured']:.2f}×",
-                             "at matched throughput": f"{parts['matched']:.2f}×",
-                             "full data (s/pass)": f"{parts['full_s_per_pass']:.1f}",
-                             "training on 30% (s/pass)": f"{parts['train_s_per_pass']:.1f}",
-                             "scoring pass (s)": f"{parts['scoring_s_per_pass']:.1f}",
-                             "full data (img/s)": f"{parts['full_img_s']:.0f}",
-                             "training on 30% (img/s)": f"{parts['train_img_s']:.0f}",
-                             **{f"T = {T} passes": f"{parts[f'period_{T}']:.2f}×" for T in (1, 10)},
-                             "ideal": f"{parts['ideal']:.2f}×"})
+# The two tables of the speed-up at 70% pruned: column -> (field of c3.speedup's parts, format).
+SPEEDUP_COLUMNS = {"speed-ups": {c: (k, "{:.2f}×") for c, k in (
+    ("measured speed-up", "measured"), ("at matched throughput", "matched"), ("T = 1 passes", "period_1"),
+    ("T = 10 passes", "period_10"), ("ideal", "ideal"))}, "parts": {
+    "full data (s/pass)": ("full_s_per_pass", "{:.1f}"), "training on 30% (s/pass)": ("train_s_per_pass", "{:.1f}"),
+    "scoring pass (s)": ("scoring_s_per_pass", "{:.1f}"), "full data (img/s)": ("full_img_s", "{:.0f}"),
+    "training on 30% (img/s)": ("train_img_s", "{:.0f}")}}
+
+
+def c3_speedup_table(summary: dict[str, Any], part: str = "speed-ups") -> pd.DataFrame:
+    """Per budget, the speed-ups at 70% pruned, measured and re-selecting every T passes (``part``
+    "speed-ups"), or their measured parts (:func:`c3.speedup`; "parts"): two tables to fit a page."""
+    if part not in SPEEDUP_COLUMNS:
+        raise ParameterError(f"parameter 'part' must be speed-ups or parts; got {part!r}")
+    rows = [{"budget (epochs)": int(E), "selector": label(sel),
+             **{col: fmt.format(parts[key]) for col, (key, fmt) in SPEEDUP_COLUMNS[part].items()}}
+            for E, s in summary["by_budget"].items() for sel, parts in s["speedup_parts_at_0.7"].items() if parts]
     return pd.DataFrame(rows).set_index(["budget (epochs)", "selector"])
 
 

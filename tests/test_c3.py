@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from datadiet_core import bank, c3, data, dynamic, profiles, report, runs, selection, stats, store, sweep, train
+from datadiet_core import ParameterError, bank, c3, data, dynamic, profiles, report, runs, selection, stats, store, sweep, train
 from small import digits_profile
 
 
@@ -307,3 +307,17 @@ def test_the_first_loss_selection_of_a_fresh_net_starves_classes():
         assert (share >= 0.02).sum() <= 5 and share.max() >= 0.3  # an even split would be 10% each
         picked = selection.UncertaintyEMA(1500, 0.3, seed, 0.8, labels=y).select(losses)
         assert np.bincount(y[picked], minlength=10).min() >= 0.3 * np.bincount(y).min() - 1
+
+
+def test_speedup_table_comes_in_two_parts_that_each_fit_the_page():
+    parts = {"measured": 3.31, "matched": 3.36, "period_1": 3.31, "period_10": 3.33, "ideal": 3.33,
+             "full_s_per_pass": 15.3, "train_s_per_pass": 4.6, "scoring_s_per_pass": 0.0, "full_img_s": 3253.0,
+             "train_img_s": 3200.0}
+    summary = {"by_budget": {"8": {"speedup_parts_at_0.7": {"random_dynamic": parts, "ucb": None}}}}
+    speed, measured = (report.c3_speedup_table(summary, p) for p in ("speed-ups", "parts"))
+    assert list(speed.index) == list(measured.index) == [(8, "random (dynamic)")]
+    assert list(speed.columns) == ["measured speed-up", "at matched throughput", "T = 1 passes", "T = 10 passes", "ideal"]
+    assert speed.iloc[0, 0] == "3.31×" and measured.loc[(8, "random (dynamic)"), "full data (img/s)"] == "3253"
+    assert len(speed.columns) <= 5 and len(measured.columns) <= 5
+    with pytest.raises(ParameterError, match="parameter 'part' must be speed-ups or parts; got 'all'"):
+        report.c3_speedup_table(summary, "all")

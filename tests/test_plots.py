@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from datadiet_core import plots, report
+from datadiet_core import bank, plots, report, selection
 
 POSITION = ("x", "y")
 
@@ -460,3 +460,26 @@ def test_image_grid_has_one_png_data_url_per_image_in_row_major_order():
 def test_image_grid_rejects_a_wrong_number_of_images():
     with pytest.raises(ValueError, match="needs 6 images, got 5"):
         plots.image_grid(_images()[:5], ["a", "b"], ["c", "d", "e"], "t")
+
+
+def _color_of(spec, method):
+    """The colour a compiled chart gives ``method`` (its colour scale's range at the label)."""
+    for _, enc in collect_encodings(spec):
+        scale = enc.get("color", {}).get("scale", {}) if isinstance(enc.get("color"), dict) else {}
+        if "range" in scale and method in scale["domain"]:
+            return scale["range"][scale["domain"].index(method)]
+    return None
+
+
+def test_a_selector_has_one_colour_in_every_chart_and_no_two_share_one():
+    images, wallclock = _build("accuracy_vs_images")[0], _build("wallclock_vs_accuracy")[0]
+    assert _color_of(images, "random (dynamic)") == _color_of(wallclock, "random (dynamic)") is not None
+    assert _color_of(images, "UCB") != _color_of(images, "random (dynamic)")
+    for family in (bank.STATIC_SCORES + bank.PREDROP_SCORES, selection.SELECTORS + selection.TABLE1_SELECTORS + ("full",)):
+        colours = [plots.METHOD_COLORS[m] for m in family]
+        assert len(set(colours)) == len(colours), family
+    # Comparisons ("a − b") have no fixed colour: Vega's scheme, distinct within the chart.
+    diffs = pd.DataFrame({"a": ["ucb", "random_dynamic"], "b": ["random_dynamic", "random_static"], "prune": [0.7, 0.7],
+                          "diff": [0.1, 0.0], "lo": [0.0, -0.1], "hi": [0.2, 0.1]})
+    spec = plots.difference_to_random(diffs, "t", y_title="difference (percentage points)").to_dict()
+    assert _color_of(spec, "UCB − random (dynamic)") is None
