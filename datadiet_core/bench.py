@@ -19,8 +19,10 @@ several windows.
 """
 from __future__ import annotations
 
+import json
 import platform
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -146,6 +148,7 @@ def run(profile_name: str = "cpu", quick: bool = False) -> dict[str, Any]:
     device = select_device(P.device)
     out: dict[str, Any] = {
         "device": str(device), "threads": torch.get_num_threads(), "cpu": cpu_name(),
+        "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
         "torch": torch.__version__, "model": P.model, "batch_size": P.batch_size,
         "precision": str(autocast_dtype(device, P.precision)).replace("torch.", "") if autocast_dtype(device, P.precision) else "fp32",
     }
@@ -159,3 +162,15 @@ def run(profile_name: str = "cpu", quick: bool = False) -> dict[str, Any]:
     out["scoring_pass_img_s"] = round(scoring_pass_rate(profile_name, n=2000 if quick else 10_000), 1)
     out["scoring_pass_vs_train"] = round(out["scoring_pass_img_s"] / out["train_img_s"], 2)
     return out
+
+
+def save(result: dict[str, Any], path: Path) -> None:
+    """Record ``result``'s training throughput in ``path`` (``benchmarks/throughput.json``, what
+    ``plan`` estimates from): under the device kind, ``"model@batch"`` → images per second, and
+    the machine that measured it under ``hosts``."""
+    saved = json.loads(path.read_text()) if path.exists() else {}
+    kind = result["device"].split(":")[0]
+    saved.setdefault(kind, {})[f"{result['model']}@{result['batch_size']}"] = round(result["train_img_s"], 1)
+    saved.setdefault("hosts", {})[kind] = (f"{result.get('gpu') or result['cpu']} ({result['threads']} threads, "
+                                           f"{result['precision']}), bench --save of {time.strftime('%Y-%m-%d')}")
+    path.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n")

@@ -50,11 +50,7 @@ def _bench(args: argparse.Namespace) -> int:
     if args.save:  # what `plan` estimates device-hours from
         from .store import project_root
 
-        path = project_root() / "benchmarks" / "throughput.json"
-        saved = json.loads(path.read_text()) if path.exists() else {}
-        device = result["device"].split(":")[0]
-        saved.setdefault(device, {})[result["model"]] = round(result["train_img_s"], 1)
-        path.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n")
+        bench.save(result, project_root() / "benchmarks" / "throughput.json")
     if args.json:
         print(json.dumps(result))
     else:
@@ -105,7 +101,7 @@ def _plan(args: argparse.Namespace) -> int:
 
     check_claim(args.claim)
     P = resolve_profile(args.profile, **_overrides(args.set))
-    p = plan(args.claim, P)
+    p = plan(args.claim, P, args.device)
     if args.json:
         print(json.dumps(p))
         return 0
@@ -191,6 +187,8 @@ def parser() -> argparse.ArgumentParser:
     n.add_argument("--profile", default="cpu")
     n.add_argument("--set", help="profile overrides as JSON")
     n.add_argument("--json", action="store_true")
+    n.add_argument("--device", choices=("cpu", "cuda"),
+                   help="estimate at the throughput measured on this kind of device (default: where the model was measured)")
     n.set_defaults(func=_plan)
 
     r = sub.add_parser("store", help="maintain a profile's result store")

@@ -177,11 +177,6 @@ def _ray_stage(address: str | None, retries: int, threads: int | None):
 
 # --------------------------------------------------------------------------- planning
 
-# Assumptions for the paper profile, stated, not measured here (this machine has no GPU):
-# ResNet-18 on CIFAR-10 with mixed precision on one current datacentre GPU, about 15 s per epoch.
-ASSUMED_GPU_IMG_S = {"resnet18": 50_000 / 15.0, "resnet34": 50_000 / 25.0}
-
-
 def task_images(P: Profile, task: Task) -> float:
     """Images a task pushes through a training step (or a scoring pass, counted the same)."""
     n = 50_000 if P.train_size is None else P.train_size
@@ -198,29 +193,40 @@ def task_images(P: Profile, task: Task) -> float:
     return spec.epochs * n * (keep if spec.selector != "infobatch" else (1 - 0.5 * spec.prune))
 
 
-def measured_img_s(root: Path | None = None) -> dict[str, float]:
-    """Training throughput measured by ``python -m datadiet_core bench --json`` and committed in
-    ``benchmarks/throughput.json`` (model → images per second on the machine that measured it)."""
+def measured_img_s(root: Path | None = None) -> dict[str, Any]:
+    """Training throughput measured by ``python -m datadiet_core bench --save`` and committed in
+    ``benchmarks/throughput.json``: per device kind (``cpu``, ``cuda``), ``"model@batch"`` →
+    images per second on the machine named under ``hosts``."""
     path = (root or project_root()) / "benchmarks" / "throughput.json"
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def throughput(P: Profile) -> tuple[float, str]:
-    """Training images per second for ``P.model`` and where the figure comes from: measured on
-    this project's CPU (:func:`measured_img_s`), else assumed for a GPU (:data:`ASSUMED_GPU_IMG_S`)."""
+def throughput(P: Profile, device: str | None = None) -> tuple[float, str]:
+    """Training images per second for ``P.model`` at ``P.batch_size`` on ``device`` (``cpu`` or
+    ``cuda``; default: the profile's device if it names one, else the CPU where the model was
+    measured there, else the GPU) and where the figure comes from. Every figure is measured
+    (:func:`measured_img_s`); where the model was measured at another batch size only, the
+    nearest one is used and the source says so (on a GPU the rate grows with the batch)."""
+    if device not in (None, "cpu", "cuda"):
+        raise ParameterError(f"parameter 'device' must be cpu or cuda; got {device!r}")
     measured = measured_img_s()
-    if P.model in measured.get("cpu", {}):
-        return measured["cpu"][P.model], "measured on this project's 2-core CPU (benchmarks/throughput.json)"
-    if P.model in ASSUMED_GPU_IMG_S:
-        return ASSUMED_GPU_IMG_S[P.model], "assumed for one current GPU (no GPU here to measure it)"
-    raise ParameterError(f"parameter 'profile' has model {P.model!r} with no measured or assumed throughput")
+    kinds = [device] if device else [P.device] if P.device in ("cpu", "cuda") else ["cpu", "cuda"]
+    for kind in kinds:
+        batches = {int(k.split("@")[1]): v for k, v in measured.get(kind, {}).items() if k.split("@")[0] == P.model}
+        if batches:
+            b = min(batches, key=lambda x: (abs(x - P.batch_size), x))
+            at = "" if b == P.batch_size else f", at batch {b}, not {P.batch_size}"
+            return batches[b], f"measured on {measured.get('hosts', {}).get(kind, kind)}{at} (benchmarks/throughput.json)"
+    raise ParameterError(f"parameter 'profile' has model {P.model!r} with no throughput measured on "
+                         f"{' or '.join(kinds)}; measure it there with: python -m datadiet_core bench --save "
+                         f"--profile {P.name}")
 
 
-def plan(claim: str, P: Profile) -> dict[str, Any]:
+def plan(claim: str, P: Profile, device: str | None = None) -> dict[str, Any]:
     """The grid of ``claim``: tasks per stage and kind, and the estimated device-hours from the
-    measured (or, for the paper's models on a GPU, assumed) throughput."""
+    throughput measured on ``device`` (:func:`throughput`)."""
     grid = stages(claim, P)
-    img_s, source = throughput(P)
+    img_s, source = throughput(P, device)
     rows = []
     for i, stage in enumerate(grid):
         kinds: dict[str, int] = {}

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from datadiet_core import ParameterError, c2, dynamic, profiles, selection, store, sweep
+from datadiet_core import ParameterError, bench, c2, dynamic, profiles, selection, store, sweep
 from datadiet_core.data import load_dataset
 
 # A small C2 grid on the digits data: 2 scoring runs, 6 scoring passes, 7 scores x 1 fraction
@@ -136,11 +136,32 @@ def test_plan_counts_runs_and_states_its_throughput():
     p = sweep.plan("c2", profiles.resolve_profile("cpu"))
     # two sets of 4 scoring runs (the second for the pre-drop checkpoint), 4 x 4 score entries
     assert p["runs"] == 2 * 4 + 4 * 4 + len(c2.grid(profiles.resolve_profile("cpu")))
-    assert p["device_hours"] > 0 and "measured" in p["throughput_source"]
-    g = sweep.plan("c2", profiles.resolve_profile("paper"))
-    assert "assumed" in g["throughput_source"] and g["device_hours"] > 40 * p["device_hours"]
+    assert p["device_hours"] > 0 and p["throughput_source"].startswith("measured on this project's 2-core")
+    # The paper's ResNet-18 at batch 128 was measured on a GPU only: the estimate is at that rate.
+    paper = profiles.resolve_profile("paper")
+    g = sweep.plan("c2", paper)
+    assert "NVIDIA" in g["throughput_source"] and g["device_hours"] > 10 * p["device_hours"]
+    assert g["img_per_s"] == sweep.measured_img_s()["cuda"]["resnet18@128"]
     r = cli("plan", "claim3", "--profile", "paper")
     assert r.returncode == 0 and "device-hours" in r.stdout.splitlines()[-1]
+    # The cpu profile on a GPU; a net measured at another batch says so; one measured nowhere stops.
+    assert sweep.plan("c2", profiles.resolve_profile("cpu"), "cuda")["img_per_s"] == sweep.measured_img_s()["cuda"]["fastnet@256"]
+    assert sweep.throughput(profiles.resolve_profile("smoke"))[1].endswith("at batch 256, not 128 (benchmarks/throughput.json)")
+    with pytest.raises(ParameterError, match="parameter 'profile' has model 'resnet34' with no throughput measured on cpu or cuda"):
+        sweep.plan("c2", paper.replace(model="resnet34"))
+    with pytest.raises(ParameterError, match="parameter 'device' must be cpu or cuda; got 'tpu'"):
+        sweep.throughput(paper, "tpu")
+
+
+def test_bench_save_records_model_at_batch_and_the_machine(tmp_path):
+    path = tmp_path / "throughput.json"
+    path.write_text(json.dumps({"cpu": {"fastnet@256": 3000.0}}))
+    result = {"device": "cuda:0", "model": "resnet18", "batch_size": 512, "train_img_s": 37012.34, "gpu": "NVIDIA H200",
+              "cpu": "Intel Xeon", "threads": 16, "precision": "bfloat16"}
+    bench.save(result, path)
+    saved = json.loads(path.read_text())
+    assert saved["cpu"] == {"fastnet@256": 3000.0} and saved["cuda"] == {"resnet18@512": 37012.3}
+    assert saved["hosts"]["cuda"].startswith("NVIDIA H200 (16 threads, bfloat16), bench --save of ")
 
 
 # --------------------------------------------------------------------------- bad input
