@@ -45,8 +45,8 @@ def test_bad_values_stop_with_one_line_naming_the_parameter(overrides, message):
 
 
 def test_unknown_profile():
-    with pytest.raises(ParameterError, match="parameter 'profile' must be one of smoke, cpu, paper; got 'gpu'"):
-        profiles.resolve_profile("gpu")
+    with pytest.raises(ParameterError, match="parameter 'profile' must be one of smoke, cpu, gpu, paper; got 'tpu'"):
+        profiles.resolve_profile("tpu")
 
 
 def test_shipped_profiles_are_valid_and_paper_matches_paul_et_al():
@@ -64,3 +64,11 @@ def test_overrides_from_a_papermill_namespace():
     assert p.name == "smoke" and p.epochs == 1 and p.lr == profiles.PROFILES["smoke"].lr
     with pytest.raises(ParameterError, match="parameter 'epochs'"):
         profiles.from_namespace({"profile": "smoke", "epochs": -1})
+
+
+def test_gpu_profile_is_the_papers_recipe_compressed_with_four_seeds_where_headlines_rest():
+    g, paper = profiles.resolve_profile("gpu"), profiles.resolve_profile("paper")
+    assert (g.model, g.momentum, g.nesterov, g.weight_decay, g.lr_milestones, g.lr_gamma, g.augment) == (
+        paper.model, paper.momentum, paper.nesterov, paper.weight_decay, paper.lr_milestones, paper.lr_gamma, paper.augment)
+    assert g.lr / g.batch_size == paper.lr / paper.batch_size  # the linear scaling rule
+    assert g.eval_seeds >= 4 and g.predrop < g.lr_milestones[0]

@@ -182,7 +182,7 @@ CLI_CASES = [
     (_sweep_cli("--threads", "0"), "parameter 'threads' must be an integer >= 1"),
     (_sweep_cli("--address", "10.0.0.1:6379"), "parameter 'address' must only be given with engine ray"),
     (["plan", "claim9"], "parameter 'claim' must be one of"),
-    (["plan", "claim2", "--profile", "huge"], "parameter 'profile' must be one of smoke, cpu, paper"),
+    (["plan", "claim2", "--profile", "huge"], "parameter 'profile' must be one of smoke, cpu, gpu, paper"),
     (["train", "--profile", "smoke", "--set", '{"model": "vgg16"}'], "parameter 'model' must be one of"),
     (["train", "--profile", "smoke", "--set", '{"epochs": 0}'], "parameter 'epochs' must be an integer >= 1"),
     (["train", "--profile", "smoke", "--set", '{"lr": "fast"}'], "parameter 'lr' must be a number"),
