@@ -8,7 +8,7 @@ The data flows one way, each module importing only those above it in this list
 - ``models``    the model registry (fast CPU net, CIFAR ResNets, linear softmax)
 - ``stats``     spreads across seeds, bootstrap and Welch intervals, the one comparison routine
 - ``selection`` which rows to keep: static rules, every dynamic selector and their registry
-- ``profiles``  the ``smoke`` / ``cpu`` / ``paper`` profiles and parameter validation
+- ``profiles``  the ``smoke`` / ``cpu`` / ``gpu`` / ``paper`` profiles and parameter validation
 - ``train``     the one training function (SGD + Nesterov, step schedule, hooks, checkpoints)
 - ``scores``    per-example scores: GraNd, EL2N, input norm, forgetting (float64-tested)
 - ``store``     the content-addressed result store under ``results/`` (read-only views for loaders)
@@ -18,6 +18,7 @@ The data flows one way, each module importing only those above it in this list
 - ``c1``, ``c2``, ``c3``  one module per claim: its grid, a read-only loader, summary, headline and verdict rules
 - ``c3_picks``  what C3's selectors pick: selection counts, class shares, the collapse diagnosis
 - ``report``    labels, verdict paragraphs and tables of the book
+- ``regimes``   every regime's headlines side by side: the introduction's table, each chapter's agreement
 - ``plots``     altair charts that render offline
 - ``sweep``     the only thing that computes: a claim's grid into the store, locally or on Ray
 - ``book``      executes the notebooks with papermill and builds the Jupyter Book

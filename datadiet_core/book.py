@@ -7,7 +7,7 @@
 3. executes each jupytext notebook of ``_toc.yml`` with papermill (parameters ``profile`` and
    ``force``) into ``notebooks/<name>.ipynb`` (git-ignored build output); the notebooks read
    the result store, so stored runs are reused and only missing ones are computed;
-4. writes ``book/_generated/``: the introduction's verdict table from ``summary.json``, the
+4. writes ``book/_generated/``: the introduction's verdict table from every regime's ``summary.json``, the
    profiles table, and what the stored runs took (the Reproduce page's cost table);
 5. runs ``jupyter-book build --all -W -n --keep-going .``: any warning, broken reference or
    failed cell fails the build.
@@ -29,9 +29,9 @@ import yaml
 from . import ParameterError
 from .plots import write_vega_bundle
 from .profiles import FIELDS, PROFILES, resolve_profile
-from .report import verdict_table
+from .regimes import read_summaries, regime_profiles, verdict_table
 from .sweep import ALIASES, measured_cost
-from .store import Store, project_root, read_summary
+from .store import Store, project_root
 
 def toc_files(root: Path) -> list[str]:
     """Every file named in ``_toc.yml``, in order (without suffix)."""
@@ -118,8 +118,7 @@ def write_generated(root: Path, profile: str) -> Path:
     stored runs took) for the pages that include them."""
     gen = root / "book" / "_generated"
     gen.mkdir(parents=True, exist_ok=True)
-    summary = read_summary(profile)
-    (gen / "verdicts.md").write_text(verdict_table(summary))
+    (gen / "verdicts.md").write_text(verdict_table(read_summaries(regime_profiles(profile))))
     (gen / "profile.md").write_text(
         f"This build used the **`{profile}`** profile. Results are read from `results/{profile}/`.\n")
     (gen / "profiles.md").write_text(profiles_table())

@@ -3,7 +3,8 @@ and comparisons the claim modules compute. Nothing here computes a result; every
 writes comes from a claim module's summary or tables.
 
 Owns the display names of scores and selectors (:data:`LABELS`), each chapter's closing
-verdict paragraph, the chapters' tables and the introduction's verdict table.
+verdict paragraph, the chapters' tables, and the headline's effect and published figure in
+words (the introduction's table of them is ``regimes``').
 """
 from __future__ import annotations
 
@@ -109,34 +110,34 @@ def _pp(d: float) -> str:
     return f"{d * 100:+.1f}"
 
 
-def _cell(d: float, lo: float, hi: float) -> str:
+def cell(d: float, lo: float, hi: float) -> str:
     """A difference in accuracy with its interval, in percentage points: '+1.1 [+0.2, +2.0]'."""
     return f"{_pp(d)} [{_pp(lo)}, {_pp(hi)}]"
 
 
 def _reading(c: list | None) -> str:
     """A stored comparison [diff, lo, hi, direction] as '+1.1 [+0.2, +2.0] above' ('not run' if absent)."""
-    return f"{_cell(*c[:3])} {c[3]}" if c else "not run"
+    return f"{cell(*c[:3])} {c[3]}" if c else "not run"
 
 
 def _by_fraction(by_f: dict[str, list]) -> str:
     """A three-valued comparison per fraction in words, every reading beside its interval:
     'above at 30% (+1.1 [+0.2, +2.0]), no detectable difference at 50% (…)'."""
-    return ", ".join(f"{c[3]} at {float(f):.0%} ({_cell(*c[:3])})" for f, c in by_f.items())
+    return ", ".join(f"{c[3]} at {float(f):.0%} ({cell(*c[:3])})" for f, c in by_f.items())
 
 
-def _effect_text(claim: str, h: dict[str, Any]) -> str:
+def effect_text(claim: str, h: dict[str, Any]) -> str:
     """A headline's effect with its interval, in the claim's unit."""
     if claim == "c1":
         return f"ρ = {h['effect']:.3f} [{h['ci'][0]:.3f}, {h['ci'][1]:.3f}]"
-    return f"{_cell(h['effect'], *h['ci'])} points"
+    return f"{cell(h['effect'], *h['ci'])} points"
 
 
 def headline_sentence(claim: str, h: dict[str, Any]) -> str:
     """One sentence stating a claim's headline verdict, its regime and its effect (plain text: a
     glued sentence is not parsed as markdown)."""
     return (f"Headline: claim {CLAIMS[claim][0]} {h['verdict'].upper()} at {h['regime']}; "
-            f"{h['effect_name'].split(' (')[0]}: {_effect_text(claim, h)}.")
+            f"{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}.")
 
 
 def c2_verdict_text(summary: dict[str, Any]) -> str:
@@ -161,7 +162,7 @@ def c2_verdict_text(summary: dict[str, Any]) -> str:
     reg = summary["regime"].get("el2n_early", {})
     if reg:
         text += ("In the regime map at 50% pruned, EL2N@10% minus random: "
-                 + ", ".join(f"{c[3]} at {e} epochs ({_cell(*c[:3])})" for e, c in reg.items()) + ". ")
+                 + ", ".join(f"{c[3]} at {e} epochs ({cell(*c[:3])})" for e, c in reg.items()) + ". ")
     for rule, name in (("keep_lowest", "keeping the easiest half"), ("stratified", "coverage-centric stratified selection")):
         c = ck.get(f"{rule}_minus_keep_highest_el2n_early")
         if c:
@@ -182,7 +183,7 @@ def c2_rules_table(diffs: pd.DataFrame, epochs: int) -> pd.DataFrame:
     rule evaluated at ``epochs``."""
     d = diffs[(diffs.epochs == epochs) & (diffs.prune == REGIME_PRUNE) & diffs.score.isin(RULE_SCORES)]
     return pd.DataFrame({"rule": d.rule.str.replace("_", " "), "score": d.score.map(label), "minus random (points)": [
-        _cell(a, lo, hi) for a, lo, hi in zip(d["diff"], d.lo, d.hi)]}).set_index(["score", "rule"]).sort_index()
+        cell(a, lo, hi) for a, lo, hi in zip(d["diff"], d.lo, d.hi)]}).set_index(["score", "rule"]).sort_index()
 
 
 def c2_published_table(main: pd.DataFrame) -> pd.DataFrame:
@@ -191,7 +192,7 @@ def c2_published_table(main: pd.DataFrame) -> pd.DataFrame:
     :data:`c2.PUBLISHED`, each row naming its budget convention."""
     pub = published_differences()
     rows = [{"score": label(r.score), "source": "ours (fastnet, equal iterations)", "prune": r.prune,
-             "text": _cell(r["diff"], r.lo, r.hi)} for _, r in main.iterrows() if r.score in pub.score.unique()]
+             "text": cell(r["diff"], r.lo, r.hi)} for _, r in main.iterrows() if r.score in pub.score.unique()]
     rows += [{"score": label(r.score), "source": f"{r.source.split(' (')[0]} ({r.source.split(' (')[1].rstrip(')')})",
               "prune": r.prune, "text": _pp(r["diff"])} for _, r in pub.iterrows()]
     d = pd.DataFrame(rows).assign(pruned=lambda x: x.prune.map(lambda f: f"{f:.0%} pruned"))
@@ -298,7 +299,7 @@ def c3_prune_table(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE
         c = c3.difference(runs, r.score, "random_dynamic", epochs) if r.score != "random_dynamic" else None
         c = None if c is None else c[np.isclose(c.prune, prune)]
         row["minus random dynamic (pp) [95% CI]"] = ("(reference)" if c is None else
-                                                    _cell(*c[["diff", "lo", "hi"]].iloc[0]) if len(c) else "")
+                                                    cell(*c[["diff", "lo", "hi"]].iloc[0]) if len(c) else "")
         rows.append(row)
     f = summarize(full.test_acc)
     rows.append({"selector": "full data", "accuracy (%)": f"{f.mean * 100:.1f} ± {f.std * 100:.1f}",
@@ -332,7 +333,7 @@ def c3_collapse_text(c: dict[str, Any]) -> str:
         for v in ("per_class", "random_first"):
             r = c.get(f"{s}_{v}_minus_as_specified")
             if r:
-                parts.append(f"{label(s)} {v.replace('_', ' ')} minus as specified: {_cell(*r[:3])} points, {r[3]}")
+                parts.append(f"{label(s)} {v.replace('_', ' ')} minus as specified: {cell(*r[:3])} points, {r[3]}")
     text += "; ".join(parts) + ". " if parts else ""
     chance = [label(s) for s, v in c["at_chance"].items() if v]
     if not chance:
@@ -433,7 +434,7 @@ def c3_verdict_text(summary: dict[str, Any]) -> str:
         for name in shown:
             if name in cmp:
                 a, b = name.replace("_at_equal_cost", "").split("_vs_")
-                cells = ", ".join(f"{_cell(*c[:3])} at {float(f):.0%}" for f, c in cmp[name].items()
+                cells = ", ".join(f"{cell(*c[:3])} at {float(f):.0%}" for f, c in cmp[name].items()
                                   if name.startswith("infobatch") or float(f) >= c3.AGGRESSIVE - 1e-9)
                 items.append(f"{label(a)} minus {label(b)}: {_read(v[name])} ({cells})")
         text = f"At {E} epochs over the kept subset, read over the fractions of 70% or more: " + "; ".join(items) + "."
@@ -463,9 +464,10 @@ def c3_verdict_text(summary: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-# --------------------------------------------------------------------------- the introduction and the reproduce page
+# --------------------------------------------------------------------------- the introduction
 
-def _published_text(claim: str, h: dict[str, Any]) -> str:
+def published_text(claim: str, h: dict[str, Any]) -> str:
+    """The published figure a claim's headline ``h`` is set beside, with its source."""
     if claim == "c1":
         return f"ρ = {h['published']:.3f} ({h['published_source']})" if h.get("published") is not None else "—"
     if claim == "c2":
@@ -475,26 +477,4 @@ def _published_text(claim: str, h: dict[str, Any]) -> str:
                 + f" ({h['published_source']})")
     e = h["effects"].get("random_dynamic_vs_full_at_0.8")
     return "—" if not e else (f"random dynamic minus full data at 80% pruned: about {_pp(e['published'])} points "
-                              f"(Raju et al., ResNet-18, 200 epochs); ours {_cell(e['effect'], *e['ci'])}")
-
-
-def verdict_table(summaries: dict[str, Any]) -> str:
-    """The introduction's verdict table (MyST markdown): one row per claim from the headline its
-    chapter computed and stored under ``<claim>.headline`` (verdict, effect with its 95%
-    interval, the published figure beside it, the regime); a claim whose chapter has not run
-    says so."""
-    lines = ["| claim | verdict | effect, ours [95% interval] | published | regime |", "|---|---|---|---|---|"]
-    for key, (name, statement, doc) in CLAIMS.items():
-        h = summaries.get(key, {}).get("headline")
-        link = f"[{name}](../{doc}.ipynb): {statement}"
-        if not h:
-            lines.append(f"| {link} | not computed yet | | | |")
-            continue
-        effect = f"{h['effect_name'].split(' (')[0]}: {_effect_text(key, h)}"
-        second = {"c2": ("grand_init", "GraNd@init minus random at 50% pruned"),
-                  "c3": ("random_dynamic_vs_random_static", "random dynamic minus static random at 70% pruned")}
-        if key in second and h["effects"].get(second[key][0]):
-            e = h["effects"][second[key][0]]
-            effect += f"; {second[key][1]}: {_cell(e['effect'], *e['ci'])} points, {e['direction']}"
-        lines.append(f"| {link} | **{h['verdict']}** | {effect} | {_published_text(key, h)} | {h['regime']} |")
-    return "\n".join(lines) + "\n"
+                              "(Raju et al., ResNet-18, 200 epochs)")

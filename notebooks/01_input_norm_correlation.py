@@ -32,7 +32,7 @@ engine = "local"  # where the grid runs: local (this kernel) or ray (see the Rep
 # %% tags=["remove-cell"]
 from myst_nb import glue
 
-from datadiet_core import c1, plots, profiles, report, sweep
+from datadiet_core import c1, plots, profiles, regimes, report, sweep
 from datadiet_core.store import Store, write_summary
 
 plots.enable_offline()
@@ -213,3 +213,19 @@ glue("verdict", report.c1_verdict_text(summary), display=False)
 # networks at initialisation do not depend on the training budget, so the correlations at
 # initialisation are directly comparable with Kirsch's; those at 10% and at the end of
 # training are from much shorter training than the papers' 200 epochs of ResNet-18.
+
+# %% [markdown]
+# ## Both regimes
+#
+# The same rule, read at every regime whose results are committed: this build's profile first.
+# The introduction sets all three claims side by side.
+
+# %% tags=["remove-input"]
+both = regimes.read_summaries(regimes.regime_profiles(P.name))
+regimes.claim_table("c1", both)
+
+# %% tags=["remove-cell"]
+glue("regimes", regimes.agreement("c1", both), display=False)
+
+# %% [markdown]
+# {glue:text}`regimes`

@@ -35,7 +35,7 @@ engine = "local"  # where the grid runs: local (this kernel) or ray (see the Rep
 # %% tags=["remove-cell"]
 from myst_nb import glue
 
-from datadiet_core import bank, c2, plots, profiles, report, sweep
+from datadiet_core import bank, c2, plots, profiles, regimes, report, sweep
 from datadiet_core.store import Store, write_summary
 
 plots.enable_offline()
@@ -261,3 +261,19 @@ glue("verdict", report.c2_verdict_text(summary), display=False)
 #   {glue:text}`gpu_s_per_epoch` s per epoch our engine measured on one H100 (batch 128), that is
 #   about {glue:text}`paper_gpu_hours` GPU-hours with the scoring passes
 #   (`python -m datadiet_core plan c2 --profile paper`).
+
+# %% [markdown]
+# ## Both regimes
+#
+# The same rule, read at every regime whose results are committed: this build's profile first.
+# The introduction sets all three claims side by side.
+
+# %% tags=["remove-input"]
+both = regimes.read_summaries(regimes.regime_profiles(P.name))
+regimes.claim_table("c2", both)
+
+# %% tags=["remove-cell"]
+glue("regimes", regimes.agreement("c2", both), display=False)
+
+# %% [markdown]
+# {glue:text}`regimes`

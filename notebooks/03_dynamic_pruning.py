@@ -34,7 +34,7 @@ engine = "local"  # where the grid runs: local (this kernel) or ray (see the Rep
 from IPython.display import display
 from myst_nb import glue
 
-from datadiet_core import bank, c2, c3, c3_picks, dynamic, plots, profiles, report, selection, sweep
+from datadiet_core import bank, c2, c3, c3_picks, dynamic, plots, profiles, regimes, report, selection, sweep
 from datadiet_core.store import Store, write_summary
 
 plots.enable_offline()
@@ -368,3 +368,19 @@ glue("verdict", report.c3_verdict_text(summary), display=False)
 # not ResNet-18 for 200 epochs. The static-pruning chapter showed that such a short budget
 # penalises selecting hard examples, so a loss-driven selector that fails here may still work
 # in the paper's regime. The `paper` profile runs the full grid there.
+
+# %% [markdown]
+# ## Both regimes
+#
+# The same rule, read at every regime whose results are committed: this build's profile first.
+# The introduction sets all three claims side by side.
+
+# %% tags=["remove-input"]
+both = regimes.read_summaries(regimes.regime_profiles(P.name))
+regimes.claim_table("c3", both)
+
+# %% tags=["remove-cell"]
+glue("regimes", regimes.agreement("c3", both), display=False)
+
+# %% [markdown]
+# {glue:text}`regimes`

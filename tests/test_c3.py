@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from datadiet_core import ParameterError, bank, c3, data, dynamic, profiles, report, runs, selection, stats, store, sweep, train
+from datadiet_core import ParameterError, bank, c3, data, dynamic, profiles, regimes, report, runs, selection, stats, store, sweep, train
 from small import digits_profile
 
 
@@ -168,7 +168,7 @@ def test_c3_comparisons_are_read_by_their_rules_and_say_not_run_when_missing():
     assert "UCB minus uncertainty EMA: above (+5.0" in text and "claim C3 HOLDS at" in text
     table = report.c3_prune_table(runs, 8)
     assert table.loc["UCB", "minus random dynamic (pp) [95% CI]"].startswith("+5.0")
-    row = [ln for ln in report.verdict_table({"c3": s}).splitlines() if ln.startswith("| [C3]")][0]
+    row = [ln for ln in regimes.verdict_table({"cpu": {"c3": s}}).splitlines() if ln.startswith("| [C3]")][0]
     assert "**holds**" in row and "+20.0 [" in row and "80 epochs" not in row and "fastnet, 8 epochs" in row
 
 

@@ -21,6 +21,7 @@ LAYERS = [
     {"c1", "c2", "c3"},
     {"c3_picks"},
     {"report"},
+    {"regimes"},
     {"plots"},
     {"sweep"},
     {"book", "bench"},
