@@ -36,6 +36,9 @@ RULE_SCORES = ("el2n_early", "grand_init")  # evaluated with keep_lowest and str
 # every score (random is class-balanced in expectation already, so it is its own baseline).
 PER_CLASS_SCORES = STATIC_SCORES[1:]
 REGIME_PRUNE = 0.5
+# Evaluated under equal epochs too, at every fraction, where the profile lists that budget: the
+# scores of Kirsch's PyTorch reproduction's table (his EL2N is taken at epoch 1 of about 12.6).
+BUDGET_SCORES = ("random", "el2n_early", "grand_init", "input_norm")
 
 
 # --------------------------------------------------------------------------- the grid
@@ -63,15 +66,17 @@ def pruned_subset(score_name: str, bank: dict[str, np.ndarray], n: int, prune: f
 
 
 def pruned_run(P: Profile, store: Store, score_name: str, bank: dict[str, np.ndarray],
-               prune: float, eval_index: int, rule: str = "keep_highest", force: bool = False) -> Record:
+               prune: float, eval_index: int, rule: str = "keep_highest", force: bool = False,
+               budget: str = "iterations") -> Record:
     """One evaluation run of static pruning (Paul et al. App. B): a fresh seed, the kept subset,
-    and the same number of iterations and schedule as full-data training."""
+    and the same number of iterations and schedule as full-data training (``budget="epochs"``:
+    the same number of passes over the subset instead, Kirsch's PyTorch reproduction)."""
     seed = EVAL_SEED_OFFSET + eval_index
     data = device_data(P)
     labels = data.y_train.cpu().numpy() if rule == "per_class" else None
     subset = pruned_subset(score_name, bank, data.n_train, prune, seed, rule, labels)
     return run(P, seed, store, subset=subset, subset_tag=f"{rule}:{score_name}:prune={prune:g}",
-               budget="iterations", force=force)
+               budget=budget, force=force)
 
 
 @dataclass(frozen=True)
@@ -83,12 +88,14 @@ class PrunedSpec:
     eval_index: int
     rule: str = "keep_highest"
     epochs: int | None = None  # None: the profile's own budget
+    budget: str = "iterations"  # or "epochs" (profiles.BUDGETS)
     needs_bank = True
 
     @property
     def label(self) -> str:
         epochs = "" if self.epochs is None else f", {self.epochs} epochs"
-        return f"{self.rule}:{self.score} prune={self.prune:g} seed={EVAL_SEED_OFFSET + self.eval_index}{epochs}"
+        budget = "" if self.budget == "iterations" else ", equal epochs"
+        return f"{self.rule}:{self.score} prune={self.prune:g} seed={EVAL_SEED_OFFSET + self.eval_index}{epochs}{budget}"
 
 
 def grid(P: Profile) -> list[PrunedSpec]:
@@ -105,8 +112,10 @@ def grid(P: Profile) -> list[PrunedSpec]:
        ``P.regime_epochs`` other than the profile's own (that one is part 1).
     5. With ``P.predrop`` set, keep-highest by :data:`bank.PREDROP_SCORES` (GraNd and EL2N early
        in the papers' sense) at 50% pruned.
+    6. With ``"epochs"`` in ``P.c2_budgets``, keep-highest by :data:`BUDGET_SCORES` at every
+       fraction under equal epochs (Kirsch's PyTorch reproduction's convention).
 
-    Parts 2-5 get ``profiles.side_seeds(P)`` seeds.
+    Parts 2-6 get ``profiles.side_seeds(P)`` seeds.
     """
     head, side = range(P.eval_seeds), range(side_seeds(P))
     out = [PrunedSpec(s, f, i) for f in P.prune_fractions for s in STATIC_SCORES
@@ -117,6 +126,8 @@ def grid(P: Profile) -> list[PrunedSpec]:
     out += [PrunedSpec(s, REGIME_PRUNE, i, epochs=e) for e in sorted(P.regime_epochs) if e != P.epochs
             for s in REGIME_SCORES for i in side]
     out += [PrunedSpec(s, REGIME_PRUNE, i) for s in (PREDROP_SCORES if P.predrop is not None else ()) for i in side]
+    out += [PrunedSpec(s, f, i, budget="epochs") for b in P.c2_budgets if b == "epochs" for f in P.prune_fractions
+            for s in BUDGET_SCORES for i in side]
     return out
 
 
@@ -128,15 +139,16 @@ def stages(P: Profile) -> list[list[PrunedSpec]]:
 def run_spec(P: Profile, store: Store, spec: PrunedSpec, bank: dict[str, np.ndarray], force: bool = False) -> Record:
     """The evaluation run ``spec`` (scores from the profile's scoring runs whatever the budget)."""
     Pe = P if spec.epochs is None else P.replace(epochs=spec.epochs)
-    return pruned_run(Pe, store, spec.score, bank, spec.prune, spec.eval_index, spec.rule, force)
+    return pruned_run(Pe, store, spec.score, bank, spec.prune, spec.eval_index, spec.rule, force, spec.budget)
 
 
-def load(P: Profile, store: Store) -> pd.DataFrame:
-    """Every evaluation run of :func:`grid`, read from the store (never computed here), one row
-    per run, plus the full-data baseline (the scoring runs, rule ``full``)."""
+def load(P: Profile, store: Store, budget: str = "iterations") -> pd.DataFrame:
+    """Every evaluation run of :func:`grid` under ``budget``, read from the store (never computed
+    here), one row per run, plus the full-data baseline (the scoring runs, rule ``full``)."""
     reader = store.reader()
     bank = score_bank(P, reader)
-    got = read_grid("c2", P, grid(P), lambda spec: run_spec(P, reader, spec, bank))
+    specs = [spec for spec in grid(P) if spec.budget == budget]
+    got = read_grid("c2", P, specs, lambda spec: run_spec(P, reader, spec, bank))
     rows = [{"score": spec.score, "rule": spec.rule, "prune": spec.prune, "epochs": spec.epochs or P.epochs,
              "seed": rec.config["seed"], "test_acc": rec.metrics["test_acc"], "n_train": rec.metrics["n_train"],
              "wall_seconds": rec.manifest.get("wall_seconds", float("nan"))} for spec, rec in got]
@@ -178,6 +190,19 @@ def pair_difference(runs: pd.DataFrame, a: str, b: str, epochs: int, rule: str =
     at budget ``epochs``, with Welch's interval (:func:`stats.compare`)."""
     d = runs[runs.epochs == epochs]
     return compare(d, {"score": a, "rule": rule}, {"score": b, "rule": other or rule}, level=level)
+
+
+def budget_conventions(P: Profile, store: Store, runs: pd.DataFrame) -> dict[str, Any]:
+    """Keep-highest by each of :data:`BUDGET_SCORES` minus random, per fraction, under every budget
+    convention of ``P.c2_budgets`` (``summary.json``'s ``c2.budget_conventions``): equal
+    iterations from ``runs`` (:func:`load`), equal epochs from the store where the profile lists
+    it. Each is set beside the published table of its own convention (:data:`PUBLISHED`)."""
+    out: dict[str, Any] = {"budgets": list(P.c2_budgets), "diff_to_random": {}}
+    for budget in P.c2_budgets:
+        d = differences(runs if budget == "iterations" else load(P, store, budget))
+        d = d[(d.rule == "keep_highest") & (d.epochs == P.epochs) & d.score.isin(BUDGET_SCORES)]
+        out["diff_to_random"][budget] = {s: _cells(g) for s, g in d.groupby("score", sort=False)}
+    return out
 
 
 def _cells(c: pd.DataFrame) -> dict[str, list]:
@@ -418,10 +443,15 @@ def median_run_seconds(runs: pd.DataFrame, epochs: int) -> float:
 
 def training_epochs(P: Profile) -> int:
     """Full-data-equivalent epochs of training in the grid for profile ``P``: the scoring runs (two
-    sets with ``P.predrop``) plus every evaluation run (each takes the iterations of its budget's
-    full-data epochs)."""
+    sets with ``P.predrop``) plus every evaluation run (:func:`run_epochs`)."""
     sets = 1 if P.predrop is None else 2
-    return sets * P.scoring_seeds * P.epochs + sum(spec.epochs or P.epochs for spec in grid(P))
+    return round(sets * P.scoring_seeds * P.epochs + sum(run_epochs(P, spec) for spec in grid(P)))
+
+
+def run_epochs(P: Profile, spec: PrunedSpec) -> float:
+    """Full-data-equivalent epochs of one evaluation run: its budget's epochs, times the kept
+    fraction under equal epochs."""
+    return (spec.epochs or P.epochs) * (1.0 - spec.prune if spec.budget == "epochs" else 1.0)
 
 
 def regime_share(P: Profile) -> float:

@@ -20,6 +20,10 @@ from .data import DATASETS, IMBALANCES
 from .selection import SELECTORS
 
 MODELS = ("fastnet", "fastnet_wide", "resnet18", "resnet34", "linear")
+# Two budgets (Paul et al. App. B; Raju et al. §3): the same number of steps whatever the subset
+# ("iterations": a 50% subset is seen twice as often), or the same number of passes over it
+# ("epochs": cost falls with the subset).
+BUDGETS = ("iterations", "epochs")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -67,6 +71,11 @@ class Profile:
     # C2 and C3 always get eval_seeds; a cheaper profile can give the side analyses fewer.
     side_seeds: int | None = None
     regime_epochs: tuple[int, ...] = (50, 100, 200)
+    # The budget conventions of C2's evaluation runs: equal iterations (Paul et al., Kirsch's fork;
+    # every headline rests on it) and, where listed, equal epochs (Kirsch's PyTorch reproduction)
+    # for C2's BUDGET_SCORES at every fraction, so that each published table is set beside ours
+    # under its own convention.
+    c2_budgets: tuple[str, ...] = ("iterations",)
     # Dynamic pruning (C3): pruning rates and training budgets (epochs over the kept subset, so
     # cost falls with the rate); seeds as eval_seeds. At the longest budget the c3_core selectors
     # run at every rate and the others at c3_side_rates; shorter budgets run c3_core at the
@@ -112,10 +121,13 @@ PROFILES: dict[str, Profile] = {
     # the larger lr needs. Measured on one H100 (one seed, engineering.md): 93.35% in 53 s; fastnet_wide
     # reached 92.0% in 36 s (60 epochs), the compressed recipe at batch 128 92.3% in 127 s. The
     # grid mirrors cpu's with 4 seeds where a headline rests; the accuracy over 4 seeds and the
-    # time per run are to be measured on the GPU.
+    # time per run are to be measured on the GPU. No second set of scoring runs for a pre-drop
+    # checkpoint: 10% of 40 epochs (epoch 4) already comes after the warm-up and before the first
+    # lr drop (epoch 12), which is what "early" means in the papers.
     "gpu": Profile(name="gpu", model="resnet18", epochs=40, batch_size=512, lr=0.4, warmup=0.05, scoring_seeds=4,
-                   inits=10, predrop=0.25, c1_images=10000, c1_resnet_images=10000, prune_fractions=(0.3, 0.5, 0.7),
-                   eval_seeds=4, side_seeds=2, regime_epochs=(10, 20, 40), c3_epochs=(20, 40),
+                   inits=10, c1_images=10000, c1_resnet_images=10000, prune_fractions=(0.3, 0.5, 0.7),
+                   eval_seeds=4, side_seeds=2, regime_epochs=(10, 20, 40), c2_budgets=("iterations", "epochs"),
+                   c3_epochs=(20, 40),
                    c3_rates=(0.5, 0.7, 0.8, 0.9),
                    c3_core=("random_static", "el2n_static", "forgetting_static", "random_dynamic", "ucb"),
                    c3_imbalanced_rates=(0.5, 0.7), c3_periods=(2, 4), eval_batch_size=2000),
@@ -191,6 +203,12 @@ def _selectors(v: Any) -> str | None:
     return None if ok else text
 
 
+def _budgets(v: Any) -> str | None:
+    ok = (not isinstance(v, str) and isinstance(v, (list, tuple)) and "iterations" in v and len(set(v)) == len(v)
+          and all(b in BUDGETS for b in v))
+    return None if ok else "a list of distinct budgets from " + ", ".join(BUDGETS) + " that includes iterations"
+
+
 def _milestones(v: Any) -> str | None:
     xs = _floats(v)
     ok = xs is not None and all(0 < x < 1 for x in xs) and all(a < b for a, b in zip(xs, xs[1:]))
@@ -223,6 +241,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "eval_seeds": _int(1),
     "side_seeds": _opt_int(1),
     "regime_epochs": _epochs_list,
+    "c2_budgets": _budgets,
     "c3_rates": _fractions,
     "c3_epochs": _epochs_list,
     "c3_core": _selectors,
@@ -238,7 +257,7 @@ FIELDS = tuple(f.name for f in dataclasses.fields(Profile))
 # Tuple-valued fields: given as lists (JSON, papermill), stored as tuples, written back as lists.
 FLOAT_LISTS = ("lr_milestones", "prune_fractions", "c3_rates", "c3_side_rates", "c3_imbalanced_rates")
 INT_LISTS = ("regime_epochs", "c3_epochs", "c3_periods")
-STR_LISTS = ("c3_core",)
+STR_LISTS = ("c3_core", "c2_budgets")
 assert set(CHECKS) == set(FIELDS), "every profile field needs a check"
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from .report import CLAIMS, cell, effect_text, published_text
 from .store import read_summary
 
@@ -67,34 +65,35 @@ def verdict_table(summaries: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def claim_table(claim: str, summaries: dict[str, dict[str, Any]]) -> pd.DataFrame:
-    """One row per regime: the claim's headline verdict, effect with its interval, seeds in the
-    cells compared, and the regime (net, epochs, full-data accuracy)."""
-    rows = []
+def claim_table(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
+    """One row per regime (MyST markdown, shown whole: a data frame would cut the long cells):
+    the claim's headline verdict, effect with its interval, seeds in the cells compared, and the
+    regime (net, epochs, full-data accuracy)."""
+    lines = ["| profile | verdict | effect [95% interval] | seeds | regime |", "|---|---|---|---|---|"]
     for p in summaries:
         h = _headline(summaries, p, claim)
-        rows.append({"profile": p, "verdict": h["verdict"] if h else "not computed yet",
-                     "effect [95% interval]": f"{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}" if h else "",
-                     "seeds": h.get("seeds", "") if h else "", "regime": h["regime"] if h else ""})
-    return pd.DataFrame(rows).set_index("profile")
+        lines.append(f"| `{p}` | **{h['verdict']}** | {h['effect_name'].split(' (')[0]}: {effect_text(claim, h)} | "
+                     f"{h.get('seeds', '')} | {h['regime']} |" if h else f"| `{p}` | not computed yet | | | |")
+    return "\n".join(lines) + "\n"
 
 
 def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
     """Whether the regimes that have a headline for ``claim`` agree on its verdict, in one or two
-    sentences; regimes not computed yet are named as such."""
+    sentences of plain text (a glued sentence is not parsed as markdown); regimes not computed yet
+    are named as such."""
     name = CLAIMS[claim][0]
     have = {p: _headline(summaries, p, claim) for p in summaries}
     done = {p: h for p, h in have.items() if h}
     missing = [p for p, h in have.items() if not h]
-    later = (f" The {' and '.join(f'`{p}`' for p in missing)} regime{'s have' if len(missing) > 1 else ' has'} no "
+    later = (f" The {' and '.join(p for p in missing)} regime{'s have' if len(missing) > 1 else ' has'} no "
              "results committed yet.") if missing else ""
     if len(done) < 2:
         only = next(iter(done), None)
-        return ((f"Only the `{only}` regime has a verdict on claim {name} so far, so this book cannot yet say "
+        return ((f"Only the {only} regime has a verdict on claim {name} so far, so this book cannot yet say "
                  "whether the regime changes the answer." if only else f"No regime has a verdict on claim {name} yet.")
                 + later)
     verdicts = {h["verdict"] for h in done.values()}
-    regimes = "; ".join(f"`{p}`: {h['verdict']} at {h['regime']}" for p, h in done.items())
+    regimes = "; ".join(f"{p}: {h['verdict']} at {h['regime']}" for p, h in done.items())
     if len(verdicts) == 1:
         return f"The regimes agree: claim {name} {verdicts.pop()} in every regime computed ({regimes}).{later}"
     return f"The regime changes the answer on claim {name} ({regimes}).{later}"

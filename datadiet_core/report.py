@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import ParameterError, c3
-from .c2 import REGIME_PRUNE, RULE_SCORES, published_differences
+from .c2 import BUDGET_SCORES, REGIME_PRUNE, RULE_SCORES, published_differences
 from .dynamic import period_passes
 from .profiles import Profile, side_seeds
 from .stats import summarize
@@ -186,18 +186,32 @@ def c2_rules_table(diffs: pd.DataFrame, epochs: int) -> pd.DataFrame:
         cell(a, lo, hi) for a, lo, hi in zip(d["diff"], d.lo, d.hi)]}).set_index(["score", "rule"]).sort_index()
 
 
-def c2_published_table(main: pd.DataFrame) -> pd.DataFrame:
+def c2_published_table(main: pd.DataFrame, model: str, equal_epochs: dict[str, Any] | None = None) -> pd.DataFrame:
     """Accuracy minus random (percentage points) per score and fraction pruned: ours (keep-highest
-    at the profile's budget, with Welch's 95% interval) beside the published differences of
-    :data:`c2.PUBLISHED`, each row naming its budget convention."""
+    by ``model`` at the profile's budget, equal iterations, with Welch's 95% interval; and, where
+    the profile ran it, under equal epochs: ``summary.json``'s ``c2.budget_conventions``
+    ``diff_to_random.epochs``) beside the published differences of :data:`c2.PUBLISHED`, each row
+    naming its budget convention."""
     pub = published_differences()
-    rows = [{"score": label(r.score), "source": "ours (fastnet, equal iterations)", "prune": r.prune,
+    rows = [{"score": label(r.score), "source": f"ours ({model}, equal iterations)", "prune": r.prune,
              "text": cell(r["diff"], r.lo, r.hi)} for _, r in main.iterrows() if r.score in pub.score.unique()]
+    rows += [{"score": label(s), "source": f"ours ({model}, equal epochs)", "prune": float(f), "text": cell(*c[:3])}
+             for s, by_f in (equal_epochs or {}).items() for f, c in by_f.items()]
     rows += [{"score": label(r.score), "source": f"{r.source.split(' (')[0]} ({r.source.split(' (')[1].rstrip(')')})",
               "prune": r.prune, "text": _pp(r["diff"])} for _, r in pub.iterrows()]
     d = pd.DataFrame(rows).assign(pruned=lambda x: x.prune.map(lambda f: f"{f:.0%} pruned"))
     order = sorted(d.pruned.unique(), key=lambda t: float(t.split("%")[0]))
     return d.pivot(index=["score", "source"], columns="pruned", values="text")[order].fillna("")
+
+
+def c2_budget_note(profile: str, conventions: dict[str, Any]) -> str:
+    """Which budget conventions this profile's C2 grid ran, in one sentence."""
+    if "epochs" in conventions["budgets"]:
+        return ("This profile also ran the equal-epochs convention for " + ", ".join(
+            label(s) for s in BUDGET_SCORES[1:]) + " and random at every fraction, so each published row has ours "
+                "under its own convention beside it.")
+    return (f"The `{profile}` profile runs equal iterations only (its field c2_budgets), so the rows of the "
+            "PyTorch reproduction compare two conventions; the `gpu` profile adds equal epochs.")
 
 
 def c2_early_text(epochs: int, early: dict[str, Any]) -> str:

@@ -188,7 +188,7 @@ def task_images(P: Profile, task: Task) -> float:
     if isinstance(spec, c1.AnalysisSpec):
         return 0.0
     if isinstance(spec, c2.PrunedSpec):
-        return (spec.epochs or P.epochs) * n
+        return c2.run_epochs(P, spec) * n
     keep = 1.0 - spec.prune
     return spec.epochs * n * (keep if spec.selector != "infobatch" else (1 - 0.5 * spec.prune))
 

@@ -32,9 +32,7 @@ from . import ParameterError
 from .data import (IMBALANCES, Dataset, augment, balanced_subset, channel_stats, load_dataset, subsample_classes,
                    to_tensor)
 from .models import build_model, channels_last, is_convolutional
-from .profiles import Profile
-
-BUDGETS = ("iterations", "epochs")
+from .profiles import BUDGETS, Profile
 
 
 # --------------------------------------------------------------------------- device and precision

@@ -30,6 +30,7 @@ force = False    # recompute instead of reading the result store
 engine = "local"  # where the grid runs: local (this kernel) or ray (see the Reproduce chapter)
 
 # %% tags=["remove-cell"]
+from IPython.display import Markdown
 from myst_nb import glue
 
 from datadiet_core import c1, plots, profiles, regimes, report, sweep
@@ -222,7 +223,7 @@ glue("verdict", report.c1_verdict_text(summary), display=False)
 
 # %% tags=["remove-input"]
 both = regimes.read_summaries(regimes.regime_profiles(P.name))
-regimes.claim_table("c1", both)
+Markdown(regimes.claim_table("c1", both))
 
 # %% tags=["remove-cell"]
 glue("regimes", regimes.agreement("c1", both), display=False)

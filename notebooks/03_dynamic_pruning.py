@@ -31,7 +31,7 @@ force = False    # recompute instead of reading the result store
 engine = "local"  # where the grid runs: local (this kernel) or ray (see the Reproduce chapter)
 
 # %% tags=["remove-cell"]
-from IPython.display import display
+from IPython.display import Markdown, display
 from myst_nb import glue
 
 from datadiet_core import bank, c2, c3, c3_picks, dynamic, plots, profiles, regimes, report, selection, sweep
@@ -377,7 +377,7 @@ glue("verdict", report.c3_verdict_text(summary), display=False)
 
 # %% tags=["remove-input"]
 both = regimes.read_summaries(regimes.regime_profiles(P.name))
-regimes.claim_table("c3", both)
+Markdown(regimes.claim_table("c3", both))
 
 # %% tags=["remove-cell"]
 glue("regimes", regimes.agreement("c3", both), display=False)

@@ -1,4 +1,6 @@
 """Claim C2 (module c2): static pruning by every score of the bank."""
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,6 +27,34 @@ def test_static_pruning_runs_keep_the_right_subset_for_a_fixed_number_of_steps(r
         c2.pruned_subset("random", sc, 1500, 1.0, seed=0)
     with pytest.raises(Exception, match="parameter 'score'"):
         c2.pruned_subset("loss", sc, 1500, 0.5, seed=0)
+    # Equal epochs (Kirsch's PyTorch reproduction): the same passes over the kept 450, so 3/10 the steps.
+    short = c2.pruned_run(P, s, "el2n_early", sc, 0.7, eval_index=0, budget="epochs")
+    assert short.metrics["steps"] == 2 * (450 // 100) and short.config["budget"] == "epochs" and short.path != rec.path
+
+
+def test_c2_runs_both_budget_conventions_where_the_profile_lists_them(results_dir):
+    P = digits_profile(prune_fractions=(0.5,), eval_seeds=3, side_seeds=2, regime_epochs=(2,),
+                       c2_budgets=("iterations", "epochs"))
+    s = store.Store.for_profile("smoke")
+    extra = [g for g in c2.grid(P) if g.budget == "epochs"]
+    assert sorted((g.score, g.eval_index) for g in extra) == sorted((b, i) for b in c2.BUDGET_SCORES for i in range(2))
+    assert len(c2.grid(P)) == len(c2.grid(P.replace(c2_budgets=("iterations",)))) + len(extra)
+    same = dataclasses.replace(extra[0], budget="iterations")  # the kept half costs half the steps
+    assert sweep.task_images(P, sweep.Task("c2", 2, extra[0])) == 0.5 * sweep.task_images(P, sweep.Task("c2", 2, same))
+    sweep.sweep("c2", P, s.root, progress=None)
+    main, short = c2.load(P, s), c2.load(P, s, "epochs")
+    assert len(main[main.rule != "full"]) == len(c2.grid(P)) - len(extra) and len(short[short.rule != "full"]) == len(extra)
+    conv = c2.budget_conventions(P, s, main)
+    assert conv["budgets"] == ["iterations", "epochs"]
+    assert set(conv["diff_to_random"]["epochs"]) == set(conv["diff_to_random"]["iterations"]) == set(c2.BUDGET_SCORES[1:])
+    cell = conv["diff_to_random"]["epochs"]["el2n_early"]["0.5"]
+    mine = short[(short.score == "el2n_early")].test_acc.mean() - short[short.score == "random"].test_acc.mean()
+    assert cell[0] == pytest.approx(mine) and cell[1] <= cell[0] <= cell[2]
+    table = report.c2_published_table(c2.differences(main).query("rule == 'keep_highest'"), P.model,
+                                      conv["diff_to_random"]["epochs"])
+    assert ("EL2N@10%", "ours (fastnet, equal epochs)") in table.index and ("EL2N@10%", "ours (fastnet, equal iterations)") in table.index
+    assert report.c2_budget_note("smoke", conv).startswith("This profile also ran the equal-epochs convention")
+    assert "runs equal iterations only" in report.c2_budget_note("cpu", {"budgets": ["iterations"], "diff_to_random": {}})
 
 
 def test_c2_grid_covers_the_protocol():

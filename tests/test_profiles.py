@@ -71,4 +71,5 @@ def test_gpu_profile_is_the_papers_recipe_compressed_with_four_seeds_where_headl
     assert (g.model, g.momentum, g.nesterov, g.weight_decay, g.lr_milestones, g.lr_gamma, g.augment) == (
         paper.model, paper.momentum, paper.nesterov, paper.weight_decay, paper.lr_milestones, paper.lr_gamma, paper.augment)
     assert g.lr / g.batch_size == paper.lr / paper.batch_size  # the linear scaling rule
-    assert g.eval_seeds >= 4 and g.predrop < g.lr_milestones[0]
+    assert g.eval_seeds >= 4 and g.warmup < g.early < g.lr_milestones[0] and g.predrop is None  # early is past warm-up, before the drop
+    assert g.c2_budgets == ("iterations", "epochs")

@@ -40,8 +40,9 @@ def test_committed_cpu_summary_follows_from_the_committed_store(monkeypatch, tmp
            "c1": c1.summary(P, tables["curves"], c1.ratio(P, store)["fit"]),
            "c2": c2.summary(P, runs2, c2.differences(runs2)),
            "c3": c3.summary(P, c3.load(P, store))}
-    # The two sections the chapters add from further reads of the store, as the notebooks do.
+    # The sections the chapters add from further reads of the store, as the notebooks do.
     new["c2"]["early_checkpoint"] = c2.early_checkpoint(P, store)
+    new["c2"]["budget_conventions"] = c2.budget_conventions(P, store, runs2)
     new["c3"]["collapse"] = c3_picks.collapse_summary(P, c3_picks.divergence_checks(P, store))
     committed = json.loads((results_root() / "cpu" / "summary.json").read_text())
     assert differences(committed, json.loads(canonical_json(new))) == []
