@@ -65,7 +65,7 @@ def run(profile: Profile, seed: int, store: Store, *, subset: np.ndarray | None 
 
     def compute() -> tuple[dict, dict]:
         data = device_data(profile)
-        tracker = Forgetting(data.n_train) if forgetting else None
+        tracker = Forgetting(data.n_train, data.device) if forgetting else None
         hooks = Hooks(on_batch=tracker.on_batch) if tracker else None
         res = train(profile, data, seed, subset=subset, budget=budget, checkpoints=checkpoints, hooks=hooks)
         metrics, arrays = record_of(res, data.device, len(subset) if subset is not None else data.n_train)

@@ -278,31 +278,36 @@ class Forgetting:
 
     Per minibatch, an example that was classified correctly the last time it was seen and is
     now wrong counts one forgetting event. Examples never classified correctly score ``inf``
-    (the original code's choice), so they rank above every learned example.
+    (the original code's choice), so they rank above every learned example. The counts live on
+    the training ``device``, so a step waits for nothing (on a GPU, copying each batch's
+    correctness to the host would stall every step); :meth:`scores` copies them once.
     """
 
     n: int
-    last_correct: np.ndarray = field(init=False)
-    ever_correct: np.ndarray = field(init=False)
-    events: np.ndarray = field(init=False)
+    device: torch.device | str = "cpu"
+    last_correct: torch.Tensor = field(init=False)
+    ever_correct: torch.Tensor = field(init=False)
+    events: torch.Tensor = field(init=False)
 
     def __post_init__(self) -> None:
-        self.last_correct = np.zeros(self.n, bool)
-        self.ever_correct = np.zeros(self.n, bool)
-        self.events = np.zeros(self.n, np.int64)
+        self.last_correct = torch.zeros(self.n, dtype=torch.bool, device=self.device)
+        self.ever_correct = torch.zeros(self.n, dtype=torch.bool, device=self.device)
+        self.events = torch.zeros(self.n, dtype=torch.int64, device=self.device)
 
     def on_batch(self, info: BatchInfo) -> None:
-        idx = info.indices.cpu().numpy()
-        now = info.correct.cpu().numpy()
-        self.update(idx, now)
+        self.update(info.indices, info.correct)
 
-    def update(self, idx: np.ndarray, correct: np.ndarray) -> None:
-        self.events[idx] += self.last_correct[idx] & ~correct
+    def update(self, idx: torch.Tensor | np.ndarray, correct: torch.Tensor | np.ndarray) -> None:
+        """Count the batch ``idx`` (distinct rows) with per-row ``correct`` (bool)."""
+        idx = torch.as_tensor(idx, device=self.device)
+        correct = torch.as_tensor(correct, dtype=torch.bool, device=self.device)
+        self.events[idx] += (self.last_correct[idx] & ~correct).long()
         self.last_correct[idx] = correct
         self.ever_correct[idx] |= correct
 
     def scores(self) -> np.ndarray:
-        return np.where(self.ever_correct, self.events.astype(np.float64), np.inf)
+        ever = self.ever_correct.cpu().numpy()
+        return np.where(ever, self.events.cpu().numpy().astype(np.float64), np.inf)
 
 
 # --------------------------------------------------------------------------- references and averaging
