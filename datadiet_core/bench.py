@@ -70,6 +70,32 @@ def ours(profile_name: str = "cpu", steps: int = 40, precision: str = "auto") ->
     return float(np.median(rates))
 
 
+def step_profile(profile_name: str = "cpu", steps: int = 20) -> dict[str, float]:
+    """What one step of :func:`train.train` costs besides arithmetic, from ``torch.profiler`` over
+    ``steps`` steps (plus the one evaluation that ends a run): operator calls, and on a GPU the
+    kernel launches, host-device synchronisations and copies per step. An overhead-bound loop
+    shows many launches and any synchronisation at all."""
+    P = resolve_profile(profile_name, dataset="cifar10", train_size=None, test_size=1000).replace(epochs=1)
+    data = device_data(P)
+    common = dict(budget="epochs", eval_every_epoch=False, progress=False, checkpoints=())
+    train(P, data, seed=0, subset=np.arange(4 * P.batch_size), **common)  # warm-up
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if data.device.type == "cuda":
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities) as prof:
+        train(P, data, seed=1, subset=np.arange(steps * P.batch_size), **common)
+    events = prof.key_averages()
+
+    def per_step(match: Callable[[str], bool]) -> float:
+        return round(sum(e.count for e in events if match(e.key)) / steps, 1)
+
+    return {"ops_per_step": per_step(lambda k: k.startswith("aten::")),
+            "launches_per_step": per_step(lambda k: k in ("cudaLaunchKernel", "cuLaunchKernel", "cudaLaunchKernelExC")),
+            "syncs_per_step": per_step(lambda k: k in ("cudaStreamSynchronize", "cudaDeviceSynchronize",
+                                                       "cudaEventSynchronize")),
+            "copies_per_step": per_step(lambda k: k.startswith("cudaMemcpy"))}
+
+
 def reference(profile_name: str = "cpu", steps: int = 20) -> float:
     """Images per second of a plain fp32 NCHW loop fed by torchvision transforms and a DataLoader."""
     P = resolve_profile(profile_name)
@@ -161,6 +187,7 @@ def run(profile_name: str = "cpu", quick: bool = False) -> dict[str, Any]:
     out["grand_vs_loop"] = round(out["grand_img_s"] / out["grand_loop_img_s"], 2)
     out["scoring_pass_img_s"] = round(scoring_pass_rate(profile_name, n=2000 if quick else 10_000), 1)
     out["scoring_pass_vs_train"] = round(out["scoring_pass_img_s"] / out["train_img_s"], 2)
+    out.update(step_profile(profile_name, steps=5 if quick else 20))
     return out
 
 

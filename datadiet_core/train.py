@@ -359,6 +359,8 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
             # One record per pass (a filtered run's pass yields about keep_fraction of the steps).
             every = steps_per_epoch if hooks.filter is None else max(1, round(steps_per_epoch * hooks.keep_fraction))
             if step % every == 0 or step == total_steps:
+                if device.type == "cuda":  # the steps queued on the GPU belong to this pass's time
+                    torch.cuda.synchronize(device)
                 train_s += time.perf_counter() - t0
                 rec = {"epoch": step / every, "step": step, "images_seen": seen, "lr": lr_at(progress_frac, profile),
                        "train_loss": float(run_loss) / run_n, "train_acc": float(run_correct) / run_n,

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from datadiet_core import ParameterError, bench, c2, dynamic, profiles, selection, store, sweep
+from datadiet_core import ParameterError, c2, dynamic, profiles, selection, store, sweep
 from datadiet_core.data import load_dataset
 
 # A small C2 grid on the digits data: 2 scoring runs, 6 scoring passes, 7 scores x 1 fraction
@@ -152,16 +152,6 @@ def test_plan_counts_runs_and_states_its_throughput():
     with pytest.raises(ParameterError, match="parameter 'device' must be cpu or cuda; got 'tpu'"):
         sweep.throughput(paper, "tpu")
 
-
-def test_bench_save_records_model_at_batch_and_the_machine(tmp_path):
-    path = tmp_path / "throughput.json"
-    path.write_text(json.dumps({"cpu": {"fastnet@256": 3000.0}}))
-    result = {"device": "cuda:0", "model": "resnet18", "batch_size": 512, "train_img_s": 37012.34, "gpu": "NVIDIA H200",
-              "cpu": "Intel Xeon", "threads": 16, "precision": "bfloat16"}
-    bench.save(result, path)
-    saved = json.loads(path.read_text())
-    assert saved["cpu"] == {"fastnet@256": 3000.0} and saved["cuda"] == {"resnet18@512": 37012.3}
-    assert saved["hosts"]["cuda"].startswith("NVIDIA H200 (16 threads, bfloat16), bench --save of ")
 
 
 # --------------------------------------------------------------------------- bad input
