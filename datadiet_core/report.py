@@ -210,8 +210,8 @@ def c2_budget_note(profile: str, conventions: dict[str, Any]) -> str:
         return ("This profile also ran the equal-epochs convention for " + ", ".join(
             label(s) for s in BUDGET_SCORES[1:]) + " and random at every fraction, so each published row has ours "
                 "under its own convention beside it.")
-    return (f"The `{profile}` profile runs equal iterations only (its field c2_budgets), so the rows of the "
-            "PyTorch reproduction compare two conventions; the `gpu` profile adds equal epochs.")
+    return (f"The {profile} profile runs equal iterations only (its field c2_budgets), so the rows of the "
+            "PyTorch reproduction compare two conventions; the gpu profile adds equal epochs.")
 
 
 def c2_early_text(epochs: int, early: dict[str, Any]) -> str:
