@@ -262,7 +262,8 @@ glue("verdict", report.c2_verdict_text(summary), display=False)
 # - **The paper's scale.** The `paper` profile runs the same grid with ResNet-18 for 200 epochs,
 #   10 scoring runs, five fractions and 4 evaluation seeds: {glue:text}`paper_runs` evaluation
 #   runs, {glue:text}`paper_epochs` epochs of ResNet-18 training in all. At the
-#   {glue:text}`gpu_s_per_epoch` s per epoch our engine measured on one H100 (batch 128), that is
+#   {glue:text}`gpu_s_per_epoch` s per epoch our engine measured on a GPU (batch 128,
+#   `benchmarks/throughput.json`), that is
 #   about {glue:text}`paper_gpu_hours` GPU-hours with the scoring passes
 #   (`python -m datadiet_core plan c2 --profile paper`).
 
