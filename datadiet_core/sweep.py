@@ -201,18 +201,20 @@ def measured_img_s(root: Path | None = None) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def throughput(P: Profile, device: str | None = None) -> tuple[float, str]:
+def throughput(P: Profile, device: str | None = None, measured: dict[str, Any] | None = None) -> tuple[float, str]:
     """Training images per second for ``P.model`` at ``P.batch_size`` on ``device`` (``cpu`` or
     ``cuda``; default: the profile's device if it names one, else the CPU where the model was
     measured there, else the GPU) and where the figure comes from. Every figure is measured
     (:func:`measured_img_s`); where the model was measured at another batch size only, the
-    nearest one is used and the source says so (on a GPU the rate grows with the batch)."""
+    nearest one is used and the source says so (on a GPU the rate grows with the batch).
+    ``measured``: the figures to read (default :func:`measured_img_s`)."""
     if device not in (None, "cpu", "cuda"):
         raise ParameterError(f"parameter 'device' must be cpu or cuda; got {device!r}")
-    measured = measured_img_s()
+    measured = measured_img_s() if measured is None else measured
     kinds = [device] if device else [P.device] if P.device in ("cpu", "cuda") else ["cpu", "cuda"]
     for kind in kinds:
-        batches = {int(k.split("@")[1]): v for k, v in measured.get(kind, {}).items() if k.split("@")[0] == P.model}
+        pairs = (k.partition("@") for k in measured.get(kind, {}))  # "model@batch"; other keys are not read
+        batches = {int(b): measured[kind][f"{m}@{b}"] for m, _, b in pairs if m == P.model and b.isdigit()}
         if batches:
             b = min(batches, key=lambda x: (abs(x - P.batch_size), x))
             at = "" if b == P.batch_size else f", at batch {b}, not {P.batch_size}"

@@ -153,6 +153,13 @@ def test_plan_counts_runs_and_states_its_throughput():
         sweep.throughput(paper, "tpu")
 
 
+def test_throughput_reads_model_at_batch_keys_only():
+    # A file in the old layout (model alone) is not read as a measurement at some batch size.
+    cpu = profiles.resolve_profile("cpu")
+    assert sweep.throughput(cpu, measured={"cpu": {"fastnet": 3000.0, "fastnet@512": 2500.0}})[0] == 2500.0
+    with pytest.raises(ParameterError, match="no throughput measured on cpu or cuda; measure it there with"):
+        sweep.throughput(cpu, measured={"cpu": {"fastnet": 3000.0}})
+
 
 # --------------------------------------------------------------------------- bad input
 
