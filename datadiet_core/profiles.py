@@ -3,7 +3,8 @@
 Four profiles ship: ``smoke`` (CI: tiny subsets, a couple of epochs), ``cpu`` (the default:
 full CIFAR-10 and the fast net, sized so the whole book computes in a few hours on 2 cores),
 ``gpu`` (ResNet-18 with the papers' recipe compressed to 40 epochs, for one current GPU) and
-``paper`` (Paul et al.'s setting: ResNet-18, 200 epochs, batch 128, lr 0.1; for a GPU host). Any field can be overridden, by a papermill parameter or a keyword, and every value is
+``paper`` (Paul et al.'s setting: ResNet-18, 200 epochs, batch 128, lr 0.1; for a GPU host).
+Any field can be overridden, by a papermill parameter or a keyword, and every value is
 checked first: a bad one stops with one line naming the parameter and what is allowed.
 """
 from __future__ import annotations
@@ -127,8 +128,7 @@ PROFILES: dict[str, Profile] = {
     "gpu": Profile(name="gpu", model="resnet18", epochs=40, batch_size=512, lr=0.4, warmup=0.05, scoring_seeds=4,
                    inits=10, c1_images=10000, c1_resnet_images=10000, prune_fractions=(0.3, 0.5, 0.7),
                    eval_seeds=4, side_seeds=2, regime_epochs=(10, 20, 40), c2_budgets=("iterations", "epochs"),
-                   c3_epochs=(20, 40),
-                   c3_rates=(0.5, 0.7, 0.8, 0.9),
+                   c3_epochs=(20, 40), c3_rates=(0.5, 0.7, 0.8, 0.9),
                    c3_core=("random_static", "el2n_static", "forgetting_static", "random_dynamic", "ucb"),
                    c3_imbalanced_rates=(0.5, 0.7), c3_periods=(2, 4), eval_batch_size=2000),
     "paper": Profile(name="paper", model="resnet18", epochs=200, batch_size=128, lr=0.1, scoring_seeds=10,

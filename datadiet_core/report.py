@@ -3,8 +3,8 @@ and comparisons the claim modules compute. Nothing here computes a result; every
 writes comes from a claim module's summary or tables.
 
 Owns the display names of scores and selectors (:data:`LABELS`), each chapter's closing
-verdict paragraph, the chapters' tables, and the headline's effect and published figure in
-words (the introduction's table of them is ``regimes``').
+verdict paragraph, the chapters' tables, and each headline's effect and published figure in
+words (``regimes`` sets them in the introduction's table).
 """
 from __future__ import annotations
 
