@@ -5,11 +5,13 @@ The data flows one way, each module importing only those above it in this list
 
 - ``transfer``  files moved between hosts in parts of a chosen size, checked by sha256
 - ``data``      datasets in their original order, verified by hash; class counts; export/import
+- ``devices``   the training device, its name for manifests, the autocast precision there
 - ``models``    the model registry (fast CPU net, CIFAR ResNets, linear softmax)
 - ``stats``     spreads across seeds, bootstrap and Welch intervals, the one comparison routine
 - ``selection`` which rows to keep: static rules, every dynamic selector and their registry
 - ``profiles``  the ``smoke`` / ``cpu`` / ``gpu`` / ``paper`` profiles and parameter validation
-- ``train``     the one training function (SGD + Nesterov, step schedule, hooks, checkpoints)
+- ``train``     the one training function (SGD + Nesterov, step schedule, hooks, checkpoints),
+  eager or compiled
 - ``scores``    per-example scores: GraNd, EL2N, input norm, forgetting (float64-tested)
 - ``store``     the content-addressed result store under ``results/`` (read-only views for loaders)
 - ``runs``      a training run through the store: its key, the run, its history and checkpoints
@@ -22,7 +24,8 @@ The data flows one way, each module importing only those above it in this list
 - ``plots``     altair charts that render offline
 - ``sweep``     the only thing that computes: a claim's grid into the store, locally or on Ray
 - ``book``      executes the notebooks with papermill and builds the Jupyter Book
-- ``bench``     throughput of our training path beside a plain loop
+- ``bench``     throughput of our training path beside a plain loop, per engine
+- ``stretch``   one stretch on a lent GPU host: data import, bench, sweeps, results export
 - ``cli``       ``python -m datadiet_core ...``
 """
 

@@ -12,7 +12,11 @@ Measured in one process, one after the other, on the same data and net:
 - ``scoring_pass_img_s``: the forward pass over training images (eval mode, no augmentation,
   the profile's precision) that loss-driven dynamic selectors pay at every re-selection. With
   one such pass per pass over the kept fraction q, a dynamic run at best costs
-  q + train_img_s / scoring_pass_img_s of a full-data run.
+  q + train_img_s / scoring_pass_img_s of a full-data run;
+- ``train_img_s_by_engine`` (on a GPU, or with ``--compile``): the training step with each
+  engine (``off``: eager; torch.compile's modes, ``reduce-overhead`` with CUDA graphs) and its
+  per-step profile, so one run shows which engine pays on this machine; on a GPU also
+  ``grand_img_s_by_chunk``.
 
 Ratios are steadier than absolute numbers on a shared machine; timings are medians of
 several windows.
@@ -20,7 +24,6 @@ several windows.
 from __future__ import annotations
 
 import json
-import platform
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -35,27 +38,26 @@ from .data import load_dataset
 from . import scores
 from .models import build_model, channels_last
 from .profiles import resolve_profile
-from .train import autocast_dtype, device_data, init_model, logits_of, select_device, train
+from .devices import autocast_dtype, cpu_name, select_device
+from .train import device_data, init_model, logits_of, train
 
-
-def cpu_name() -> str:
-    """The processor's model name (from /proc/cpuinfo where there is one)."""
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+# What a GPU run compares by default: the eager engine against torch.compile without and with
+# CUDA graphs, and GraNd at a few chunk sizes. On a CPU only the profile's own engine (compiling
+# there measured 1.08x in bf16 and 0.90x in fp32) and chunk.
+GPU_COMPILE_MODES = ("off", "default", "reduce-overhead")
+GPU_GRAND_CHUNKS = (128, 512, 1024)
 
 
 def _median_rate(times: list[float], batch: int) -> float:
     return batch / float(np.median(times))
 
 
-def ours(profile_name: str = "cpu", steps: int = 40, precision: str = "auto") -> float:
-    """Images per second of :func:`train.train` on CIFAR-10 with the profile's net and batch."""
+def ours(profile_name: str = "cpu", steps: int = 40, precision: str = "auto", compile: str | None = None) -> float:
+    """Images per second of :func:`train.train` on CIFAR-10 with the profile's net and batch, and
+    its engine (``compile``: the profile's unless given). The warm-up run also compiles."""
     P = resolve_profile(profile_name, dataset="cifar10", train_size=None, test_size=1000, precision=precision)
+    if compile is not None:
+        P = P.replace(compile=compile)
     data = device_data(P)
     n = steps * P.batch_size
     P1 = P.replace(epochs=1)
@@ -70,12 +72,14 @@ def ours(profile_name: str = "cpu", steps: int = 40, precision: str = "auto") ->
     return float(np.median(rates))
 
 
-def step_profile(profile_name: str = "cpu", steps: int = 20) -> dict[str, float]:
+def step_profile(profile_name: str = "cpu", steps: int = 20, compile: str | None = None) -> dict[str, float]:
     """What one step of :func:`train.train` costs besides arithmetic, from ``torch.profiler`` over
     ``steps`` steps (plus the one evaluation that ends a run): operator calls, and on a GPU the
     kernel launches, host-device synchronisations and copies per step. An overhead-bound loop
-    shows many launches and any synchronisation at all."""
+    shows many launches and any synchronisation at all. ``compile``: as :func:`ours`."""
     P = resolve_profile(profile_name, dataset="cifar10", train_size=None, test_size=1000).replace(epochs=1)
+    if compile is not None:
+        P = P.replace(compile=compile)
     data = device_data(P)
     common = dict(budget="epochs", eval_every_epoch=False, progress=False, checkpoints=())
     train(P, data, seed=0, subset=np.arange(4 * P.batch_size), **common)  # warm-up
@@ -141,9 +145,12 @@ def _timed(fn: Callable[[], object], reps: int = 3) -> float:
     return float(np.median(times))
 
 
-def grand_rates(profile_name: str = "cpu", n: int = 512, n_loop: int = 32) -> dict[str, float]:
+def grand_rates(profile_name: str = "cpu", n: int = 512, n_loop: int = 32,
+                chunks: tuple[int, ...] = ()) -> dict[str, Any]:
     """GraNd throughput (fp32, exact) of the fast path and of the per-example loop, on real
-    CIFAR-10 images and a freshly initialised model of the profile in eval mode."""
+    CIFAR-10 images and a freshly initialised model of the profile in eval mode; with ``chunks``,
+    also the fast path at each of these chunk sizes (``grand_img_s_by_chunk``: the scores are the
+    same at any chunk, only the speed changes)."""
     P = resolve_profile(profile_name, dataset="cifar10", train_size=None, test_size=1000)
     data = device_data(P)
     torch.manual_seed(0)
@@ -154,8 +161,12 @@ def grand_rates(profile_name: str = "cpu", n: int = 512, n_loop: int = 32) -> di
     loop = _timed(lambda: scores.grand_loop(model, x[:n_loop], y[:n_loop]), reps=1)
     model = channels_last(model)
     x = channels_last(x, model)
-    fast = _timed(lambda: scores.grand(model, x, y))
-    return {"grand_img_s": n / fast, "grand_loop_img_s": n_loop / loop}
+    out: dict[str, Any] = {"grand_img_s": n / _timed(lambda: scores.grand(model, x, y)),
+                           "grand_loop_img_s": n_loop / loop}
+    if chunks:
+        out["grand_img_s_by_chunk"] = {c: round(n / _timed(lambda: scores.grand(model, x, y, chunk=c)), 1)
+                                       for c in chunks}
+    return out
 
 
 def scoring_pass_rate(profile_name: str = "cpu", n: int = 10_000) -> float:
@@ -168,26 +179,41 @@ def scoring_pass_rate(profile_name: str = "cpu", n: int = 10_000) -> float:
     return x.shape[0] / _timed(lambda: logits_of(model, x, P.eval_batch_size, amp))
 
 
-def run(profile_name: str = "cpu", quick: bool = False) -> dict[str, Any]:
-    """All benchmark figures as one dict."""
+def run(profile_name: str = "cpu", quick: bool = False, compile_modes: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """All benchmark figures as one dict. ``train_img_s`` is the profile's engine (what ``plan``
+    estimates from); ``train_img_s_by_engine`` each of ``compile_modes`` beside it (default: the
+    GPU_COMPILE_MODES on CUDA, none on a CPU), with the per-step profile of each."""
     P = resolve_profile(profile_name)
     device = select_device(P.device)
+    cuda = device.type == "cuda"
+    modes = tuple(compile_modes) if compile_modes is not None else (GPU_COMPILE_MODES if cuda else ())
+    for m in modes:
+        P.replace(compile=m)  # validates every mode before any computation
     out: dict[str, Any] = {
         "device": str(device), "threads": torch.get_num_threads(), "cpu": cpu_name(),
         "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
         "torch": torch.__version__, "model": P.model, "batch_size": P.batch_size,
         "precision": str(autocast_dtype(device, P.precision)).replace("torch.", "") if autocast_dtype(device, P.precision) else "fp32",
+        "compile": P.compile,
     }
     out["train_img_s"] = round(ours(profile_name, steps=10 if quick else 40), 1)
     out["reference_img_s"] = round(reference(profile_name, steps=5 if quick else 20), 1)
     out["train_vs_reference"] = round(out["train_img_s"] / out["reference_img_s"], 2)
     out["train_fp32_img_s"] = round(ours(profile_name, steps=10 if quick else 40, precision="fp32"), 1)
-    out.update({k: round(v, 1) for k, v in grand_rates(profile_name, n=256 if quick else 1024).items()})
+    grand = grand_rates(profile_name, n=256 if quick else 1024, chunks=GPU_GRAND_CHUNKS if cuda else ())
+    out.update({k: round(v, 1) if isinstance(v, float) else v for k, v in grand.items()})
     out["grand_vs_train_fp32"] = round(out["grand_img_s"] / out["train_fp32_img_s"], 2)
     out["grand_vs_loop"] = round(out["grand_img_s"] / out["grand_loop_img_s"], 2)
     out["scoring_pass_img_s"] = round(scoring_pass_rate(profile_name, n=2000 if quick else 10_000), 1)
     out["scoring_pass_vs_train"] = round(out["scoring_pass_img_s"] / out["train_img_s"], 2)
     out.update(step_profile(profile_name, steps=5 if quick else 20))
+    if modes:
+        rates = {m: out["train_img_s"] if m == P.compile else round(ours(profile_name, steps=10 if quick else 40,
+                                                                           compile=m), 1) for m in modes}
+        out["train_img_s_by_engine"] = rates
+        out["engine_vs_eager"] = {m: round(r / rates["off"], 2) for m, r in rates.items()} if "off" in rates else None
+        out["step_profile_by_engine"] = {m: step_profile(profile_name, steps=5 if quick else 20, compile=m)
+                                         for m in modes}
     return out
 
 

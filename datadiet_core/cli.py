@@ -46,7 +46,7 @@ def _data(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from . import bench
 
-    result = bench.run(args.profile, quick=args.quick)
+    result = bench.run(args.profile, quick=args.quick, compile_modes=args.compile)
     if args.save:  # what `plan` estimates device-hours from
         from .store import project_root
 
@@ -90,7 +90,8 @@ def _sweep(args: argparse.Namespace) -> int:
     check_claim(args.claim)
     P = resolve_profile(args.profile, **_overrides(args.set))
     report = sweep(args.claim, P, Store.for_profile(P.name).root, engine=args.engine, address=args.address,
-                   retries=args.retries, threads=args.threads, progress=None if args.quiet else print)
+                   retries=args.retries, threads=args.threads, progress=None if args.quiet else print,
+                   minutes=args.minutes)
     print(report.line(), flush=True)
     return 0
 
@@ -138,6 +139,18 @@ def _store(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stretch(args: argparse.Namespace) -> int:
+    from .profiles import resolve_profile
+    from .stretch import run
+
+    P = resolve_profile(args.profile, **_overrides(args.set))
+    run(P, args.out, args.minutes, data_index=args.data, bench_mode=args.bench,
+        claims=tuple(args.claims), part_mb=args.part_mb)
+    print(f"wrote {args.out}: carry it back, then run: python -m datadiet_core store import "
+          f"{args.out}/results/results-{args.profile}.parts.json --profile {args.profile}")
+    return 0
+
+
 def _book(args: argparse.Namespace) -> int:
     from .book import build
 
@@ -162,6 +175,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.add_argument("--quick", action="store_true", help="fewer steps (a smoke check, noisy)")
     b.add_argument("--save", action="store_true", help="record the training throughput in benchmarks/throughput.json")
+    b.add_argument("--compile", nargs="+", metavar="MODE",
+                   help="engines to compare beside the profile's: off and torch.compile modes "
+                        "(default: off, default, reduce-overhead on a GPU; none on a CPU)")
     b.set_defaults(func=_bench)
 
     t = sub.add_parser("train", help="one training run through the result store")
@@ -180,6 +196,8 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--retries", type=int, default=2, help="retries of a task whose worker failed")
     w.add_argument("--threads", type=int, default=None, help="torch threads (CPU) per task")
     w.add_argument("--quiet", action="store_true", help="print only the final line")
+    w.add_argument("--minutes", type=float, help="start no run that would end past this many minutes "
+                                                 "(local engine; run again to go on)")
     w.set_defaults(func=_sweep)
 
     n = sub.add_parser("plan", help="print a chapter's grid and its estimated cost")
@@ -201,6 +219,17 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="export: the folder for the parts")
     r.add_argument("--part-mb", type=float, default=16.0, help="export: the largest part, in MiB")
     r.set_defaults(func=_store)
+
+    s = sub.add_parser("stretch", help="a stretch on a lent GPU host: data import, bench, sweeps, store export")
+    s.add_argument("--profile", default="gpu")
+    s.add_argument("--set", help="profile overrides as JSON (the bench measures the named profile)")
+    s.add_argument("--out", required=True, help="the folder that comes back (bench figures and results parts)")
+    s.add_argument("--minutes", type=float, required=True, help="start no sweep run that would end past this")
+    s.add_argument("--data", help="the .parts.json written by data export (imported unless the cache has it)")
+    s.add_argument("--bench", default="full", help="full, quick or none")
+    s.add_argument("--claims", nargs="+", default=["setup", "c1", "c3", "c2"], help="the sweeps, in order")
+    s.add_argument("--part-mb", type=float, default=15.0, help="the largest results part, in MiB")
+    s.set_defaults(func=_stretch)
 
     k = sub.add_parser("book", help="execute the notebooks and build the book")
     k.add_argument("--profile", default="cpu")

@@ -109,17 +109,27 @@ class Report:
     done: int
     from_store: int
     seconds: float
+    minutes: float | None = None  # the time limit, when the sweep stopped at it
 
     def line(self) -> str:
-        return f"done: {self.done}/{self.total} runs ({self.from_store} from store)"
+        line = f"done: {self.done}/{self.total} runs ({self.from_store} from store)"
+        if self.minutes is not None:
+            line += (f"; stopped before the {self.minutes:g}-minute limit with {self.total - self.done} left "
+                     "(the same command goes on from the store)")
+        return line
 
 
 def sweep(claim: str, P: Profile, root: str | Path, engine: str = "local", address: str | None = None,
           retries: int = 2, threads: int | None = None, progress: Callable[[str], None] | None = print,
-          force: bool = False) -> Report:
+          force: bool = False, minutes: float | None = None) -> Report:
     """Run the grid of ``claim`` into the store at ``root`` with ``engine`` (``force``: recompute
     every task instead of reading the store). The score bank is loaded once per stage that needs
-    it, after the stages that compute it."""
+    it, after the stages that compute it.
+
+    ``minutes`` (local engine): start no task that would end past this many minutes, judged by
+    the longest task computed so far, so a sweep on a lent machine stops with every finished
+    run stored; run it again to go on.
+    """
     cid = claim_id(claim)
     if engine not in ENGINES:
         raise ParameterError(f"parameter 'engine' must be one of {', '.join(ENGINES)}; got {engine!r}")
@@ -129,26 +139,50 @@ def sweep(claim: str, P: Profile, root: str | Path, engine: str = "local", addre
         raise ParameterError(f"parameter 'threads' must be an integer >= 1; got {threads!r}")
     if address is not None and engine != "ray":
         raise ParameterError("parameter 'address' must only be given with engine ray")
+    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float))
+                                or not minutes > 0 or engine != "local"):
+        raise ParameterError(f"parameter 'minutes' must be a number > 0, with engine local; got {minutes!r}")
     grid = stages(cid, P)
     total = sum(len(s) for s in grid)
     profile = as_dict(P)
     t0 = time.perf_counter()
     done = from_store = 0
     run_stage = _local_stage if engine == "local" else _ray_stage(address, retries, threads)
+    longest = 0.0  # seconds of the longest task computed so far (the estimate of the next one)
+
+    def in_time() -> bool:
+        return fits(time.perf_counter() - t0, longest, minutes)
+
     for stage in grid:
+        if not in_time():
+            return Report(total, done, from_store, time.perf_counter() - t0, minutes)
+        before = done
         score_bank = bank.score_bank(P, Store(root)) if any(t.needs_bank for t in stage) else None
-        for task, computed in run_stage(profile, str(root), stage, score_bank, threads, force):
+        for task, computed, seconds in run_stage(profile, str(root), stage, score_bank, threads, force, in_time):
             done += 1
             from_store += not computed
+            longest = max(longest, seconds if computed else 0.0)
             if progress:
                 progress(f"[{done}/{total}] {task.label}: {'computed' if computed else 'from store'}")
+        if done - before < len(stage):  # the stage stopped at the limit: later stages need all of it
+            return Report(total, done, from_store, time.perf_counter() - t0, minutes)
     return Report(total, done, from_store, time.perf_counter() - t0)
 
 
+def fits(elapsed_s: float, next_s: float, minutes: float | None) -> bool:
+    """Whether a task estimated at ``next_s`` seconds, started ``elapsed_s`` into a sweep, ends
+    within ``minutes`` (always, without a limit)."""
+    return minutes is None or elapsed_s + next_s <= 60 * minutes
+
+
 def _local_stage(profile: dict, root: str, stage: list[Task], score_bank: dict | None, threads: int | None,
-                 force: bool) -> Iterator[tuple[Task, bool]]:
+                 force: bool, in_time: Callable[[], bool]) -> Iterator[tuple[Task, bool, float]]:
     for task in stage:
-        yield task, run_task(profile, root, task, score_bank, threads, force)
+        if not in_time():
+            return
+        t = time.perf_counter()
+        computed = run_task(profile, root, task, score_bank, threads, force)
+        yield task, computed, time.perf_counter() - t
 
 
 def _ray_stage(address: str | None, retries: int, threads: int | None):
@@ -165,13 +199,13 @@ def _ray_stage(address: str | None, retries: int, threads: int | None):
                         max_retries=retries, retry_exceptions=True)(run_task)
 
     def run_stage(profile: dict, root: str, stage: list[Task], score_bank: dict | None, threads_: int | None,
-                  force: bool) -> Iterator[tuple[Task, bool]]:
-        ref_bank = ray.put(score_bank)
+                  force: bool, in_time: Callable[[], bool]) -> Iterator[tuple[Task, bool, float]]:
+        ref_bank = ray.put(score_bank)  # (no time limit here: `minutes` is for the local engine)
         pending = {remote.remote(profile, root, t, ref_bank, threads_, force): t for t in stage}
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
-                yield pending.pop(ref), ray.get(ref)
+                yield pending.pop(ref), ray.get(ref), 0.0
     return run_stage
 
 

@@ -17,7 +17,7 @@ loss-driven selectors). Checkpoints are taken at requested fractions of training
 """
 from __future__ import annotations
 
-import contextlib
+import copy
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -29,61 +29,11 @@ from torch import nn
 from tqdm import tqdm  # not tqdm.auto: it warns in kernels without ipywidgets
 
 from . import ParameterError
+from .devices import autocast, autocast_dtype, cpu_has_native_bf16, cpu_name, device_name, select_device  # noqa: F401
 from .data import (IMBALANCES, Dataset, augment, balanced_subset, channel_stats, load_dataset, subsample_classes,
                    to_tensor)
 from .models import build_model, channels_last, is_convolutional
 from .profiles import BUDGETS, Profile
-
-
-# --------------------------------------------------------------------------- device and precision
-
-def select_device(preference: str = "auto") -> torch.device:
-    """``auto`` picks CUDA, then Apple's MPS, then the CPU."""
-    if preference == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if preference == "cuda" and not torch.cuda.is_available():
-        raise ParameterError("parameter 'device' must be auto or cpu on this machine; got 'cuda' (no GPU found)")
-    return torch.device(preference)
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether oneDNN runs bf16 natively on this CPU (AVX-512 or AMX). Where it does not (an
-    AVX2-only CPU), bf16 is emulated: measured here at 50 img/s against 507 for fp32."""
-    try:
-        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
-    """The autocast dtype for ``precision`` on ``device`` (None = plain fp32).
-
-    ``auto``: bf16 on a CPU that runs it natively (about 1.6x on its own, 4x with channels_last
-    on AVX-512 bf16 cores), else fp32; bf16 on CUDA where supported, else fp16 with a gradient
-    scaler. The store key holds the profile's ``precision`` ("auto"); each run's manifest
-    records what it resolved to (``metrics.precision``).
-    """
-    if precision == "fp32":
-        return None
-    if precision == "bf16":
-        return torch.bfloat16
-    if precision == "fp16":
-        return torch.float16
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if device.type == "cpu" and cpu_has_native_bf16():
-        return torch.bfloat16
-    return None
-
-
-def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
-    if dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=dtype)
 
 
 # --------------------------------------------------------------------------- data on the device
@@ -199,6 +149,7 @@ class TrainResult:
     train_seconds: float
     eval_seconds: float
     precision: str = "fp32"  # what the autocast resolved to: fp32, bfloat16 or float16
+    compile: str = "off"     # the engine: profile.compile
     extra: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -252,6 +203,64 @@ def init_model(name: str, data: DeviceData, seed: int) -> nn.Module:
     return build_model(name, data.num_classes, data.x_train.shape[1], data.x_train.shape[2]).to(data.device)
 
 
+def batch_of(data: DeviceData, idx: torch.Tensor, augmented: bool, gen: torch.Generator,
+             conv: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training batch of rows ``idx``: gathered, augmented (pad-crop-flip) and, for a
+    convolutional net, in channels_last."""
+    xb = data.x_train[idx]
+    if augmented:
+        xb = augment(xb, gen, fill=data.pad_fill)
+    return (channels_last(xb) if conv else xb), data.y_train[idx]
+
+
+# --------------------------------------------------------------------------- the compiled engine
+
+# One resident model and its torch.compile wrapper per (net, data shape, device, mode, precision)
+# and process: a sweep's runs differ only in their weights, which each run copies in, so the
+# step is compiled once per process rather than once per run.
+_COMPILED: dict[tuple, tuple[nn.Module, Callable[[torch.Tensor], torch.Tensor]]] = {}
+
+
+def compiled(model: nn.Module, data: DeviceData, mode: str, batch_size: int, augmented: bool,
+             amp: torch.dtype | None) -> tuple[nn.Module, Callable[[torch.Tensor], torch.Tensor]]:
+    """``model``'s weights in the process's resident model for this net, and its compiled
+    forward (``torch.compile(mode=mode)``; the backward is compiled with it).
+
+    A new resident is compiled and warmed up here, on a batch of ``batch_size`` made as the
+    loop makes them (:func:`batch_of`: the compiled graph is specialised to its shape and
+    strides) in train mode under the run's autocast, so the compilation is not counted in a
+    run's seconds; the
+    weights and buffers are then overwritten with ``model``'s. ``model`` must be channels_last
+    already where it is convolutional.
+    """
+    key = (type(model).__name__, tuple(p.shape for p in model.parameters()), tuple(data.x_train.shape[1:]),
+           str(data.device), mode, str(amp), batch_size, augmented)
+    if key not in _COMPILED:
+        resident = copy.deepcopy(model)
+        forward = torch.compile(resident, mode=mode, dynamic=False)
+        rows = torch.arange(min(batch_size, data.n_train), device=data.device)
+        gen = torch.Generator(device=data.device).manual_seed(0)  # not the run's stream
+        xb, yb = batch_of(data, rows, augmented, gen, is_convolutional(resident))
+        resident.train()
+        for _ in range(3):  # CUDA graphs record on the second call and replay from the third
+            _mark_step(mode)
+            with autocast(data.device, amp):
+                logits = forward(xb)
+            F.cross_entropy(logits.float(), yb).backward()
+        resident.zero_grad(set_to_none=True)
+        _COMPILED[key] = (resident, forward)
+    resident, forward = _COMPILED[key]
+    with torch.no_grad():  # in place: the compiled graph keeps its parameters and buffers
+        resident.load_state_dict(model.state_dict())
+    return resident, forward
+
+
+def _mark_step(mode: str) -> None:
+    """With CUDA graphs, tell torch that the previous step's outputs are no longer needed."""
+    if mode == "reduce-overhead":
+        torch.compiler.cudagraph_mark_step_begin()
+
+
 def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | None = None,
           budget: str = "iterations", checkpoints: tuple[float, ...] = (0.0, 0.1, 1.0),
           hooks: Hooks | None = None, eval_every_epoch: bool = True,
@@ -278,10 +287,16 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
     model = init_model(profile.model, data, seed)
     conv = is_convolutional(model)  # checked once: the hot loop below converts each batch
     model = channels_last(model)
+    # The engine: the eager model, or its compiled forward and backward (the fused optimiser
+    # step with it on CUDA: one kernel for all parameters instead of a few per tensor).
+    fresh, forward = model, model  # type: nn.Module, Callable[[torch.Tensor], torch.Tensor]
+    if profile.compile != "off":
+        model, forward = compiled(model, data, profile.compile, B, profile.augment, amp)
     gen = torch.Generator(device=device).manual_seed(seed + 1_000_003)
     opt = torch.optim.SGD(model.parameters(), lr=profile.lr, momentum=profile.momentum,
                           nesterov=profile.nesterov and profile.momentum > 0,
-                          weight_decay=profile.weight_decay)
+                          weight_decay=profile.weight_decay,
+                          fused=True if profile.compile != "off" and device.type == "cuda" else None)
     scaler = torch.amp.GradScaler(device.type) if amp is torch.float16 else None
 
     n_ref = data.n_train if budget == "iterations" else len(rows)
@@ -325,14 +340,10 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
             progress_frac = step / total_steps
             for g in opt.param_groups:
                 g["lr"] = lr_at(progress_frac, profile)
-            xb = data.x_train[idx]
-            if profile.augment:
-                xb = augment(xb, gen, fill=data.pad_fill)
-            if conv:
-                xb = channels_last(xb)
-            yb = data.y_train[idx]
+            xb, yb = batch_of(data, idx, profile.augment, gen, conv)
+            _mark_step(profile.compile)
             with autocast(device, amp):
-                logits = model(xb)
+                logits = forward(xb)
             losses = F.cross_entropy(logits.float(), yb, reduction="none")
             loss = losses.mean() if hooks.loss_weight is None else (losses * hooks.loss_weight(idx)).mean()
             opt.zero_grad(set_to_none=True)
@@ -380,11 +391,16 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
     bar.close()
     for f in checkpoints:  # a checkpoint rounded past the end (e.g. after a subset swap)
         saved.setdefault(f, snapshot(model))
+    if model is not fresh:  # the resident model is the next run's: return this run's own copy
+        with torch.no_grad():
+            fresh.load_state_dict(model.state_dict())
+        model = fresh
     last = history[-1]
     return TrainResult(model=model, checkpoints=saved, history=history, test_acc=last["test_acc"],
                        test_loss=last["test_loss"], steps=step, images_seen=seen,
                        train_seconds=train_s, eval_seconds=eval_s,
-                       precision=str(amp).replace("torch.", "") if amp is not None else "fp32")
+                       precision=str(amp).replace("torch.", "") if amp is not None else "fp32",
+                       compile=profile.compile)
 
 
 def load_state(model: nn.Module, state: dict[str, torch.Tensor | np.ndarray]) -> nn.Module:
@@ -409,14 +425,15 @@ def device_data(profile: Profile) -> DeviceData:
 
 def record_of(res: TrainResult, device: torch.device, n_train: int) -> tuple[dict, dict]:
     """What the store keeps of a training run: metrics (final test accuracy and loss, steps,
-    images seen, seconds, img/s, device, threads, precision, rows trained on) and arrays (the per-pass
+    images seen, seconds, img/s, the device and its model name, threads, precision, engine, rows
+    trained on) and arrays (the per-pass
     history as ``history/<column>``, NaN where a pass was not evaluated, and the checkpoints as
     ``ckpt/<fraction>/<parameter>``)."""
     metrics = {"test_acc": res.test_acc, "test_loss": res.test_loss, "steps": res.steps,
                "images_seen": res.images_seen, "train_seconds": res.train_seconds,
                "eval_seconds": res.eval_seconds, "img_per_s": res.img_per_s,
-               "device": str(device), "threads": torch.get_num_threads(), "precision": res.precision,
-               "n_train": n_train}
+               "device": str(device), "device_name": device_name(device), "threads": torch.get_num_threads(),
+               "precision": res.precision, "compile": res.compile, "n_train": n_train}
     arrays = {f"history/{k}": np.asarray([h.get(k, np.nan) for h in res.history], np.float64)
               for k in res.history[-1]}
     for f, state in res.checkpoints.items():

@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "datadiet_core"
 # other pure array code: it knows nothing of training, and profiles validate selector names.
 LAYERS = [
     {"transfer"},
-    {"data", "models", "stats", "selection"},
+    {"data", "devices", "models", "stats", "selection"},
     {"profiles"},
     {"train"},
     {"scores"},
@@ -25,6 +25,7 @@ LAYERS = [
     {"plots"},
     {"sweep"},
     {"book", "bench"},
+    {"stretch"},
     {"cli"},
     {"__main__"},
 ]

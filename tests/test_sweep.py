@@ -69,6 +69,20 @@ def test_local_sweep_resumes_and_reports(results_dir):
     assert len(entries(root)) == n
 
 
+def test_a_time_limited_sweep_stops_between_runs_and_goes_on_from_the_store(results_dir):
+    assert sweep.fits(50, 9, 1) and not sweep.fits(50, 11, 1) and sweep.fits(1e9, 1e9, None)
+    P = tiny_profile()
+    root = results_dir / "smoke"
+    stopped = sweep.sweep("setup", P, root, progress=None, minutes=1e-9)  # past the limit at once
+    assert (stopped.done, stopped.minutes) == (0, 1e-9) and not store.Store(root).entries("train")
+    assert stopped.line().startswith("done: 0/8 runs (0 from store); stopped before the 1e-09-minute limit "
+                                     "with 8 left")
+    full = sweep.sweep("setup", P, root, progress=None, minutes=60)
+    assert (full.done, full.from_store, full.minutes) == (8, 0, None) and full.line() == "done: 8/8 runs (0 from store)"
+    with pytest.raises(ParameterError, match="parameter 'minutes' must be a number > 0, with engine local"):
+        sweep.sweep("setup", P, root, progress=None, minutes=0)
+
+
 @pytest.mark.slow
 def test_ray_engine_gives_the_local_engines_entries(results_dir):
     pytest.importorskip("ray")
@@ -178,6 +192,9 @@ CLI_CASES = [
     (_sweep_cli("--retries", "-1"), "parameter 'retries' must be an integer >= 0"),
     (_sweep_cli("--threads", "0"), "parameter 'threads' must be an integer >= 1"),
     (_sweep_cli("--address", "10.0.0.1:6379"), "parameter 'address' must only be given with engine ray"),
+    (_sweep_cli("--minutes", "-5"), "parameter 'minutes' must be a number > 0, with engine local"),
+    (_sweep_cli("--set", '{"compile": "fast"}'), "parameter 'compile' must be one of off, default"),
+    (["bench", "--profile", "smoke", "--compile", "off", "turbo"], "parameter 'compile' must be one of off"),
     (["plan", "claim9"], "parameter 'claim' must be one of"),
     (["plan", "claim2", "--profile", "huge"], "parameter 'profile' must be one of smoke, cpu, gpu, paper"),
     (["train", "--profile", "smoke", "--set", '{"model": "vgg16"}'], "parameter 'model' must be one of"),

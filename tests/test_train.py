@@ -122,3 +122,40 @@ def test_auto_precision_is_bf16_only_on_a_cpu_that_runs_it_natively(dd):
     res = train.train(digits_profile(epochs=1, precision="auto"), dd, seed=0, progress=False, checkpoints=())
     assert res.precision == ("bfloat16" if native else "fp32")
     assert train.record_of(res, cpu, dd.n_train)[0]["precision"] == res.precision
+
+
+# --------------------------------------------------------------------------- the compiled engine
+
+def _grads(model, forward, xb, yb):
+    model.zero_grad(set_to_none=True)
+    torch.nn.functional.cross_entropy(forward(xb), yb).backward()
+    return {n: p.grad.clone() for n, p in model.named_parameters()}
+
+
+@pytest.mark.slow  # torch.compile builds C++ kernels: about 20 s the first time on 2 cores
+def test_compiled_step_matches_the_eager_step_and_compiles_once(dd):
+    from torch._dynamo.utils import counters
+    P = digits_profile(epochs=2, augment=True, compile="default")
+    fresh = channels_last_model(dd, seed=5)
+    model, forward = train.compiled(fresh, dd, P.compile, P.batch_size, P.augment, None)
+    assert model is not fresh and all(torch.equal(a, b) for a, b in
+                                      zip(model.state_dict().values(), fresh.state_dict().values()))
+    xb, yb = train.batch_of(dd, torch.arange(P.batch_size), True, torch.Generator().manual_seed(1), True)
+    model.train(), fresh.train()
+    eager, comp = _grads(fresh, fresh, xb, yb), _grads(model, forward, xb, yb)
+    for n in eager:  # the same gradient, up to float32 reordering
+        torch.testing.assert_close(comp[n], eager[n], rtol=1e-4, atol=1e-5, msg=n)
+
+    graphs = counters["stats"]["unique_graphs"]
+    a = train.train(P, dd, seed=3, progress=False)
+    b = train.train(P, dd, seed=4, progress=False)
+    assert counters["stats"]["unique_graphs"] == graphs  # warmed up by `compiled`, reused by both runs
+    assert a.model is not b.model  # each run returns its own model, not the shared resident
+    assert not torch.equal(a.model.state_dict()["0.weight"], b.model.state_dict()["0.weight"])
+    learnt = train.train(P.replace(epochs=8, augment=False), dd, seed=0, progress=False)
+    assert learnt.test_acc > 0.9, learnt.history  # as the eager loop in test_training_actually_learns_digits
+
+
+def channels_last_model(dd, seed):
+    from datadiet_core.models import channels_last
+    return channels_last(train.init_model("fastnet", dd, seed))

@@ -124,9 +124,13 @@ def test_the_sweep_path_runs_without_the_book_packages(results_dir):
     total = sum(len(s) for s in sweep.stages("c2", profiles.resolve_profile("smoke", **tiny)))
     outputs = []
     for args in (["sweep", "c2", "--profile", "smoke", "--set", json.dumps(tiny), "--quiet"],
-                 ["plan", "c3", "--profile", "paper"], ["store", "compact", "--profile", "smoke"]):
+                 ["plan", "c3", "--profile", "paper"], ["store", "compact", "--profile", "smoke"],
+                 ["stretch", "--profile", "smoke", "--set", json.dumps(tiny), "--out", str(results_dir / "out"),
+                  "--minutes", "5", "--bench", "none", "--claims", "setup"]):
         r = subprocess.run([sys.executable, "-c", BLOCKER, *args], capture_output=True, text=True, env=env)
         assert r.returncode == 0, r.stderr[-2000:]
         outputs.append(r.stdout)
     assert outputs[0].splitlines()[-1] == f"done: {total}/{total} runs (0 from store)"
     assert "device-hours" in outputs[1] and f"{total} entries rewritten" in outputs[2]
+    assert outputs[3].splitlines()[-1].startswith(f"wrote {results_dir / 'out'}: carry it back")  # a stretch, on such a host
+    assert (results_dir / "out" / "results" / "results-smoke.parts.json").is_file()
