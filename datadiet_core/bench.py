@@ -224,6 +224,7 @@ def save(result: dict[str, Any], path: Path) -> None:
     saved = json.loads(path.read_text()) if path.exists() else {}
     kind = result["device"].split(":")[0]
     saved.setdefault(kind, {})[f"{result['model']}@{result['batch_size']}"] = round(result["train_img_s"], 1)
+    engine = f", compile {result['compile']}" if result.get("compile", "off") != "off" else ""
     saved.setdefault("hosts", {})[kind] = (f"{result.get('gpu') or result['cpu']} ({result['threads']} threads, "
-                                           f"{result['precision']}), bench --save of {time.strftime('%Y-%m-%d')}")
+                                           f"{result['precision']}{engine}), bench --save of {time.strftime('%Y-%m-%d')}")
     path.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n")

@@ -14,6 +14,10 @@ Two budgets (Paul et al. App. B and Raju et al. §3):
 
 Hooks see per-sample losses and correctness of every minibatch (for forgetting events and
 loss-driven selectors). Checkpoints are taken at requested fractions of training.
+
+The forward and backward run eager, or compiled with ``torch.compile`` where
+``profile.compile`` says so (:func:`compiled`: once per process, outside any run's clock);
+evaluation, scoring passes and hooks always see the eager module.
 """
 from __future__ import annotations
 
@@ -229,9 +233,8 @@ def compiled(model: nn.Module, data: DeviceData, mode: str, batch_size: int, aug
     A new resident is compiled and warmed up here, on a batch of ``batch_size`` made as the
     loop makes them (:func:`batch_of`: the compiled graph is specialised to its shape and
     strides) in train mode under the run's autocast, so the compilation is not counted in a
-    run's seconds; the
-    weights and buffers are then overwritten with ``model``'s. ``model`` must be channels_last
-    already where it is convolutional.
+    run's seconds; its weights and buffers are then overwritten with ``model``'s. ``model``
+    must be channels_last already where it is convolutional.
     """
     key = (type(model).__name__, tuple(p.shape for p in model.parameters()), tuple(data.x_train.shape[1:]),
            str(data.device), mode, str(amp), batch_size, augmented)

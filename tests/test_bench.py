@@ -13,6 +13,10 @@ def test_bench_save_records_model_at_batch_and_the_machine(tmp_path):
     saved = json.loads(path.read_text())
     assert saved["cpu"] == {"fastnet@256": 3000.0} and saved["cuda"] == {"resnet18@512": 37012.3}
     assert saved["hosts"]["cuda"].startswith("NVIDIA H200 (16 threads, bfloat16), bench --save of ")
+    bench.save({**result, "compile": "reduce-overhead", "train_img_s": 61000.0}, path)  # the engine is named
+    saved = json.loads(path.read_text())
+    assert saved["cuda"]["resnet18@512"] == 61000.0
+    assert saved["hosts"]["cuda"].startswith("NVIDIA H200 (16 threads, bfloat16, compile reduce-overhead), bench")
 
 
 def test_step_profile_counts_what_a_training_step_costs_besides_arithmetic():
