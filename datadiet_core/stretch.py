@@ -41,12 +41,27 @@ def engine_of(result: dict[str, Any], default: str) -> str:
     return max(rates, key=rates.get) if rates else default
 
 
+def _read_bench(path: str | Path) -> dict[str, Any]:
+    try:
+        result = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        result = None
+    if not isinstance(result, dict) or "train_img_s" not in result:
+        raise ParameterError(f"parameter 'bench_json' must be a file written by bench --json; got {path}")
+    return result
+
+
 def run(profile: str | Profile, out: str | Path, minutes: float, data_index: str | Path | None = None,
         bench_mode: str = "full", claims: tuple[str, ...] = CLAIM_ORDER, part_mb: float = 15.0,
-        export_minutes: float = 1.0, progress: Callable[[str], None] | None = print) -> dict[str, Any]:
+        export_minutes: float = 1.0, bench_json: str | Path | None = None,
+        progress: Callable[[str], None] | None = print) -> dict[str, Any]:
     """A stretch of at most about ``minutes`` for ``profile``, everything it yields under ``out``
     (``bench.json``, ``throughput.json``, ``results/``, ``stretch.json``). Returns what
-    ``stretch.json`` holds."""
+    ``stretch.json`` holds.
+
+    ``bench_json``: the ``bench --json`` output of an earlier call on the same host, used instead
+    of running the bench again (where one call may not hold both the bench and the sweeps).
+    """
     t0 = time.perf_counter()
     P = resolve_profile(profile)
     if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not minutes > 0:
@@ -56,6 +71,7 @@ def run(profile: str | Profile, out: str | Path, minutes: float, data_index: str
     claims = tuple(claim_id(c) for c in claims)
     if data_index is not None and not Path(data_index).is_file():
         raise ParameterError(f"parameter 'data' must be a .parts.json written by data export; {data_index} is not a file")
+    earlier = None if bench_json is None else _read_bench(bench_json)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda _: None)
@@ -73,15 +89,18 @@ def run(profile: str | Profile, out: str | Path, minutes: float, data_index: str
         import_dataset(data_index)
         log("data import", dataset=P.dataset)
     engine = P.compile
-    if bench_mode != "none":
-        result = bench.run(P.name, quick=bench_mode == "quick")
+    if earlier is not None or bench_mode != "none":
+        result = earlier if earlier is not None else bench.run(P.name, quick=bench_mode == "quick")
         (out / "bench.json").write_text(json.dumps(result, indent=1) + "\n")
         engine = engine_of(result, P.compile)
-        saved = project_root() / "benchmarks" / "throughput.json"  # what `plan` reads: the engine the sweeps use
+        # The checkout's throughput.json with this host's figure for the engine the sweeps use
+        # (what `plan` reads), to copy back over benchmarks/throughput.json.
+        shutil.copy(project_root() / "benchmarks" / "throughput.json", out / "throughput.json")
         rates = result.get("train_img_s_by_engine") or {}
-        bench.save({**result, "compile": engine, "train_img_s": rates.get(engine, result["train_img_s"])}, saved)
-        shutil.copy(saved, out / "throughput.json")
-        log("bench", train_img_s=result["train_img_s"], by_engine=result.get("train_img_s_by_engine"), engine=engine)
+        bench.save({**result, "compile": engine, "train_img_s": rates.get(engine, result["train_img_s"])},
+                   out / "throughput.json")
+        log("bench" if earlier is None else f"bench (read from {bench_json})", train_img_s=result["train_img_s"],
+            by_engine=result.get("train_img_s_by_engine"), engine=engine)
     P = P.replace(compile=engine)
     store = Store.for_profile(P.name)
     for claim in claims:

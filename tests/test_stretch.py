@@ -34,11 +34,29 @@ def test_a_stretch_runs_setup_whole_then_what_fits_and_its_results_import_back(r
     assert len(list(home.entries("train"))) == len(list(store.Store.for_profile("smoke").entries("train")))
 
 
+def test_a_stretch_reads_an_earlier_bench_and_sweeps_with_its_fastest_engine(results_dir, tmp_path):
+    earlier = {"device": "cuda:0", "model": "fastnet", "batch_size": 100, "train_img_s": 40000.0, "gpu": "NVIDIA H200",
+               "cpu": "x", "threads": 16, "precision": "bfloat16", "compile": "off",
+               "train_img_s_by_engine": {"off": 40000.0, "default": 52000.0}}
+    (tmp_path / "bench.json").write_text(json.dumps(earlier))
+    P = profiles.resolve_profile("smoke", **TINY)
+    out = tmp_path / "out"
+    done = stretch.run(P, out, minutes=30, bench_json=tmp_path / "bench.json", claims=("setup",), progress=None)
+    assert done["steps"][0]["engine"] == "default" and done["steps"][-1]["engine"] == "default"
+    assert json.loads((out / "bench.json").read_text()) == earlier
+    saved = json.loads((out / "throughput.json").read_text())
+    assert saved["cuda"]["fastnet@100"] == 52000.0 and "compile default" in saved["hosts"]["cuda"]
+    assert "cpu" in saved  # the checkout's own figures are kept beside it
+    runs = list(store.Store.for_profile("smoke").entries("train"))
+    assert runs and {r.metrics["compile"] for r in runs} == {"default"}  # the manifests name the engine
+
+
 @pytest.mark.parametrize("kw,message", [
     ({"minutes": 0}, "parameter 'minutes' must be a number > 0"),
     ({"bench_mode": "fast"}, "parameter 'bench' must be one of full, quick, none"),
     ({"claims": ("c4",)}, "parameter 'claim' must be one of"),
     ({"data_index": "/nonexistent/cifar10.parts.json"}, "parameter 'data' must be a .parts.json"),
+    ({"bench_json": "/nonexistent/bench.json"}, "parameter 'bench_json' must be a file written by bench --json"),
 ])
 def test_bad_stretch_input_stops_before_anything_runs(kw, message, results_dir, tmp_path):
     args = {"minutes": 5, "bench_mode": "none", **kw}
