@@ -16,7 +16,7 @@ Measured in one process, one after the other, on the same data and net:
 - ``train_img_s_by_engine`` (on a GPU, or with ``--compile``): the training step with each
   engine (``off``: eager; torch.compile's modes, ``reduce-overhead`` with CUDA graphs) and its
   per-step profile, so one run shows which engine pays on this machine; on a GPU also
-  ``grand_img_s_by_chunk``.
+  ``grand_img_s_by_chunk`` and ``grand_img_s_by_route``.
 
 Ratios are steadier than absolute numbers on a shared machine; timings are medians of
 several windows.
@@ -42,7 +42,7 @@ from .devices import autocast_dtype, cpu_name, select_device
 from .train import device_data, init_model, logits_of, train
 
 # What a GPU run compares by default: the eager engine against torch.compile without and with
-# CUDA graphs, and GraNd at a few chunk sizes. On a CPU only the profile's own engine (compiling
+# CUDA graphs, and GraNd at a few chunk sizes and by both routes of its large convolutions. On a CPU only the profile's own engine (compiling
 # there measured 1.08x in bf16 and 0.90x in fp32) and chunk.
 GPU_COMPILE_MODES = ("off", "default", "reduce-overhead")
 GPU_GRAND_CHUNKS = (128, 512, 1024)
@@ -146,11 +146,12 @@ def _timed(fn: Callable[[], object], reps: int = 3) -> float:
 
 
 def grand_rates(profile_name: str = "cpu", n: int = 512, n_loop: int = 32,
-                chunks: tuple[int, ...] = ()) -> dict[str, Any]:
+                chunks: tuple[int, ...] = (), routes: tuple[str, ...] = ()) -> dict[str, Any]:
     """GraNd throughput (fp32, exact) of the fast path and of the per-example loop, on real
     CIFAR-10 images and a freshly initialised model of the profile in eval mode; with ``chunks``,
-    also the fast path at each of these chunk sizes (``grand_img_s_by_chunk``: the scores are the
-    same at any chunk, only the speed changes)."""
+    also the fast path at each of these chunk sizes (``grand_img_s_by_chunk``), and with
+    ``routes`` with each route of the many-position convolutions (``grand_img_s_by_route``,
+    :data:`scores.LARGE_ROUTES`): the scores are the same either way, only the speed changes."""
     P = resolve_profile(profile_name, dataset="cifar10", train_size=None, test_size=1000)
     data = device_data(P)
     torch.manual_seed(0)
@@ -166,6 +167,9 @@ def grand_rates(profile_name: str = "cpu", n: int = 512, n_loop: int = 32,
     if chunks:
         out["grand_img_s_by_chunk"] = {c: round(n / _timed(lambda: scores.grand(model, x, y, chunk=c)), 1)
                                        for c in chunks}
+    if routes:
+        out["grand_img_s_by_route"] = {r: round(n / _timed(lambda: scores.grand(model, x, y, large=r)), 1)
+                                       for r in routes}
     return out
 
 
@@ -200,7 +204,8 @@ def run(profile_name: str = "cpu", quick: bool = False, compile_modes: tuple[str
     out["reference_img_s"] = round(reference(profile_name, steps=5 if quick else 20), 1)
     out["train_vs_reference"] = round(out["train_img_s"] / out["reference_img_s"], 2)
     out["train_fp32_img_s"] = round(ours(profile_name, steps=10 if quick else 40, precision="fp32"), 1)
-    grand = grand_rates(profile_name, n=256 if quick else 1024, chunks=GPU_GRAND_CHUNKS if cuda else ())
+    grand = grand_rates(profile_name, n=256 if quick else 1024, chunks=GPU_GRAND_CHUNKS if cuda else (),
+                        routes=scores.LARGE_ROUTES if cuda else ())
     out.update({k: round(v, 1) if isinstance(v, float) else v for k, v in grand.items()})
     out["grand_vs_train_fp32"] = round(out["grand_img_s"] / out["train_fp32_img_s"], 2)
     out["grand_vs_loop"] = round(out["grand_img_s"] / out["grand_loop_img_s"], 2)

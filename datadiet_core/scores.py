@@ -63,6 +63,11 @@ _SUPPORTED = (nn.Linear, nn.Conv2d, nn.BatchNorm2d)
 # measured (a 512-chunk of ResNet-18 at 32 x 32 needs a few GiB: its activations and Gram
 # matrices); `bench` on a GPU reports 128, 512 and 1024 side by side.
 CHUNK = {"cpu": 128, "cuda": 512}
+# How a convolution with many output positions gets its per-example weight-gradient norms:
+# "grouped" (one grouped convolution-backward, measured 2-5x faster than "unfold" on the CPU) or
+# "unfold" (unfolded patches and one batched matmul). Every caller keeps "grouped" until the GPU
+# is measured: `bench` on a GPU reports both (`grand_img_s_by_route`).
+LARGE_ROUTES = ("grouped", "unfold")
 
 
 def _param_layers(model: nn.Module) -> list[nn.Module]:
@@ -86,21 +91,26 @@ def conv_route(c_in: int, c_out: int, kernel: tuple[int, int], positions: int) -
     return "ghost" if positions * positions <= c_out * c_in * kernel[0] * kernel[1] else "grouped"
 
 
-def _conv_sq_norms(m: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+def _conv_sq_norms(m: nn.Conv2d, a: torch.Tensor, g: torch.Tensor, large: str = "grouped") -> torch.Tensor:
     """Per-example squared norm of a Conv2d's weight (and bias) gradient.
 
     Few output positions L (L^2 <= weights): the ghost norm <G^T G, U^T U> over unfolded
-    patches. Many positions: the per-example weight gradients themselves, all at once as one
-    grouped convolution-backward with the batch as groups (measured here 2-5x faster than
-    unfold + bmm for the full-resolution layers).
+    patches. Many positions: the per-example weight gradients themselves, all at once, either
+    as one grouped convolution-backward with the batch as groups (``large="grouped"``, measured
+    here 2-5x faster for the full-resolution layers) or as G U^T over unfolded patches
+    (``"unfold"``: one batched matmul).
     """
     n, c_out, h_out, w_out = g.shape
     c_in, (kh, kw) = a.shape[1], m.kernel_size
     L = h_out * w_out
-    if conv_route(c_in, c_out, m.kernel_size, L) == "ghost":
+    route = conv_route(c_in, c_out, m.kernel_size, L)
+    if route == "ghost" or large == "unfold":
         U = F.unfold(a, m.kernel_size, dilation=m.dilation, padding=m.padding, stride=m.stride)  # n, d, L
         G = g.reshape(n, c_out, L)
+    if route == "ghost":
         sq = (torch.bmm(G.transpose(1, 2), G) * torch.bmm(U.transpose(1, 2), U)).sum((1, 2))
+    elif large == "unfold":  # the per-example weight gradient G U^T, n x c_out x d
+        sq = torch.bmm(G, U.transpose(1, 2)).pow(2).sum((1, 2))
     else:
         w = torch.nn.grad.conv2d_weight(a.contiguous().reshape(1, n * c_in, *a.shape[2:]), (n * c_out, c_in, kh, kw),
                                         g.contiguous().reshape(1, n * c_out, h_out, w_out), stride=m.stride,
@@ -136,16 +146,16 @@ def _linear_sq_norms(m: nn.Linear, a: torch.Tensor, g: torch.Tensor) -> torch.Te
     return sq
 
 
-def _layer_sq_norms(m: nn.Module, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+def _layer_sq_norms(m: nn.Module, a: torch.Tensor, g: torch.Tensor, large: str) -> torch.Tensor:
     if isinstance(m, nn.Conv2d):
-        return _conv_sq_norms(m, a, g)
+        return _conv_sq_norms(m, a, g, large)
     if isinstance(m, nn.BatchNorm2d):
         return _bn_sq_norms(m, a, g)
     return _linear_sq_norms(m, a, g)
 
 
 def _chunk_sq_norms(model: nn.Module, layers: list[nn.Module], x: torch.Tensor, y: torch.Tensor,
-                    objective: Objective, clone: set[nn.Module]) -> tuple[torch.Tensor, torch.Tensor]:
+                    objective: Objective, clone: set[nn.Module], large: str) -> tuple[torch.Tensor, torch.Tensor]:
     """Squared per-example gradient norms of ``objective`` for one chunk, and the logits.
 
     We ask autograd for the gradient with respect to each layer's output tensor. If something
@@ -179,7 +189,7 @@ def _chunk_sq_norms(model: nn.Module, layers: list[nn.Module], x: torch.Tensor, 
         clone |= modified  # and run the chunk again
     sq = torch.zeros(x.shape[0], dtype=logits.dtype, device=x.device)
     for m, g in zip(layers, grads):
-        sq = sq + _layer_sq_norms(m, inputs[m], g.detach())
+        sq = sq + _layer_sq_norms(m, inputs[m], g.detach(), large)
     return sq, logits.detach()
 
 
@@ -198,15 +208,19 @@ def _no_inplace_relu(model: nn.Module) -> Iterator[None]:
 
 
 def per_example_grad_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                           objective: Objective = _cross_entropy, chunk: int | None = None) -> torch.Tensor:
+                           objective: Objective = _cross_entropy, chunk: int | None = None,
+                           large: str = "grouped") -> torch.Tensor:
     """``||grad_theta objective_n||_2`` for every example n, by layer-wise norm identities.
 
     ``model`` must be in eval mode. Works in chunks of ``chunk`` examples so memory stays bounded
-    (default :data:`CHUNK` for the device; the norms are the same at any chunk).
+    (default :data:`CHUNK` for the device; the norms are the same at any chunk). ``large``: the
+    route of convolutions with many output positions (:data:`LARGE_ROUTES`; the same norms).
     """
     if model.training:
         raise ParameterError("parameter 'model' must be in eval mode (call model.eval()) for GraNd")
     chunk = CHUNK.get(x.device.type, CHUNK["cpu"]) if chunk is None else chunk
+    if large not in LARGE_ROUTES:
+        raise ParameterError(f"parameter 'large' must be one of {', '.join(LARGE_ROUTES)}; got {large!r}")
     if chunk < 1:
         raise ParameterError(f"parameter 'chunk' must be an integer >= 1; got {chunk}")
     layers = _param_layers(model)
@@ -217,17 +231,19 @@ def per_example_grad_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                                        leave=False, disable=None if len(starts) > 8 else True) as bar:
         out = []
         for i in starts:
-            out.append(_chunk_sq_norms(model, layers, x[i:i + chunk], y[i:i + chunk], objective, clone)[0])
+            out.append(_chunk_sq_norms(model, layers, x[i:i + chunk], y[i:i + chunk], objective, clone,
+                                       large)[0])
             bar.update(min(chunk, x.shape[0] - i))
     return torch.cat(out).clamp_min(0).sqrt()
 
 
 # --------------------------------------------------------------------------- the scores
 
-def grand(model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
+def grand(model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int | None = None,
+          large: str = "grouped") -> torch.Tensor:
     """GraNd (Paul et al. eq. 1): the per-example gradient norm of the cross-entropy over all
     trainable parameters, for one model (average over models with :func:`average`)."""
-    return per_example_grad_norms(model, x, y, _cross_entropy, chunk)
+    return per_example_grad_norms(model, x, y, _cross_entropy, chunk, large)
 
 
 def grand_logit_sum(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,

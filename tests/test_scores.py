@@ -53,6 +53,19 @@ def test_grand_equals_the_per_example_loop_in_float64(name):
     np.testing.assert_allclose(fast.numpy(), ref.numpy(), rtol=1e-10)
 
 
+@pytest.mark.parametrize("name", ["fastnet", "resnet18", "biasnet"])
+def test_the_unfold_route_gives_the_same_norms_as_the_loop_in_float64(name):
+    torch.manual_seed(2)
+    model = _randomise_bn(MODELS[name](), seed=2).eval().double()
+    n = 3 if name == "resnet18" else 7
+    x = torch.randn(n, 3, 32, 32, dtype=torch.float64)
+    y = torch.randint(0, 10, (n,))
+    ref = scores.grand_loop(model, x, y)
+    np.testing.assert_allclose(scores.grand(model, x, y, chunk=4, large="unfold").numpy(), ref.numpy(), rtol=1e-10)
+    with pytest.raises(ParameterError, match="parameter 'large' must be one of grouped, unfold; got 'im2col'"):
+        scores.grand(model, x, y, large="im2col")
+
+
 @pytest.mark.parametrize("name", ["fastnet", "resnet18", "linear"])
 def test_grand_in_float32_is_within_1e4_of_the_float64_loop(name):
     torch.manual_seed(1)
