@@ -29,6 +29,7 @@ from .dynamic import unread_arrays
 from .profiles import Profile, resolve_profile
 from .store import Store, project_root
 from .sweep import claim_id, sweep
+from .transfer import check_part_mb
 
 BENCH_MODES = ("full", "quick", "none")
 CLAIM_ORDER = ("setup", "c1", "c3", "c2")  # cheapest first: C2's grid is the longest
@@ -69,6 +70,7 @@ def run(profile: str | Profile, out: str | Path, minutes: float, data_index: str
     if bench_mode not in BENCH_MODES:
         raise ParameterError(f"parameter 'bench' must be one of {', '.join(BENCH_MODES)}; got {bench_mode!r}")
     claims = tuple(claim_id(c) for c in claims)
+    check_part_mb(part_mb)
     if data_index is not None and not Path(data_index).is_file():
         raise ParameterError(f"parameter 'data' must be a .parts.json written by data export; {data_index} is not a file")
     earlier = None if bench_json is None else _read_bench(bench_json)

@@ -56,6 +56,7 @@ def test_a_stretch_reads_an_earlier_bench_and_sweeps_with_its_fastest_engine(res
     ({"bench_mode": "fast"}, "parameter 'bench' must be one of full, quick, none"),
     ({"claims": ("c4",)}, "parameter 'claim' must be one of"),
     ({"data_index": "/nonexistent/cifar10.parts.json"}, "parameter 'data' must be a .parts.json"),
+    ({"part_mb": 0}, "parameter 'part_mb' must be"),
     ({"bench_json": "/nonexistent/bench.json"}, "parameter 'bench_json' must be a file written by bench --json"),
 ])
 def test_bad_stretch_input_stops_before_anything_runs(kw, message, results_dir, tmp_path):
