@@ -292,7 +292,8 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
     model = channels_last(model)
     # The engine: the eager model, or its compiled forward and backward (the fused optimiser
     # step with it on CUDA: one kernel for all parameters instead of a few per tensor).
-    fresh, forward = model, model  # type: nn.Module, Callable[[torch.Tensor], torch.Tensor]
+    fresh = model  # this run's own module, returned at the end
+    forward: Callable[[torch.Tensor], torch.Tensor] = model
     if profile.compile != "off":
         model, forward = compiled(model, data, profile.compile, B, profile.augment, amp)
     gen = torch.Generator(device=device).manual_seed(seed + 1_000_003)
