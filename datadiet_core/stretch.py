@@ -28,7 +28,7 @@ from .data import CACHED, data_dir, import_dataset
 from .dynamic import unread_arrays
 from .profiles import Profile, resolve_profile
 from .store import Store, project_root
-from .sweep import claim_id, sweep
+from .sweep import check_minutes, claim_id, sweep
 from .transfer import check_part_mb
 
 BENCH_MODES = ("full", "quick", "none")
@@ -65,8 +65,7 @@ def run(profile: str | Profile, out: str | Path, minutes: float, data_index: str
     """
     t0 = time.perf_counter()
     P = resolve_profile(profile)
-    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not minutes > 0:
-        raise ParameterError(f"parameter 'minutes' must be a number > 0; got {minutes!r}")
+    check_minutes(minutes)
     if bench_mode not in BENCH_MODES:
         raise ParameterError(f"parameter 'bench' must be one of {', '.join(BENCH_MODES)}; got {bench_mode!r}")
     claims = tuple(claim_id(c) for c in claims)

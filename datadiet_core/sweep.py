@@ -139,9 +139,8 @@ def sweep(claim: str, P: Profile, root: str | Path, engine: str = "local", addre
         raise ParameterError(f"parameter 'threads' must be an integer >= 1; got {threads!r}")
     if address is not None and engine != "ray":
         raise ParameterError("parameter 'address' must only be given with engine ray")
-    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float))
-                                or not minutes > 0 or engine != "local"):
-        raise ParameterError(f"parameter 'minutes' must be a number > 0, with engine local; got {minutes!r}")
+    if minutes is not None:
+        check_minutes(minutes, engine)
     grid = stages(cid, P)
     total = sum(len(s) for s in grid)
     profile = as_dict(P)
@@ -167,6 +166,13 @@ def sweep(claim: str, P: Profile, root: str | Path, engine: str = "local", addre
         if done - before < len(stage):  # the stage stopped at the limit: later stages need all of it
             return Report(total, done, from_store, time.perf_counter() - t0, minutes)
     return Report(total, done, from_store, time.perf_counter() - t0)
+
+
+def check_minutes(minutes: object, engine: str = "local") -> None:
+    """One line naming ``minutes`` unless it is a time limit a sweep can keep: a number > 0, with
+    the local engine."""
+    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not minutes > 0 or engine != "local":
+        raise ParameterError(f"parameter 'minutes' must be a number > 0, with engine local; got {minutes!r}")
 
 
 def fits(elapsed_s: float, next_s: float, minutes: float | None) -> bool:
