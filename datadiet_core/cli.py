@@ -141,11 +141,11 @@ def _store(args: argparse.Namespace) -> int:
 
 def _stretch(args: argparse.Namespace) -> int:
     from .profiles import resolve_profile
-    from .stretch import run
+    from .stretch import CLAIM_ORDER, run
 
     P = resolve_profile(args.profile, **_overrides(args.set))
     run(P, args.out, args.minutes, data_index=args.data, bench_mode=args.bench,
-        claims=tuple(args.claims), part_mb=args.part_mb, bench_json=args.bench_json)
+        claims=tuple(args.claims or CLAIM_ORDER), part_mb=args.part_mb, bench_json=args.bench_json)
     print(f"wrote {args.out}: carry it back, then run: python -m datadiet_core store import "
           f"{args.out}/results/results-{args.profile}.parts.json --profile {args.profile}")
     return 0
@@ -228,7 +228,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--data", help="the .parts.json written by data export (imported unless the cache has it)")
     s.add_argument("--bench", default="full", help="full, quick or none")
     s.add_argument("--bench-json", help="use this earlier bench --json output instead of running the bench")
-    s.add_argument("--claims", nargs="+", default=["setup", "c1", "c3", "c2"], help="the sweeps, in order")
+    s.add_argument("--claims", nargs="+", help="the sweeps, in order (default: setup, then the claims cheapest first)")
     s.add_argument("--part-mb", type=float, default=15.0, help="the largest results part, in MiB")
     s.set_defaults(func=_stretch)
 

@@ -81,6 +81,14 @@ def data_dir() -> Path:
     return Path(os.environ.get("DATADIET_DATA", Path.home() / ".cache" / "datadiet"))
 
 
+CACHED = {"cifar10": "cifar10.npz", "cinic10": "cinic10.npz"}  # datasets kept as one verified cache file
+
+
+def cache_path(name: str) -> Path:
+    """The verified cache file of ``name`` (one of :data:`CACHED`) in :func:`data_dir`."""
+    return data_dir() / CACHED[name]
+
+
 def sha256_array(a: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
 
@@ -133,7 +141,7 @@ def _check_cifar10(arrays: dict[str, np.ndarray], source: str) -> None:
 
 def cifar10_arrays() -> dict[str, np.ndarray]:
     """CIFAR-10 as verified arrays, from the cache or by the first route that works."""
-    cache = data_dir() / "cifar10.npz"
+    cache = cache_path("cifar10")
     if cache.exists():
         try:
             arrays = _read_cache(cache)
@@ -246,7 +254,7 @@ def _load_cifar100() -> Dataset:
 
 def _load_cinic10() -> Dataset:
     """CINIC-10 with train and valid merged (Paul et al. App. B); order: split, class, file name."""
-    cache = data_dir() / "cinic10.npz"
+    cache = cache_path("cinic10")
     if cache.exists():
         a = _read_cache(cache)
     else:
@@ -442,9 +450,6 @@ def augment(x: torch.Tensor, generator: torch.Generator, pad: int = 4, flip: boo
 
 # --------------------------------------------------------------------------- moving a verified cache
 
-CACHED = {"cifar10": "cifar10.npz", "cinic10": "cinic10.npz"}  # datasets kept as one verified cache file
-
-
 def export_dataset(name: str, out: str | Path, part_mb: float) -> Path:
     """Write the verified cache of ``name`` into ``out`` in parts of at most ``part_mb`` MiB (for
     a host without internet); returns the parts index. The dataset is loaded, and so verified,
@@ -454,7 +459,7 @@ def export_dataset(name: str, out: str | Path, part_mb: float) -> Path:
                              f"got {name!r}")
     transfer.check_part_mb(part_mb)
     load_dataset(name)
-    return transfer.export_parts({CACHED[name]: data_dir() / CACHED[name]}, out, name, part_mb)
+    return transfer.export_parts({CACHED[name]: cache_path(name)}, out, name, part_mb)
 
 
 def import_dataset(index: str | Path) -> Dataset:

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from . import ParameterError, bench
 from .bank import export_results
-from .data import CACHED, data_dir, import_dataset
+from .data import CACHED, cache_path, import_dataset
 from .dynamic import unread_arrays
 from .profiles import Profile, resolve_profile
 from .store import Store, project_root
@@ -86,7 +86,7 @@ def run(profile: str | Profile, out: str | Path, minutes: float, data_index: str
         (out / "stretch.json").write_text(json.dumps(done, indent=1) + "\n")
         say(f"[{done['steps'][-1]['at_minute']:.1f} min] {step}: {facts}")
 
-    if data_index is not None and P.dataset in CACHED and not (data_dir() / CACHED[P.dataset]).exists():
+    if data_index is not None and P.dataset in CACHED and not cache_path(P.dataset).exists():
         import_dataset(data_index)
         log("data import", dataset=P.dataset)
     engine = P.compile

@@ -430,9 +430,8 @@ def device_data(profile: Profile) -> DeviceData:
 def record_of(res: TrainResult, device: torch.device, n_train: int) -> tuple[dict, dict]:
     """What the store keeps of a training run: metrics (final test accuracy and loss, steps,
     images seen, seconds, img/s, the device and its model name, threads, precision, engine, rows
-    trained on) and arrays (the per-pass
-    history as ``history/<column>``, NaN where a pass was not evaluated, and the checkpoints as
-    ``ckpt/<fraction>/<parameter>``)."""
+    trained on) and arrays (the per-pass history as ``history/<column>``, NaN where a pass was not
+    evaluated, and the checkpoints as ``ckpt/<fraction>/<parameter>``)."""
     metrics = {"test_acc": res.test_acc, "test_loss": res.test_loss, "steps": res.steps,
                "images_seen": res.images_seen, "train_seconds": res.train_seconds,
                "eval_seconds": res.eval_seconds, "img_per_s": res.img_per_s,
