@@ -42,8 +42,9 @@ from .devices import autocast_dtype, cpu_name, select_device
 from .train import device_data, init_model, logits_of, train
 
 # What a GPU run compares by default: the eager engine against torch.compile without and with
-# CUDA graphs, and GraNd at a few chunk sizes and by both routes of its large convolutions. On a CPU only the profile's own engine (compiling
-# there measured 1.08x in bf16 and 0.90x in fp32) and chunk.
+# CUDA graphs, and GraNd at a few chunk sizes and by both routes of its large convolutions. On a
+# CPU only the profile's own engine (compiling there measured 0.87x in bf16: benchmarks/README)
+# and chunk.
 GPU_COMPILE_MODES = ("off", "default", "reduce-overhead")
 GPU_GRAND_CHUNKS = (128, 512, 1024)
 

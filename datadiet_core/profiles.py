@@ -29,7 +29,7 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 # torch.compile of the training step's forward and backward (train.train): off, or one of
 # torch.compile's modes ("reduce-overhead" adds CUDA graphs). An engine choice like the device:
-# not part of a run's store key. Off on the CPU, where it measured 1.08x (bf16) and 0.90x (fp32).
+# not part of a run's store key. Off on the CPU, where it measured 0.87x in bf16 (benchmarks/README).
 COMPILE_MODES = ("off", "default", "reduce-overhead", "max-autotune-no-cudagraphs")
 
 
