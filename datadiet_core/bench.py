@@ -38,7 +38,7 @@ from .data import load_dataset
 from . import scores
 from .models import build_model, channels_last
 from .profiles import resolve_profile
-from .devices import autocast_dtype, cpu_name, select_device
+from .devices import autocast_dtype, cpu_name, precision_name, select_device
 from .train import device_data, init_model, logits_of, train
 
 # What a GPU run compares by default: the eager engine against torch.compile without and with
@@ -198,7 +198,7 @@ def run(profile_name: str = "cpu", quick: bool = False, compile_modes: tuple[str
         "device": str(device), "threads": torch.get_num_threads(), "cpu": cpu_name(),
         "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
         "torch": torch.__version__, "model": P.model, "batch_size": P.batch_size,
-        "precision": str(autocast_dtype(device, P.precision)).replace("torch.", "") if autocast_dtype(device, P.precision) else "fp32",
+        "precision": precision_name(autocast_dtype(device, P.precision)),
         "compile": P.compile,
     }
     out["train_img_s"] = round(ours(profile_name, steps=10 if quick else 40), 1)

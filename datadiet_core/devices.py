@@ -1,7 +1,7 @@
 """The machine a run trains on: which device, its name for a run's manifest, and the autocast
 precision a profile's ``precision`` resolves to there.
 
-Owns device and precision choice; :mod:`train` uses it, and re-exports its names.
+Owns device and precision choice; :mod:`train`, :mod:`dynamic` and :mod:`bench` import it.
 """
 from __future__ import annotations
 
@@ -71,6 +71,12 @@ def autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
     if device.type == "cpu" and cpu_has_native_bf16():
         return torch.bfloat16
     return None
+
+
+def precision_name(dtype: torch.dtype | None) -> str:
+    """What a run's manifest and the bench record for an autocast dtype: ``fp32`` (none),
+    ``bfloat16`` or ``float16``."""
+    return str(dtype).replace("torch.", "") if dtype is not None else "fp32"
 
 
 def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:

@@ -19,12 +19,13 @@ from torch import nn
 
 from . import ParameterError
 from .bank import scoring_pass_seconds, scoring_run_config, scoring_runs
+from .devices import autocast_dtype
 from .profiles import Profile
 from .runs import EVAL_SEED_OFFSET, run_config
 from .selection import (PARAMS, SELECTORS, TABLE1_SELECTORS, InfoBatch, Selector, SelectiveBackprop,
                         UncertaintyEMA, make_selector)
 from .store import Record, Store
-from .train import DeviceData, Hooks, autocast_dtype, device_data, logits_of, record_of, train
+from .train import DeviceData, Hooks, device_data, logits_of, record_of, train
 
 # The store key's hyperparameters: the selectors' (selection.PARAMS) and the re-selection period
 # as a share of training (Raju et al.: T_p = 10 of 200 epochs).

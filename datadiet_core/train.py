@@ -33,7 +33,7 @@ from torch import nn
 from tqdm import tqdm  # not tqdm.auto: it warns in kernels without ipywidgets
 
 from . import ParameterError
-from .devices import autocast, autocast_dtype, cpu_has_native_bf16, cpu_name, device_name, select_device  # noqa: F401
+from .devices import autocast, autocast_dtype, device_name, precision_name, select_device
 from .data import (IMBALANCES, Dataset, augment, balanced_subset, channel_stats, load_dataset, subsample_classes,
                    to_tensor)
 from .models import build_model, channels_last, is_convolutional
@@ -403,7 +403,7 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
     return TrainResult(model=model, checkpoints=saved, history=history, test_acc=last["test_acc"],
                        test_loss=last["test_loss"], steps=step, images_seen=seen,
                        train_seconds=train_s, eval_seconds=eval_s,
-                       precision=str(amp).replace("torch.", "") if amp is not None else "fp32",
+                       precision=precision_name(amp),
                        compile=profile.compile)
 
 

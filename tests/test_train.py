@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from datadiet_core import ParameterError, data, profiles, train
+from datadiet_core import ParameterError, data, devices, profiles, train
 from datadiet_core.models import build_model
 
 
@@ -114,10 +114,11 @@ def test_bad_budget_and_checkpoints(dd):
 
 def test_auto_precision_is_bf16_only_on_a_cpu_that_runs_it_natively(dd):
     cpu = torch.device("cpu")
-    native = train.cpu_has_native_bf16()
-    assert train.autocast_dtype(cpu, "auto") is (torch.bfloat16 if native else None)
-    assert train.autocast_dtype(cpu, "bf16") is torch.bfloat16  # asked for by name: always honoured
-    assert train.autocast_dtype(cpu, "fp32") is None
+    native = devices.cpu_has_native_bf16()
+    assert devices.autocast_dtype(cpu, "auto") is (torch.bfloat16 if native else None)
+    assert devices.autocast_dtype(cpu, "bf16") is torch.bfloat16  # asked for by name: always honoured
+    assert devices.autocast_dtype(cpu, "fp32") is None
+    assert [devices.precision_name(d) for d in (None, torch.bfloat16, torch.float16)] == ["fp32", "bfloat16", "float16"]
     # What a run resolved to is kept with it.
     res = train.train(digits_profile(epochs=1, precision="auto"), dd, seed=0, progress=False, checkpoints=())
     assert res.precision == ("bfloat16" if native else "fp32")
