@@ -6,20 +6,28 @@ The data flows one way, each module importing only those above it in this list
 - ``transfer``  files moved between hosts in parts of a chosen size, checked by sha256
 - ``data``      datasets in their original order, verified by hash; class counts; export/import
 - ``devices``   the training device, its name for manifests, the autocast precision there
-- ``models``    the model registry (fast CPU net, CIFAR ResNets, linear softmax)
+- ``models``    the model registry (fast CPU net, airbench-class net, CIFAR ResNets, linear softmax)
 - ``stats``     spreads across seeds, bootstrap and Welch intervals, the one comparison routine
 - ``selection`` which rows to keep: static rules, every dynamic selector and their registry
-- ``profiles``  the ``smoke`` / ``cpu`` / ``gpu`` / ``paper`` profiles and parameter validation
-- ``train``     the one training function (SGD + Nesterov, step schedule, hooks, checkpoints),
-  eager or compiled
+- ``profiles``  the ``smoke`` / ``cpu`` / ``gpu`` / ``airbench`` / ``paper`` profiles and parameter
+  validation
+- ``recipe``    a profile's learning-rate schedule, optimiser groups and lookahead (papers' or airbench's)
+- ``engine``    the compiled training step (torch.compile, once per process)
+- ``train``     the one training function (data, net, optimiser, loop, evaluation: the papers' recipe
+  or the airbench-class one, hooks, checkpoints), eager or compiled
 - ``scores``    per-example scores: GraNd, EL2N, input norm, forgetting (float64-tested)
 - ``store``     the content-addressed result store under ``results/`` (read-only views for loaders)
 - ``runs``      a training run through the store: its key, the run, its history and checkpoints
 - ``bank``      the shared runs: scoring runs, score entries, the score bank
 - ``dynamic``   dynamic-selection runs (re-selecting the subset during training)
 - ``c1``, ``c2``, ``c3``  one module per claim: its grid, a read-only loader, summary, headline and verdict rules
+- ``c2_picks``  what C2's subsets are: class counts, rank correlations, how rankings settle
+- ``c3_settings`` C3's other settings: the period sweep, equal iterations, class-imbalanced CIFAR-10
 - ``c3_picks``  what C3's selectors pick: selection counts, class shares, the collapse diagnosis
+- ``exports``   per-example score files (npz, csv.gz, manifest) and the C2 grid's subsets on demand
+- ``summaries`` each chapter's section of ``summary.json``, built from the store (notebooks, CLI, tests)
 - ``report``    labels, verdict paragraphs and tables of the book
+- ``report_c3`` chapter C3's text and tables
 - ``regimes``   every regime's headlines side by side: the introduction's table, each chapter's agreement
 - ``plots``     altair charts that render offline
 - ``sweep``     the only thing that computes: a claim's grid into the store, locally or on Ray

@@ -30,7 +30,7 @@ from torch import nn
 
 from . import DataError, ParameterError, scores, transfer
 from .models import channels_last
-from .profiles import Profile
+from .profiles import Profile, parse_variant
 from .runs import CHECKPOINTS, checkpoint_state, history_frame, read_grid, run, run_config
 from .stats import summarize
 from .store import SUMMARY, Record, Store
@@ -38,11 +38,6 @@ from .train import device_data, init_model, load_state
 
 SCORE_NAMES = ("grand", "el2n")  # the arrays of a score entry
 CHECKPOINT_NAMES = {0.0: "init", 1.0: "end"}
-# The static-pruning scores of the bank, by the papers' names, with random (no score) first.
-STATIC_SCORES = ("random", "input_norm", "grand_init", "grand_early", "el2n_early", "forgetting",
-                 "grand_init_restore_bug")
-# GraNd and EL2N at ``P.predrop`` (early in the papers' sense), in the bank when the profile sets it.
-PREDROP_SCORES = ("grand_predrop", "el2n_predrop")
 
 
 def checkpoint_label(when: float) -> str:
@@ -76,13 +71,25 @@ def baseline_history(records: list[Record]) -> pd.DataFrame:
 
 
 def baseline_summary(records: list[Record]) -> dict[str, Any]:
-    """Headline numbers of the full-data runs: accuracy across seeds, time and throughput."""
+    """Headline numbers of the full-data runs: accuracy across seeds, time and throughput; where
+    the recipe evaluates with test-time augmentation, also the accuracy without it
+    (``test_acc_plain_*``)."""
     acc = summarize([r.metrics["test_acc"] for r in records])
-    return {"test_acc_mean": acc.mean, "test_acc_std": acc.std, "test_acc_p16": acc.p16,
-            "test_acc_p84": acc.p84, "seeds": acc.n,
-            "train_seconds_mean": float(np.mean([r.metrics["train_seconds"] for r in records])),
-            "img_per_s_mean": float(np.mean([r.metrics["img_per_s"] for r in records])),
-            "device": records[0].metrics["device"]}
+    out = {"test_acc_mean": acc.mean, "test_acc_std": acc.std, "test_acc_p16": acc.p16,
+           "test_acc_p84": acc.p84, "seeds": acc.n,
+           "train_seconds_mean": float(np.mean([r.metrics["train_seconds"] for r in records])),
+           "img_per_s_mean": float(np.mean([r.metrics["img_per_s"] for r in records])),
+           "device": records[0].metrics["device"]}
+    if all("test_acc_plain" in r.metrics for r in records):
+        plain = summarize([r.metrics["test_acc_plain"] for r in records])
+        out |= {"test_acc_plain_mean": plain.mean, "test_acc_plain_std": plain.std}
+    return out
+
+
+def variants_summary(P: Profile, store: Store) -> dict[str, Any]:
+    """Each setup variant (``P.setup_variants``) beside the recipe: :func:`baseline_summary` of its
+    runs, by variant; empty without variants."""
+    return {v: baseline_summary(recs) for v, recs in variant_runs(P, store).items()} if P.setup_variants else {}
 
 
 # --------------------------------------------------------------------------- scores of one model
@@ -204,6 +211,44 @@ class ScoreSpec:
                 f"{self.dataset} {self.split}{part}")
 
 
+VARIANT_SEEDS = 2  # full-data runs per setup variant (profile field setup_variants)
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    """A full-data run of the profile with one training field changed (``P.setup_variants``): an
+    alternative the training-setup chapter sets beside the chosen recipe."""
+
+    variant: str
+    seed: int
+    needs_bank = False
+
+    @property
+    def label(self) -> str:
+        return f"setup variant {self.variant} seed={self.seed}"
+
+
+def variant_profile(P: Profile, variant: str) -> Profile:
+    """``P`` with the field of ``variant`` (``"field=value"``) changed."""
+    name, value = parse_variant(variant)
+    return P.replace(**{name: value})
+
+
+def variant_stages(P: Profile) -> list[list[VariantSpec]]:
+    """The training-setup chapter's own stage: every setup variant on :data:`VARIANT_SEEDS` seeds."""
+    return [[VariantSpec(v, s) for v in P.setup_variants for s in range(VARIANT_SEEDS)]]
+
+
+def variant_runs(P: Profile, store: Store) -> dict[str, list[Record]]:
+    """The setup variants' runs, read from the store, by variant."""
+    reader = store.reader()
+    got = read_grid("setup", P, variant_stages(P)[0], lambda spec: run_spec(P, reader, spec))
+    out: dict[str, list[Record]] = {}
+    for spec, rec in got:
+        out.setdefault(spec.variant, []).append(rec)
+    return out
+
+
 def stages(P: Profile) -> list[list[ScoringSpec | ScoreSpec]]:
     """The shared stages every claim's sweep starts with: the scoring runs, then GraNd/EL2N of
     the training split at initialisation, ``P.early`` and the end of each (the score bank); with
@@ -214,8 +259,10 @@ def stages(P: Profile) -> list[list[ScoringSpec | ScoreSpec]]:
             [ScoreSpec(P.dataset, P.model, s, w) for s in seeds for w in whens]]
 
 
-def run_spec(P: Profile, store: Store, spec: ScoringSpec | ScoreSpec, force: bool = False) -> Record:
+def run_spec(P: Profile, store: Store, spec: ScoringSpec | ScoreSpec | VariantSpec, force: bool = False) -> Record:
     """Compute ``spec`` into the store (what the sweep calls)."""
+    if isinstance(spec, VariantSpec):
+        return run(variant_profile(P, spec.variant), spec.seed, store, force=force)
     if isinstance(spec, ScoringSpec):
         return scoring_run(P if spec.when is None else checkpoint_profile(P, spec.when), spec.seed, store, force)
     return model_scores(P.replace(dataset=spec.dataset), store, spec.seed, spec.when, spec.split, spec.model,

@@ -39,6 +39,7 @@ from . import scores
 from .models import build_model, channels_last
 from .profiles import resolve_profile
 from .devices import autocast_dtype, cpu_name, precision_name, select_device
+from .recipe import optimiser, set_lr
 from .train import device_data, init_model, logits_of, train
 
 # What a GPU run compares by default: the eager engine against torch.compile without and with
@@ -102,12 +103,14 @@ def step_profile(profile_name: str = "cpu", steps: int = 20, compile: str | None
 
 
 def reference(profile_name: str = "cpu", steps: int = 20) -> float:
-    """Images per second of a plain fp32 NCHW loop fed by torchvision transforms and a DataLoader."""
+    """Images per second of a plain fp32 NCHW loop fed by torchvision transforms (the recipe's crop
+    and a random flip) and a DataLoader, with the recipe's optimiser groups and loss."""
     P = resolve_profile(profile_name)
     ds = load_dataset("cifar10")
     mean, std = (ds.x_train / 255.0).reshape(-1, 3).mean(0), (ds.x_train / 255.0).reshape(-1, 3).std(0)
-    tf = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(),
-                    T.Normalize(mean.tolist(), std.tolist())])
+    crop = (T.RandomCrop(32, padding=2, padding_mode="reflect") if P.augment_mode == "translate_altflip"
+            else T.RandomCrop(32, padding=4))
+    tf = T.Compose([crop, T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize(mean.tolist(), std.tolist())])
 
     class Plain(torch.utils.data.Dataset):
         def __len__(self) -> int:
@@ -120,12 +123,13 @@ def reference(profile_name: str = "cpu", steps: int = 20) -> float:
     torch.manual_seed(0)
     device = select_device(P.device)
     model = build_model(P.model, 10).to(device).train()
-    opt = torch.optim.SGD(model.parameters(), lr=P.lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    opt = optimiser(model, P)  # the recipe's parameter groups (one group for the papers' recipe)
+    set_lr(opt, 0.5, P)
     times = []
     t = time.perf_counter()
     for i, (x, y) in enumerate(loader):
         x, y = x.to(device), y.to(device)
-        loss = F.cross_entropy(model(x), y)
+        loss = F.cross_entropy(model(x), y, label_smoothing=P.label_smoothing)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -224,12 +228,18 @@ def run(profile_name: str = "cpu", quick: bool = False, compile_modes: tuple[str
 
 
 def save(result: dict[str, Any], path: Path) -> None:
-    """Record ``result``'s training throughput in ``path`` (``benchmarks/throughput.json``, what
-    ``plan`` estimates from): under the device kind, ``"model@batch"`` → images per second, and
-    the machine that measured it under ``hosts``."""
+    """Record ``result``'s throughputs in ``path`` (``benchmarks/throughput.json``, what ``plan``
+    estimates from): under the device kind, ``"model@batch"`` → training images per second, and
+    ``"model@batch/forward"`` and ``"model@batch/grand"`` → the scoring pass's and GraNd's, and
+    the machine that measured them under ``hosts``."""
     saved = json.loads(path.read_text()) if path.exists() else {}
     kind = result["device"].split(":")[0]
-    saved.setdefault(kind, {})[f"{result['model']}@{result['batch_size']}"] = round(result["train_img_s"], 1)
+    key = f"{result['model']}@{result['batch_size']}"
+    saved.setdefault(kind, {})[key] = round(result["train_img_s"], 1)
+    # the other passes plan prices (sweep.rates): the scoring pass (every forward without gradients) and GraNd
+    for extra, field in (("forward", "scoring_pass_img_s"), ("grand", "grand_img_s")):
+        if field in result:
+            saved[kind][f"{key}/{extra}"] = round(result[field], 1)
     engine = f", compile {result['compile']}" if result.get("compile", "off") != "off" else ""
     saved.setdefault("hosts", {})[kind] = (f"{result.get('gpu') or result['cpu']} ({result['threads']} threads, "
                                            f"{result['precision']}{engine}), bench --save of {time.strftime('%Y-%m-%d')}")

@@ -8,12 +8,14 @@
    ``force``) into ``notebooks/<name>.ipynb`` (git-ignored build output); the notebooks read
    the result store, so stored runs are reused and only missing ones are computed;
 4. writes ``book/_generated/``: the introduction's verdict table from every regime's ``summary.json``, the
-   profiles table, and what the stored runs took (the Reproduce page's cost table);
+   profiles table, what the stored runs took (the Reproduce page's cost table), and every
+   regime's score files with the page that offers them;
 5. runs ``jupyter-book build --all -W -n --keep-going .``: any warning, broken reference or
    failed cell fails the build.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -26,11 +28,13 @@ import nbformat
 import papermill
 import yaml
 
-from . import ParameterError
+from . import MissingResults, ParameterError
+from .exports import FILES as EXPORT_FILES
+from .exports import RECOMPUTE, export_scores
 from .plots import write_vega_bundle
-from .profiles import FIELDS, PROFILES, resolve_profile
+from .profiles import FIELDS, PROFILES, resolve_profile, value_text
 from .regimes import read_summaries, regime_profiles, verdict_table
-from .sweep import ALIASES, measured_cost
+from .sweep import ALIASES, measured_cost, rates
 from .store import Store, project_root
 
 def toc_files(root: Path) -> list[str]:
@@ -77,11 +81,11 @@ def execute(source: Path, profile: str, force: bool = False, root: Path | None =
     return out
 
 
-def cost_table(profile: str, cost: list[dict[str, Any]], budget_hours: float = 3.0) -> str:
+def cost_table(profile: str, cost: list[dict[str, Any]]) -> str:
     """What the stored runs of each grid took (``sweep.measured_cost``), as a MyST table with the
-    total (the whole book's compute from an empty store, as timed), the estimate at the
-    benchmark's throughput beside it, and whether the book is within ``budget_hours``."""
-    lines = ["| grid | runs | stored | wall-clock of the stored runs (hours) | estimated from the benchmark (hours) |",
+    total (the regime's compute from an empty store, as timed) and the plan's estimate at the
+    benchmark's rates beside it."""
+    lines = ["| grid | runs | stored | wall-clock of the stored runs (hours) | plan's estimate (hours) |",
              "|---|---|---|---|---|"]
     for c in cost:
         lines.append(f"| `{c['claim']}` | {c['runs']} | {c['stored']} | {c['hours']:.2f} | {c['estimated_hours']:.2f} |")
@@ -89,19 +93,24 @@ def cost_table(profile: str, cost: list[dict[str, Any]], budget_hours: float = 3
     lines.append(f"| all (`{profile}`) | {sum(c['runs'] for c in cost)} | {sum(c['stored'] for c in cost)} | "
                  f"**{total:.2f}** | **{est:.2f}** |")
     missing = sum(c["runs"] - c["stored"] for c in cost)
-
-    def verdict(h: float) -> str:
-        return f"**over** the {budget_hours:g}-hour budget" if h > budget_hours else f"within the {budget_hours:g}-hour budget"
-
-    return ("\n".join(lines) + f"\n\nStored runs: {total:.2f} hours, {verdict(total)}"
-            + (f" so far ({missing} runs not stored yet)" if missing else "") + f"; estimated: {est:.2f} hours, {verdict(est)}.\n")
+    note = f" ({missing} runs not stored yet: the stored hours cover what has run)" if missing else ""
+    return "\n".join(lines) + f"\n\nStored runs: {total:.2f} hours{note}; the plan's estimate for the whole grid: {est:.2f} hours.\n"
 
 
-def _value(v: Any) -> str:
-    """A profile value for a table: lists without brackets or quotes, so long ones wrap."""
-    if isinstance(v, tuple):
-        return ", ".join(str(x) for x in v) if v else "(none)"
-    return "—" if v is None else str(v)
+def cost_page(profiles: list[str]) -> str:
+    """Every regime's :func:`cost_table`, with the rates the plan priced it at (a regime whose net
+    the bench has not measured says so)."""
+    out = []
+    for p in profiles:
+        P = resolve_profile(p)
+        try:
+            source = rates(P)[1]
+            table = cost_table(p, measured_cost(P, Store.for_profile(p)))
+        except ParameterError as e:
+            out.append(f"**`{p}`**: {str(e).split(';')[0]}.\n")
+            continue
+        out.append(f"**`{p}`** ({P.model}, {P.epochs} epochs; the plan's rates {source}):\n\n{table}")
+    return "\n".join(out)
 
 
 def profiles_table() -> str:
@@ -109,20 +118,45 @@ def profiles_table() -> str:
     names = list(PROFILES)
     lines = ["| field | " + " | ".join(f"`{n}`" for n in names) + " |", "|---" * (len(names) + 1) + "|"]
     for f in FIELDS[1:]:
-        lines.append(f"| `{f}` | " + " | ".join(_value(getattr(PROFILES[n], f)) for n in names) + " |")
+        lines.append(f"| `{f}` | " + " | ".join(value_text(getattr(PROFILES[n], f)) for n in names) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def scores_page(gen: Path, profiles: list[str]) -> str:
+    """Export every regime's score files into ``gen/scores/<profile>/`` (:func:`exports.export_scores`)
+    and return the MyST text of the downloads: per regime, its three files (Sphinx's download role)
+    with the net, epochs and what each score averages; a regime whose scoring runs are not all
+    stored says so."""
+    lines = []
+    for p in profiles:
+        P = resolve_profile(p)
+        try:
+            manifest = json.loads(export_scores(P, Store.for_profile(p), gen / "scores" / p).read_text())
+        except (MissingResults, ParameterError):
+            lines += [f"**`{p}` regime**: not computed yet (its scoring runs are not all in `results/{p}/`).", ""]
+            continue
+        files = " · ".join(f"{{download}}`{name} <_generated/scores/{p}/{name}>`" for name in EXPORT_FILES)
+        lines += [f"**`{p}` regime** ({P.model}, {P.epochs} epochs, {manifest['examples']:,} training examples): "
+                  f"{files}", "", "| column | what it is | checkpoint | averaged over |", "|---|---|---|---|"]
+        lines += [f"| `{name}` | {info['definition']} | {info['checkpoint']} | {info['averaged_over']} |"
+                  for name, info in manifest["scores"].items()]
+        lines.append("")
     return "\n".join(lines) + "\n"
 
 
 def write_generated(root: Path, profile: str) -> Path:
-    """``book/_generated/verdicts.md``, ``profile.md``, ``profiles.md`` and ``cost.md`` (what the
-    stored runs took) for the pages that include them."""
+    """``book/_generated/verdicts.md``, ``profile.md``, ``profiles.md``, ``cost.md`` (what the
+    stored runs took) and ``scores.md`` with every regime's score files for the pages that
+    include them."""
     gen = root / "book" / "_generated"
     gen.mkdir(parents=True, exist_ok=True)
+    (gen / "scores.md").write_text(scores_page(gen, regime_profiles(profile)))
+    (gen / "recompute.md").write_text(f"```python\n{RECOMPUTE}```\n")
     (gen / "verdicts.md").write_text(verdict_table(read_summaries(regime_profiles(profile))))
     (gen / "profile.md").write_text(
         f"This build used the **`{profile}`** profile. Results are read from `results/{profile}/`.\n")
     (gen / "profiles.md").write_text(profiles_table())
-    (gen / "cost.md").write_text(cost_table(profile, measured_cost(resolve_profile(profile), Store.for_profile(profile))))
+    (gen / "cost.md").write_text(cost_page(regime_profiles(profile)))
     return gen
 
 

@@ -67,14 +67,16 @@ KIRSCH_SPEARMAN = {
 def settings(P: Profile) -> list[dict[str, Any]]:
     """The (dataset, model, split, checkpoint) combinations of chapter C1, with their seeds and
     sizes. The profile's own model on its own dataset is scored on every example (chapter C2
-    prunes with the same scores); the other settings on the first ``P.c1_images`` examples,
-    ResNet-18 (when it is not the profile's model) on the first ``P.c1_resnet_images`` of each split."""
+    prunes with the same scores); the other nets of ``P.c1_models`` on the first ``P.c1_images``
+    examples, a ResNet (when it is not the profile's model) on the first ``P.c1_resnet_images``
+    of each split; with ``P.c1_fashion``, the linear model and the profile's on Fashion-MNIST."""
     out = []
-    for model in dict.fromkeys(["linear", P.model, "resnet18"]):
+    for model in dict.fromkeys([m for m in ("linear",) if m in P.c1_models] + [P.model]
+                               + [m for m in P.c1_models if m != "linear"]):
         if model == P.model:
             out += [{"dataset": P.dataset, "model": model, "split": split, "when": 0.0, "seeds": P.inits,
                      "images": None} for split in ("train", "test")]
-        elif model == "resnet18":
+        elif model.startswith("resnet"):
             out += [{"dataset": P.dataset, "model": model, "split": split, "when": 0.0, "seeds": P.inits,
                      "images": P.c1_resnet_images} for split in ("train", "test")]
         else:
@@ -83,7 +85,7 @@ def settings(P: Profile) -> list[dict[str, Any]]:
     for when in (P.early, 1.0):
         out += [{"dataset": P.dataset, "model": P.model, "split": split, "when": when,
                  "seeds": P.scoring_seeds, "images": None} for split in ("train", "test")]
-    for model in ("linear", P.model):
+    for model in (("linear", P.model) if P.c1_fashion else ()):
         out += [{"dataset": "fashion_mnist", "model": model, "split": split, "when": 0.0,
                  "seeds": P.inits, "images": P.c1_images} for split in ("train", "test")]
     return out
@@ -188,7 +190,9 @@ HEADLINE_MODEL = "resnet18"  # the papers' architecture, where Kirsch measured 0
 # Published rho(GraNd@init, input norm) per architecture: Kirsch's fork (ResNet-18) and his PyTorch
 # reproduction (hlb-CIFAR10 net, GraNd over 100 inits; its first layer whitens the input).
 PUBLISHED_RHO = {"resnet18": (0.963, "Kirsch's fork (ResNet-18)"),
-                 "fastnet": (0.38, "Kirsch's PyTorch code (hlb net)")}
+                 # the nearest published figure to a whitening-stem net: the hlb net, 100 inits (no
+                 # published figure matches the fast net, which has no whitening layer)
+                 "airbench": (0.38, "Kirsch's PyTorch code (hlb net, a whitening stem; 100 inits)")}
 
 
 def headline(P: Profile, per_arch: dict[str, pd.Series]) -> dict[str, Any]:
@@ -215,11 +219,13 @@ def headline(P: Profile, per_arch: dict[str, pd.Series]) -> dict[str, Any]:
             "threshold": STRONG, "effects": effects}
 
 
-def summary(P: Profile, curves: pd.DataFrame, fit: dict[str, float]) -> dict[str, Any]:
+def summary(P: Profile, curves: pd.DataFrame, fit: dict[str, float], pairs: pd.DataFrame | None = None
+            ) -> dict[str, Any]:
     """Headline numbers and computed verdicts of chapter C1 (``summary.json`` section ``c1``).
 
     The claim "holds" for a setting when the lower end of the 95% interval of rho (all
-    initialisations averaged) reaches :data:`STRONG`.
+    initialisations averaged) reaches :data:`STRONG`. With ``pairs`` (:func:`correlations`),
+    also ``score_pairs``: Kirsch's score pairs as ``{"a_vs_b": [rho, lo, hi, published]}``.
     """
     def at(model: str, split: str, checkpoint: str, k: int | None = None, dataset: str | None = None) -> pd.Series:
         d = curves[(curves.dataset == (dataset or P.dataset)) & (curves.model == model) & (curves.split == split)
@@ -251,6 +257,9 @@ def summary(P: Profile, curves: pd.DataFrame, fit: dict[str, float]) -> dict[str
         "strong_threshold": STRONG,
         "k_inits": P.inits, "k_trained": k_trained, "model": P.model, "epochs": P.epochs,
         "verdict": verdict,
+        **({} if pairs is None else {"score_pairs": {
+            f"{r['score a']}_vs_{r['score b']}": [float(r["rho (ours)"]), float(r.lo), float(r.hi),
+                                                 float(r["rho (Kirsch 2023)"])] for _, r in pairs.iterrows()}}),
     }
 
 

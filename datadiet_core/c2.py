@@ -16,13 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import ParameterError, scores, selection
-from .bank import (PREDROP_SCORES, STATIC_SCORES, baseline_history, checkpoint_profile, per_seed, score_bank, scoring_pass_seconds,
-                   scoring_run, scoring_runs)
-from .data import class_counts, load_dataset
-from .profiles import Profile, side_seeds
+from . import ParameterError, selection
+from .bank import baseline_history, checkpoint_profile, score_bank, scoring_pass_seconds, scoring_run, scoring_runs
+from .profiles import BUDGETS, Profile, first_drop, side_seeds
 from .runs import EVAL_SEED_OFFSET, read_grid, run
-from .stats import ABOVE, BELOW, MIN_SEEDS, compare, per_fraction, ranks, spearman, summarize
+from .selection import PREDROP_SCORES, STATIC_SCORES
+from .stats import ABOVE, BELOW, FEW_SEEDS, compare, per_fraction, summarize
 from .store import Record, Store
 from .train import device_data
 
@@ -76,7 +75,7 @@ def pruned_run(P: Profile, store: Store, score_name: str, bank: dict[str, np.nda
     labels = data.y_train.cpu().numpy() if rule == "per_class" else None
     subset = pruned_subset(score_name, bank, data.n_train, prune, seed, rule, labels)
     return run(P, seed, store, subset=subset, subset_tag=f"{rule}:{score_name}:prune={prune:g}",
-               budget=budget, force=force)
+               budget=budget, force=force, eval_every_epoch=False)
 
 
 @dataclass(frozen=True)
@@ -99,36 +98,47 @@ class PrunedSpec:
 
 
 def grid(P: Profile) -> list[PrunedSpec]:
-    """Every evaluation run of chapter C2, in the order a sweep runs them.
+    """Every evaluation run of chapter C2, in the order a sweep runs them; every budget convention
+    is ``P.c2_budget``'s unless said otherwise.
 
-    1. Keep-highest for every score of :data:`bank.STATIC_SCORES`, every fraction of
-       ``P.prune_fractions`` (Paul et al. Fig. 1; random is the baseline): ``P.eval_seeds`` fresh
-       seeds for :data:`HEADLINE_SCORES`, ``profiles.side_seeds(P)`` for the others.
+    1. Keep-highest by each score of ``P.c2_scores`` at every fraction of ``P.prune_fractions``
+       (Paul et al. Fig. 1; random is the baseline), then by ``P.c2_side_scores`` at 50% pruned:
+       ``P.eval_seeds`` fresh seeds for :data:`HEADLINE_SCORES`, ``profiles.side_seeds(P)`` for
+       the others.
     2. Per-class selection (keep the highest within each class) at 50% pruned for
-       :data:`PER_CLASS_SCORES`, which separates class balance from what a score says about examples.
+       ``P.c2_per_class``, which separates class balance from what a score says about examples.
     3. The opposite rule (keep the easiest) and coverage-centric stratified selection (Zheng et
-       al.) for :data:`RULE_SCORES` at 50% pruned.
+       al.) for ``P.c2_rule_scores`` at 50% pruned.
     4. The regime map: :data:`REGIME_SCORES` at 50% pruned for every budget of
        ``P.regime_epochs`` other than the profile's own (that one is part 1).
-    5. With ``P.predrop`` set, keep-highest by :data:`bank.PREDROP_SCORES` (GraNd and EL2N early
+    5. With ``P.predrop`` set, keep-highest by :data:`selection.PREDROP_SCORES` (GraNd and EL2N early
        in the papers' sense) at 50% pruned.
-    6. With ``"epochs"`` in ``P.c2_budgets``, keep-highest by :data:`BUDGET_SCORES` at every
-       fraction under equal epochs (Kirsch's PyTorch reproduction's convention).
+    6. For every other convention of ``P.c2_budgets``, keep-highest by :data:`BUDGET_SCORES` at
+       every fraction under it, and ``P.c2_cross_scores`` at 50% pruned under the convention that
+       is not ``P.c2_budget`` (so that each published table is set beside ours in its own).
 
-    Parts 2-6 get ``profiles.side_seeds(P)`` seeds.
+    Parts 2-6 get ``profiles.side_seeds(P)`` seeds, except headline scores in part 6's cross cells.
     """
     head, side = range(P.eval_seeds), range(side_seeds(P))
-    out = [PrunedSpec(s, f, i) for f in P.prune_fractions for s in STATIC_SCORES
-           for i in (head if s in HEADLINE_SCORES else side)]
-    out += [PrunedSpec(s, REGIME_PRUNE, i, "per_class") for s in PER_CLASS_SCORES for i in side]
-    out += [PrunedSpec(s, REGIME_PRUNE, i, rule) for rule in ("keep_lowest", "stratified") for s in RULE_SCORES
-            for i in side]
-    out += [PrunedSpec(s, REGIME_PRUNE, i, epochs=e) for e in sorted(P.regime_epochs) if e != P.epochs
+    B = P.c2_budget
+    other = next(b for b in BUDGETS if b != B)
+
+    def seeds(score: str) -> range:
+        return head if score in HEADLINE_SCORES else side
+
+    out = [PrunedSpec(s, f, i, budget=B) for f in P.prune_fractions for s in P.c2_scores for i in seeds(s)]
+    out += [PrunedSpec(s, REGIME_PRUNE, i, budget=B) for s in P.c2_side_scores for i in seeds(s)]
+    out += [PrunedSpec(s, REGIME_PRUNE, i, "per_class", budget=B) for s in P.c2_per_class for i in side]
+    out += [PrunedSpec(s, REGIME_PRUNE, i, rule, budget=B) for rule in ("keep_lowest", "stratified")
+            for s in P.c2_rule_scores for i in side]
+    out += [PrunedSpec(s, REGIME_PRUNE, i, epochs=e, budget=B) for e in sorted(P.regime_epochs) if e != P.epochs
             for s in REGIME_SCORES for i in side]
-    out += [PrunedSpec(s, REGIME_PRUNE, i) for s in (PREDROP_SCORES if P.predrop is not None else ()) for i in side]
-    out += [PrunedSpec(s, f, i, budget="epochs") for b in P.c2_budgets if b == "epochs" for f in P.prune_fractions
+    out += [PrunedSpec(s, REGIME_PRUNE, i, budget=B) for s in (PREDROP_SCORES if P.predrop is not None else ())
+            for i in side]
+    out += [PrunedSpec(s, f, i, budget=b) for b in P.c2_budgets if b != B for f in P.prune_fractions
             for s in BUDGET_SCORES for i in side]
-    return out
+    out += [PrunedSpec(s, REGIME_PRUNE, i, budget=other) for s in P.c2_cross_scores for i in seeds(s)]
+    return list(dict.fromkeys(out))
 
 
 def stages(P: Profile) -> list[list[PrunedSpec]]:
@@ -142,9 +152,11 @@ def run_spec(P: Profile, store: Store, spec: PrunedSpec, bank: dict[str, np.ndar
     return pruned_run(Pe, store, spec.score, bank, spec.prune, spec.eval_index, spec.rule, force, spec.budget)
 
 
-def load(P: Profile, store: Store, budget: str = "iterations") -> pd.DataFrame:
-    """Every evaluation run of :func:`grid` under ``budget``, read from the store (never computed
-    here), one row per run, plus the full-data baseline (the scoring runs, rule ``full``)."""
+def load(P: Profile, store: Store, budget: str | None = None) -> pd.DataFrame:
+    """Every evaluation run of :func:`grid` under ``budget`` (default ``P.c2_budget``), read from the
+    store (never computed here), one row per run, plus the full-data baseline (the scoring runs,
+    rule ``full``)."""
+    budget = budget or P.c2_budget
     reader = store.reader()
     bank = score_bank(P, reader)
     specs = [spec for spec in grid(P) if spec.budget == budget]
@@ -194,13 +206,16 @@ def pair_difference(runs: pd.DataFrame, a: str, b: str, epochs: int, rule: str =
 
 def budget_conventions(P: Profile, store: Store, runs: pd.DataFrame) -> dict[str, Any]:
     """Keep-highest by each of :data:`BUDGET_SCORES` minus random, per fraction, under every budget
-    convention of ``P.c2_budgets`` (``summary.json``'s ``c2.budget_conventions``): equal
-    iterations from ``runs`` (:func:`load`), equal epochs from the store where the profile lists
-    it. Each is set beside the published table of its own convention (:data:`PUBLISHED`)."""
-    out: dict[str, Any] = {"budgets": list(P.c2_budgets), "diff_to_random": {}}
-    for budget in P.c2_budgets:
-        d = differences(runs if budget == "iterations" else load(P, store, budget))
+    convention the grid ran (``summary.json``'s ``c2.budget_conventions``): the headline's from
+    ``runs`` (:func:`load`), the other from the store where the profile ran cells under it
+    (``P.c2_budgets``, ``P.c2_cross_scores``). Each is set beside the published table of its own
+    convention (:data:`PUBLISHED`)."""
+    out: dict[str, Any] = {"budgets": [], "diff_to_random": {}}
+    ran = {spec.budget for spec in grid(P)}
+    for budget in [P.c2_budget] + [b for b in BUDGETS if b != P.c2_budget and b in ran]:
+        d = differences(runs if budget == P.c2_budget else load(P, store, budget))
         d = d[(d.rule == "keep_highest") & (d.epochs == P.epochs) & d.score.isin(BUDGET_SCORES)]
+        out["budgets"].append(budget)
         out["diff_to_random"][budget] = {s: _cells(g) for s, g in d.groupby("score", sort=False)}
     return out
 
@@ -253,50 +268,100 @@ def _claim_part(dirs: list[str]) -> str:
     return "inconclusive"
 
 
+# The parts of claim C2 (Kirsch 2023 against Paul et al. 2021), each a comparison of one score's
+# whole-set keep-highest subset with random at the headline budget, every fraction the grid ran it.
+PARTS = {"grand_init": "GraNd at initialisation does not beat random",
+         "el2n_early": "EL2N early in training beats random",
+         "grand_early": "GraNd early in training beats random"}
+PREDROP_OF = {"el2n_early": "el2n_predrop", "grand_early": "grand_predrop"}
+
+
+def part_verdict(score: str, dirs: list[str]) -> str:
+    """One part's verdict from its directions, one per fraction pruned (rules fixed in issue 27,
+    before the airbench grid ran): inconclusive when a cell lacks ``stats.MIN_SEEDS`` seeds or
+    none ran; "GraNd@init does not beat random" holds when it is above random at no fraction and
+    fails when above at one or more; "EL2N / GraNd early beat random" by :func:`_claim_part`."""
+    if not dirs or FEW_SEEDS in dirs:
+        return "inconclusive"
+    if score == "grand_init":
+        return "fails" if ABOVE in dirs else "holds"
+    return _claim_part(dirs)
+
+
+def claim_verdict(parts: list[str]) -> str:
+    """The claim's one word from its parts: holds when every part holds, fails when any part fails,
+    inconclusive otherwise."""
+    return "fails" if "fails" in parts else "holds" if parts and all(p == "holds" for p in parts) else "inconclusive"
+
+
+def published_for(P: Profile, score: str) -> tuple[float | None, str]:
+    """The published difference to random at 50% pruned beside a part: from the reproduction run
+    under the headline's budget convention where it has the score, else from the other."""
+    sources = sorted(PUBLISHED, key=lambda k: PUBLISHED[k]["budget"] != P.c2_budget)
+    for source in sources:
+        acc = PUBLISHED[source]["acc"]
+        if score in acc:
+            return (acc[score][REGIME_PRUNE] - acc["random"][REGIME_PRUNE]) / 100, source
+    return None, ""
+
+
+def regime_text(P: Profile, full: Any, n_train: int) -> str:
+    """The budget a C2 headline is stated at: net, epochs, optimiser steps, full-data accuracy."""
+    steps = P.epochs * max(1, n_train // P.batch_size)
+    convention = ("equal epochs (a pruned run takes fewer steps)" if P.c2_budget == "epochs"
+                  else "equal iterations (every pruned run takes the full-data run's steps)")
+    return (f"{P.model}, {P.epochs} epochs ({steps:,} steps of {P.batch_size}) for full data at "
+            f"{full.mean * 100:.1f}% ± {full.std * 100:.1f} (n = {full.n}), {convention}, whole-set keep-highest, "
+            + ", ".join(f"{f:.0%}" for f in P.prune_fractions) + " pruned")
+
+
 def headline(P: Profile, runs: pd.DataFrame, diffs: pd.DataFrame) -> dict[str, Any]:
-    """Claim C2's headline at the profile's regime, by a rule fixed before the third-seed runs.
+    """Claim C2's headline at the profile's regime as a table of its parts (:data:`PARTS`), by
+    rules fixed in issue 27 before the airbench grid ran (:func:`part_verdict`,
+    :func:`claim_verdict`). Each part: its verdict, the directions per fraction, the effect at 50%
+    pruned with its interval and seeds, the published difference (:func:`published_for`), and
+    beside it the per-class and (where the profile has it) pre-drop readings at 50% pruned.
 
-    Whole-set keep-highest selection (the papers' rule), the profile's budget, every fraction
-    of ``P.prune_fractions``; each comparison is three-valued per fraction (:func:`stats.direction`).
-
-    * Part 1, "GraNd@init does not beat random": holds when GraNd@init is above random at no
-      fraction, fails when it is above at one or more.
-    * Part 2, "EL2N and GraNd early do": for each of EL2N@early and GraNd@early, by
-      :func:`_claim_part`; the part holds when both hold, fails when either fails, else
-      inconclusive.
-    * The claim holds when both parts hold, fails when either fails, and is inconclusive
-      otherwise, or when any cell compared has fewer than :data:`MIN_SEEDS` seeds.
-
-    The effect reported is EL2N@early minus random at 50% pruned, beside the published
-    difference of Kirsch's fork of the original code.
-    """
+    The headline effect is EL2N@early minus random at 50% pruned."""
     E = P.epochs
     main = diffs[(diffs.rule == "keep_highest") & (diffs.epochs == E)]
-    dirs = {s: list(main[main.score == s].direction) for s in HEADLINE_SCORES[1:]}
-    seeds = int(min(main[main.score.isin(HEADLINE_SCORES[1:])][["n_a", "n_b"]].min())) if len(main) else 0
-    init = "fails" if ABOVE in dirs["grand_init"] else "holds"
-    early = [_claim_part(dirs[s]) for s in ("el2n_early", "grand_early")]
-    early_part = "fails" if "fails" in early else "holds" if early == ["holds", "holds"] else "inconclusive"
-    verdict = ("inconclusive" if seeds < MIN_SEEDS or not all(dirs.values()) else
-               "fails" if "fails" in (init, early_part) else "holds" if init == early_part == "holds" else "inconclusive")
+
+    def at(score: str, rule: str = "keep_highest") -> dict[str, Any] | None:
+        d = diffs[(diffs.score == score) & (diffs.rule == rule) & (diffs.epochs == E) & np.isclose(diffs.prune, REGIME_PRUNE)]
+        if not len(d):
+            return None
+        r = d.iloc[0]
+        return {"effect": float(r["diff"]), "ci": [float(r.lo), float(r.hi)], "direction": r.direction,
+                "seeds": int(min(r.n_a, r.n_b))}
+
+    parts = {}
+    for score, statement in PARTS.items():
+        g = main[main.score == score].sort_values("prune")
+        dirs = list(g.direction)
+        published, source = published_for(P, score)
+        parts[score] = {"statement": statement, "verdict": part_verdict(score, dirs),
+                        "directions": {f"{r.prune:g}": r.direction for _, r in g.iterrows()},
+                        "seeds": int(g[["n_a", "n_b"]].min().min()) if len(g) else 0,
+                        "at_50": at(score), "published": published, "published_source": source,
+                        "per_class": at(score, "per_class"),
+                        "predrop": at(PREDROP_OF[score]) if score in PREDROP_OF else None}
+    verdict = claim_verdict([p["verdict"] for p in parts.values()])
     full = summarize(runs[runs.rule == "full"].test_acc)
+    el2n = parts["el2n_early"]["at_50"] or {"effect": float("nan"), "ci": [float("nan")] * 2, "direction": ""}
+    effects = {s: {**p["at_50"], "published": p["published"]} for s, p in parts.items() if p["at_50"]}
+    return {"verdict": verdict, "effect": el2n["effect"], "ci": el2n["ci"],
+            "effect_name": f"EL2N@{checkpoint_text(P)} minus random at 50% pruned (accuracy, fraction)",
+            "published": parts["el2n_early"]["published"], "published_source": parts["el2n_early"]["published_source"],
+            "regime": regime_text(P, full, int(runs[runs.rule == "full"].n_train.iloc[0])), "seeds": min(p["seeds"] for p in parts.values()),
+            "parts": parts, "rule": "holds when every part holds, fails when any part fails, else inconclusive",
+            "directions": {s: list(p["directions"].values()) for s, p in parts.items()}, "effects": effects}
 
-    def at(score: str) -> pd.Series:
-        return main[(main.score == score) & np.isclose(main.prune, REGIME_PRUNE)].iloc[0]
 
-    fork = PUBLISHED[FORK]["acc"]
-    effects = {s: {"effect": float(at(s)["diff"]), "ci": [float(at(s).lo), float(at(s).hi)],
-                   "direction": at(s).direction,
-                   "published": (fork[s][REGIME_PRUNE] - fork["random"][REGIME_PRUNE]) / 100}
-               for s in HEADLINE_SCORES[1:] if len(main[main.score == s])}
-    regime = (f"{P.model}, {E} epochs' worth of full-data iterations (full data {full.mean * 100:.1f}% ± "
-              f"{full.std * 100:.1f}, n = {full.n}), whole-set keep-highest, "
-              + ", ".join(f"{f:.0%}" for f in P.prune_fractions) + " pruned")
-    return {"verdict": verdict, "effect": effects["el2n_early"]["effect"], "ci": effects["el2n_early"]["ci"],
-            "effect_name": "EL2N@10% minus random at 50% pruned (accuracy, fraction)",
-            "published": effects["el2n_early"]["published"], "published_source": FORK,
-            "regime": regime, "seeds": seeds, "parts": {"grand_init_not_above_random": init, "early_scores_beat_random": early_part},
-            "directions": dirs, "effects": effects}
+def checkpoint_text(P: Profile) -> str:
+    """How the book names the "early" checkpoint: a whole epoch when it falls on one, else the
+    share of training (``10%`` for the cpu profile's 0.8 epoch)."""
+    at = P.early * P.epochs
+    return f"epoch {round(at)}" if abs(at - round(at)) < 1e-9 and round(at) >= 1 else f"{P.early:.0%}"
 
 
 def summary(P: Profile, runs: pd.DataFrame, diffs: pd.DataFrame) -> dict[str, Any]:
@@ -351,69 +416,25 @@ def summary(P: Profile, runs: pd.DataFrame, diffs: pd.DataFrame) -> dict[str, An
     return out
 
 
-# --------------------------------------------------------------------------- what the subsets are
-
-def kept_per_class(P: Profile, bank: dict[str, np.ndarray], prune: float = REGIME_PRUNE) -> pd.DataFrame:
-    """Examples of each class kept at ``prune`` by random, every score's keep-highest and per-class
-    subsets, the other rules for :data:`RULE_SCORES` and the pre-drop scores' keep-highest subsets
-    (score-ordered subsets can starve whole classes)."""
-    classes = load_dataset(P.dataset).classes
-    data = device_data(P)
-    y = data.y_train.cpu().numpy()
-    picks = ([("keep_highest", s) for s in STATIC_SCORES] + [("per_class", s) for s in STATIC_SCORES[1:]]
-             + [(r, s) for r in ("keep_lowest", "stratified") for s in RULE_SCORES]
-             + [("keep_highest", s) for s in PREDROP_SCORES if s in bank])
-    out = []
-    for rule, score in picks:
-        kept = pruned_subset(score, bank, data.n_train, prune, EVAL_SEED_OFFSET, rule, y)
-        name = "random" if score == "random" else f"{rule}: {score}"
-        out += [{"selection": name, "class": classes[c], "count": int(n)}
-                for c, n in enumerate(class_counts(y[kept], len(classes)))]
-    return pd.DataFrame(out)
-
-
-def spearman_matrix(bank: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Spearman rho between every pair of static-pruning scores (long format: a, b, rho)."""
-    names = [s for s in STATIC_SCORES if s in bank]
-    r = {s: ranks(np.where(np.isfinite(bank[s]), bank[s], np.inf)) for s in names}
-    return pd.DataFrame([{"a": a, "b": b, "rho": float(np.corrcoef(r[a], r[b])[0, 1])} for a in names for b in names])
-
-
-def rank_reliability(P: Profile, store: Store) -> pd.DataFrame:
-    """How the EL2N@10% and GraNd@10% rankings settle as scoring runs are averaged (Paul et al.
-    Fig. 10 left): rho between the mean of the first k runs and the mean of all K, and, free of
-    that overlap, rho between the means of two disjoint groups of k runs (k <= K/2)."""
-    seeds = range(P.scoring_seeds)
-    out = []
-    for score, name in (("el2n", "el2n_early"), ("grand", "grand_early")):
-        per = per_seed(P, store, seeds, P.early, "train", score)
-        full = per.mean(0)
-        for k, mean in enumerate(scores.running_means(per), start=1):
-            out.append({"score": name, "comparison": f"mean of all {len(per)} runs", "K": k,
-                        "rho": spearman(mean, full)})
-        for k in range(1, len(per) // 2 + 1):
-            out.append({"score": name, "comparison": "mean of k other runs", "K": k,
-                        "rho": spearman(per[:k].mean(0), per[k:2 * k].mean(0))})
-    return pd.DataFrame(out)
-
-
 # --------------------------------------------------------------------------- cost
 
 def early_checkpoint(P: Profile, store: Store) -> dict[str, float | None]:
     """Where the "early" scores are taken, against how far learning had got (read from the scoring
-    runs' per-epoch history): the checkpoints ``P.early`` and ``P.predrop`` in epochs, the first
-    learning-rate drop in epochs, and the mean test accuracy at the end of the first epoch, at the
-    last epoch before the drop, at ``P.predrop`` (from its own scoring runs; None when it is not at
-    the end of an epoch or not set) and at the end. Paul et al.'s epoch 20 of 200 comes long after
+    runs' per-epoch history): the checkpoints ``P.early`` and ``P.predrop`` in epochs, where the
+    learning rate starts to fall in epochs (``profiles.first_drop``), and the mean test accuracy
+    at the end of the first epoch, at ``P.early`` (:func:`accuracy_at`: a bound where it falls
+    between evaluations), at the last epoch before the drop, at ``P.predrop`` (from its own
+    scoring runs; None when it is not at the end of an epoch or not set) and at the end. Paul et al.'s epoch 20 of 200 comes long after
     the first epoch and before their first drop (epoch 60)."""
     acc = baseline_history(scoring_runs(P, store)).groupby("epoch").test_acc.mean()
-    drop = P.lr_milestones[0] * P.epochs if P.lr_milestones else float(P.epochs)
+    drop = first_drop(P) * P.epochs
     before = acc[acc.index <= drop]
     out: dict[str, float | None] = {
         "early": P.early, "early_epoch": P.early * P.epochs, "first_drop_epoch": drop,
         "test_acc_epoch_1": float(acc.iloc[0]), "last_epoch_before_drop": float(before.index[-1]) if len(before) else 0.0,
         "test_acc_before_drop": float(before.iloc[-1]) if len(before) else float("nan"),
-        "test_acc_end": float(acc.iloc[-1]), "predrop": P.predrop, "predrop_epoch": None, "test_acc_predrop": None}
+        "test_acc_end": float(acc.iloc[-1]), "predrop": P.predrop, "predrop_epoch": None, "test_acc_predrop": None,
+        "test_acc_early": accuracy_at(acc, P.early * P.epochs)}
     if P.predrop is not None:
         Q = checkpoint_profile(P, P.predrop)
         at = P.predrop * P.epochs
@@ -422,6 +443,18 @@ def early_checkpoint(P: Profile, store: Store) -> dict[str, float | None]:
         out["predrop_epoch"] = at
         out["test_acc_predrop"] = float(acc_q.loc[int(at)]) if float(at).is_integer() and int(at) in acc_q.index else None
     return out
+
+
+def accuracy_at(acc: pd.Series, epoch: float) -> list[float]:
+    """Test accuracy (by epoch, from the per-epoch evaluations) at ``epoch``: [a, a] where an
+    evaluation fell there, else the bound [lo, hi] of the evaluations either side (the end of the
+    epoch before, NaN before the first, and the end of the epoch after)."""
+    if float(epoch).is_integer() and epoch in acc.index:
+        return [float(acc.loc[epoch])] * 2
+    before, after = acc[acc.index < epoch], acc[acc.index > epoch]
+    a = float(before.iloc[-1]) if len(before) else float("nan")
+    b = float(after.iloc[0]) if len(after) else float("nan")
+    return [min(a, b), max(a, b)] if len(before) else [float("nan"), b]
 
 
 def compute_seconds(P: Profile, store: Store, runs: pd.DataFrame) -> float:

@@ -12,11 +12,10 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from .c3 import (AGGRESSIVE, CHANCE, CHANCE_FACTOR, DIAGNOSIS_VARIANTS, HEADLINE_SELECTORS, TABLE1_PRUNE, DynamicSpec,
-                 grid, run_spec)
+from .c3 import AGGRESSIVE, CHANCE, CHANCE_FACTOR, TABLE1_PRUNE, TABLE1_SOURCE_VARIANT, grid, run_spec
 from .data import load_dataset
 from .dynamic import CHECK_COLUMNS, FIG5_PRUNE
-from .profiles import Profile, side_seeds
+from .profiles import Profile
 from .runs import history_frame
 from .selection import DYNAMIC_SELECTORS, STATIC_SELECTORS, VARIANT_SELECTORS
 from .stats import compare, selection_mixture, summarize
@@ -70,11 +69,18 @@ def selected_per_class(P: Profile, store: Store, prune: float, selectors: Iterab
 
 def _runs_of(P: Profile, store: Store, selector: str, prune: float, variant: str = "") -> list[Record]:
     """Every seed's stored run of ``selector`` at ``prune`` and the longest budget (main grid, or
-    the collapse diagnosis's ``variant``)."""
+    the collapse diagnosis's ``variant``), as the grid has them."""
     E = max(P.c3_epochs)
     reader = store.reader()
-    n = P.eval_seeds if selector in HEADLINE_SELECTORS and prune >= AGGRESSIVE - 1e-9 else side_seeds(P)
-    return [run_spec(P, reader, DynamicSpec(selector, prune, i, E, variant=variant)) for i in range(n)]
+    return [run_spec(P, reader, s) for s in grid(P) if s.selector == selector and np.isclose(s.prune, prune)
+            and s.epochs == E and s.variant == variant and s.imbalance == "none" and not s.period
+            and s.budget == "epochs"]
+
+
+def table1_source(P: Profile) -> str:
+    """The variant of uncertainty EMA that the always/sometimes analysis reads: per class where the
+    profile's grid runs it (as specified, that selector collapsed at the cpu budget), else as specified."""
+    return TABLE1_SOURCE_VARIANT if TABLE1_SOURCE_VARIANT in P.c3_variants else ""
 
 
 # --------------------------------------------------------------------------- the collapse diagnosis
@@ -86,7 +92,7 @@ def _diagnosed(P: Profile, store: Store, prune: float) -> Iterator[tuple[str, st
     """Every run of the collapse diagnosis at ``prune`` and the longest budget: (selector,
     variant name, record, class shares of every selection: selections x classes)."""
     for s in COLLAPSE_SELECTORS:
-        for v in ("",) + DIAGNOSIS_VARIANTS:
+        for v in ("",) + tuple(P.c3_variants):
             for rec in _runs_of(P, store, s, prune, v):
                 per = rec.arrays["selection_classes"]
                 yield s, v or "as specified", rec, per / per.sum(1, keepdims=True)
@@ -94,7 +100,7 @@ def _diagnosed(P: Profile, store: Store, prune: float) -> Iterator[tuple[str, st
 
 def class_shares(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd.DataFrame:
     """The share of each class in every selection of every seed, for the top-k loss selectors
-    (as Raju et al. specify them and in each variant of :data:`c3.DIAGNOSIS_VARIANTS`), at
+    (as Raju et al. specify them and in each variant of ``P.c3_variants``), at
     ``prune`` and the longest budget: one row per (selector, variant, seed, selection, class)."""
     classes = load_dataset(P.dataset).classes
     return pd.DataFrame([{"selector": s, "variant": v, "seed": rec.config["seed"], "selection": i + 1,
@@ -140,7 +146,7 @@ def collapse_summary(P: Profile, checks: pd.DataFrame) -> dict[str, Any]:
                         for s in VARIANT_SELECTORS}
     cause = []
     for s in VARIANT_SELECTORS:
-        for v in DIAGNOSIS_VARIANTS:
+        for v in P.c3_variants:
             c = compare(d.assign(prune=AGGRESSIVE), {"selector": s, "variant": v}, {"selector": s, "variant": "as specified"},
                         value="acc")
             if len(c):

@@ -1,4 +1,4 @@
-"""``python -m datadiet_core``: data, bench, train, sweep, plan, store, book.
+"""``python -m datadiet_core``: data, bench, train, sweep, plan, store, stretch, scores, subset, summarize, book.
 
 Errors in parameters or data, and results a command needs but the store lacks, stop with one
 line on stderr (``error: ...``) and exit code 2. Each command imports what it needs when it
@@ -151,6 +151,49 @@ def _stretch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scores(args: argparse.Namespace) -> int:
+    from .exports import export_scores
+    from .profiles import resolve_profile
+    from .store import Store
+
+    if not args.out:
+        raise ParameterError("parameter 'out' must name a folder for the score files (--out DIR)")
+    P = resolve_profile(args.profile)
+    manifest = export_scores(P, Store.for_profile(P.name), args.out)
+    print(f"wrote {manifest.parent}: scores.npz, scores.csv.gz and manifest.json (sha256 of each inside)")
+    return 0
+
+
+def _subset(args: argparse.Namespace) -> int:
+    from .exports import subset
+    from .profiles import resolve_profile
+    from .store import Store
+    from .train import device_data
+
+    P = resolve_profile(args.profile)
+    rows = subset(P, Store.for_profile(P.name), args.score, args.prune, args.per_class, args.seed)
+    indices = device_data(P).train_index[rows]  # CIFAR-10 indices (the rows themselves on the full set)
+    text = "\n".join(str(i) for i in indices) + "\n"
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text)
+        print(f"wrote {len(indices)} indices to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _summarize(args: argparse.Namespace) -> int:
+    from .profiles import resolve_profile
+    from .store import Store
+    from .summaries import write
+
+    P = resolve_profile(args.profile)
+    done = write(P, Store.for_profile(P.name), tuple(args.sections) if args.sections else None)
+    print(f"results/{P.name}/summary.json: wrote {', '.join(done) or 'nothing (no section has all its runs stored)'}")
+    return 0
+
+
 def _book(args: argparse.Namespace) -> int:
     from .book import build
 
@@ -231,6 +274,26 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--claims", nargs="+", help="the sweeps, in order (default: setup, then the claims cheapest first)")
     s.add_argument("--part-mb", type=float, default=15.0, help="the largest results part, in MiB")
     s.set_defaults(func=_stretch)
+
+    e = sub.add_parser("scores", help="export a profile's per-example scores (npz, csv.gz, manifest)")
+    e.add_argument("action", choices=("export",))
+    e.add_argument("--profile", default="cpu")
+    e.add_argument("--out", help="the folder to write")
+    e.set_defaults(func=_scores)
+
+    u = sub.add_parser("subset", help="the CIFAR-10 indices the C2 grid keeps for a score and a fraction pruned")
+    u.add_argument("--profile", default="cpu")
+    u.add_argument("--score", required=True, help="a static score: random, input_norm, grand_init, el2n_early, ...")
+    u.add_argument("--prune", type=float, required=True, help="the fraction pruned, in (0, 1)")
+    u.add_argument("--per-class", action="store_true", help="keep the highest within each class")
+    u.add_argument("--seed", type=int, default=1000, help="the evaluation seed that draws random's subset")
+    u.add_argument("--out", help="write the indices here, one per line (default: print them)")
+    u.set_defaults(func=_subset)
+
+    m = sub.add_parser("summarize", help="write results/<profile>/summary.json from the store (computes nothing)")
+    m.add_argument("--profile", default="cpu")
+    m.add_argument("--sections", nargs="+", help="setup, c1, c2, c3 (default: every one whose runs are stored)")
+    m.set_defaults(func=_summarize)
 
     k = sub.add_parser("book", help="execute the notebooks and build the book")
     k.add_argument("--profile", default="cpu")

@@ -448,6 +448,23 @@ def augment(x: torch.Tensor, generator: torch.Generator, pad: int = 4, flip: boo
     return x
 
 
+def translate_altflip(x: torch.Tensor, generator: torch.Generator, flip: torch.Tensor, pad: int = 2) -> torch.Tensor:
+    """airbench's augmentation (Jordan 2024) of an NCHW batch: reflect-pad ``pad`` and a random
+    translate back to the original size, then a horizontal flip of the images where ``flip``
+    (bool, one per image) is set. The caller alternates ``flip`` between passes (every image is
+    flipped on every other pass over it, from a random start), instead of drawing it anew."""
+    n, c, h, w = x.shape
+    dev = x.device
+    xp = torch.nn.functional.pad(x, (pad, pad, pad, pad), mode="reflect")
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=generator.device).to(dev)
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=generator.device).to(dev)
+    rows = (dy[:, None] + torch.arange(h, device=dev))[:, None, :, None]
+    cols = (dx[:, None] + torch.arange(w, device=dev))[:, None, None, :]
+    out = xp[torch.arange(n, device=dev)[:, None, None, None], torch.arange(c, device=dev)[None, :, None, None],
+             rows, cols]
+    return torch.where(flip.to(dev)[:, None, None, None], out.flip(3), out)
+
+
 # --------------------------------------------------------------------------- moving a verified cache
 
 def export_dataset(name: str, out: str | Path, part_mb: float) -> Path:

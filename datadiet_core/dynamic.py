@@ -20,7 +20,7 @@ from torch import nn
 from . import ParameterError
 from .bank import scoring_pass_seconds, scoring_run_config, scoring_runs
 from .devices import autocast_dtype
-from .profiles import Profile
+from .profiles import BUDGETS, Profile
 from .runs import EVAL_SEED_OFFSET, run_config
 from .selection import (PARAMS, SELECTORS, TABLE1_SELECTORS, InfoBatch, Selector, SelectiveBackprop,
                         UncertaintyEMA, make_selector)
@@ -38,9 +38,11 @@ FIG5_PRUNE = 0.8  # Raju et al. Fig. 5: the runs at this fraction pruned evaluat
 FINAL_SCORE_SELECTORS = ("uncertainty_ema",)
 
 
-def period_passes(epochs: int) -> int:
-    """Passes between re-selections: 5% of training, at least one pass."""
-    return max(1, round(RUN_PARAMS["period"] * epochs))
+def period_passes(epochs: int, keep: float = 1.0, budget: str = "epochs") -> int:
+    """Passes over the kept subset between re-selections: 5% of training, at least one pass.
+    Under equal iterations a run makes ``epochs / keep`` passes over a subset of ``keep``."""
+    passes = epochs if budget == "epochs" else epochs / keep
+    return max(1, round(RUN_PARAMS["period"] * passes))
 
 
 def all_losses(model: nn.Module, P: Profile) -> np.ndarray:
@@ -78,10 +80,10 @@ def check_run(selector: object, prune: object, period: object) -> None:
 
 
 def dynamic_config(P: Profile, selector: str, prune: float, eval_index: int, epochs: int | None = None,
-                   fixed_tag: str = "", period: int | None = None, variant: str = "") -> dict:
+                   fixed_tag: str = "", period: int | None = None, variant: str = "", budget: str = "epochs") -> dict:
     """The store key of :func:`dynamic_run` (the subset tag keeps its historical ``rate=``)."""
     Pe = P.replace(epochs=epochs or P.epochs)
-    config = {**run_config(Pe, EVAL_SEED_OFFSET + eval_index, budget="epochs",
+    config = {**run_config(Pe, EVAL_SEED_OFFSET + eval_index, budget=budget,
                            subset=f"c3:{selector}:rate={prune:g}"),
               "c3": {**RUN_PARAMS, "selector": selector, "fixed": fixed_tag}}
     if selector in SCORED_SELECTORS:
@@ -95,9 +97,11 @@ def dynamic_config(P: Profile, selector: str, prune: float, eval_index: int, epo
 
 def dynamic_run(P: Profile, store: Store, selector: str, prune: float, eval_index: int, epochs: int | None = None,
                 fixed: np.ndarray | None = None, fixed_tag: str = "", force: bool = False,
-                period: int | None = None, bank: dict[str, np.ndarray] | None = None, variant: str = "") -> Record:
+                period: int | None = None, bank: dict[str, np.ndarray] | None = None, variant: str = "",
+                budget: str = "epochs") -> Record:
     """One run of chapter C3: ``selector`` prunes the fraction ``prune`` of the training set, for
-    ``epochs`` passes over the kept subset (cost falls with the fraction), from a fresh seed.
+    ``epochs`` passes over the kept subset (cost falls with the fraction), from a fresh seed;
+    ``budget="iterations"``: as many steps as ``epochs`` passes over the full set.
 
     Re-selecting selectors pick a subset every ``period`` passes (default :func:`period_passes`,
     5% of training). ``fixed`` (named by ``fixed_tag``) is the always set of Raju et al.
@@ -117,7 +121,12 @@ def dynamic_run(P: Profile, store: Store, selector: str, prune: float, eval_inde
     Pe = P.replace(epochs=E)
     seed = EVAL_SEED_OFFSET + eval_index
     keep = 1.0 - prune
-    config = dynamic_config(P, selector, prune, eval_index, epochs, fixed_tag, period, variant)
+    if budget not in BUDGETS:
+        raise ParameterError(f"parameter 'budget' must be one of {', '.join(BUDGETS)}; got {budget!r}")
+    if budget == "iterations" and selector in ("infobatch", "selective_backprop", "random_backprop"):
+        raise ParameterError(f"parameter 'selector' must re-select or keep a static subset under equal iterations; "
+                             f"got {selector!r}")
+    config = dynamic_config(P, selector, prune, eval_index, epochs, fixed_tag, period, variant, budget)
 
     def compute() -> tuple[dict, dict]:
         if selector in SCORED_SELECTORS and bank is None:
@@ -131,9 +140,9 @@ def dynamic_run(P: Profile, store: Store, selector: str, prune: float, eval_inde
             hooks = _backprop_hooks(Pe, data, selector, keep, seed, state)
         else:
             chooser = make_selector(selector, data.n_train, keep, seed, bank, fixed, variant, state["labels"])
-            hooks = Hooks(select=_reselect(chooser, Pe, period or period_passes(E), state))
-        res = train(Pe, data, seed, budget="epochs", checkpoints=(), hooks=hooks,
-                    eval_every_epoch=abs(prune - FIG5_PRUNE) < 1e-9)
+            hooks = Hooks(select=_reselect(chooser, Pe, period or period_passes(E, keep, budget), state))
+        res = train(Pe, data, seed, budget=budget, checkpoints=(), hooks=hooks,
+                    eval_every_epoch=abs(prune - FIG5_PRUNE) < 1e-9 and budget == "epochs")
         metrics, arrays = record_of(res, data.device, data.n_train)
         metrics.update(scoring_seconds=state["scoring"], checkpoints=state["selections"])
         arrays["selection_counts"] = state["counts"]

@@ -1,9 +1,16 @@
-"""The model registry: a fast conv net for the CPU profile, CIFAR ResNets, a linear softmax model."""
+"""The model registry: a fast conv net for the CPU profile, an airbench-class net with a whitening
+stem for the papers' accuracy on the CPU, CIFAR ResNets, a linear softmax model.
+
+A net whose first layer is fitted to the data (:class:`Whitening`) is not complete after
+:func:`build_model`: :func:`train.init_model` fits that layer (:func:`fit_whitening`) before the
+first step, and everything that rebuilds a net "at initialisation" goes through it.
+"""
 from __future__ import annotations
 
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 import torchvision
 from torch import nn
 
@@ -38,6 +45,101 @@ class FastNet(nn.Sequential):
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(w3, num_classes, bias=False))
 
 
+# --------------------------------------------------------------------------- the airbench-class net
+# Written from the description in Jordan, "94% on CIFAR-10 in 3.29 seconds on a single GPU"
+# (2024), the descendant of the hlb-CIFAR10 net of Kirsch's PyTorch reproduction. Constants as
+# measured on our CPUs in shared/reference/engineering.md.
+
+WHITENING_IMAGES = 5000  # training images whose 2x2 patches the stem whitens
+WHITENING_EPS = 5e-4     # added to the patch covariance's eigenvalues
+BN_EPS = 1e-12
+BN_MOMENTUM = 0.4        # PyTorch's convention (airbench writes 0.6 for 1 - momentum)
+LOGIT_SCALE = 1 / 9      # the head's output multiplier
+
+
+class Whitening(nn.Conv2d):
+    """A frozen 2x2 patch-whitening convolution: 2 x (3 * 2 * 2) = 24 filters, the eigenvectors of
+    the patch covariance scaled by 1/sqrt(eigenvalue), each with its negation (so a GELU after it
+    keeps both signs). Its weight is fitted to data by :func:`fit_whitening` and never trained;
+    its bias trains early in training (the optimiser's business, ``profile.whiten_bias_epochs``)."""
+
+    def __init__(self, in_channels: int = 3, size: int = 2):
+        super().__init__(in_channels, 2 * in_channels * size * size, size, padding=0, bias=True)
+        self.weight.requires_grad_(False)
+        with torch.no_grad():
+            self.bias.zero_()  # the stem starts as the whitening alone
+
+
+@torch.no_grad()
+def fit_whitening(layer: Whitening, x: torch.Tensor, eps: float = WHITENING_EPS) -> None:
+    """Set ``layer``'s weight from the images ``x`` (N, C, H, W, normalised): W = [V / sqrt(lam + eps),
+    -V / sqrt(lam + eps)] with (lam, V) the eigenpairs of the (uncentred) covariance of every
+    2x2 patch, computed in float64 so that every host gets the same stem. Deterministic: no
+    random numbers are drawn."""
+    k = layer.kernel_size
+    cov = torch.zeros(layer.in_channels * k[0] * k[1], layer.in_channels * k[0] * k[1], dtype=torch.float64)
+    n = 0
+    for chunk in x.split(500):
+        u = F.unfold(chunk.double().cpu(), k)                   # N, C*kh*kw, positions ((c, kh, kw) order)
+        u = u.transpose(1, 2).reshape(-1, u.shape[1])
+        cov += u.T @ u
+        n += u.shape[0]
+    lam, vec = torch.linalg.eigh(cov / n)                       # ascending eigenvalues
+    w = (vec.T / torch.sqrt(lam + eps)[:, None]).flip(0)         # rows: eigenvectors, largest first
+    w = torch.cat([w, -w]).reshape(layer.weight.shape)
+    layer.weight.copy_(w.to(layer.weight.dtype))
+
+
+class DiracConv(nn.Conv2d):
+    """A 3x3 bias-free convolution whose first ``in_channels`` filters start as the identity
+    (``nn.init.dirac_``), the rest at PyTorch's default: each block starts near a pass-through."""
+
+    def __init__(self, c_in: int, c_out: int):
+        super().__init__(c_in, c_out, 3, padding=1, bias=False)
+        with torch.no_grad():
+            nn.init.dirac_(self.weight[:c_in])
+
+
+def _norm(c: int) -> nn.BatchNorm2d:
+    """BatchNorm with no trained scale (the weight stays 1), only a trained bias."""
+    bn = nn.BatchNorm2d(c, eps=BN_EPS, momentum=BN_MOMENTUM)
+    bn.weight.requires_grad_(False)
+    return bn
+
+
+class AirGroup(nn.Sequential):
+    """conv -> 2x2 max-pool -> BN -> GELU -> conv -> BN -> GELU."""
+
+    def __init__(self, c_in: int, c_out: int):
+        super().__init__(DiracConv(c_in, c_out), nn.MaxPool2d(2), _norm(c_out), nn.GELU(),
+                         DiracConv(c_out, c_out), _norm(c_out), nn.GELU())
+
+
+class Scale(nn.Module):
+    def __init__(self, factor: float):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor
+
+
+class AirbenchNet(nn.Sequential):
+    """The airbench-class net: whitening stem (+ GELU), three conv groups, a 3x3 max-pool, a
+    bias-free linear head and logits x 1/9. Sized for 32x32 inputs (32 -> 31 -> 15 -> 7 -> 3 -> 1)."""
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 3, widths: tuple[int, int, int] = (64, 128, 128)):
+        w1, w2, w3 = widths
+        stem = Whitening(in_channels)
+        super().__init__(stem, nn.GELU(), AirGroup(stem.out_channels, w1), AirGroup(w1, w2), AirGroup(w2, w3),
+                         nn.MaxPool2d(3), nn.Flatten(), nn.Linear(w3, num_classes, bias=False), Scale(LOGIT_SCALE))
+
+
+def whitening_layer(model: nn.Module) -> Whitening | None:
+    """The net's data-fitted stem, or None when it has none."""
+    return next((m for m in model.modules() if isinstance(m, Whitening)), None)
+
+
 def cifar_resnet(depth: int, num_classes: int = 10, in_channels: int = 3) -> nn.Module:
     """ResNet-18/34 with the CIFAR stem of Paul et al.: 3x3 stride-1 first conv, no max-pool."""
     ctor = {18: torchvision.models.resnet18, 34: torchvision.models.resnet34}[depth]
@@ -67,6 +169,8 @@ def build_model(name: str, num_classes: int, in_channels: int = 3, image_size: i
     builders: dict[str, Callable[[], nn.Module]] = {
         "fastnet": lambda: FastNet(num_classes, in_channels, (32, 64, 128)),
         "fastnet_wide": lambda: FastNet(num_classes, in_channels, (64, 128, 256)),
+        "airbench": lambda: AirbenchNet(num_classes, in_channels, (64, 128, 128)),
+        "airbench_wide": lambda: AirbenchNet(num_classes, in_channels, (64, 256, 256)),  # airbench94's widths
         "resnet18": lambda: cifar_resnet(18, num_classes, in_channels),
         "resnet34": lambda: cifar_resnet(34, num_classes, in_channels),
         "linear": lambda: LinearSoftmax(num_classes, in_channels * image_size * image_size),

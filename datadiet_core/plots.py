@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 import altair as alt
 import numpy as np
+from IPython.display import Markdown
 from PIL import Image
 import pandas as pd
 import vl_convert as vlc
@@ -125,16 +126,17 @@ def _legend(title: str, below: bool = False) -> alt.Legend:
 
 # One colour per score and per selector, the same in every chart, so that a reader who learns
 # "UCB is green" on one figure can read the next. Scores (chapter C2) and selectors (chapter C3)
-# are never drawn together, so each family only needs its colours to differ within itself; a
-# variant shares its original's hue in a lighter shade (Vega's tableau20 pairs).
+# are never drawn together, so each family only needs its colours to differ within itself: the
+# scores' variants share their original's hue in a lighter shade (Vega's tableau20 pairs); the
+# thirteen selectors get thirteen hues far apart (category10 and a few darker ones).
 METHOD_COLORS = {
     "random": "#79706e", "input_norm": "#9e765f", "grand_init": "#e45756", "grand_init_restore_bug": "#ff9d98",
     "grand_early": "#54a24b", "grand_predrop": "#88d27a", "el2n_early": "#4c78a8", "el2n_predrop": "#9ecae9",
     "forgetting": "#b279a2",
-    "random_dynamic": "#4c78a8", "random_static": "#439894", "el2n_static": "#f58518",
-    "el2n_epsilon_static": "#ffbf79", "forgetting_static": "#e45756", "uncertainty_ema": "#b279a2",
-    "epsilon_greedy": "#d6a5c9", "ucb": "#54a24b", "infobatch": "#9e765f", "selective_backprop": "#d67195",
-    "random_backprop": "#b79a20", "always_plus_static": "#ff9d98", "always_plus_random": "#88d27a",
+    "random_dynamic": "#1f77b4", "random_static": "#7f7f7f", "el2n_static": "#ff7f0e",
+    "el2n_epsilon_static": "#bcbd22", "forgetting_static": "#8c564b", "uncertainty_ema": "#9467bd",
+    "epsilon_greedy": "#e377c2", "ucb": "#2ca02c", "infobatch": "#17becf", "selective_backprop": "#d62728",
+    "random_backprop": "#393b79", "always_plus_static": "#ad494a", "always_plus_random": "#637939",
     "full": "#000000",
 }
 _COLOR_OF_LABEL = {label(k): c for k, c in METHOD_COLORS.items()}
@@ -217,7 +219,8 @@ def log_ratio_histogram(log_ratio: np.ndarray, mu: float, sigma: float, title: s
     xs = np.linspace(edges[0], edges[-1], 200)
     pdf = pd.DataFrame({"x": xs, "density": np.exp(-0.5 * ((xs - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))})
     bars = alt.Chart(hist).mark_rect(opacity=0.6).encode(
-        x=alt.X("left:Q", title="log(GraNd / ‖x‖₂) (natural log, unitless)"), x2="right:Q",
+        x=alt.X("left:Q", title="log(GraNd / ‖x‖₂) (natural log, unitless)",
+                scale=alt.Scale(zero=False, domain=[float(edges[0]), float(edges[-1])], nice=False)), x2="right:Q",
         y=alt.Y("density:Q", title="probability density (per unit of log ratio)"))
     fit = alt.Chart(pdf).mark_line(color="black").encode(x="x:Q", y="density:Q")
     return alt.layer(bars, fit, title=title).properties(width=420, height=240)
@@ -227,48 +230,81 @@ def _label(score: pd.Series) -> pd.Series:
     return score.map(label)
 
 
-def accuracy_vs_pruned(acc: pd.DataFrame, full_mean: float, title: str) -> alt.Chart:
+def accuracy_vs_pruned(acc: pd.DataFrame, full_mean: float, title: str, dashed: Sequence[str] = ()) -> alt.Chart:
     """Test accuracy against the fraction pruned, one line per score with its 16th-84th percentile
-    band across seeds (Paul et al. Fig. 1) and full-data accuracy as a dashed rule.
+    band across seeds (Paul et al. Fig. 1) and full-data accuracy as a dashed rule; the lines of
+    ``dashed`` (names: static selectors beside dynamic ones) dashed, so lines that coincide stay
+    apart.
 
     ``acc`` has columns score, prune, mean, p16, p84, seeds."""
-    d = acc.assign(method=_label(acc.score))
-    color = _method_color([label(s) for s in acc.score], "pruned by")
+    d = acc.assign(method=_label(acc.score), kind=np.where(acc.score.isin(list(dashed)), "static", "dynamic"))
+    color = _method_color([label(s) for s in acc.score], "pruned by", below=len(set(acc.score)) > 8)
     base = alt.Chart(d).encode(x=alt.X("prune:Q", title="fraction of training examples pruned",
                                        axis=alt.Axis(format=".0%")), color=color)
-    band = base.mark_area(opacity=0.15).encode(y=alt.Y("p16:Q", title="test accuracy (%, CIFAR-10)",
+    band = base.mark_area(opacity=0.12).encode(y=alt.Y("p16:Q", title="test accuracy (%, CIFAR-10)",
                                                        axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
-                                               y2="p84:Q")
-    line = base.mark_line(point=True).encode(
-        y="mean:Q", tooltip=["method", alt.Tooltip("prune:Q", format=".0%"), alt.Tooltip("mean:Q", format=".2%"),
-                             alt.Tooltip("p16:Q", format=".2%"), alt.Tooltip("p84:Q", format=".2%"), "seeds"])
+                                               y2="p84:Q").transform_filter("datum.seeds >= 3")  # a spread needs 3
+    dash = _dash_and_marker("kind", "selector kind") if dashed else {}
+    line = base.mark_line(point=alt.OverlayMarkDef(filled=True, size=40)).encode(
+        y="mean:Q", **dash,
+        tooltip=["method", alt.Tooltip("prune:Q", format=".0%"), alt.Tooltip("mean:Q", format=".2%"),
+                 alt.Tooltip("p16:Q", format=".2%"), alt.Tooltip("p84:Q", format=".2%"), "seeds"])
     ref = pd.DataFrame({"mean": [full_mean], "label": ["full data"]})
     rule = alt.Chart(ref).mark_rule(color="black", strokeDash=[4, 3]).encode(y="mean:Q", tooltip=["label"])
     return alt.layer(band, line, rule, title=title).properties(width=460, height=300)
 
 
+NO_INTERVAL = "fewer than 3 seeds: no interval"
+
+
 def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune",
                          y_title: str = "accuracy minus random (percentage points)",
                          legend: str = "pruned by") -> alt.Chart:
-    """Accuracy minus random's (or any difference of two accuracies, named by ``y_title``) with
-    its interval, per score, against the fraction pruned (``x="prune"``) or the training budget
-    (``x="epochs"``)."""
+    """Accuracy minus random's (or any difference of two accuracies, named by ``y_title``) in
+    percentage points with Welch's 95% interval, per score, against the fraction pruned
+    (``x="prune"``) or the training budget (``x="epochs"``). A cell compared on fewer than 3
+    seeds has no interval (``lo``, ``hi`` NaN): it is drawn as a hollow point and none is drawn."""
     if "score" not in diffs:  # a comparison of two selectors (columns a, b): name it "a − b"
         diffs = comparison_labels(diffs)
-    d = diffs.assign(method=_label(diffs.score))
+    has = np.isfinite(diffs.lo.astype(float)) & np.isfinite(diffs.hi.astype(float))
+    d = diffs.assign(method=_label(diffs.score), diff_pp=diffs["diff"] * 100,
+                     lo_pp=np.where(has, diffs.lo.astype(float) * 100, np.nan),
+                     hi_pp=np.where(has, diffs.hi.astype(float) * 100, np.nan),
+                     interval=np.where(has, "95% interval (Welch)", NO_INTERVAL))
     if x == "prune":
-        xenc = alt.X("prune:O", title="fraction of training examples pruned", axis=alt.Axis(format=".0%"))
+        xenc = alt.X("prune:O", title="fraction of training examples pruned", axis=alt.Axis(format=".0%", labelAngle=0))
     else:
-        xenc = alt.X("epochs:O", title="training budget (epochs of full-data iterations)")
+        xenc = alt.X("epochs:O", title="training budget (epochs of full-data iterations)", axis=alt.Axis(labelAngle=0))
     base = alt.Chart(d).encode(x=xenc, xOffset=alt.XOffset("method:N", sort=list(dict.fromkeys(d.method))),
                                color=_method_color(d.method, legend, below=True))
     bars = base.mark_rule(strokeWidth=2).encode(
-        y=alt.Y("lo:Q", title=y_title, axis=alt.Axis(format="+.0%")), y2="hi:Q")
-    pts = base.mark_point(filled=True, size=50).encode(
-        y="diff:Q", tooltip=["method", x, alt.Tooltip("diff:Q", format="+.2%"), alt.Tooltip("lo:Q", format="+.2%"),
-                             alt.Tooltip("hi:Q", format="+.2%")])
+        y=alt.Y("lo_pp:Q", title=y_title, axis=alt.Axis(format="+.0f")), y2="hi_pp:Q").transform_filter(
+        "isValid(datum.lo_pp)")
+    shapes = alt.Scale(domain=["95% interval (Welch)", NO_INTERVAL], range=["circle", "triangle-up"])
+    pts = base.mark_point(size=60, strokeWidth=2, filled=True).encode(
+        y="diff_pp:Q", shape=alt.Shape("interval:N", scale=shapes, legend=_legend("point", below=True)),
+        fillOpacity=alt.condition("isValid(datum.lo_pp)", alt.value(1.0), alt.value(0.0)),
+        tooltip=["method", x, "interval", alt.Tooltip("diff_pp:Q", format="+.1f", title="difference (points)"),
+                 alt.Tooltip("lo_pp:Q", format="+.1f", title="95% low"), alt.Tooltip("hi_pp:Q", format="+.1f", title="95% high")])
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="black").encode(y="y:Q")
     return alt.layer(bars, pts, zero, title=title).properties(width=460, height=280)
+
+
+def regime_map(diffs: pd.DataFrame, title: str = "Accuracy minus random at 50% pruned, by training budget",
+               prune: float = 0.5) -> alt.Chart | None:
+    """The budget map: keep-highest minus random at ``prune`` by training budget, one point per
+    score and budget (:func:`difference_to_random`); None when one budget ran only."""
+    d = diffs[(diffs.rule == "keep_highest") & np.isclose(diffs.prune, prune)]
+    if d.epochs.nunique() < 2:
+        return None
+    return difference_to_random(d, title, x="epochs")
+
+
+def chart_or_note(shown: alt.Chart | pd.DataFrame | None, note: str) -> Any:
+    """``shown`` (a chart or a non-empty table), or ``note`` as markdown where there is nothing to show."""
+    if shown is None or (isinstance(shown, pd.DataFrame) and shown.empty):
+        return Markdown(note)
+    return shown
 
 
 def kept_per_class(counts: pd.DataFrame, title: str, y_title: str = "selection (score, rule)",
@@ -323,10 +359,13 @@ def wallclock_vs_accuracy(acc: pd.DataFrame, full_acc: float, full_seconds: floa
     full = pd.DataFrame({"seconds": [full_seconds] * 2, "mean": [full_acc] * 2, "rate": [0.0] * 2, "full": [True] * 2,
                          "cost": ["training run only", "static scores charged"], "method": ["full data"] * 2})
     d = pd.concat([long[["seconds", "mean", "rate", "full", "cost", "method"]], full], ignore_index=True)
-    x = alt.X("seconds:Q", title="wall-clock per run (s, log scale)", scale=alt.Scale(type="log"))
+    x = alt.X("seconds:Q", title="wall-clock per run (s, log scale)", scale=alt.Scale(type="log"),
+              axis=alt.Axis(labelOverlap="greedy", labelSeparation=6, format="~s"))
     y = alt.Y("mean:Q", title="test accuracy (%)", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False))
-    pts = alt.Chart().mark_point(filled=True, size=45, opacity=1).encode(
+    pts = alt.Chart().mark_point(filled=True, size=55, opacity=1).encode(
         x=x, y=y, color=_method_color(long.method, "selector (black diamond: full data)", below=True),
+        shape=alt.Shape("rate:O", title="fraction pruned", legend=alt.Legend(
+            title="fraction pruned", format=".0%", labelLimit=0, titleLimit=0, symbolOpacity=1, symbolFillColor="black")),
         tooltip=["method", alt.Tooltip("rate:Q", format=".0%"), alt.Tooltip("seconds:Q", format=".0f"),
                  alt.Tooltip("mean:Q", format=".2%")]).transform_filter("!datum.full")
     star = alt.Chart().mark_point(shape="diamond", size=120, color="black", filled=True).encode(
@@ -339,7 +378,8 @@ def class_shares(shares: pd.DataFrame, title: str) -> alt.Chart:
     """Heatmaps of the share of each class in every selection (x: selection in order, y: class),
     one panel per selector (rows) and variant (columns); ``shares`` has columns selector,
     variant, selection, class, share (one seed)."""
-    d = shares.assign(method=_label(shares.selector))
+    names = {"as specified": "as specified", "per_class": "per class", "random_first": "first selection random"}
+    d = shares.assign(method=_label(shares.selector), variant=shares.variant.map(lambda v: names.get(v, v)))
     base = alt.Chart().encode(x=alt.X("selection:O", title="selection (in order)"),
                               y=alt.Y("class:N", title="class", sort=None))
     heat = base.mark_rect().encode(
@@ -349,7 +389,7 @@ def class_shares(shares: pd.DataFrame, title: str) -> alt.Chart:
         tooltip=["method", "variant", "selection", "class", alt.Tooltip("share:Q", format=".1%")])
     return alt.layer(heat, data=d).properties(width=150, height=150).facet(
         row=alt.Row("method:N", title=None, sort=list(dict.fromkeys(d.method))),
-        column=alt.Column("variant:N", title=None, sort=["as specified", "per_class", "random_first"]), title=title)
+        column=alt.Column("variant:N", title=None, sort=list(names.values())), title=title)
 
 
 def selection_histogram(counts: np.ndarray, mixture: dict, checkpoints: int, title: str) -> alt.Chart:
@@ -374,12 +414,13 @@ def accuracy_vs_images(history: pd.DataFrame, title: str, y: str = "test_acc",
     """Accuracy (``y``: test_acc, or train_acc on the current selection) against images seen
     during training, mean over seeds per selector and pass (Raju Fig. 5). ``history`` has
     columns selector, epoch, images_seen and ``y``."""
-    d = history.groupby(["selector", "epoch"], as_index=False)[["images_seen", y]].mean()
+    d = history.dropna(subset=[y]).groupby(["selector", "epoch"], as_index=False)[["images_seen", y]].mean()
     d = d.assign(method=_label(d.selector))
-    return (alt.Chart(d, title=title).mark_line(point=alt.OverlayMarkDef(filled=True, size=50))
-            .encode(x=alt.X("images_seen:Q", title="training images seen (count)"),
+    return (alt.Chart(d, title=title).mark_line(point=alt.OverlayMarkDef(filled=True, size=40), strokeWidth=2)
+            .encode(x=alt.X("images_seen:Q", title="training images seen (count, log scale)", scale=alt.Scale(type="log"),
+                            axis=alt.Axis(format="~s", labelOverlap="greedy", labelSeparation=8)),
                     y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
-                    color=_method_color(d.method, "selector"),
+                    color=_method_color(d.method, "selector", below=d.method.nunique() > 6),
                     tooltip=["method", "epoch", alt.Tooltip("images_seen:Q", format=",.0f"),
                              alt.Tooltip(f"{y}:Q", format=".2%")])
             .properties(width=460, height=280))

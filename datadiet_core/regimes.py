@@ -1,6 +1,7 @@
 """Both regimes side by side: the headlines of every profile whose results the book sets together
-(:data:`REGIMES`: the cpu profile's fast net for a few epochs, the gpu profile's ResNet-18 with
-the papers' recipe), read from each ``results/<profile>/summary.json`` (never computed here).
+(:data:`REGIMES`: the cpu profile's fast net for a few epochs, the airbench profile at the papers'
+accuracy, both on 2 CPU cores), read from each ``results/<profile>/summary.json`` (never computed
+here).
 
 Owns the introduction's verdict table, one column per regime (:func:`verdict_table`), and, per
 claim, the table of its headline in each regime (:func:`claim_table`) with the sentence that
@@ -11,10 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .report import CLAIMS, cell, effect_text, published_text
+from .report import CLAIMS, effect_text, ordered_parts, parts_table, published_text
 from .store import read_summary
 
-REGIMES = ("cpu", "gpu")  # the profiles whose committed results are set side by side
+# The profiles whose committed results are set side by side: the short regime (the fast net for a
+# few epochs) and the papers' accuracy (the airbench-class recipe), both computed on 2 CPU cores.
+REGIMES = ("cpu", "airbench")
 
 
 def regime_profiles(build: str) -> list[str]:
@@ -31,22 +34,30 @@ def _headline(summaries: dict[str, dict[str, Any]], profile: str, claim: str) ->
     return summaries.get(profile, {}).get(claim, {}).get("headline")
 
 
-# Besides its headline effect, the comparisons a reader needs to weigh a claim's verdict.
-MORE_EFFECTS = {"c2": (("grand_init", "GraNd@init minus random at 50% pruned"),),
-                "c3": (("random_dynamic_vs_random_static", "random dynamic minus static random at 70% pruned"),
-                       ("random_dynamic_vs_full_at_0.8", "random dynamic minus full data at 80% pruned"))}
+# A part's name in the introduction's table, by claim and part.
+SHORT_PARTS = {"grand_init": "GraNd@init not above random", "el2n_early": "EL2N early above random",
+               "grand_early": "GraNd early above random",
+               "random_dynamic_vs_el2n_static": "random dynamic above static EL2N",
+               "random_dynamic_vs_random_static": "random dynamic above static random",
+               "random_dynamic_vs_full_at_0.8": "loses no more than 3.5 points at 80%"}
 
 
-def _more_effects(claim: str, h: dict[str, Any]) -> str:
-    return "".join(f"; {text}: {cell(e['effect'], *e['ci'])} points" + (f", {e['direction']}" if e.get("direction") else "")
-                   for key, text in MORE_EFFECTS.get(claim, ()) if (e := h["effects"].get(key)))
+def regime_name(profile: str, summaries: dict[str, dict[str, Any]]) -> str:
+    """A regime as the introduction names it: profile, net, epochs and full-data accuracy."""
+    s = summaries.get(profile, {})
+    setup, c2 = s.get("setup"), s.get("c2", {})
+    if not setup:
+        return f"`{profile}` (not computed yet)"
+    return (f"`{profile}`: {c2.get('model', '')}, {c2.get('epochs', '')} epochs, "
+            f"full data {setup['test_acc_mean'] * 100:.1f}%")
 
 
 def _regime_cell(claim: str, h: dict[str, Any] | None) -> str:
     if not h:
         return "not computed yet"
-    return (f"**{h['verdict']}**: {h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}"
-            f"{_more_effects(claim, h)}. *At {h['regime']}.*")
+    parts = "".join(f"<br>{SHORT_PARTS.get(n, n)}: {p['verdict']}" for n, p in ordered_parts(h))
+    return (f"**{h['verdict']}**{parts}<br>{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}. "
+            f"*At {h['regime']}.*")
 
 
 def verdict_table(summaries: dict[str, dict[str, Any]]) -> str:
@@ -55,7 +66,7 @@ def verdict_table(summaries: dict[str, dict[str, Any]]) -> str:
     chapter computed (verdict, effect with its 95% interval, regime); a regime whose chapter has
     not run says so."""
     profiles = list(summaries)
-    lines = ["| claim | published | " + " | ".join(f"`{p}` regime" for p in profiles) + " |",
+    lines = ["| claim | published | " + " | ".join(regime_name(p, summaries) for p in profiles) + " |",
              "|---" * (2 + len(profiles)) + "|"]
     for key, (name, statement, doc) in CLAIMS.items():
         heads = [_headline(summaries, p, key) for p in profiles]
@@ -66,21 +77,25 @@ def verdict_table(summaries: dict[str, dict[str, Any]]) -> str:
 
 
 def claim_table(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
-    """One row per regime (MyST markdown, shown whole: a data frame would cut the long cells):
-    the claim's headline verdict, effect with its interval, seeds in the cells compared, and the
-    regime (net, epochs, full-data accuracy)."""
-    lines = ["| profile | verdict | effect [95% interval] | seeds | regime |", "|---|---|---|---|---|"]
+    """The claim's headline in every regime (MyST markdown, shown whole: a data frame would cut
+    the long cells): per regime its verdict and budget, then its parts (``report.parts_table``;
+    C1: its effect)."""
+    out = []
     for p in summaries:
         h = _headline(summaries, p, claim)
-        lines.append(f"| `{p}` | **{h['verdict']}** | {h['effect_name'].split(' (')[0]}: {effect_text(claim, h)} | "
-                     f"{h.get('seeds', '')} | {h['regime']} |" if h else f"| `{p}` | not computed yet | | | |")
-    return "\n".join(lines) + "\n"
+        if not h:
+            out.append(f"**{regime_name(p, summaries)}**: not computed yet.\n")
+            continue
+        out.append(f"**{regime_name(p, summaries)}**: claim {CLAIMS[claim][0]} **{h['verdict']}** at {h['regime']}.\n")
+        out.append(parts_table(claim, h) if "parts" in h else
+                   f"{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}; published: {published_text(claim, h)}.\n")
+    return "\n".join(out)
 
 
 def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
-    """Whether the regimes that have a headline for ``claim`` agree on its verdict, in one or two
-    sentences of plain text (a glued sentence is not parsed as markdown); regimes not computed yet
-    are named as such."""
+    """Where the regimes that have a headline for ``claim`` agree and where the regime changes the
+    answer, part by part, in plain text (a glued sentence is not parsed as markdown); regimes not
+    computed yet are named as such."""
     name = CLAIMS[claim][0]
     have = {p: _headline(summaries, p, claim) for p in summaries}
     done = {p: h for p, h in have.items() if h}
@@ -92,8 +107,37 @@ def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
         return ((f"Only the {only} regime has a verdict on claim {name} so far, so this book cannot yet say "
                  "whether the regime changes the answer." if only else f"No regime has a verdict on claim {name} yet.")
                 + later)
-    verdicts = {h["verdict"] for h in done.values()}
-    regimes = "; ".join(f"{p}: {h['verdict']} at {h['regime']}" for p, h in done.items())
-    if len(verdicts) == 1:
-        return f"The regimes agree: claim {name} {verdicts.pop()} in every regime computed ({regimes}).{later}"
-    return f"The regime changes the answer on claim {name} ({regimes}).{later}"
+    words = {h["verdict"] for h in done.values()}
+    text = (f"The regimes agree: claim {name} {words.pop()} in each." if len(words) == 1 else
+            f"The regime changes the answer on claim {name}: " + ", ".join(f"{h['verdict']} in {p}" for p, h in done.items())
+            + ".")
+    parts = [n for n, _ in ordered_parts(next(iter(done.values()))) if all(n in h.get("parts", {}) for h in done.values())]
+    same = [n for n in parts if len({h["parts"][n]["verdict"] for h in done.values()}) == 1]
+    differ = [n for n in parts if n not in same]
+    if same:
+        text += " Parts on which they agree: " + "; ".join(
+            f"{SHORT_PARTS.get(n, n)} ({next(iter(done.values()))['parts'][n]['verdict']})" for n in same) + "."
+    if differ:
+        text += " Parts the regime changes: " + "; ".join(
+            f"{SHORT_PARTS.get(n, n)} (" + ", ".join(f"{p}: {h['parts'][n]['verdict']}" for p, h in done.items()) + ")"
+            for n in differ) + "."
+    return text + later
+
+
+def setup_table(summaries: dict[str, dict[str, Any]]) -> str:
+    """The full-data baseline of every regime (MyST markdown): net, epochs, accuracy (mean ± std
+    across the scoring runs, with and without test-time augmentation where the recipe uses it),
+    seconds and images per second of training, the machine."""
+    lines = ["| regime | full-data test accuracy | without test-time augmentation | seeds | training s per run | "
+             "img/s | machine |", "|---|---|---|---|---|---|---|"]
+    for p in summaries:
+        s = summaries[p].get("setup")
+        if not s:
+            lines.append(f"| {regime_name(p, summaries)} | | | | | | |")
+            continue
+        plain = (f"{s['test_acc_plain_mean'] * 100:.2f}% ± {s['test_acc_plain_std'] * 100:.2f}"
+                 if "test_acc_plain_mean" in s else "(no test-time augmentation)")
+        lines.append(f"| {regime_name(p, summaries)} | {s['test_acc_mean'] * 100:.2f}% ± {s['test_acc_std'] * 100:.2f} | "
+                     f"{plain} | {s['seeds']} | {s['train_seconds_mean']:.0f} | {s['img_per_s_mean']:,.0f} | {s['device']} |")
+    return "\n".join(lines) + "\n"
+

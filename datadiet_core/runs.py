@@ -7,6 +7,7 @@ keeps the scoring runs every claim shares, ``dynamic`` the runs that re-select t
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from typing import Any, Callable
@@ -22,6 +23,12 @@ from .train import Hooks, device_data, record_of, train
 
 TRAIN_FIELDS = ("dataset", "train_size", "test_size", "model", "epochs", "batch_size", "lr", "momentum",
                 "nesterov", "weight_decay", "lr_milestones", "lr_gamma", "warmup", "augment", "precision")
+
+# The airbench-class recipe's fields (profiles.Profile): in a key only where they differ from their
+# defaults, so every entry stored before the recipe existed keeps its key.
+RECIPE_FIELDS = ("augment_mode", "schedule", "lr_peak", "decoupled", "bias_lr_scale", "whiten_bias_epochs",
+                 "lookahead", "label_smoothing", "tta")
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Profile)}
 
 CHECKPOINTS = "ckpt/"  # the prefix of a stored run's checkpoint arrays: ckpt/<fraction>/<parameter>
 
@@ -41,13 +48,20 @@ def run_config(profile: Profile, seed: int, budget: str = "iterations", subset: 
     cfg["lr_milestones"] = list(cfg["lr_milestones"])
     if profile.imbalance != "none":  # only when set, so the entries stored before it keep their keys
         cfg["imbalance"] = profile.imbalance
+    cfg |= {k: getattr(profile, k) for k in RECIPE_FIELDS if getattr(profile, k) != _DEFAULTS[k]}
     return {**cfg, "seed": seed, "budget": budget, "subset": subset, "checkpoints": list(checkpoints),
             "forgetting": forgetting}
 
 
+def subset_digest(rows: np.ndarray) -> str:
+    """What a run's key holds of the rows it trains on: the first 16 hex digits of the sha256 of
+    the indices as int64."""
+    return hashlib.sha256(np.asarray(rows, dtype=np.int64).tobytes()).hexdigest()[:16]
+
+
 def run(profile: Profile, seed: int, store: Store, *, subset: np.ndarray | None = None,
         subset_tag: str = "full", budget: str = "iterations", checkpoints: tuple[float, ...] = (),
-        forgetting: bool = False, force: bool = False) -> Record:
+        forgetting: bool = False, force: bool = False, eval_every_epoch: bool = True) -> Record:
     """A training run through the result store: computed once, then read back (a read-only
     store raises :class:`MissingResults` instead of computing).
 
@@ -56,18 +70,19 @@ def run(profile: Profile, seed: int, store: Store, *, subset: np.ndarray | None 
     (``ckpt/<fraction>/<parameter>``) and, with ``forgetting``, the forgetting score of every
     training row (``forgetting``; ``inf`` = never learned). ``subset_tag`` must identify
     ``subset`` uniquely; the sha256 of the indices is added to the key so two subsets can never
-    share an entry.
+    share an entry. ``eval_every_epoch=False`` evaluates at the end only (not part of the key: the
+    final accuracy is the same, the history has NaN in its other passes).
     """
     if subset is not None:
-        digest = hashlib.sha256(np.asarray(subset, dtype=np.int64).tobytes()).hexdigest()[:16]
-        subset_tag = f"{subset_tag}:{digest}"
+        subset_tag = f"{subset_tag}:{subset_digest(subset)}"
     config = run_config(profile, seed, budget, subset_tag, checkpoints, forgetting)
 
     def compute() -> tuple[dict, dict]:
         data = device_data(profile)
         tracker = Forgetting(data.n_train, data.device) if forgetting else None
         hooks = Hooks(on_batch=tracker.on_batch) if tracker else None
-        res = train(profile, data, seed, subset=subset, budget=budget, checkpoints=checkpoints, hooks=hooks)
+        res = train(profile, data, seed, subset=subset, budget=budget, checkpoints=checkpoints, hooks=hooks,
+                    eval_every_epoch=eval_every_epoch)
         metrics, arrays = record_of(res, data.device, len(subset) if subset is not None else data.n_train)
         if tracker is not None:
             arrays["forgetting"] = tracker.scores()
@@ -80,6 +95,13 @@ def history_frame(record: Record) -> pd.DataFrame:
     """The per-epoch history of a stored run as a DataFrame (one row per epoch)."""
     cols = {k.split("/", 1)[1]: v for k, v in record.arrays.items() if k.startswith("history/")}
     return pd.DataFrame(cols).assign(seed=record.config["seed"])
+
+
+def final_train_acc(record: Record) -> float:
+    """A stored run's training accuracy over its last pass (on the rows it trained on then,
+    augmented): near 1 when the net fits its subset, which says which regime a cell is in."""
+    acc = record.arrays.get("history/train_acc")
+    return float(acc[-1]) if acc is not None and len(acc) else float("nan")
 
 
 def checkpoint_state(record: Record, fraction: float) -> dict[str, np.ndarray]:

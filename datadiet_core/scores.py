@@ -103,22 +103,23 @@ def _conv_sq_norms(m: nn.Conv2d, a: torch.Tensor, g: torch.Tensor, large: str = 
     n, c_out, h_out, w_out = g.shape
     c_in, (kh, kw) = a.shape[1], m.kernel_size
     L = h_out * w_out
+    sq = g.sum((2, 3)).pow(2).sum(1) if m.bias is not None and m.bias.requires_grad else 0.0
+    if not m.weight.requires_grad:  # a frozen weight (a whitening stem) is not a parameter GraNd covers
+        return sq if torch.is_tensor(sq) else g.new_zeros(n)
     route = conv_route(c_in, c_out, m.kernel_size, L)
     if route == "ghost" or large == "unfold":
         U = F.unfold(a, m.kernel_size, dilation=m.dilation, padding=m.padding, stride=m.stride)  # n, d, L
         G = g.reshape(n, c_out, L)
     if route == "ghost":
-        sq = (torch.bmm(G.transpose(1, 2), G) * torch.bmm(U.transpose(1, 2), U)).sum((1, 2))
+        w_sq = (torch.bmm(G.transpose(1, 2), G) * torch.bmm(U.transpose(1, 2), U)).sum((1, 2))
     elif large == "unfold":  # the per-example weight gradient G U^T, n x c_out x d
-        sq = torch.bmm(G, U.transpose(1, 2)).pow(2).sum((1, 2))
+        w_sq = torch.bmm(G, U.transpose(1, 2)).pow(2).sum((1, 2))
     else:
         w = torch.nn.grad.conv2d_weight(a.contiguous().reshape(1, n * c_in, *a.shape[2:]), (n * c_out, c_in, kh, kw),
                                         g.contiguous().reshape(1, n * c_out, h_out, w_out), stride=m.stride,
                                         padding=m.padding, dilation=m.dilation, groups=n)
-        sq = w.reshape(n, -1).pow(2).sum(1)
-    if m.bias is not None and m.bias.requires_grad:
-        sq = sq + g.sum((2, 3)).pow(2).sum(1)
-    return sq
+        w_sq = w.reshape(n, -1).pow(2).sum(1)
+    return w_sq + sq
 
 
 def _bn_sq_norms(m: nn.BatchNorm2d, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:

@@ -24,6 +24,12 @@ import numpy as np
 
 from . import ParameterError
 
+# The static-pruning scores of the score bank (bank.score_bank), by the papers' names, with random
+# (no score) first; and GraNd and EL2N at a profile's ``predrop`` checkpoint, where it sets one.
+STATIC_SCORES = ("random", "input_norm", "grand_init", "grand_early", "el2n_early", "forgetting",
+                 "grand_init_restore_bug")
+PREDROP_SCORES = ("grand_predrop", "el2n_predrop")
+
 # Chapter C3's selectors by name (Raju et al. Fig. 2 and App. B, then three later methods).
 STATIC_SELECTORS = ("random_static", "el2n_static", "forgetting_static", "el2n_epsilon_static")
 DYNAMIC_SELECTORS = ("random_dynamic", "uncertainty_ema", "epsilon_greedy", "ucb")

@@ -82,7 +82,8 @@ def welch_diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95
 
 
 ABOVE, BELOW, NO_DIFFERENCE = "above", "below", "no detectable difference"
-MIN_SEEDS = 3  # a headline comparison needs at least this many seeds in each cell it compares
+MIN_SEEDS = 3  # a comparison needs at least this many seeds in each cell to have an interval at all
+FEW_SEEDS = f"fewer than {MIN_SEEDS} seeds: no interval"  # the reading of a comparison that has none
 
 
 def direction(lo: float, hi: float) -> str:
@@ -122,8 +123,9 @@ def compare(d: pd.DataFrame, a: Mapping[str, object], b: Mapping[str, object], p
     """The one comparison of two methods in this book: mean ``value`` of the rows of ``d`` that
     match ``a`` (column -> value) minus those that match ``b``, at every value of ``per`` where
     both ran, with Welch's interval from those two cells' seeds alone (:func:`welch_diff_ci`)
-    and its three-valued reading (:func:`direction`). Columns: ``per``, diff, lo, hi,
-    direction, n_a, n_b, dof."""
+    and its three-valued reading (:func:`direction`). A cell with fewer than :data:`MIN_SEEDS`
+    seeds on either side gets no interval (NaN) and the reading :data:`FEW_SEEDS`. Columns:
+    ``per``, diff, lo, hi, direction, n_a, n_b, dof."""
     def pick(match: Mapping[str, object]) -> pd.DataFrame:
         mask = np.ones(len(d), bool)
         for col, v in match.items():
@@ -136,8 +138,9 @@ def compare(d: pd.DataFrame, a: Mapping[str, object], b: Mapping[str, object], p
     for at in sorted(set(x[per]) & set(y[per])):
         xa, ya = x[x[per] == at][value], y[y[per] == at][value]
         diff, lo, hi, nu = welch_diff_ci(xa, ya, level)
-        rows.append({per: at, "diff": diff, "lo": lo, "hi": hi, "direction": direction(lo, hi),
-                     "n_a": len(xa), "n_b": len(ya), "dof": nu})
+        few = min(len(xa), len(ya)) < MIN_SEEDS  # two seeds give an interval too wide to be a result
+        rows.append({per: at, "diff": diff, "lo": float("nan") if few else lo, "hi": float("nan") if few else hi,
+                     "direction": FEW_SEEDS if few else direction(lo, hi), "n_a": len(xa), "n_b": len(ya), "dof": nu})
     return pd.DataFrame(rows, columns=cols)
 
 

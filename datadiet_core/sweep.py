@@ -14,6 +14,7 @@ workers can share one store: entries are written atomically under a key of their
 """
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import torch
 
-from . import MissingResults, ParameterError, bank, c1, c2, c3
+from . import MissingResults, ParameterError, bank, c1, c2, c3, dynamic
+from .data import load_dataset
+from .devices import autocast_dtype, precision_name, select_device
 from .profiles import Profile, as_dict, resolve_profile
 from .store import Store, project_root
 
@@ -70,7 +73,7 @@ def stages(claim: str, P: Profile) -> list[list[Task]]:
     """The grid of ``claim`` for profile ``P``, as stages of independent tasks: the shared
     scoring runs and score bank, then the claim's own stages."""
     cid = claim_id(claim)
-    specs = bank.stages(P) + (CLAIM_MODULES[cid].stages(P) if cid in CLAIM_MODULES else [])
+    specs = bank.stages(P) + (CLAIM_MODULES[cid].stages(P) if cid in CLAIM_MODULES else bank.variant_stages(P))
     specs = [s for s in specs if s]
     return [[Task(cid, i, spec) for spec in stage] for i, stage in enumerate(specs)]
 
@@ -90,7 +93,7 @@ def run_task(profile: dict[str, Any], root: str, task: Task, score_bank: dict[st
     store = Store(root)
     before = store.computed
     spec = task.spec
-    if isinstance(spec, (bank.ScoringSpec, bank.ScoreSpec)):
+    if isinstance(spec, (bank.ScoringSpec, bank.ScoreSpec, bank.VariantSpec)):
         bank.run_spec(P, store, spec, force)
     elif isinstance(spec, c1.AnalysisSpec):
         c1.run_spec(P, store, spec, score_bank, force)
@@ -141,6 +144,7 @@ def sweep(claim: str, P: Profile, root: str | Path, engine: str = "local", addre
         raise ParameterError("parameter 'address' must only be given with engine ray")
     if minutes is not None:
         check_minutes(minutes, engine)
+    check_precision(P, Store(root))
     grid = stages(cid, P)
     total = sum(len(s) for s in grid)
     profile = as_dict(P)
@@ -166,6 +170,32 @@ def sweep(claim: str, P: Profile, root: str | Path, engine: str = "local", addre
         if done - before < len(stage):  # the stage stopped at the limit: later stages need all of it
             return Report(total, done, from_store, time.perf_counter() - t0, minutes)
     return Report(total, done, from_store, time.perf_counter() - t0)
+
+
+def stored_precisions(store: Store, precision: str) -> set[str]:
+    """The precisions the training runs in ``store`` resolved their ``precision`` setting to, read
+    from their manifests (``metrics.precision``)."""
+    out = set()
+    for manifest in (store.root / "train").glob("*/manifest.json") if (store.root / "train").is_dir() else []:
+        try:
+            m = json.loads(manifest.read_text())
+        except (OSError, ValueError):
+            continue
+        if m.get("config", {}).get("precision") == precision and "precision" in m.get("metrics", {}):
+            out.add(m["metrics"]["precision"])
+    return out
+
+
+def check_precision(P: Profile, store: Store) -> None:
+    """Refuse to add runs to a store whose runs resolved ``P.precision`` otherwise than this
+    machine does (``auto`` is bf16 on a CPU with native bf16, fp32 on one without): a grid never
+    mixes precisions, which differ in results and in speed."""
+    here = precision_name(autocast_dtype(select_device(P.device), P.precision))
+    other = stored_precisions(store, P.precision) - {here}
+    if other:
+        raise ParameterError(f"parameter 'precision' ({P.precision}) resolves to {here} on this machine, but the "
+                             f"store {store.root} holds runs in {', '.join(sorted(other))}; run this grid on a machine "
+                             f"that resolves it the same way, or into another store")
 
 
 def check_minutes(minutes: object, engine: str = "local") -> None:
@@ -217,20 +247,59 @@ def _ray_stage(address: str | None, retries: int, threads: int | None):
 
 # --------------------------------------------------------------------------- planning
 
-def task_images(P: Profile, task: Task) -> float:
-    """Images a task pushes through a training step (or a scoring pass, counted the same)."""
-    n = 50_000 if P.train_size is None else P.train_size
+PASSES = ("train", "forward", "grand")  # what a task's images go through: plan prices each at its measured rate
+
+
+def task_images(P: Profile, task: Task) -> dict[str, float]:
+    """Images a task pushes through each kind of pass (:data:`PASSES`): training steps; forward
+    passes without gradients (evaluation, with test-time augmentation six per test image, EL2N,
+    the loss-driven selectors' scoring passes); GraNd's per-example gradients. A C3 full-data
+    cell read from a scoring run costs nothing here (``setup`` counts it)."""
+    n, n_test = _sizes(P)
+    final_eval = n_test * (7 if P.tta else 1)  # the last pass: plain, and with test-time augmentation
     spec = task.spec
-    if isinstance(spec, bank.ScoringSpec):
-        return P.epochs * n
-    if isinstance(spec, bank.ScoreSpec):
-        return float(spec.images or n) * 3  # one forward, one backward-like pass, per image: ~one step
-    if isinstance(spec, c1.AnalysisSpec):
-        return 0.0
-    if isinstance(spec, c2.PrunedSpec):
-        return c2.run_epochs(P, spec) * n
-    keep = 1.0 - spec.prune
-    return spec.epochs * n * (keep if spec.selector != "infobatch" else (1 - 0.5 * spec.prune))
+    out = {"train": 0.0, "forward": 0.0, "grand": 0.0}
+    if isinstance(spec, (bank.ScoringSpec, bank.VariantSpec)):
+        Q = bank.variant_profile(P, spec.variant) if isinstance(spec, bank.VariantSpec) else P
+        out.update(train=Q.epochs * n, forward=(Q.epochs - 1) * n_test + final_eval)
+    elif isinstance(spec, bank.ScoreSpec):
+        images = float(spec.images or n)
+        out.update(grand=images, forward=images)  # GraNd, then EL2N
+    elif isinstance(spec, c2.PrunedSpec):
+        out.update(train=c2.run_epochs(P, spec) * n, forward=final_eval)
+    elif isinstance(spec, c3.DynamicSpec) and not spec.scoring_run:
+        keep = 1.0 - spec.prune
+        E = spec.epochs
+        if spec.selector == "full":
+            out.update(train=E * n, forward=(E - 1) * n_test + final_eval)
+        else:
+            passes = E if spec.budget == "epochs" else E / keep
+            trained = E * n * (1.0 if spec.budget == "iterations" else keep)
+            if spec.selector == "infobatch":
+                trained = E * n * (1 - 0.5 * spec.prune)
+            scoring = spec.selector in ("uncertainty_ema", "epsilon_greedy", "ucb") or spec.variant
+            period = spec.period or dynamic.period_passes(E, keep, spec.budget)
+            evals = passes if abs(spec.prune - dynamic.FIG5_PRUNE) < 1e-9 and spec.budget == "epochs" else 1
+            out.update(train=trained, forward=(passes / period * n if scoring else 0.0) + (evals - 1) * n_test + final_eval)
+    return out
+
+
+def _sizes(P: Profile) -> tuple[int, int]:
+    """Training and test examples of the profile's data (its subsets where it sets them)."""
+    n_train, n_test = _dataset_sizes(P.dataset)
+    return (n_train if P.train_size is None else min(P.train_size, n_train),
+            n_test if P.test_size is None else min(P.test_size, n_test))
+
+
+@functools.lru_cache(maxsize=None)
+def _dataset_sizes(name: str) -> tuple[int, int]:
+    ds = load_dataset(name)  # read once, from the verified cache
+    return len(ds.y_train), len(ds.y_test)
+
+
+def task_seconds(P: Profile, task: Task, rates: dict[str, float]) -> float:
+    """:func:`task_images` at ``rates`` (images per second per kind of pass)."""
+    return sum(images / rates[kind] for kind, images in task_images(P, task).items() if images)
 
 
 def measured_img_s(root: Path | None = None) -> dict[str, Any]:
@@ -239,6 +308,29 @@ def measured_img_s(root: Path | None = None) -> dict[str, Any]:
     images per second on the machine named under ``hosts``."""
     path = (root or project_root()) / "benchmarks" / "throughput.json"
     return json.loads(path.read_text()) if path.exists() else {}
+
+
+def rates(P: Profile, device: str | None = None, measured: dict[str, Any] | None = None) -> tuple[dict[str, float], str]:
+    """Images per second of each kind of pass (:data:`PASSES`) for ``P.model`` at ``P.batch_size``
+    (:func:`throughput` for training; the bench's scoring-pass and GraNd rates, saved beside it as
+    ``model@batch/forward`` and ``model@batch/grand``), and where they come from. A rate the bench
+    did not save is taken as the training rate, and the source says so."""
+    measured = measured_img_s() if measured is None else measured
+    train_rate, source = throughput(P, device, measured)
+    kind = next((k for k in ([device] if device else ["cpu", "cuda"]) if any(
+        key.startswith(f"{P.model}@") for key in measured.get(k, {}))), "cpu")
+    batch = min((int(k.split("@")[1]) for k in measured.get(kind, {}) if k.startswith(f"{P.model}@") and
+                 k.split("@")[1].isdigit()), key=lambda b: (abs(b - P.batch_size), b), default=P.batch_size)
+    out = {"train": train_rate}
+    missing = []
+    for extra in ("forward", "grand"):
+        value = measured.get(kind, {}).get(f"{P.model}@{batch}/{extra}")
+        out[extra] = float(value) if value else train_rate
+        if not value:
+            missing.append(extra)
+    if missing:
+        source += f"; {' and '.join(missing)} passes at the training rate (not measured)"
+    return out, source
 
 
 def throughput(P: Profile, device: str | None = None, measured: dict[str, Any] | None = None) -> tuple[float, str]:
@@ -268,18 +360,18 @@ def plan(claim: str, P: Profile, device: str | None = None) -> dict[str, Any]:
     """The grid of ``claim``: tasks per stage and kind, and the estimated device-hours from the
     throughput measured on ``device`` (:func:`throughput`)."""
     grid = stages(claim, P)
-    img_s, source = throughput(P, device)
+    r, source = rates(P, device)
     rows = []
     for i, stage in enumerate(grid):
         kinds: dict[str, int] = {}
-        images = 0.0
+        seconds = 0.0
         for t in stage:
             kinds[t.kind] = kinds.get(t.kind, 0) + 1
-            images += task_images(P, t)
-        rows.append({"stage": i, "tasks": len(stage), "kinds": kinds, "device_hours": images / img_s / 3600})
-    return {"claim": claim_id(claim), "profile": P.name, "model": P.model, "runs": sum(r["tasks"] for r in rows),
-            "stages": rows, "device_hours": sum(r["device_hours"] for r in rows), "img_per_s": img_s,
-            "throughput_source": source}
+            seconds += task_seconds(P, t, r)
+        rows.append({"stage": i, "tasks": len(stage), "kinds": kinds, "device_hours": seconds / 3600})
+    return {"claim": claim_id(claim), "profile": P.name, "model": P.model, "runs": sum(r_["tasks"] for r_ in rows),
+            "stages": rows, "device_hours": sum(r_["device_hours"] for r_ in rows), "img_per_s": r["train"],
+            "rates": r, "throughput_source": source}
 
 
 def measured_cost(P: Profile, store: Store) -> list[dict[str, Any]]:
@@ -288,20 +380,21 @@ def measured_cost(P: Profile, store: Store) -> list[dict[str, Any]]:
     wall-clock seconds. The shared scoring runs and score bank are counted once, under
     ``setup``; the sum over claims is what the whole book costs from an empty store, on the
     hosts and in the conditions the runs were timed in. Beside it, ``estimated_hours``: the
-    grid's training images at :func:`throughput` (free of hosts that shared their cores, but
-    blind to the scoring passes of loss-driven selectors)."""
-    img_s = throughput(P)[0]
+    grid's training, forward and GraNd passes at the benchmark's rates (:func:`rates`), free of
+    hosts that shared their cores."""
+    r = rates(P)[0]
     reader = store.reader()
     score_bank: dict[str, np.ndarray] | None = None
     shared = len([s for s in bank.stages(P) if s])
     out = []
     for cid in CLAIMS:
-        tasks = [t for stage in stages(cid, P) for t in stage if cid == "setup" or t.stage >= shared]
+        tasks = [t for stage in stages(cid, P) for t in stage if (cid == "setup" or t.stage >= shared)
+                 and not getattr(t.spec, "scoring_run", False)]  # a scoring run counts under setup
         seconds, stored = 0.0, 0
         for t in tasks:
             spec = t.spec
             try:
-                if isinstance(spec, (bank.ScoringSpec, bank.ScoreSpec)):
+                if isinstance(spec, (bank.ScoringSpec, bank.ScoreSpec, bank.VariantSpec)):
                     rec = bank.run_spec(P, reader, spec)
                 else:
                     if score_bank is None:
@@ -312,5 +405,5 @@ def measured_cost(P: Profile, store: Store) -> list[dict[str, Any]]:
             seconds += float(rec.manifest.get("wall_seconds", 0.0))
             stored += 1
         out.append({"claim": cid, "runs": len(tasks), "stored": stored, "hours": seconds / 3600,
-                    "estimated_hours": sum(task_images(P, t) for t in tasks) / img_s / 3600})
+                    "estimated_hours": sum(task_seconds(P, t, r) for t in tasks) / 3600})
     return out

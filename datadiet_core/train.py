@@ -1,9 +1,9 @@
-"""The one training function, readable top to bottom.
+"""The one training function, readable top to bottom, in sections as in airbench's file: data,
+net, optimiser, loop, evaluation.
 
-SGD with Nesterov momentum and weight decay, the learning rate divided by ``lr_gamma`` (5 in
-the paper) at fixed fractions of training. The whole dataset sits on the training device as
-one normalised tensor and is augmented a batch at a time there, so the hot loop is: index,
-augment, forward, backward, step. No DataLoader, no per-image transforms.
+The whole dataset sits on the training device as one normalised tensor and is augmented a
+batch at a time there, so the hot loop is: index, augment, forward, backward, step. No
+DataLoader, no per-image transforms.
 
 Two budgets (Paul et al. App. B and Raju et al. §3):
 
@@ -15,13 +15,12 @@ Two budgets (Paul et al. App. B and Raju et al. §3):
 Hooks see per-sample losses and correctness of every minibatch (for forgetting events and
 loss-driven selectors). Checkpoints are taken at requested fractions of training.
 
-The forward and backward run eager, or compiled with ``torch.compile`` where
-``profile.compile`` says so (:func:`compiled`: once per process, outside any run's clock);
-evaluation, scoring passes and hooks always see the eager module.
+The forward and backward run eager, or compiled where ``profile.compile`` says so
+(:mod:`engine`); the schedule, the optimiser's groups and the lookahead are the profile's
+recipe (:mod:`recipe`).
 """
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -35,9 +34,11 @@ from tqdm import tqdm  # not tqdm.auto: it warns in kernels without ipywidgets
 from . import ParameterError
 from .devices import autocast, autocast_dtype, device_name, precision_name, select_device
 from .data import (IMBALANCES, Dataset, augment, balanced_subset, channel_stats, load_dataset, subsample_classes,
-                   to_tensor)
-from .models import build_model, channels_last, is_convolutional
+                   to_tensor, translate_altflip)
+from .models import WHITENING_IMAGES, build_model, channels_last, fit_whitening, is_convolutional, whitening_layer
 from .profiles import BUDGETS, Profile
+from .engine import compiled, mark_step
+from .recipe import Lookahead, lr_at, optimiser, set_lr
 
 
 # --------------------------------------------------------------------------- data on the device
@@ -96,17 +97,6 @@ def prepare(ds: Dataset, profile: Profile, device: torch.device | None = None) -
         x_test=to_tensor(ds.x_test[:n_test], mean, std, device),
         y_test=torch.from_numpy(ds.y_test[:n_test]).to(device),
         train_index=idx, mean=mean, std=std, num_classes=ds.num_classes, device=device)
-
-
-# --------------------------------------------------------------------------- schedule
-
-def lr_at(progress: float, profile: Profile) -> float:
-    """Learning rate at ``progress`` in [0, 1] of training: step decay by ``lr_gamma`` at each
-    milestone (Paul et al.: x0.2 at 30/60/80%), after an optional linear warm-up."""
-    lr = profile.lr * profile.lr_gamma ** sum(progress >= m for m in profile.lr_milestones)
-    if profile.warmup > 0 and progress < profile.warmup:
-        lr *= progress / profile.warmup
-    return lr
 
 
 # --------------------------------------------------------------------------- hooks and results
@@ -182,14 +172,27 @@ def logits_of(model: nn.Module, x: torch.Tensor, batch_size: int = 1000,
     return torch.cat(out)
 
 
+def tta_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 1000,
+               amp: torch.dtype | None = None) -> torch.Tensor:
+    """airbench's test-time augmentation (Jordan 2024): each image and its mirror averaged, at no
+    shift (weight 1/2) and at a one-pixel shift each way along both axes (reflect-padded, 1/4
+    each): six forward passes per image. Only the recipe's reported accuracy uses it."""
+    def mirrored(v: torch.Tensor) -> torch.Tensor:
+        return 0.5 * (logits_of(model, v, batch_size, amp) + logits_of(model, v.flip(3), batch_size, amp))
+    h, w = x.shape[2:]
+    padded = F.pad(x, (1, 1, 1, 1), mode="reflect")
+    shifted = [padded[:, :, :h, :w], padded[:, :, 2:, 2:]]
+    return 0.5 * mirrored(x) + 0.25 * sum(mirrored(v) for v in shifted)
+
+
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000,
-             amp: torch.dtype | None = None) -> tuple[float, float]:
-    """(accuracy, mean cross-entropy) of ``model`` on (x, y)."""
-    logits = logits_of(model, x, batch_size, amp)
+             amp: torch.dtype | None = None, tta: bool = False) -> tuple[float, float]:
+    """(accuracy, mean cross-entropy) of ``model`` on (x, y), with :func:`tta_logits` if ``tta``."""
+    logits = (tta_logits if tta else logits_of)(model, x, batch_size, amp)
     return float((logits.argmax(1) == y).float().mean()), float(F.cross_entropy(logits, y))
 
 
-# --------------------------------------------------------------------------- training
+# --------------------------------------------------------------------------- data order and augmentation
 
 def _batches(rows: torch.Tensor, batch_size: int, gen: torch.Generator) -> Iterator[torch.Tensor]:
     """A shuffled pass over ``rows`` in full batches (the remainder is dropped, a different one
@@ -199,12 +202,6 @@ def _batches(rows: torch.Tensor, batch_size: int, gen: torch.Generator) -> Itera
         yield perm
         return
     yield from perm[: len(perm) - len(perm) % batch_size].split(batch_size)
-
-
-def init_model(name: str, data: DeviceData, seed: int) -> nn.Module:
-    """The freshly initialised model of ``seed``: the same weights :func:`train` starts from."""
-    torch.manual_seed(seed)
-    return build_model(name, data.num_classes, data.x_train.shape[1], data.x_train.shape[2]).to(data.device)
 
 
 def batch_of(data: DeviceData, idx: torch.Tensor, augmented: bool, gen: torch.Generator,
@@ -217,51 +214,57 @@ def batch_of(data: DeviceData, idx: torch.Tensor, augmented: bool, gen: torch.Ge
     return (channels_last(xb) if conv else xb), data.y_train[idx]
 
 
-# --------------------------------------------------------------------------- the compiled engine
+def augmenter(P: Profile, data: DeviceData, gen: torch.Generator, conv: bool
+              ) -> Callable[[torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]:
+    """``batch(idx, pass_no)``: the training batch of rows ``idx`` on pass ``pass_no``, augmented
+    as ``P.augment_mode`` says. Alternating flip draws each row's flip on even passes once, here
+    (from ``gen``), and flips the other way on odd passes."""
+    if not P.augment or P.augment_mode == "crop_flip":
+        return lambda idx, pass_no: batch_of(data, idx, P.augment, gen, conv)
+    first = torch.rand(data.n_train, generator=gen, device=gen.device).to(data.device) < 0.5
 
-# One resident model and its torch.compile wrapper per (net, data shape, device, mode, precision)
-# and process: a sweep's runs differ only in their weights, which each run copies in, so the
-# step is compiled once per process rather than once per run.
-_COMPILED: dict[tuple, tuple[nn.Module, Callable[[torch.Tensor], torch.Tensor]]] = {}
-
-
-def compiled(model: nn.Module, data: DeviceData, mode: str, batch_size: int, augmented: bool,
-             amp: torch.dtype | None) -> tuple[nn.Module, Callable[[torch.Tensor], torch.Tensor]]:
-    """``model``'s weights in the process's resident model for this net, and its compiled
-    forward (``torch.compile(mode=mode)``; the backward is compiled with it).
-
-    A new resident is compiled and warmed up here, on a batch of ``batch_size`` made as the
-    loop makes them (:func:`batch_of`: the compiled graph is specialised to its shape and
-    strides) in train mode under the run's autocast, so the compilation is not counted in a
-    run's seconds; its weights and buffers are then overwritten with ``model``'s. ``model``
-    must be channels_last already where it is convolutional.
-    """
-    key = (type(model).__name__, tuple(p.shape for p in model.parameters()), tuple(data.x_train.shape[1:]),
-           str(data.device), mode, str(amp), batch_size, augmented)
-    if key not in _COMPILED:
-        resident = copy.deepcopy(model)
-        forward = torch.compile(resident, mode=mode, dynamic=False)
-        rows = torch.arange(min(batch_size, data.n_train), device=data.device)
-        gen = torch.Generator(device=data.device).manual_seed(0)  # not the run's stream
-        xb, yb = batch_of(data, rows, augmented, gen, is_convolutional(resident))
-        resident.train()
-        for _ in range(3):  # CUDA graphs record on the second call and replay from the third
-            _mark_step(mode)
-            with autocast(data.device, amp):
-                logits = forward(xb)
-            F.cross_entropy(logits.float(), yb).backward()
-        resident.zero_grad(set_to_none=True)
-        _COMPILED[key] = (resident, forward)
-    resident, forward = _COMPILED[key]
-    with torch.no_grad():  # in place: the compiled graph keeps its parameters and buffers
-        resident.load_state_dict(model.state_dict())
-    return resident, forward
+    def batch(idx: torch.Tensor, pass_no: int) -> tuple[torch.Tensor, torch.Tensor]:
+        xb = translate_altflip(data.x_train[idx], gen, first[idx] ^ bool(pass_no % 2))
+        return (channels_last(xb) if conv else xb), data.y_train[idx]
+    return batch
 
 
-def _mark_step(mode: str) -> None:
-    """With CUDA graphs, tell torch that the previous step's outputs are no longer needed."""
-    if mode == "reduce-overhead":
-        torch.compiler.cudagraph_mark_step_begin()
+# --------------------------------------------------------------------------- net
+
+def init_model(name: str, data: DeviceData, seed: int) -> nn.Module:
+    """The freshly initialised model of ``seed``: the same weights :func:`train` starts from.
+
+    A net with a whitening stem gets it fitted here, to the first ``WHITENING_IMAGES`` rows of
+    ``data`` (like the normalisation statistics, from the training set as prepared, whatever
+    subset a run then trains on; no random numbers are drawn), so "at initialisation" means after
+    this data-dependent step and before any optimiser step, wherever a net is rebuilt."""
+    torch.manual_seed(seed)
+    model = build_model(name, data.num_classes, data.x_train.shape[1], data.x_train.shape[2]).to(data.device)
+    stem = whitening_layer(model)
+    if stem is not None:
+        fit_whitening(stem, data.x_train[:WHITENING_IMAGES])
+    return model
+
+
+@dataclass
+class _Tally:
+    """What one pass has trained on so far, kept on the device (no host sync per step)."""
+
+    loss: torch.Tensor
+    correct: torch.Tensor
+    n: int = 0
+
+    def add(self, losses: torch.Tensor, correct: torch.Tensor) -> None:
+        with torch.no_grad():
+            self.loss += losses.detach().sum()
+            self.correct += correct.sum()
+        self.n += len(losses)
+
+    def read(self) -> tuple[float, float]:
+        out = float(self.loss) / self.n, float(self.correct) / self.n
+        self.loss.zero_(), self.correct.zero_()
+        self.n = 0
+        return out
 
 
 def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | None = None,
@@ -272,53 +275,57 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
 
     ``subset`` are rows of ``data`` to train on (default: all). The budget is
     ``profile.epochs`` passes over the full training set (``"iterations"``) or over the
-    subset (``"epochs"``). Deterministic on the CPU for a given seed.
+    subset (``"epochs"``). Deterministic on the CPU for a given seed. Checkpoints hold the
+    weights as training leaves them at that step; the end holds what is evaluated (with a
+    lookahead, its average).
     """
     if budget not in BUDGETS:
         raise ParameterError(f"parameter 'budget' must be one of {', '.join(BUDGETS)}; got {budget!r}")
     if any(not 0.0 <= f <= 1.0 for f in checkpoints):
         raise ParameterError(f"parameter 'checkpoints' must be fractions in [0, 1]; got {checkpoints!r}")
-    hooks = hooks or Hooks()
+    P, hooks = profile, hooks or Hooks()
     device, B = data.device, profile.batch_size
-    amp = autocast_dtype(device, profile.precision)
+    amp = autocast_dtype(device, P.precision)
     rows = torch.arange(data.n_train, device=device) if subset is None else \
         torch.as_tensor(np.asarray(subset), dtype=torch.long, device=device)
     if len(rows) == 0:
         raise ParameterError("parameter 'subset' must select at least one training example")
 
-    # Seeds: the initialisation from `seed`, data order and augmentation from a separate stream.
-    model = init_model(profile.model, data, seed)
+    # Net: the initialisation from `seed`; data order and augmentation from a separate stream.
+    model = init_model(P.model, data, seed)
     conv = is_convolutional(model)  # checked once: the hot loop below converts each batch
     model = channels_last(model)
     # The engine: the eager model, or its compiled forward and backward (the fused optimiser
     # step with it on CUDA: one kernel for all parameters instead of a few per tensor).
     fresh = model  # this run's own module, returned at the end
     forward: Callable[[torch.Tensor], torch.Tensor] = model
-    if profile.compile != "off":
-        model, forward = compiled(model, data, profile.compile, B, profile.augment, amp)
+    if P.compile != "off":
+        model, forward = compiled(model, tuple(data.x_train.shape[1:]), device, P.compile, min(B, data.n_train),
+                                  P.augment, amp, lambda r, g: batch_of(data, r, P.augment, g, conv))
     gen = torch.Generator(device=device).manual_seed(seed + 1_000_003)
-    opt = torch.optim.SGD(model.parameters(), lr=profile.lr, momentum=profile.momentum,
-                          nesterov=profile.nesterov and profile.momentum > 0,
-                          weight_decay=profile.weight_decay,
-                          fused=True if profile.compile != "off" and device.type == "cuda" else None)
-    scaler = torch.amp.GradScaler(device.type) if amp is torch.float16 else None
+    batch = augmenter(P, data, gen, conv)
 
+    # Optimiser.
+    opt = optimiser(model, P, fused=True if P.compile != "off" and device.type == "cuda" else None)
+    scaler = torch.amp.GradScaler(device.type) if amp is torch.float16 else None
+    look = Lookahead(model, P.lookahead) if P.lookahead else None
+
+    # Budget: steps, and the checkpoints' steps.
     n_ref = data.n_train if budget == "iterations" else len(rows)
     steps_per_epoch = max(1, n_ref // B)
-    total_steps = profile.epochs * steps_per_epoch
+    total_steps = P.epochs * steps_per_epoch
     if hooks.filter is not None:  # the filter passes about keep_fraction of each candidate batch
         total_steps = max(1, round(total_steps * hooks.keep_fraction))
     ckpt_at = {f: round(f * total_steps) for f in checkpoints}
     saved: dict[float, dict[str, torch.Tensor]] = {f: snapshot(model) for f, s in ckpt_at.items() if s == 0}
 
+    # Loop.
     history: list[dict[str, float]] = []
     step, seen, pass_no = 0, 0, 0
     train_s = eval_s = 0.0
-    run_loss = torch.zeros((), device=device)
-    run_correct = torch.zeros((), device=device)
-    run_n = 0
+    tally = _Tally(torch.zeros((), device=device), torch.zeros((), device=device))
     # progress=None: a bar only on a terminal (papermill output stays clean).
-    bar = tqdm(total=total_steps, desc=f"{profile.model} seed {seed}", unit="step", leave=False,
+    bar = tqdm(total=total_steps, desc=f"{P.model} seed {seed}", unit="step", leave=False,
                disable=None if progress is None else not progress)
     t0 = time.perf_counter()
     while step < total_steps:
@@ -328,7 +335,7 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
                 rows = torch.as_tensor(np.asarray(new), dtype=torch.long, device=device)
                 if budget == "epochs":  # keep the number of passes; the step count follows the subset
                     steps_per_epoch = max(1, len(rows) // B)
-                    total_steps = step + (profile.epochs - pass_no) * steps_per_epoch
+                    total_steps = step + (P.epochs - pass_no) * steps_per_epoch
                     ckpt_at = {f: s if s <= step else round(f * total_steps) for f, s in ckpt_at.items()}
         model.train()
         pending = rows[:0]
@@ -342,31 +349,19 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
                     continue
                 idx, pending = pending[:B], pending[B:]
             progress_frac = step / total_steps
-            for g in opt.param_groups:
-                g["lr"] = lr_at(progress_frac, profile)
-            xb, yb = batch_of(data, idx, profile.augment, gen, conv)
-            _mark_step(profile.compile)
-            with autocast(device, amp):
-                logits = forward(xb)
-            losses = F.cross_entropy(logits.float(), yb, reduction="none")
-            loss = losses.mean() if hooks.loss_weight is None else (losses * hooks.loss_weight(idx)).mean()
-            opt.zero_grad(set_to_none=True)
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.step(opt)
-                scaler.update()
-            else:
-                loss.backward()
-                opt.step()
+            set_lr(opt, progress_frac, P)
+            xb, yb = batch(idx, pass_no)
+            losses, logits = _step(model, forward, opt, scaler, xb, yb, idx, hooks, P, amp)
             step += 1
             seen += len(idx)
-            with torch.no_grad():
-                correct = logits.argmax(1) == yb
-                run_loss += losses.detach().sum()
-                run_correct += correct.sum()
-                run_n += len(idx)
+            correct = logits.argmax(1) == yb
+            tally.add(losses, correct)
             if hooks.on_batch is not None:
                 hooks.on_batch(BatchInfo(step, pass_no, idx, losses.detach(), correct))
+            if look is not None:
+                look.after_step(model, step, total_steps)
+                if step == total_steps:
+                    look.finish(model)
             for f, s in ckpt_at.items():
                 if s == step and f not in saved:
                     saved[f] = snapshot(model)
@@ -377,19 +372,16 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
                 if device.type == "cuda":  # the steps queued on the GPU belong to this pass's time
                     torch.cuda.synchronize(device)
                 train_s += time.perf_counter() - t0
-                rec = {"epoch": step / every, "step": step, "images_seen": seen, "lr": lr_at(progress_frac, profile),
-                       "train_loss": float(run_loss) / run_n, "train_acc": float(run_correct) / run_n,
-                       "seconds": train_s}
+                loss, acc = tally.read()
+                rec = {"epoch": step / every, "step": step, "images_seen": seen, "lr": lr_at(progress_frac, P),
+                       "train_loss": loss, "train_acc": acc, "seconds": train_s}
                 if eval_every_epoch or step == total_steps:
                     te = time.perf_counter()
-                    rec["test_acc"], rec["test_loss"] = evaluate(model, data.x_test, data.y_test,
-                                                                 profile.eval_batch_size, amp)
+                    rec |= _evaluation(model, data, P, amp, final=step == total_steps)
                     eval_s += time.perf_counter() - te
                     model.train()
                 history.append(rec)
                 bar.set_postfix(img_s=f"{seen / train_s:.0f}", acc=f"{rec.get('test_acc', float('nan')):.3f}")
-                run_loss.zero_(), run_correct.zero_()
-                run_n = 0
                 t0 = time.perf_counter()
         pass_no += 1
     bar.close()
@@ -400,11 +392,44 @@ def train(profile: Profile, data: DeviceData, seed: int, subset: np.ndarray | No
             fresh.load_state_dict(model.state_dict())
         model = fresh
     last = history[-1]
-    return TrainResult(model=model, checkpoints=saved, history=history, test_acc=last["test_acc"],
-                       test_loss=last["test_loss"], steps=step, images_seen=seen,
-                       train_seconds=train_s, eval_seconds=eval_s,
-                       precision=precision_name(amp),
-                       compile=profile.compile)
+    extra = {"test_acc_plain": last["test_acc"]} if P.tta else {}
+    return TrainResult(model=model, checkpoints=saved, history=history,
+                       test_acc=last["test_acc_tta"] if P.tta else last["test_acc"],
+                       test_loss=last["test_loss_tta"] if P.tta else last["test_loss"], steps=step, images_seen=seen,
+                       train_seconds=train_s, eval_seconds=eval_s, precision=precision_name(amp),
+                       compile=P.compile, extra=extra)
+
+
+def _step(model: nn.Module, forward: Callable[[torch.Tensor], torch.Tensor], opt: torch.optim.Optimizer,
+          scaler: torch.amp.GradScaler | None, xb: torch.Tensor, yb: torch.Tensor, idx: torch.Tensor,
+          hooks: Hooks, P: Profile, amp: torch.dtype | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimiser step on the batch; returns its per-sample training losses (label-smoothed
+    where ``P.label_smoothing``) and logits, detached."""
+    mark_step(P.compile)
+    with autocast(xb.device, amp):
+        logits = forward(xb)
+    losses = F.cross_entropy(logits.float(), yb, reduction="none", label_smoothing=P.label_smoothing)
+    loss = losses.mean() if hooks.loss_weight is None else (losses * hooks.loss_weight(idx)).mean()
+    opt.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+    else:
+        loss.backward()
+        opt.step()
+    return losses.detach(), logits.detach()
+
+
+def _evaluation(model: nn.Module, data: DeviceData, P: Profile, amp: torch.dtype | None,
+                final: bool) -> dict[str, float]:
+    """The test accuracy and loss of a pass's record; at the end, with ``P.tta``, also the
+    recipe's own evaluation (``test_acc_tta``, ``test_loss_tta``)."""
+    out = dict(zip(("test_acc", "test_loss"), evaluate(model, data.x_test, data.y_test, P.eval_batch_size, amp)))
+    if final and P.tta:
+        out |= dict(zip(("test_acc_tta", "test_loss_tta"),
+                        evaluate(model, data.x_test, data.y_test, P.eval_batch_size, amp, tta=True)))
+    return out
 
 
 def load_state(model: nn.Module, state: dict[str, torch.Tensor | np.ndarray]) -> nn.Module:
@@ -436,7 +461,7 @@ def record_of(res: TrainResult, device: torch.device, n_train: int) -> tuple[dic
                "images_seen": res.images_seen, "train_seconds": res.train_seconds,
                "eval_seconds": res.eval_seconds, "img_per_s": res.img_per_s,
                "device": str(device), "device_name": device_name(device), "threads": torch.get_num_threads(),
-               "precision": res.precision, "compile": res.compile, "n_train": n_train}
+               "precision": res.precision, "compile": res.compile, "n_train": n_train, **res.extra}
     arrays = {f"history/{k}": np.asarray([h.get(k, np.nan) for h in res.history], np.float64)
               for k in res.history[-1]}
     for f, state in res.checkpoints.items():

@@ -18,20 +18,23 @@
 # recipe and what it achieves on the full training set. Later chapters compare against the
 # numbers on this page.
 #
-# The papers train ResNet-18 for 200 epochs (Paul et al. 2021, App. B). On the 2-core CPU
-# this book is computed on, one ResNet-18 epoch takes about 8 minutes, so the default `cpu`
-# profile trains a small batch-normalised conv net for a few epochs instead; the `paper`
-# profile runs the papers' setting on a GPU host (see {doc}`../book/reproduce`).
+# The papers train ResNet-18 for 200 epochs (Paul et al. 2021, App. B) to about 95%. On the
+# 2-core CPU this book is computed on, one ResNet-18 epoch takes about 8 minutes, so the book
+# states every verdict at two regimes computed on that CPU: a short one (the default `cpu`
+# profile: a small batch-normalised conv net for 8 epochs, 83% on full data) and one at the
+# papers' accuracy (the `airbench` profile: an airbench-class net and recipe, at least 93%). The
+# `paper` profile runs the papers' own setting on a GPU host (see {doc}`../book/reproduce`).
 
 # %% tags=["parameters", "remove-cell"]
-profile = "cpu"  # smoke | cpu | paper; any profile field can be passed too, e.g. papermill -p epochs 4
+profile = "cpu"  # smoke | cpu | airbench | paper; any profile field can be passed too, e.g. papermill -p epochs 4
 force = False    # recompute instead of reading the result store
 engine = "local"  # where the runs go: local (this kernel) or ray (see the Reproduce chapter)
 
 # %% tags=["remove-cell"]
+from IPython.display import Markdown
 from myst_nb import glue
 
-from datadiet_core import bank, data, plots, profiles, stats, sweep, train
+from datadiet_core import bank, data, plots, profiles, regimes, report, stats, summaries, sweep, train
 from datadiet_core.store import Store, write_summary
 
 plots.enable_offline()
@@ -65,9 +68,11 @@ plots.image_grid(ds.x_train[grid].reshape(ds.num_classes, 2, *ds.x_train.shape[1
                  "Training images by class (original order)")
 
 # %% [markdown]
-# ## The recipe
+# ## The recipes
 #
-# One training function serves every chapter: SGD with Nesterov momentum 0.9 and weight decay
+# One training function serves every chapter, with one of two recipes.
+#
+# **The papers' recipe** (the `cpu`, `gpu` and `paper` profiles): SGD with Nesterov momentum 0.9 and weight decay
 # $5\cdot10^{-4}$, the learning rate divided by 5 at 30%, 60% and 80% of training (the paper's
 # epochs 60, 120 and 160 of 200), per-channel normalisation with training statistics, and the
 # standard augmentation (pad 4, random 32×32 crop, horizontal flip), applied to whole batches
@@ -76,6 +81,26 @@ plots.image_grid(ds.x_train[grid].reshape(ds.num_classes, 2, *ds.x_train.shape[1
 # $$
 # \eta(t) = \eta_0 \cdot 0.2^{\,|\{m \in \{0.3,\, 0.6,\, 0.8\} \,:\, t \ge m\}|}.
 # $$
+#
+# **The airbench-class recipe** (the `airbench` profile), written from the description in Jordan
+# (2024), "94% on CIFAR-10 in 3.29 seconds on a single GPU", a descendant of the hlb-CIFAR10 net
+# of Kirsch's PyTorch reproduction. The net starts with a frozen 2×2 patch-whitening convolution
+# (24 filters: the eigenvectors of the covariance of the 2×2 patches of the first 5,000 training
+# images, scaled by their eigenvalues' inverse square roots, each with its negation; its bias
+# trains for the first 3 epochs only), then three groups of conv → max-pool → BatchNorm → GELU →
+# conv → BatchNorm → GELU of widths 64, 128, 128 (3×3 convolutions without bias that start as the
+# identity; BatchNorm trains its bias only), a 3×3 max-pool and a bias-free linear head whose
+# logits are scaled by 1/9. SGD with Nesterov momentum 0.85 at batch 1,024, the learning rate
+# (11.5) and weight decay (0.0153) given per 1,024 examples and decoupled from the momentum, the
+# BatchNorm biases at 64 times the learning rate with the same absolute decay; the learning rate
+# rises linearly from 0.2 to 1 times its peak over the first 23% of steps and falls linearly to
+# 0.07 times it at the end; every 5 steps the weights move into an exponential average (lookahead),
+# which the net takes at the end. Training batches are translated by up to 2 pixels (reflect
+# padding), and every image is flipped on every other pass over it; the training loss has label
+# smoothing 0.2. The reported accuracy averages each test image's logits over its mirror and
+# one-pixel shifts (test-time augmentation); the accuracy without it is reported beside it. The
+# scores keep their definitions: plain softmax and cross-entropy of the un-augmented image, in eval
+# mode, with no label smoothing and no test-time augmentation ({doc}`../book/methods`).
 #
 # The profile this page was computed with:
 
@@ -93,7 +118,7 @@ profiles.table(P)
 # %%
 sweep.sweep("setup", P, store.root, engine=engine, progress=None, force=force)  # computes what is missing
 records = bank.scoring_runs(P, store)  # then reads the runs back
-summary = bank.baseline_summary(records)
+summary = summaries.setup(P, store)
 write_summary(P.name, "setup", summary)
 
 # %% tags=["remove-cell"]
@@ -128,3 +153,28 @@ plots.curves_by_seed(history, "test_acc", "test accuracy (%)", "Test accuracy du
 # al. (2022) predict that keeping hard examples helps only when the model can fit the data,
 # and hurts when it cannot. The pruning chapters therefore state the budget with every
 # verdict and vary it where they can.
+
+# %% [markdown]
+# ## Both regimes
+#
+# The full-data baseline of every regime whose results are committed (this build's first). The
+# accuracy is each recipe's own evaluation; the papers report about 95% for ResNet-18 after 200
+# epochs, Kirsch's PyTorch reproduction 93.97% for the hlb net.
+
+# %% tags=["remove-input"]
+both = regimes.read_summaries(regimes.regime_profiles(P.name))
+Markdown(regimes.setup_table(both))
+
+# %% [markdown]
+# The airbench regime's recipe was chosen from measurements: its epochs so that the mean of the
+# scoring runs reaches 93% with a margin (12 epochs, the alternative below, came too close), and
+# label smoothing from full-data runs with and without it. Label smoothing changes what EL2N
+# measures, since a net trained with it never puts all its probability on one class; the scores
+# are still computed against the one-hot label. The alternatives tried, each on 2 seeds:
+
+# %% tags=["remove-input"]
+air = profiles.resolve_profile("airbench")
+plots.chart_or_note(report.variants_table(air.name, both["airbench"]["setup"], air.epochs)
+                    if both.get("airbench", {}).get("setup") else None,
+                    "The airbench regime's results are not committed yet.")
+

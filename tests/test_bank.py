@@ -4,7 +4,7 @@ import shutil
 import numpy as np
 import pytest
 
-from datadiet_core import MissingResults, bank, c2, runs, scores, store, sweep, train
+from datadiet_core import MissingResults, bank, c2, runs, scores, selection, store, sweep, train
 from small import digits_profile
 
 
@@ -51,7 +51,7 @@ def test_score_bank_reads_every_static_score_and_its_stages_compute_them(results
     report = sweep.sweep("setup", P, s.root, progress=None)
     assert report.line() == "done: 8/8 runs (0 from store)"
     sc = bank.score_bank(P, s)
-    assert set(sc) | {"random"} == set(bank.STATIC_SCORES)
+    assert set(sc) | {"random"} == set(selection.STATIC_SCORES)
     assert all(v.shape == (1500,) for v in sc.values())
     # The restore-bug variant is GraNd at the end of training, not at initialisation.
     assert not np.allclose(sc["grand_init_restore_bug"], sc["grand_init"])
@@ -80,7 +80,7 @@ def test_predrop_scores_come_from_a_second_set_of_scoring_runs_on_the_same_traje
         assert a.metrics["test_acc"] == b.metrics["test_acc"]
         np.testing.assert_array_equal(a.arrays["forgetting"], b.arrays["forgetting"])
     sc = bank.score_bank(P, s)
-    assert set(bank.PREDROP_SCORES) <= set(sc)
+    assert set(selection.PREDROP_SCORES) <= set(sc)
     np.testing.assert_allclose(sc["el2n_predrop"], bank.per_seed(P, s, range(2), 0.25, "train", "el2n").mean(0))
     assert not np.allclose(sc["el2n_predrop"], sc["el2n_early"])
     early = c2.early_checkpoint(P, s)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datadiet_core import MissingResults, bank, c2, profiles, report, runs, store, sweep
+from datadiet_core import MissingResults, bank, c2, c2_picks, profiles, report, runs, selection, stats, store, sweep
 from datadiet_core.book import cost_table
 from small import digits_profile
 
@@ -40,7 +40,7 @@ def test_c2_runs_both_budget_conventions_where_the_profile_lists_them(results_di
     assert sorted((g.score, g.eval_index) for g in extra) == sorted((b, i) for b in c2.BUDGET_SCORES for i in range(2))
     assert len(c2.grid(P)) == len(c2.grid(P.replace(c2_budgets=("iterations",)))) + len(extra)
     same = dataclasses.replace(extra[0], budget="iterations")  # the kept half costs half the steps
-    assert sweep.task_images(P, sweep.Task("c2", 2, extra[0])) == 0.5 * sweep.task_images(P, sweep.Task("c2", 2, same))
+    assert sweep.task_images(P, sweep.Task("c2", 2, extra[0]))["train"] == 0.5 * sweep.task_images(P, sweep.Task("c2", 2, same))["train"]
     sweep.sweep("c2", P, s.root, progress=None)
     main, short = c2.load(P, s), c2.load(P, s, "epochs")
     assert len(main[main.rule != "full"]) == len(c2.grid(P)) - len(extra) and len(short[short.rule != "full"]) == len(extra)
@@ -49,19 +49,20 @@ def test_c2_runs_both_budget_conventions_where_the_profile_lists_them(results_di
     assert set(conv["diff_to_random"]["epochs"]) == set(conv["diff_to_random"]["iterations"]) == set(c2.BUDGET_SCORES[1:])
     cell = conv["diff_to_random"]["epochs"]["el2n_early"]["0.5"]
     mine = short[(short.score == "el2n_early")].test_acc.mean() - short[short.score == "random"].test_acc.mean()
-    assert cell[0] == pytest.approx(mine) and cell[1] <= cell[0] <= cell[2]
-    table = report.c2_published_table(c2.differences(main).query("rule == 'keep_highest'"), P.model,
-                                      conv["diff_to_random"]["epochs"])
-    assert ("EL2N@10%", "ours (fastnet, equal epochs)") in table.index and ("EL2N@10%", "ours (fastnet, equal iterations)") in table.index
-    assert report.c2_budget_note("smoke", conv).startswith("This profile also ran the equal-epochs convention")
+    assert cell[0] == pytest.approx(mine)
+    assert np.isnan(cell[1]) and np.isnan(cell[2]) and cell[3] == stats.FEW_SEEDS  # 2 seeds a cell: no interval
+    table = report.c2_published_table(conv, P.model)
+    assert ("EL2N early", "ours (fastnet, equal epochs)") in table.index and ("EL2N early", "ours (fastnet, equal iterations)") in table.index
+    assert table.loc[("EL2N early", "ours (fastnet, equal epochs)"), "50% pruned"].endswith("(fewer than 3 seeds: no interval)")
+    assert report.c2_budget_note("smoke", conv).startswith("The smoke profile ran equal iterations (its headline) and equal epochs")
     assert "runs equal iterations only" in report.c2_budget_note("cpu", {"budgets": ["iterations"], "diff_to_random": {}})
 
 
 def test_c2_grid_covers_the_protocol():
     P = profiles.resolve_profile("cpu")
     grid = c2.grid(P)
-    main = [g for g in grid if g.rule == "keep_highest" and g.epochs is None and g.score in bank.STATIC_SCORES]
-    assert {(g.score, g.prune) for g in main} == {(s, f) for s in bank.STATIC_SCORES for f in (0.3, 0.5, 0.7)}
+    main = [g for g in grid if g.rule == "keep_highest" and g.epochs is None and g.score in selection.STATIC_SCORES]
+    assert {(g.score, g.prune) for g in main} == {(s, f) for s in selection.STATIC_SCORES for f in (0.3, 0.5, 0.7)}
     # the headline cells get eval_seeds (3), every other cell side_seeds (2)
     assert P.eval_seeds == 3 and profiles.side_seeds(P) == 2
     assert len(main) == 4 * 3 * 3 + 3 * 3 * 2
@@ -76,10 +77,10 @@ def test_c2_grid_covers_the_protocol():
     assert len(set(grid)) == len(grid)  # no run twice
     assert {g.eval_index for g in grid} == set(range(P.eval_seeds))
     # The pre-drop scores at 50% pruned, side seeds.
-    predrop = [g for g in grid if g.score in bank.PREDROP_SCORES]
+    predrop = [g for g in grid if g.score in selection.PREDROP_SCORES]
     assert P.predrop == 0.25 and {(g.score, g.prune, g.rule, g.epochs) for g in predrop} == {
-        (s, 0.5, "keep_highest", None) for s in bank.PREDROP_SCORES} and len(predrop) == 4
-    assert not any(g.score in bank.PREDROP_SCORES for g in c2.grid(P.replace(predrop=None)))
+        (s, 0.5, "keep_highest", None) for s in selection.PREDROP_SCORES} and len(predrop) == 4
+    assert not any(g.score in selection.PREDROP_SCORES for g in c2.grid(P.replace(predrop=None)))
     # 4 scoring runs of 8 epochs; 54 + per-class + 8 other-rule + 4 pre-drop evaluation runs of 8;
     # 10 of 2 and 10 of 4.
     n8 = 54 + 2 * len(c2.PER_CLASS_SCORES) + 8 + 4
@@ -134,7 +135,11 @@ def test_c2_comparisons_are_three_valued_per_fraction():
     assert s["regime"]["el2n_early"]["4"][0] == pytest.approx(-0.1, abs=0.01)
     assert set(s["regime"]["el2n_early"]) == {"4", "8", "16"}
     text = report.c2_verdict_text(s)
-    assert "EL2N@10%: above at 30%" in text and "at 16 epochs" in text and "claim C2 HOLDS at" in text
+    assert text.startswith("Claim C2 HOLDS in this regime.") and len(text.split()) <= 80
+    assert "EL2N early in training beats random: holds" in text
+    checks = report.c2_checks_table(s)
+    assert checks.loc["GraNd@init (restore bug) minus GraNd@init", "30% pruned"].endswith("above")
+    assert "at 16 epochs" in report.c2_budget_text(s) and "at 4 epochs" in report.c2_budget_text(s)
 
 
 def test_c2_per_class_and_checkpoint_tables_read_the_summary():
@@ -144,24 +149,25 @@ def test_c2_per_class_and_checkpoint_tables_read_the_summary():
     runs = _synthetic_runs(eff)
     s = c2.summary(P, runs, c2.differences(runs))
     assert report.c2_per_class_text(s).split("Minus random, per class: ")[1].startswith(
-        "above: GraNd@init; no detectable difference: EL2N@10%.")
+        "above: GraNd@init; no detectable difference: EL2N early.")
     t = report.c2_per_class_table(s)
-    assert list(t.index) == ["GraNd@init", "EL2N@10%"]
+    assert list(t.index) == ["GraNd@init", "EL2N early"]
     assert t.loc["GraNd@init", "whole set minus random"].endswith("below")
     assert t.loc["GraNd@init", "per class minus whole set"].startswith("+6.0 [")
     s["early_checkpoint"] = {"early": 0.1, "early_epoch": 0.8, "first_drop_epoch": 2.4, "test_acc_epoch_1": 0.58,
                              "last_epoch_before_drop": 2.0, "test_acc_before_drop": 0.65, "test_acc_end": 0.83,
-                             "predrop": 0.25, "predrop_epoch": 2.0, "test_acc_predrop": 0.65}
+                             "predrop": 0.25, "predrop_epoch": 2.0, "test_acc_predrop": 0.65,
+                             "test_acc_early": [float("nan"), 0.58]}
     ck = report.c2_checkpoint_table(s)
-    assert list(ck.index) == ["GraNd@init", "GraNd@10%", "GraNd@pre-drop", "GraNd@init (restore bug)", "EL2N@10%",
+    assert list(ck.index) == ["GraNd@init", "GraNd early", "GraNd@pre-drop", "GraNd@init (restore bug)", "EL2N early",
                               "EL2N@pre-drop"]
     assert list(ck.checkpoint) == ["0% (epoch 0)", "10% (epoch 0.8)", "25% (epoch 2)", "100% (epoch 8)",
                                    "10% (epoch 0.8)", "25% (epoch 2)"]
-    assert list(ck["test accuracy there"]) == ["untrained", "below 58.0% (epoch 1)", "65.0%", "83.0%",
-                                               "below 58.0% (epoch 1)", "65.0%"]
+    assert list(ck["test accuracy there"]) == ["untrained", "below 58.0%", "65.0%", "83.0%", "below 58.0%", "65.0%"]
     assert ck["minus random at 50% pruned"].iloc[5].startswith("+4.0 [") and ck["minus random at 50% pruned"].iloc[5].endswith("above")
-    assert "A second checkpoint, at 25% (epoch 2, 65.0% test accuracy)" in report.c2_early_text(8, s["early_checkpoint"])
-    assert s["headline"]["effect"] == pytest.approx(0.0)  # the headline keeps EL2N@10%, its rule's score
+    early = report.c2_early_text(P, s["early_checkpoint"])
+    assert "A second checkpoint, at 25% (epoch 2, 65.0% test accuracy)" in early and "was below 58.0%" in early
+    assert s["headline"]["effect"] == pytest.approx(0.0)  # the headline effect is EL2N early minus random at 50%
 
 
 @pytest.mark.parametrize("case, verdict", [
@@ -229,10 +235,10 @@ def test_c2_sweep_end_to_end_and_resumable(results_dir):
     assert again.test_acc.tolist() == runs.test_acc.tolist()
     summary = c2.summary(P, runs, c2.differences(runs))
     assert summary["headline"]["verdict"] == "inconclusive"  # 2 seeds: no headline verdict
-    assert all(c[3] in ("above", "below", "no detectable difference")
-               for by_f in summary["diff_to_random"].values() for c in by_f.values())
+    assert all(c[3] == stats.FEW_SEEDS and np.isnan(c[1]) for by_f in summary["diff_to_random"].values()
+               for c in by_f.values())  # and no interval at all
     assert set(summary["per_class_to_random"]) == set(c2.PER_CLASS_SCORES)
-    kept = c2.kept_per_class(P, bank.score_bank(P, s))
+    kept = c2_picks.kept_per_class(P, bank.score_bank(P, s))
     assert (kept.groupby("selection")["count"].sum() == 750).all()
     assert c2.compute_seconds(P, s, runs) > 0
     cost = {c["claim"]: c for c in sweep.measured_cost(P, s)}  # read from the manifests, shared stages once
@@ -241,10 +247,56 @@ def test_c2_sweep_end_to_end_and_resumable(results_dir):
     # the estimate counts every task of the grid at the benchmark's throughput, stored or not
     shared = len([x for x in bank.stages(P) if x])
     c2_tasks = [t for stage in sweep.stages("c2", P) for t in stage if t.stage >= shared]
-    expected = sum(sweep.task_images(P, t) for t in c2_tasks) / sweep.throughput(P)[0] / 3600
+    r = sweep.rates(P)[0]
+    expected = sum(sweep.task_seconds(P, t, r) for t in c2_tasks) / 3600
     assert len(c2_tasks) == len(c2.grid(P)) and expected > 0 and cost["c2"]["estimated_hours"] == pytest.approx(expected)
     assert cost["c3"]["estimated_hours"] > 0
     table = cost_table("smoke", list(cost.values()))
-    assert "**over**" not in table and table.count("within the 3-hour budget") == 2
-    big = [{**c, "estimated_hours": 4.0} for c in cost.values()]
-    assert table.splitlines()[-1].startswith("Stored runs: ") and "estimated: 16.00 hours, **over** the 3-hour budget" in cost_table("smoke", big)
+    assert table.splitlines()[-1].startswith("Stored runs: ") and "runs not stored yet" in table
+    # every pass is priced: a pruned run's training images at the training rate, its evaluation
+    # at the forward rate; a score entry at GraNd's and the forward rate
+    spec = c2_tasks[0]
+    parts = sweep.task_images(P, spec)
+    assert parts["train"] == c2.run_epochs(P, spec.spec) * 1500 and parts["forward"] > 0 and parts["grand"] == 0
+    score = next(t for stage in sweep.stages("setup", P) for t in stage if isinstance(t.spec, bank.ScoreSpec))
+    assert sweep.task_images(P, score)["grand"] == 1500
+
+
+def test_airbench_grid_holds_the_cells_its_parts_read_and_no_more():
+    P = profiles.resolve_profile("airbench")
+    grid = c2.grid(P)
+    assert len(set(grid)) == len(grid)
+    cells = {}
+    for g in grid:
+        cells.setdefault((g.score, g.prune, g.rule, g.budget, g.epochs), set()).add(g.eval_index)
+    assert all(seeds == {0, 1, 2} for seeds in cells.values())  # 3 seeds everywhere: every cell has an interval
+    head = {(s, f) for s, f, r, b, e in cells if r == "keep_highest" and b == "epochs"}
+    assert head == ({(s, f) for s in ("random", "input_norm", "grand_init", "el2n_early") for f in (0.3, 0.5, 0.6)}
+                    | {(s, 0.5) for s in ("grand_early", "forgetting", "grand_init_restore_bug")})
+    assert {(s, f, r) for s, f, r, b, e in cells if b == "iterations"} == {("random", 0.5, "keep_highest"),
+                                                                           ("el2n_early", 0.5, "keep_highest")}
+    assert {s for s, f, r, b, e in cells if r == "per_class"} == {"el2n_early", "grand_init"}
+    assert {r for s, f, r, b, e in cells} == {"keep_highest", "per_class"} and {e for *_, e in cells} == {None}
+    for score in c2.PARTS:  # every part of the headline has its cells under the headline's convention
+        assert any(s == score and r == "keep_highest" and b == P.c2_budget for s, f, r, b, e in cells)
+
+
+def test_c2_headline_is_a_table_of_parts_with_readings_beside_them():
+    P = profiles.resolve_profile("cpu")
+    eff = _effects()
+    eff.update({("el2n_predrop", "keep_highest", 0.5, 8): 0.04, ("grand_predrop", "keep_highest", 0.5, 8): 0.0})
+    runs = _synthetic_runs(eff)
+    h = c2.summary(P, runs, c2.differences(runs))["headline"]
+    assert list(h["parts"]) == ["grand_init", "el2n_early", "grand_early"]
+    assert [p["verdict"] for p in h["parts"].values()] == ["holds", "holds", "holds"] and h["verdict"] == "holds"
+    gi = h["parts"]["grand_init"]
+    assert gi["per_class"]["effect"] == pytest.approx(0.01) and gi["per_class"]["direction"] == "above"
+    assert gi["published"] == pytest.approx(-0.0135) and "fork" in gi["published_source"]
+    assert gi["predrop"] is None and h["parts"]["el2n_early"]["predrop"]["effect"] == pytest.approx(0.04)
+    assert "32 steps" not in h["regime"] and "equal iterations" in h["regime"]
+    # Under equal epochs a part is set beside Kirsch's PyTorch table where it has the score.
+    a = profiles.resolve_profile("airbench")
+    assert c2.published_for(a, "grand_init") == (pytest.approx((89.97 - 91.39) / 100), next(
+        k for k in c2.PUBLISHED if c2.PUBLISHED[k]["budget"] == "epochs"))
+    assert c2.published_for(a, "grand_early")[1] == c2.FORK  # not in the PyTorch table
+    assert c2.checkpoint_text(a) == "epoch 2" and c2.checkpoint_text(P) == "10%"

@@ -6,18 +6,26 @@ import pandas as pd
 import pytest
 import torch
 
-from datadiet_core import ParameterError, bank, c3, data, dynamic, profiles, regimes, report, runs, selection, stats, store, sweep, train
+from datadiet_core import ParameterError, bank, c3, c3_settings, data, dynamic, profiles, regimes, report_c3, runs, selection, stats, store, sweep, train
 from small import digits_profile
 
 
 def test_c3_runs_cost_what_they_prune_and_record_their_selections(results_dir):
-    P = digits_profile(c3_rates=(0.7,), c3_epochs=(2,), eval_seeds=1)
+    P = digits_profile(c3_rates=(0.7,), c3_epochs=(2,), eval_seeds=1, c3_iterations=("random_static", "ucb"))
     s = store.Store.for_profile("smoke")
     sweep.sweep("c3", P, s.root, progress=None)
     loaded = c3.load(P, s)
     runs = loaded.main.set_index("selector")
     assert set(runs.index) == {"full", *selection.SELECTORS, "always_plus_static", "always_plus_random"}
-    full = runs.loc["full", "images_seen"]
+    # Full data is the scoring runs (seeds 0 and 1): the one full-data baseline of every chapter.
+    assert sorted(runs.loc["full", "seed"]) == [0, 1]
+    full = runs.loc["full", "images_seen"].iloc[0]
+    # Equal iterations: as many steps as full data, so 30% of the rows are passed over 1/0.3 times
+    # as often; UCB re-selects every round(0.05 * 2 / 0.3) = 1 pass; each cell's final fit is kept.
+    it = loaded.iterations.set_index("selector")
+    assert set(it.index) == {"full", "random_static", "ucb"} and it.loc["random_static", "images_seen"] == full
+    assert it.loc["ucb", "selections"] == -(-2 * 15 // 4) and np.isfinite(it.loc["ucb", "train_acc_end"])
+    assert it.loc["random_static", "train_acc_end"] > runs.loc["random_static", "train_acc_end"]  # fits it better
     for sel in selection.STATIC_SELECTORS + selection.DYNAMIC_SELECTORS:
         # 2 passes over 30% of 1,500 rows in full batches of 100: 4 steps a pass.
         assert runs.loc[sel, "images_seen"] == 2 * 4 * 100 < full
@@ -97,9 +105,11 @@ def test_c3_grid_runs_the_core_everywhere_and_the_rest_where_the_profile_says():
     for (sel, prune, epochs, imbalance, period, variant), got in seeds.items():  # 3 seeds where the headline rests
         headline = (sel in c3.HEADLINE_SELECTORS and epochs == 8 and imbalance == "none" and not period
                     and not variant and (sel == "full" or prune >= 0.7))
-        assert got == set(range(3 if headline else 2)), (sel, prune, epochs)
+        scoring = sel == "full" and epochs == P.epochs and imbalance == "none"  # the scoring runs, seeds 0-3
+        assert got == set(range(P.scoring_seeds if scoring else 3 if headline else 2)), (sel, prune, epochs)
+    assert all(g.scoring_run == (g.selector == "full" and g.epochs == 8 and g.imbalance == "none") for g in grid)
     assert {(g.selector, g.variant) for g in grid if g.variant} == {(s, v) for s in ("uncertainty_ema", "ucb")
-                                                                   for v in c3.DIAGNOSIS_VARIANTS}
+                                                                   for v in P.c3_variants}
     grid = [g for g in grid if not g.variant]
     cells = {(g.selector, g.prune, g.epochs) for g in grid if g.imbalance == "none"}
     # The period sweep: the loss-driven selectors at 70% and the longest budget, every T passes
@@ -134,7 +144,7 @@ def _c3_frame(cells: dict, epochs: int, seconds: float = 100.0, seeds: int = 3) 
             t = seconds * (1 - prune)
             rows.append({"selector": sel, "prune": prune, "epochs": epochs, "seed": 1000 + k, "test_acc": acc + d,
                          "images_seen": 1000 * (1 - prune), "train_seconds": t, "scoring_seconds": 0.0,
-                         "selections": 4, "wallclock_s": t, "period": 1})
+                         "selections": 4, "wallclock_s": t, "period": 1, "train_acc_end": 1.0})
     return rows
 
 
@@ -152,7 +162,7 @@ def test_c3_comparisons_are_read_by_their_rules_and_say_not_run_when_missing():
                                       "selective_backprop", "random_backprop")}
     side[("ucb", 0.7)] = 0.75  # UCB above uncertainty EMA at 70%, and above random dynamic there but tied at 90%
     runs = pd.DataFrame(_c3_frame({**core, **side}, 8) + _c3_frame(core, 4))
-    s = c3.summary(P, c3.Runs(runs, _no_runs(runs), _no_runs(runs), _no_runs(runs)))
+    s = c3.summary(P, c3.Runs(runs, _no_runs(runs), _no_runs(runs), _no_runs(runs), _no_runs(runs)))
     v8, v4 = s["by_budget"]["8"]["verdict"], s["by_budget"]["4"]["verdict"]
     assert v8["random_dynamic_vs_el2n_static"] == "above" and v8["random_dynamic_vs_random_static"] == "above"
     assert v8["ucb_vs_uncertainty_ema"] == "above" and v8["epsilon_greedy_vs_uncertainty_ema"] == "no detectable difference"
@@ -163,18 +173,23 @@ def test_c3_comparisons_are_read_by_their_rules_and_say_not_run_when_missing():
     assert v8["wallclock_saving_real"] is True and v8["speedup_goal_met"] is True  # 1/0.3 with no scoring
     assert s["speedup_at_0.7"]["ucb"] == pytest.approx(1 / 0.3)
     assert s["acc_mean"]["ucb"] == {"0.7": pytest.approx(0.75), "0.9": pytest.approx(0.70)}
-    text = report.c3_verdict_text(s)
-    assert "At 4 epochs" in text and "UCB minus uncertainty EMA" not in text.split("At 8 epochs")[0]
-    assert "UCB minus uncertainty EMA: above (+5.0" in text and "claim C3 HOLDS at" in text
-    table = report.c3_prune_table(runs, 8)
+    text = report_c3.verdict_text(s)
+    assert text.startswith("Claim C3 HOLDS in this regime.") and len(text.split()) <= 80
+    cmp = report_c3.comparisons_table(s)
+    assert cmp.loc[(8, "UCB minus uncertainty EMA"), "reading"] == "above" and cmp.loc[(8, "UCB minus uncertainty EMA"), "70%"].startswith("+5.0")
+    assert (4, "UCB minus uncertainty EMA") not in cmp.index  # not run at 4 epochs: no row
+    table = report_c3.prune_table(runs, 8)
     assert table.loc["UCB", "minus random dynamic (pp) [95% CI]"].startswith("+5.0")
     row = [ln for ln in regimes.verdict_table({"cpu": {"c3": s}}).splitlines() if ln.startswith("| [C3]")][0]
     assert "**holds**" in row and "+20.0 [" in row and "80 epochs" not in row and "fastnet, 8 epochs" in row
+    assert "random dynamic above static EL2N: holds<br>random dynamic above static random: holds" in row
 
 
 @pytest.mark.parametrize("change, verdict", [
     ({("el2n_static", 0.9): 0.75}, "fails"),  # random dynamic below static EL2N at 90%
     ({("el2n_static", 0.9): 0.70}, "inconclusive"),  # no detectable difference at 90%
+    ({("random_static", 0.7): 0.70}, "inconclusive"),  # re-drawing alone adds nothing detectable at 70%
+    ({("random_static", 0.9): 0.80}, "fails"),  # below static random at 90%
     ({("random_dynamic", 0.9): 0.10, ("el2n_static", 0.9): 0.05}, "inconclusive"),  # runs at chance are not read
 ])
 def test_c3_headline_follows_its_rule(change, verdict):
@@ -185,9 +200,25 @@ def test_c3_headline_follows_its_rule(change, verdict):
                       ("forgetting_static", r): 0.55})
     cells.update(change)
     runs = pd.DataFrame(_c3_frame(cells, 8))
-    assert c3.summary(P, c3.Runs(runs, _no_runs(runs), _no_runs(runs), _no_runs(runs)))["headline"]["verdict"] == verdict
+    assert c3.summary(P, c3.Runs(runs, _no_runs(runs), _no_runs(runs), _no_runs(runs), _no_runs(runs)))["headline"]["verdict"] == verdict
     two = pd.DataFrame(_c3_frame(cells, 8, seeds=2))
-    assert c3.summary(P, c3.Runs(two, _no_runs(two), _no_runs(two), _no_runs(two)))["headline"]["verdict"] == "inconclusive"
+    h2 = c3.summary(P, c3.Runs(two, _no_runs(two), _no_runs(two), _no_runs(two), _no_runs(two)))["headline"]
+    assert h2["verdict"] == "inconclusive" and h2["parts"]["random_dynamic_vs_el2n_static"]["directions"]["0.7"] == stats.FEW_SEEDS
+    assert np.isnan(h2["ci"][0])  # two seeds: no interval is stated
+
+
+@pytest.mark.parametrize("at_80, verdict", [(0.78, "holds"), (0.70, "fails"), (0.766, "holds")])
+def test_c3_cost_part_sets_random_dynamic_at_80_beside_rajus_3_5_points(at_80, verdict):
+    P = profiles.resolve_profile("cpu", c3_epochs=[8], c3_rates=[0.7, 0.8])
+    cells = {("full", 0.0): 0.80}
+    for r in (0.7, 0.8):
+        cells.update({("random_dynamic", r): at_80, ("random_static", r): 0.60, ("el2n_static", r): 0.50})
+    runs = pd.DataFrame(_c3_frame(cells, 8))
+    h = c3.summary(P, c3.Runs(runs, _no_runs(runs), _no_runs(runs), _no_runs(runs), _no_runs(runs)))["headline"]
+    part = h["parts"]["random_dynamic_vs_full_at_0.8"]
+    assert part["verdict"] == verdict and part["published"] == -0.035
+    assert part["at"]["effect"] == pytest.approx(at_80 - 0.80)
+    assert h["verdict"] == "holds"  # the word comes from the two "beats" parts only
 
 
 def test_imbalanced_training_set_follows_raju_table_2_and_keeps_old_store_keys():
@@ -212,7 +243,7 @@ def test_c3_imbalanced_verdicts_follow_the_rule():
                       ("ucb", r): 0.50})
     cells[("ucb", 0.7)] = 0.55  # above random dynamic at 70%, tied at 50%
     runs = pd.DataFrame(_c3_frame(cells, E))
-    s = c3.imbalanced_summary(P, runs)
+    s = c3_settings.imbalanced_summary(P, runs)
     assert s["verdict"] == {"ucb_vs_random_dynamic": "above", "epsilon_greedy_vs_random_dynamic": "no detectable difference",
                             "uncertainty_ema_vs_random_dynamic": "below", "ucb_vs_uncertainty_ema": "above"}
     assert s["acc_mean"]["ucb"]["0.7"] == pytest.approx(0.55) and s["acc_mean"]["full"] == pytest.approx(0.7)
@@ -240,7 +271,8 @@ def test_c3_period_sweep_verdicts_and_matched_speedup_follow_their_rules():
     swept = pd.DataFrame(_c3_frame({("uncertainty_ema", 0.7): 0.20, ("ucb", 0.7): 0.60}, 8)).assign(period=4)
     swept["scoring_seconds"] = swept.train_seconds / 4
     swept["train_seconds"] *= 5 / 4
-    s = c3.summary(P, c3.Runs(main, main.iloc[:0], swept, main.iloc[:0]))
+    s = c3_settings.add_settings(P, runs_ := c3.Runs(main, main.iloc[:0], swept, main.iloc[:0], main.iloc[:0]),
+                                 c3.summary(P, runs_))
     sw = s["period_sweep"]
     assert sw["main_period"] == 1 and [(r["selector"], r["period"]) for r in sw["rows"]] == [
         ("uncertainty_ema", 1), ("uncertainty_ema", 4), ("ucb", 1), ("ucb", 4)]
@@ -253,17 +285,15 @@ def test_c3_period_sweep_verdicts_and_matched_speedup_follow_their_rules():
     assert ucb4["speedup_measured"] == pytest.approx(100 / (30 * 5 / 4))
     assert sw["rows"][2]["speedup_matched"] == pytest.approx(0.5 / 0.3)  # every pass: half the time scoring
     assert s["verdict"]["speedup_goal_met"] is False and s["verdict"]["ucb_every_4_vs_every_1"] == "above"
-    text = report.c3_verdict_text(s)
-    assert "UCB every 4: above" in text and "uncertainty EMA every 4: no detectable difference" in text
-    table = report.c3_period_table(s)
+    table = report_c3.period_table(s)
     assert table.loc[("UCB", 4), "minus every pass (pp) [95% CI]"].startswith("+30.0")
     assert table.loc[("UCB", 1), "minus every pass (pp) [95% CI]"] == "(main grid)"
 
 
 def test_c3_period_plan_says_what_runs():
     cpu = profiles.resolve_profile("cpu")
-    assert report.c3_period_plan(cpu).startswith("This profile runs no such sweep")
-    assert report.c3_period_plan(cpu.replace(c3_periods=[4, 2])) == (
+    assert report_c3.period_plan(cpu).startswith("This profile runs no such sweep")
+    assert report_c3.period_plan(cpu.replace(c3_periods=[4, 2])) == (
         "We repeat that sweep at 70% pruned and 8 epochs: uncertainty EMA and UCB re-selecting every 2 or 4 "
         "passes, 2 seeds each, against the main grid's one pass.")
 
@@ -314,10 +344,10 @@ def test_speedup_table_comes_in_two_parts_that_each_fit_the_page():
              "full_s_per_pass": 15.3, "train_s_per_pass": 4.6, "scoring_s_per_pass": 0.0, "full_img_s": 3253.0,
              "train_img_s": 3200.0}
     summary = {"by_budget": {"8": {"speedup_parts_at_0.7": {"random_dynamic": parts, "ucb": None}}}}
-    speed, measured = (report.c3_speedup_table(summary, p) for p in ("speed-ups", "parts"))
+    speed, measured = (report_c3.speedup_table(summary, p) for p in ("speed-ups", "parts"))
     assert list(speed.index) == list(measured.index) == [(8, "random (dynamic)")]
     assert list(speed.columns) == ["measured speed-up", "at matched throughput", "T = 1 passes", "T = 10 passes", "ideal"]
     assert speed.iloc[0, 0] == "3.31×" and measured.loc[(8, "random (dynamic)"), "full data (img/s)"] == "3253"
     assert len(speed.columns) <= 5 and len(measured.columns) <= 5
     with pytest.raises(ParameterError, match="parameter 'part' must be speed-ups or parts; got 'all'"):
-        report.c3_speedup_table(summary, "all")
+        report_c3.speedup_table(summary, "all")

@@ -25,7 +25,7 @@ def test_data_verify_cifar10_prints_hashes_and_succeeds(cifar10):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["train", "--profile", "tpu"], "error: parameter 'profile' must be one of smoke, cpu, gpu, paper; got 'tpu'"),
+    (["train", "--profile", "tpu"], "error: parameter 'profile' must be one of smoke, cpu, gpu, airbench, paper; got 'tpu'"),
     (["train", "--profile", "smoke", "--set", '{"epochs": -1}'], "error: parameter 'epochs' must be an integer >= 1; got -1"),
     (["train", "--profile", "smoke", "--set", '{"dataset": "mnist"}'], "error: parameter 'dataset' must be one of"),
     (["train", "--profile", "smoke", "--set", "[1]"], "error: parameter 'set' must be a JSON object"),

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from datadiet_core import bank, plots, report, selection
+from datadiet_core import plots, report, selection
 
 POSITION = ("x", "y")
 
@@ -161,7 +161,7 @@ def _accuracy_vs_pruned(title):
     df = pd.DataFrame({"score": ["random", "random", "el2n_early", "el2n_early"], "prune": [0.3, 0.5] * 2,
                        "mean": [0.90, 0.88, 0.91, 0.87], "p16": [0.89, 0.87, 0.90, 0.86],
                        "p84": [0.91, 0.89, 0.92, 0.88], "seeds": [3] * 4})
-    frames = [df.assign(method=["random", "random", "EL2N@10%", "EL2N@10%"]),
+    frames = [df.assign(method=["random", "random", "EL2N early", "EL2N early"]),
               pd.DataFrame({"mean": [0.93], "label": ["full data"]})]
     return plots.accuracy_vs_pruned(df, 0.93, title), frames, "layer"
 
@@ -170,8 +170,16 @@ def _difference_to_random(title, x="prune"):
     df = pd.DataFrame({"score": ["el2n_early", "forgetting"] * 2, x: [0.3, 0.3, 0.5, 0.5] if x == "prune"
                        else [10, 10, 20, 20], "diff": [0.01, -0.002, 0.004, -0.01],
                        "lo": [0.0, -0.01, -0.003, -0.02], "hi": [0.02, 0.006, 0.011, 0.0]})
-    frames = [df.assign(method=["EL2N@10%", "forgetting"] * 2), pd.DataFrame({"y": [0.0]})]
+    frames = [df.assign(method=["EL2N early", "forgetting"] * 2), pd.DataFrame({"y": [0.0]})]
     return plots.difference_to_random(df, title, x=x), frames, "layer"
+
+
+def _regime_map(title):
+    df = pd.DataFrame({"score": ["el2n_early", "random"] * 2, "rule": ["keep_highest"] * 4, "prune": [0.5] * 4,
+                       "epochs": [4, 4, 8, 8], "diff": [-0.05, 0.0, 0.01, 0.0], "lo": [-0.07, -0.01, -0.01, -0.01],
+                       "hi": [-0.03, 0.01, 0.03, 0.01]})
+    frames = [df.assign(method=["EL2N early", "random"] * 2), pd.DataFrame({"y": [0.0]})]
+    return plots.regime_map(df, title), frames, "layer"
 
 
 def _kept_per_class(title):
@@ -191,7 +199,7 @@ def _spearman_heatmap(title):
 def _rank_reliability(title):
     df = pd.DataFrame({"score": ["el2n_early"] * 3 + ["ucb"] * 3, "comparison": ["next run"] * 6,
                        "K": [1, 2, 4] * 2, "rho": [0.6, 0.75, 0.85, 0.5, 0.65, 0.8]})
-    return plots.rank_reliability(df, title), [df.assign(method=["EL2N@10%"] * 3 + ["UCB"] * 3)], "mark"
+    return plots.rank_reliability(df, title), [df.assign(method=["EL2N early"] * 3 + ["UCB"] * 3)], "mark"
 
 
 def _wallclock_vs_accuracy(title):
@@ -209,7 +217,8 @@ def _class_shares(title):
     df = pd.DataFrame([{"selector": s, "variant": v, "seed": 1000, "selection": i, "class": c, "share": 0.7 if c == "cat" else 0.3}
                        for s in ("uncertainty_ema", "ucb") for v in ("as specified", "per_class")
                        for i in (1, 2) for c in ("cat", "dog")])
-    return plots.class_shares(df, title), [df.assign(method=df.selector.map(report.LABELS))], "facet"
+    variant = df.variant.map({"as specified": "as specified", "per_class": "per class"})  # as a reader reads it
+    return plots.class_shares(df, title), [df.assign(method=df.selector.map(report.LABELS), variant=variant)], "facet"
 
 
 def _selection_histogram(title):
@@ -258,6 +267,7 @@ CASES = {
     "selection_histogram": _selection_histogram,
     "accuracy_vs_images": _accuracy_vs_images,
     "image_grid": _image_grid,
+    "regime_map": _regime_map,
 }
 NO_AXIS_TITLE: dict[str, str] = {}  # chart -> why it has no axis title (none today)
 
@@ -276,7 +286,7 @@ def _cases_marking_untitled():
 def test_every_public_chart_function_has_a_case():
     public = {n for n, f in vars(plots).items() if callable(f) and not n.startswith("_")
               and getattr(f, "__module__", None) == plots.__name__ and not isinstance(f, type)}
-    not_charts = {"write_vega_bundle", "script_json", "enable_offline", "png_data_url"}
+    not_charts = {"write_vega_bundle", "script_json", "enable_offline", "png_data_url", "chart_or_note"}
     assert public - not_charts == {n.split("[")[0] for n in CASES}
 
 
@@ -386,7 +396,7 @@ def test_selection_histogram_shares_sum_to_one_and_curve_is_a_density():
 
 def test_accuracy_vs_pruned_orders_methods_as_given_and_draws_full_data_rule():
     spec = _build("accuracy_vs_pruned")[0]
-    assert spec["layer"][0]["encoding"]["color"]["sort"] == ["random", "EL2N@10%"]
+    assert spec["layer"][0]["encoding"]["color"]["sort"] == ["random", "EL2N early"]
     assert spec["layer"][2]["mark"]["type"] == "rule"
 
 
@@ -395,7 +405,7 @@ def test_kept_per_class_height_grows_with_selections():
 
 
 def test_selections_are_named_by_score_then_rule():
-    assert report.selection_label("keep_highest: el2n_early") == "EL2N@10%, keep highest"
+    assert report.selection_label("keep_highest: el2n_early") == "EL2N early, keep highest"
     assert report.selection_label("per_class: grand_init") == "GraNd@init, per class"
     assert report.selection_label("random") == "random"
 
@@ -475,7 +485,7 @@ def test_a_selector_has_one_colour_in_every_chart_and_no_two_share_one():
     images, wallclock = _build("accuracy_vs_images")[0], _build("wallclock_vs_accuracy")[0]
     assert _color_of(images, "random (dynamic)") == _color_of(wallclock, "random (dynamic)") is not None
     assert _color_of(images, "UCB") != _color_of(images, "random (dynamic)")
-    for family in (bank.STATIC_SCORES + bank.PREDROP_SCORES, selection.SELECTORS + selection.TABLE1_SELECTORS + ("full",)):
+    for family in (selection.STATIC_SCORES + selection.PREDROP_SCORES, selection.SELECTORS + selection.TABLE1_SELECTORS + ("full",)):
         colours = [plots.METHOD_COLORS[m] for m in family]
         assert len(set(colours)) == len(colours), family
     # Comparisons ("a − b") have no fixed colour: Vega's scheme, distinct within the chart.

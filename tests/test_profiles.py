@@ -11,12 +11,12 @@ BAD = [
     ({"scoring_seeds": 0}, "parameter 'scoring_seeds' must be an integer >= 1"),
     ({"early": 1.0}, "parameter 'early' must be a number in (0, 1)"),
     ({"predrop": 1.0}, "parameter 'predrop' must be a number in (0, 1)"),
-    ({"predrop": 0.3}, "parameter 'predrop' must differ from early (0.1) and come before the first lr drop (0.3)"),
+    ({"predrop": 0.3}, "parameter 'predrop' must differ from early (0.1) and come before the lr starts to fall (0.3 of"),
     ({"predrop": 0.1}, "parameter 'predrop' must differ from early (0.1)"),
     ({"inits": -1}, "parameter 'inits' must be an integer >= 1"),
     ({"batch_size": -128}, "parameter 'batch_size' must be an integer >= 1"),
-    ({"lr": 0}, "parameter 'lr' must be a number in (0, 10]"),
-    ({"lr": float("nan")}, "parameter 'lr' must be a number in (0, 10]"),
+    ({"lr": 0}, "parameter 'lr' must be a number in (0, 100]"),
+    ({"lr": float("nan")}, "parameter 'lr' must be a number in (0, 100]"),
     ({"momentum": 1.0}, "parameter 'momentum' must be a number in [0, 1)"),
     ({"weight_decay": -1e-4}, "parameter 'weight_decay' must be a number in [0, 1]"),
     ({"lr_milestones": [0.8, 0.3]}, "parameter 'lr_milestones' must be an increasing list"),
@@ -33,6 +33,24 @@ BAD = [
     ({"c3_core": []}, "parameter 'c3_core' must be a non-empty list of distinct selectors"),
     ({"c3_core": "ucb"}, "parameter 'c3_core' must be a non-empty list of distinct selectors"),
     ({"c3_side_rates": [0.7, 1.0]}, "parameter 'c3_side_rates' must be a non-empty list of distinct fractions in (0, 1)"),
+    ({"schedule": "cosine"}, "parameter 'schedule' must be one of step, triangle"),
+    ({"augment_mode": "mixup"}, "parameter 'augment_mode' must be one of crop_flip, translate_altflip"),
+    ({"label_smoothing": 1.0}, "parameter 'label_smoothing' must be a number in [0, 1)"),
+    ({"lookahead": -5}, "parameter 'lookahead' must be an integer >= 0"),
+    ({"bias_lr_scale": 0}, "parameter 'bias_lr_scale' must be a number in (0, 1000]"),
+    ({"tta": 1}, "parameter 'tta' must be true or false"),
+    ({"c2_budget": "steps"}, "parameter 'c2_budget' must be one of iterations, epochs"),
+    ({"c2_budget": "epochs"}, "parameter 'c2_budgets' must include c2_budget (epochs)"),
+    ({"c2_scores": ["random", "loss"]}, "parameter 'c2_scores' must be a non-empty list of distinct scores from random"),
+    ({"c2_per_class": ["random"]}, "parameter 'c2_per_class' must be a list of distinct scores from input_norm"),
+    ({"c3_iterations": ["ucb", "ucb"]}, "parameter 'c3_iterations' must be a list of distinct selectors"),
+    ({"c3_side_selectors": "ucb"}, "parameter 'c3_side_selectors' must be None or a list of distinct selectors"),
+    ({"c3_variants": ["late"]}, "parameter 'c3_variants' must be a list of distinct variants from per_class"),
+    ({"c3_imbalanced_rates": [1.5]}, "parameter 'c3_imbalanced_rates' must be a list of distinct fractions in (0, 1)"),
+    ({"c1_models": ["vgg"]}, "parameter 'c1_models' must be a list of distinct models from fastnet"),
+    ({"setup_variants": ["label_smoothing"]}, "parameter 'setup_variants' must be a list of 'field=value' strings"),
+    ({"setup_variants": ["dataset=\"mnist\""]}, "parameter 'setup_variants' must be a list of 'field=value' strings"),
+    ({"setup_variants": ["label_smoothing=2"]}, "parameter 'setup_variants' must be a list of 'field=value' strings"),
 ]
 
 
@@ -45,7 +63,7 @@ def test_bad_values_stop_with_one_line_naming_the_parameter(overrides, message):
 
 
 def test_unknown_profile():
-    with pytest.raises(ParameterError, match="parameter 'profile' must be one of smoke, cpu, gpu, paper; got 'tpu'"):
+    with pytest.raises(ParameterError, match="parameter 'profile' must be one of smoke, cpu, gpu, airbench, paper; got 'tpu'"):
         profiles.resolve_profile("tpu")
 
 
@@ -73,3 +91,22 @@ def test_gpu_profile_is_the_papers_recipe_compressed_with_four_seeds_where_headl
     assert g.lr / g.batch_size == paper.lr / paper.batch_size  # the linear scaling rule
     assert g.eval_seeds >= 4 and g.warmup < g.early < g.lr_milestones[0] and g.predrop is None  # early is past warm-up, before the drop
     assert g.c2_budgets == ("iterations", "epochs")
+
+
+def test_airbench_profile_is_the_recipe_with_early_before_the_peak_and_grid_fields_that_empty():
+    a = profiles.resolve_profile("airbench")
+    assert (a.model, a.batch_size, a.lr, a.momentum, a.weight_decay, a.bias_lr_scale, a.lookahead) == \
+        ("airbench", 1024, 11.5, 0.85, 0.0153, 64.0, 5)  # Jordan (2024)'s hyperparameters, decoupled
+    assert a.decoupled and a.schedule == "triangle" and a.tta and a.augment_mode == "translate_altflip"
+    assert 1 <= a.early * a.epochs and a.early < profiles.first_drop(a) == a.lr_peak  # well past chance, before the fall
+    assert a.c2_budget == "epochs" and a.regime_epochs == () and a.c3_imbalanced_rates == () and a.c3_variants == ()
+    assert profiles.parse_variant("label_smoothing=0") == ("label_smoothing", 0)
+    assert profiles.parse_variant("model=airbench_wide") == ("model", "airbench_wide")
+    assert profiles.first_drop(profiles.resolve_profile("cpu")) == 0.3  # the step schedule's first milestone
+
+
+def test_profile_dict_round_trips_with_optional_lists():
+    a = profiles.resolve_profile("airbench")
+    d = profiles.as_dict(a)
+    assert d["c3_side_selectors"] == ["infobatch", "epsilon_greedy"] and profiles.as_dict(profiles.resolve_profile("cpu"))["c3_side_selectors"] is None
+    assert profiles.resolve_profile("airbench", **{k: v for k, v in d.items() if k != "name"}) == a

@@ -17,35 +17,41 @@ def cpu():
 
 
 def test_a_book_shows_its_own_profile_first_then_the_committed_regimes():
-    assert regimes.regime_profiles("cpu") == ["cpu", "gpu"]
-    assert regimes.regime_profiles("smoke") == ["smoke", "cpu", "gpu"]
+    assert regimes.regime_profiles("cpu") == ["cpu", "airbench"]
+    assert regimes.regime_profiles("smoke") == ["smoke", "cpu", "airbench"]
 
 
 def test_verdict_table_has_one_column_per_regime_and_says_what_is_not_computed(cpu):
-    table = regimes.verdict_table({"cpu": cpu, "gpu": {}})
+    table = regimes.verdict_table({"cpu": cpu, "airbench": {}})
     header, rule, *rows = table.strip().splitlines()
-    assert header == "| claim | published | `cpu` regime | `gpu` regime |" and rule == "|---|---|---|---|"
+    acc = f"{cpu['setup']['test_acc_mean'] * 100:.1f}%"
+    assert header == f"| claim | published | `cpu`: fastnet, 8 epochs, full data {acc} | `airbench` (not computed yet) |"
+    assert rule == "|---|---|---|---|"
     assert len(rows) == 3 and all(r.count(" | ") == 3 and r.endswith("| not computed yet |") for r in rows)
     c2 = next(r for r in rows if r.startswith("| [C2]"))
     h = cpu["c2"]["headline"]
     assert f"**{h['verdict']}**" in c2 and h["regime"] in c2 and "Kirsch's fork" in c2
+    assert "EL2N early above random: " + h["parts"]["el2n_early"]["verdict"] in c2  # the parts, each with its word
     c3 = next(r for r in rows if r.startswith("| [C3]"))
-    assert "random dynamic minus full data at 80% pruned: " in c3.split(" | ")[2]  # ours, in the regime's cell
+    assert "random dynamic above static random: " in c3.split(" | ")[2]  # ours, in the regime's cell
     assert "ours" not in c3.split(" | ")[1]  # the published column holds published figures only
 
 
-def test_agreement_says_whether_the_regime_changes_the_answer(cpu):
+def test_agreement_says_where_the_regimes_agree_and_which_parts_the_regime_changes(cpu):
     other = copy.deepcopy(cpu)
-    other["c2"]["headline"]["verdict"] = "holds" if cpu["c2"]["headline"]["verdict"] != "holds" else "fails"
-    other["c2"]["headline"]["regime"] = "resnet18, 40 epochs"
-    both = {"cpu": cpu, "gpu": other}
-    assert regimes.agreement("c1", both).startswith(f"The regimes agree: claim C1 {cpu['c1']['headline']['verdict']} in every")
+    h = other["c2"]["headline"]
+    h["parts"]["el2n_early"]["verdict"] = "holds" if h["parts"]["el2n_early"]["verdict"] != "holds" else "fails"
+    h["verdict"] = "holds" if cpu["c2"]["headline"]["verdict"] != "holds" else "fails"
+    h["regime"] = "airbench, 14 epochs"
+    both = {"cpu": cpu, "airbench": other}
+    assert regimes.agreement("c1", both).startswith(f"The regimes agree: claim C1 {cpu['c1']['headline']['verdict']} in each")
     changed = regimes.agreement("c2", both)
-    assert changed.startswith("The regime changes the answer on claim C2") and "resnet18, 40 epochs" in changed
-    alone = regimes.agreement("c3", {"cpu": cpu, "gpu": {}})
+    assert changed.startswith("The regime changes the answer on claim C2") and "Parts the regime changes: EL2N early" in changed
+    assert "Parts on which they agree: GraNd@init not above random" in changed
+    alone = regimes.agreement("c3", {"cpu": cpu, "airbench": {}})
     assert alone.startswith("Only the cpu regime has a verdict on claim C3") and alone.endswith(
-        "The gpu regime has no results committed yet.") and "`" not in alone  # plain text: glued, not parsed
-    rows = regimes.claim_table("c2", both).strip().splitlines()[2:]
-    assert [r.split(" | ")[0] for r in rows] == ["| `cpu`", "| `gpu`"]
-    assert f"**{other['c2']['headline']['verdict']}**" in rows[1] and cpu["c2"]["headline"]["regime"] in rows[0]
-    assert regimes.claim_table("c2", {"cpu": cpu, "gpu": {}}).strip().endswith("| `gpu` | not computed yet | | | |")
+        "The airbench regime has no results committed yet.") and "`" not in alone  # plain text: glued, not parsed
+    table = regimes.claim_table("c2", both)
+    assert table.count("| part | verdict |") == 2 and "airbench, 14 epochs" in table
+    assert regimes.claim_table("c2", {"cpu": cpu, "airbench": {}}).strip().endswith("not computed yet.")
+    assert "| regime | full-data test accuracy |" in regimes.setup_table({"cpu": cpu, "airbench": {}})

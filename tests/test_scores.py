@@ -38,6 +38,8 @@ MODELS = {
     "resnet18": lambda: build_model("resnet18", 10),
     "linear": lambda: build_model("linear", 10),
     "biasnet": BiasNet,
+    # a frozen whitening stem with a trained bias, BatchNorm with no trained scale, GELU, logits x 1/9
+    "airbench": lambda: build_model("airbench", 10),
 }
 
 
@@ -66,7 +68,7 @@ def test_the_unfold_route_gives_the_same_norms_as_the_loop_in_float64(name):
         scores.grand(model, x, y, large="im2col")
 
 
-@pytest.mark.parametrize("name", ["fastnet", "resnet18", "linear"])
+@pytest.mark.parametrize("name", ["fastnet", "resnet18", "linear", "airbench"])
 def test_grand_in_float32_is_within_1e4_of_the_float64_loop(name):
     torch.manual_seed(1)
     model = _randomise_bn(MODELS[name](), seed=1).eval()

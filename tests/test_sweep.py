@@ -150,11 +150,11 @@ def test_plan_counts_runs_and_states_its_throughput():
     p = sweep.plan("c2", profiles.resolve_profile("cpu"))
     # two sets of 4 scoring runs (the second for the pre-drop checkpoint), 4 x 4 score entries
     assert p["runs"] == 2 * 4 + 4 * 4 + len(c2.grid(profiles.resolve_profile("cpu")))
-    assert p["device_hours"] > 0 and p["throughput_source"].startswith("measured on this project's 2-core")
+    assert p["device_hours"] > 0 and p["throughput_source"].startswith("measured on ") and "throughput.json" in p["throughput_source"]
     # The paper's ResNet-18 at batch 128 was measured on a GPU only: the estimate is at that rate.
     paper = profiles.resolve_profile("paper")
     g = sweep.plan("c2", paper)
-    assert "NVIDIA" in g["throughput_source"] and g["device_hours"] > 10 * p["device_hours"]
+    assert "NVIDIA" in g["throughput_source"] and g["device_hours"] > 5 * p["device_hours"]
     assert g["img_per_s"] == sweep.measured_img_s()["cuda"]["resnet18@128"]
     r = cli("plan", "claim3", "--profile", "paper")
     assert r.returncode == 0 and "device-hours" in r.stdout.splitlines()[-1]
@@ -196,7 +196,7 @@ CLI_CASES = [
     (_sweep_cli("--set", '{"compile": "fast"}'), "parameter 'compile' must be one of off, default"),
     (["bench", "--profile", "smoke", "--compile", "off", "turbo"], "parameter 'compile' must be one of off"),
     (["plan", "claim9"], "parameter 'claim' must be one of"),
-    (["plan", "claim2", "--profile", "huge"], "parameter 'profile' must be one of smoke, cpu, gpu, paper"),
+    (["plan", "claim2", "--profile", "huge"], "parameter 'profile' must be one of smoke, cpu, gpu, airbench, paper"),
     (["train", "--profile", "smoke", "--set", '{"model": "vgg16"}'], "parameter 'model' must be one of"),
     (["train", "--profile", "smoke", "--set", '{"epochs": 0}'], "parameter 'epochs' must be an integer >= 1"),
     (["train", "--profile", "smoke", "--set", '{"lr": "fast"}'], "parameter 'lr' must be a number"),

@@ -1,0 +1,303 @@
+"""Chapter C3's text and tables: what the book says in words and tables about the summary and
+comparisons :mod:`c3`, :mod:`c3_settings` and :mod:`c3_picks` compute (nothing here computes a
+result). Labels, cells and the parts tables are :mod:`report`'s.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import ParameterError, c3
+from .c3_settings import ITERATION_COMPARISONS
+from .dynamic import period_passes
+from .profiles import Profile, side_seeds
+from .report import _read, cell, label, parts_verdict
+from .selection import SELECTORS
+from .stats import summarize
+
+
+def table1(runs: pd.DataFrame, variants: pd.DataFrame, epochs: int) -> pd.DataFrame:
+    """Raju et al. Table 1 at 70% pruned: uncertainty EMA as specified and per class (the probes'
+    source, :data:`c3.TABLE1_SOURCE_VARIANT`), always + static sometimes, always + random
+    sometimes (mean ± std across seeds, %), beside the published numbers."""
+    d = runs[(runs.epochs == epochs) & np.isclose(runs.prune, c3.TABLE1_PRUNE)]
+    v = variants[(variants.epochs == epochs) & np.isclose(variants.prune, c3.TABLE1_PRUNE)
+                 & (variants.variant == c3.TABLE1_SOURCE_VARIANT)] if len(variants) else variants
+    cells = [("uncertainty EMA, as specified", d[d.selector == "uncertainty_ema"].test_acc, c3.RAJU_TABLE1["uncertainty_ema"]),
+             ("uncertainty EMA, per class (the runs the two probes are built from)",
+              v[v.selector == "uncertainty_ema"].test_acc if len(v) else v, None)]
+    cells += [(label(s), d[d.selector == s].test_acc, c3.RAJU_TABLE1[s]) for s in ("always_plus_static", "always_plus_random")]
+    rows = []
+    for name, g, pub in cells:
+        if len(g):
+            s = summarize(g)
+            rows.append({"selection": name, "ours (%)": f"{s.mean * 100:.2f} ± {s.std * 100:.2f}", "seeds": s.n,
+                         "Raju et al. (%, ResNet-18, 200 epochs)": "—" if pub is None else pub})
+    return pd.DataFrame(rows).set_index("selection")
+
+
+def prune_table(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE) -> pd.DataFrame:
+    """Every selector run at ``rate`` and budget ``epochs``: accuracy (mean ± std across seeds, %),
+    seconds per run (scoring passes included; static scores charged separately), speed-up over
+    full data, and the difference to random dynamic with its 95% interval (percentage points)."""
+    acc = c3.accuracy(runs, epochs)
+    acc = acc[np.isclose(acc.prune, prune)]
+    full = runs[(runs.epochs == epochs) & (runs.selector == "full")]
+    full_s = float(full.train_seconds.mean())
+    rows = []
+    for _, r in acc.iterrows():
+        row = {"selector": label(r.score), "accuracy (%)": f"{r['mean'] * 100:.1f} ± {r['std'] * 100:.1f}",
+               "seconds per run": f"{r.train_seconds:.0f}", "with scores charged (s)": f"{r.wallclock_s:.0f}",
+               "speed-up, scores charged": f"{full_s / r.wallclock_s:.2f}×"}
+        c = c3.difference(runs, r.score, "random_dynamic", epochs) if r.score != "random_dynamic" else None
+        c = None if c is None else c[np.isclose(c.prune, prune)]
+        row["minus random dynamic (pp) [95% CI]"] = ("(reference)" if c is None else
+                                                    cell(*c[["diff", "lo", "hi"]].iloc[0]) if len(c) else "")
+        rows.append(row)
+    f = summarize(full.test_acc)
+    rows.append({"selector": "full data", "accuracy (%)": f"{f.mean * 100:.1f} ± {f.std * 100:.1f}",
+                 "seconds per run": f"{full_s:.0f}", "with scores charged (s)": f"{full_s:.0f}",
+                 "speed-up, scores charged": "1.00×", "minus random dynamic (pp) [95% CI]": ""})
+    return pd.DataFrame(rows).set_index("selector")
+
+
+def runs_text(P: Profile) -> str:
+    """What the chapter's grid runs at profile ``P``, in a few sentences (computed from its fields)."""
+    E, short = max(P.c3_epochs), sorted(P.c3_epochs)[:-1]
+    side = [s for s in (P.c3_side_selectors if P.c3_side_selectors is not None else
+                        [x for x in SELECTORS if x not in P.c3_core])]
+    text = (f"The main comparison takes {E} epochs over the kept subset of the {P.model} network (equal epochs, so "
+            f"a run's cost falls with the rate). {', '.join(label(s) for s in P.c3_core)} run at every rate "
+            f"({', '.join(f'{r:.0%}' for r in P.c3_rates)})")
+    text += (f"; {', '.join(label(s) for s in side)} at {', '.join(f'{r:.0%}' for r in P.c3_side_rates)} only. "
+             if side else ". ")
+    text += (f"Random dynamic, the static selectors and full data get {P.eval_seeds} seeds at the aggressive rates (the "
+             f"cells the headline rests on), every other cell {side_seeds(P)}; full data is the scoring runs "
+             f"({P.scoring_seeds} seeds), every chapter's one baseline.")
+    if short:
+        text += f" A shorter budget ({', '.join(str(e) for e in short)} epochs) repeats the core at 70% and up."
+    if P.c3_iterations:
+        text += (f" Under equal iterations (as many steps as full data, so a 30% subset is passed over 1/0.3 times "
+                 f"as often), {', '.join(label(s) for s in P.c3_iterations)} run at 70%, {P.eval_seeds} seeds each.")
+    return text
+
+
+def fit_table(summary: dict[str, Any]) -> pd.DataFrame:
+    """Per selector: the training accuracy of its last pass, on the rows it trained on then, at
+    every rate (equal epochs) and, where run, at 70% under equal iterations: near 100% when the
+    net fits its subset, which says which regime a cell is in."""
+    rows = {label(sel): {f"{float(r):.0%}, equal epochs": f"{v * 100:.1f}%" for r, v in by_r.items()}
+            for sel, by_r in summary["train_acc_end"].items()}
+    for sel, v in summary.get("iterations", {}).get("train_acc_end", {}).items():
+        rows.setdefault(label(sel), {})["70%, equal iterations"] = f"{v * 100:.1f}%"
+    return pd.DataFrame.from_dict(rows, orient="index").fillna("")
+
+
+def iterations_table(summary: dict[str, Any]) -> pd.DataFrame:
+    """Equal iterations at 70% pruned (``summary.json``'s ``c3.iterations``): accuracy per selector
+    (mean ± std, %, seeds) and each comparison's reading with its interval, beside full data."""
+    it = summary["iterations"]
+    rows = [{"selector": label(s), "accuracy (%)": f"{m * 100:.1f} ± {it['acc_std'][s]['0.7'] * 100:.1f}",
+             "seeds": it["seeds"].get(s, "")} for s, by_r in it["acc_mean"].items() for m in [by_r.get("0.7")] if m is not None]
+    full = it["full"]
+    rows.append({"selector": "full data", "accuracy (%)": f"{full[0] * 100:.1f} ± {full[1] * 100:.1f}", "seeds": full[2]})
+    return pd.DataFrame(rows).set_index("selector")
+
+
+def iterations_text(summary: dict[str, Any]) -> str:
+    """The equal-iterations comparisons in words (computed), or that the profile ran none."""
+    it = summary.get("iterations")
+    if not it:
+        return "This profile runs no equal-iterations cells (its field c3_iterations is empty)."
+    return "At 70% pruned under equal iterations: " + "; ".join(
+        f"{label(a)} minus {label(b)}: {_read(it['verdict'][f'{a}_vs_{b}'])} ({cell(*it['comparisons'][f'{a}_vs_{b}']['0.7'][:3])})"
+        for a, b in ITERATION_COMPARISONS if f"{a}_vs_{b}" in it["comparisons"]) + "."
+
+
+def collapse_table(checks: pd.DataFrame) -> pd.DataFrame:
+    """Per selector and variant of the collapse diagnosis (:func:`c3_picks.divergence_checks`):
+    test accuracy across seeds, whether every loss stayed finite, the largest |weight| and the
+    BatchNorm running-variance range over all selections, and the class shares of the selections."""
+    rows = []
+    for (sel, var), g in checks.groupby(["selector", "variant"], sort=False):
+        a = summarize(g.test_acc)
+        rows.append({"selector": label(sel), "variant": var.replace("_", " "),
+                     "accuracy (%)": f"{a.mean * 100:.1f} ± {a.std * 100:.1f}", "seeds": a.n,
+                     "losses finite": "yes" if g.finite.all() else "no", "max |weight|": f"{g.weight_abs_max.max():.1f}",
+                     "BN running var.": f"{g.bn_var_min.min():.2g} to {g.bn_var_max.max():.3g}",
+                     "max class share, 1st selection": f"{g.first_max_share.max():.0%}",
+                     "min class share, any selection": f"{g.min_share.min():.1%}"})
+    return pd.DataFrame(rows).set_index(["selector", "variant"])
+
+
+def collapse_text(c: dict[str, Any]) -> str:
+    """The diagnosis in words, from ``summary.json``'s ``c3.collapse`` (computed readings only)."""
+    text = ("No run diverged: every training and scoring loss stayed finite. " if not c["diverged"] else
+            "Some run diverged: a loss was not finite. ")
+    parts = []
+    for s in ("uncertainty_ema", "ucb"):
+        for v in ("per_class", "random_first"):
+            r = c.get(f"{s}_{v}_minus_as_specified")
+            if r:
+                parts.append(f"{label(s)} {v.replace('_', ' ')} minus as specified: {cell(*r[:3])} points, {r[3]}")
+    text += "; ".join(parts) + ". " if parts else ""
+    chance = [label(s) for s, v in c["at_chance"].items() if v]
+    if not chance:
+        return text + "No selector ended at chance as specified."
+    if not parts:
+        return text + (f"{' and '.join(chance)} ended at chance as specified. This profile's grid runs no variant of "
+                       "the selectors (its field c3_variants), so the cause is not tested here.")
+    if c["class_skew_is_the_cause"]:
+        return text + (f"{' and '.join(chance)} ended at chance as specified; selecting per class, with the same "
+                       "scores, lifts every such run above chance and above the selector as specified. The collapse "
+                       "is class skew: each selection is drawn from a few classes, the network then predicts those, "
+                       "and the next selection flips to the others. That is a property of whole-set top-k selection "
+                       f"at this setting ({c['epochs']} epochs, {c['prune']:.0%} pruned, re-selection after every "
+                       "pass), not a bug.")
+    return text + (f"{' and '.join(chance)} ended at chance as specified, and selecting per class does not lift every "
+                   "such run above it: class skew does not explain the collapse by this test, whose cause stays open.")
+
+
+def throughput_note(name: str, parts: dict[str, float]) -> str:
+    """How the training throughput of a selector's runs compares with the full-data runs'
+    (:func:`c3.speedup`): a large gap means the two were timed on hosts of different speeds."""
+    ratio = parts["train_img_s"] / parts["full_img_s"]
+    text = (f"{name}'s runs trained at {parts['train_img_s']:,.0f} images per second against {parts['full_img_s']:,.0f} "
+            f"for the full-data runs ({ratio:.0%}).")
+    if ratio < 0.8:
+        text += (f" They ran slower than the full-data runs (timed apart, on a shared machine or another host), so "
+                 f"the measured speed-up understates the saving, and overstates what the method costs; at matched "
+                 f"throughput it is {parts['matched']:.2f}×.")
+    elif ratio > 1.25:
+        text += (f" They ran faster than the full-data runs (timed apart), so the measured speed-up overstates the "
+                 f"saving; at matched throughput it is {parts['matched']:.2f}×.")
+    return text
+
+
+# The two tables of the speed-up at 70% pruned: column -> (field of c3.speedup's parts, format).
+SPEEDUP_COLUMNS = {"speed-ups": {c: (k, "{:.2f}×") for c, k in (
+    ("measured speed-up", "measured"), ("at matched throughput", "matched"), ("T = 1 passes", "period_1"),
+    ("T = 10 passes", "period_10"), ("ideal", "ideal"))}, "parts": {
+    "full data (s/pass)": ("full_s_per_pass", "{:.1f}"), "training on 30% (s/pass)": ("train_s_per_pass", "{:.1f}"),
+    "scoring pass (s)": ("scoring_s_per_pass", "{:.1f}"), "full data (img/s)": ("full_img_s", "{:.0f}"),
+    "training on 30% (img/s)": ("train_img_s", "{:.0f}")}}
+
+
+def speedup_table(summary: dict[str, Any], part: str = "speed-ups") -> pd.DataFrame:
+    """Per budget, the speed-ups at 70% pruned, measured and re-selecting every T passes (``part``
+    "speed-ups"), or their measured parts (:func:`c3.speedup`; "parts"): two tables to fit a page."""
+    if part not in SPEEDUP_COLUMNS:
+        raise ParameterError(f"parameter 'part' must be speed-ups or parts; got {part!r}")
+    rows = [{"budget (epochs)": int(E), "selector": label(sel),
+             **{col: fmt.format(parts[key]) for col, (key, fmt) in SPEEDUP_COLUMNS[part].items()}}
+            for E, s in summary["by_budget"].items() for sel, parts in s["speedup_parts_at_0.7"].items() if parts]
+    return pd.DataFrame(rows).set_index(["budget (epochs)", "selector"])
+
+
+def period_plan(P: Profile) -> str:
+    """What the chapter's period sweep runs at profile ``P``, in one or two sentences."""
+    E = max(P.c3_epochs)
+    main = period_passes(E)
+    longer = sorted(set(P.c3_periods) - {main})
+    every = "one pass" if main == 1 else f"{main} passes"
+    if not longer:
+        return (f"This profile runs no such sweep (its field c3_periods adds no period to the main grid's {every}), "
+                "so the table holds the main grid's loss-driven runs only; the papermill parameter "
+                "c3_periods = [2, 4] adds the sweep. The cpu profile leaves it out because its grid was computed "
+                "in bf16 on an AVX-512 host: runs added on a host without native bf16 run in fp32 at a fraction "
+                "of the speed, and neither their accuracy nor their seconds would compare with the rest.")
+    return (f"We repeat that sweep at 70% pruned and {E} epochs: uncertainty EMA and UCB re-selecting every "
+            f"{' or '.join(str(T) for T in longer)} passes, {side_seeds(P)} seeds each, against the main grid's {every}.")
+
+
+def period_table(summary: dict[str, Any]) -> pd.DataFrame:
+    """The period sweep (:func:`c3.period_sweep`) as a table: accuracy, re-selections, seconds
+    and speed-ups per selector and period, and the difference to the main period; empty when the
+    profile ran no other period."""
+    sw = summary["period_sweep"]
+    if not any(r["period"] != sw["main_period"] for r in sw["rows"]):
+        return pd.DataFrame()  # no longer period ran: nothing to set beside the main grid
+    rows = []
+    for r in sw["rows"]:
+        main = r["period"] == sw["main_period"]
+        rows.append({"selector": label(r["selector"]), "re-select every (passes)": r["period"],
+                     "re-selections": f"{r['selections']:.0f}",
+                     "accuracy (%)": f"{r['acc_mean'] * 100:.1f} ± {r['acc_std'] * 100:.1f}",
+                     "minus every pass (pp) [95% CI]": "(main grid)" if main else cell(r["diff"], r["lo"], r["hi"]),
+                     "scoring (s)": f"{r['scoring_seconds']:.0f}", "seconds per run": f"{r['train_seconds']:.0f}",
+                     "speed-up, measured": f"{r['speedup_measured']:.2f}×",
+                     "at matched throughput": f"{r['speedup_matched']:.2f}×"})
+    return pd.DataFrame(rows).set_index(["selector", "re-select every (passes)"])
+
+
+def verdict_text(summary: dict[str, Any]) -> str:
+    """The chapter's verdict paragraph: :func:`report.parts_verdict` of its headline."""
+    return parts_verdict("c3", summary["headline"])
+
+
+# The comparisons the chapter's comparison table shows, a minus b (summary.json's c3.comparisons).
+C3_SHOWN = ("random_dynamic_vs_el2n_static", "random_dynamic_vs_forgetting_static", "random_dynamic_vs_random_static",
+            "ucb_vs_random_dynamic", "ucb_vs_uncertainty_ema", "epsilon_greedy_vs_uncertainty_ema",
+            "always_plus_random_vs_always_plus_static", "infobatch_vs_random_dynamic_at_equal_cost")
+
+
+def comparisons_table(summary: dict[str, Any]) -> pd.DataFrame:
+    """Per budget, every comparison of :data:`C3_SHOWN` that ran: its reading over the fractions of
+    70% or more (above, below, no detectable difference, mixed, at chance: a run compared ended
+    below 1.5 times chance and is not read) and the difference at each fraction (points, Welch's
+    95% interval; InfoBatch at the fraction of equal cost)."""
+    rows = []
+    for E, s in summary["by_budget"].items():
+        for name in C3_SHOWN:
+            if name not in s["comparisons"]:
+                continue
+            a, b = name.replace("_at_equal_cost", "").split("_vs_")
+            row = {"budget (epochs)": int(E), "comparison": f"{label(a)} minus {label(b)}",
+                   "reading": _read(s["verdict"].get(name))}
+            row |= {f"{float(f):.0%}": cell(*c[:3]) for f, c in s["comparisons"][name].items()
+                    if name.startswith("infobatch") or float(f) >= c3.AGGRESSIVE - 1e-9}
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["budget (epochs)", "comparison"]).fillna("")
+
+
+def speed_text(summary: dict[str, Any]) -> str:
+    """The wall-clock reading at 70% pruned (computed; empty where random dynamic or UCB did not run)."""
+    sp, sparts, v = summary["speedup_at_0.7"], summary["speedup_parts_at_0.7"], summary["verdict"]
+    text = ""
+    if "random_dynamic" in sp and "ucb" in sp:
+        faster = lambda x: f"{x:.2f}× the speed of full data" if x >= 1 else f"{1 / x:.2f}× slower than full data"  # noqa: E731
+        text += (f"At 70% pruned, end to end with scoring, random dynamic runs at {faster(sp['random_dynamic'])} "
+                 f"({sparts['random_dynamic']['matched']:.2f}× at matched throughput) and UCB at {faster(sp['ucb'])} "
+                 f"({sparts['ucb']['matched']:.2f}×): " + ("both save time" if v["wallclock_saving_real"] else
+                                                           "not both save time") + " at matched throughput, "
+                 + ("and both reach the 2.5× goal." if v["speedup_goal_met"] else "and not both reach 2.5×."))
+    if "el2n_static" in sp:
+        text += (f" Static EL2N with its scores charged runs at {sp['el2n_static']:.2f}× the speed of full data"
+                 + (", a saving." if v["static_el2n_saves_wallclock"] else ", no saving."))
+    return text.strip()
+
+
+# The comparisons the chapter's difference chart draws (a minus b): the parts', and the
+# loss-driven selectors against random dynamic.
+PLOTTED = (("random_dynamic", "el2n_static"), ("random_dynamic", "random_static"), ("ucb", "random_dynamic"),
+           ("uncertainty_ema", "random_dynamic"))
+
+
+def other_settings_text(P: Profile, summary: dict[str, Any]) -> str:
+    """What the shorter budget and the class-imbalanced setting show (computed), or that the
+    profile runs neither."""
+    text = []
+    for E, s in summary["by_budget"].items():
+        if int(E) != max(P.c3_epochs):
+            text.append(f"At {E} epochs: " + "; ".join(
+                f"{label(a)} minus {label(b)} {_read(s['verdict'].get(f'{a}_vs_{b}'))}" for a, b in PLOTTED[:2]) + ".")
+    imb = summary.get("imbalanced")
+    if imb:
+        text.append(f"On class-imbalanced CIFAR-10 ({imb['n_train']:,} training images, {imb['epochs']} epochs, full "
+                    f"data {imb['acc_mean']['full'] * 100:.1f}%): " + "; ".join(
+                        f"{label(a)} minus {label(b)} {_read(imb['verdict'][f'{a}_vs_{b}'])}"
+                        for a, b in c3.IMBALANCED_COMPARISONS) + ".")
+    return " ".join(text) or ("This profile runs neither a shorter budget nor the class-imbalanced setting (its fields "
+                              "c3_epochs and c3_imbalanced_rates).")

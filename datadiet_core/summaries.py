@@ -1,0 +1,74 @@
+"""Each chapter's section of ``summary.json``, built from the store (read only).
+
+One function per chapter: its notebook, ``python -m datadiet_core summarize`` and the tests call
+the same one, so the numbers a chapter states are computed, and tested, once for every profile.
+Nothing here computes a run: a missing one raises :class:`MissingResults` with the sweep
+command.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from . import MissingResults, ParameterError, bank, c1, c2, c3, c3_picks, c3_settings
+from .profiles import Profile
+from .store import Store, write_summary
+
+
+def setup(P: Profile, store: Store) -> dict[str, Any]:
+    """The training setup: the scoring runs as the full-data baseline, and the setup variants."""
+    out = bank.baseline_summary(bank.scoring_runs(P, store))
+    if P.setup_variants:
+        out["variants"] = bank.variants_summary(P, store)
+    return out
+
+
+def claim1(P: Profile, store: Store) -> dict[str, Any]:
+    """C1: the correlations, their curves against the number of models averaged, the ratio's fit."""
+    tables = c1.load(P, store)
+    return c1.summary(P, tables["curves"], c1.ratio(P, store)["fit"], tables["correlations"])
+
+
+def claim2(P: Profile, store: Store) -> dict[str, Any]:
+    """C2: the comparisons with random, the early checkpoint's place in training and every budget
+    convention the grid ran."""
+    runs = c2.load(P, store)
+    out = c2.summary(P, runs, c2.differences(runs))
+    out["early_checkpoint"] = c2.early_checkpoint(P, store)
+    out["budget_conventions"] = c2.budget_conventions(P, store, runs)
+    return out
+
+
+def claim3(P: Profile, store: Store) -> dict[str, Any]:
+    """C3: the comparisons, speed-ups and verdicts, and the diagnosis of the loss-driven selectors."""
+    runs = c3.load(P, store)
+    out = c3_settings.add_settings(P, runs, c3.summary(P, runs))
+    out["collapse"] = c3_picks.collapse_summary(P, c3_picks.divergence_checks(P, store))
+    return out
+
+
+SECTIONS: dict[str, Callable[[Profile, Store], dict[str, Any]]] = {
+    "setup": setup, "c1": claim1, "c2": claim2, "c3": claim3}
+
+
+def build(P: Profile, store: Store, sections: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Every section of ``sections`` (default: all) whose runs are all stored (the others are left out)."""
+    sections = tuple(SECTIONS) if sections is None else sections
+    unknown = [s for s in sections if s not in SECTIONS]
+    if unknown:
+        raise ParameterError(f"parameter 'sections' must name sections from {', '.join(SECTIONS)}; got {unknown!r}")
+    out = {}
+    for name in sections:
+        try:
+            out[name] = SECTIONS[name](P, store.reader())
+        except MissingResults:
+            continue
+    return out
+
+
+def write(P: Profile, store: Store, sections: tuple[str, ...] | None = None) -> list[str]:
+    """Write into ``results/<profile>/summary.json`` every section of :func:`build`; returns the
+    sections written."""
+    built = build(P, store, sections)
+    for name, values in built.items():
+        write_summary(P.name, name, values)
+    return list(built)
