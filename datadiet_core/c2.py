@@ -350,7 +350,7 @@ def headline(P: Profile, runs: pd.DataFrame, diffs: pd.DataFrame) -> dict[str, A
     el2n = parts["el2n_early"]["at_50"] or {"effect": float("nan"), "ci": [float("nan")] * 2, "direction": ""}
     effects = {s: {**p["at_50"], "published": p["published"]} for s, p in parts.items() if p["at_50"]}
     return {"verdict": verdict, "effect": el2n["effect"], "ci": el2n["ci"],
-            "effect_name": f"EL2N@{checkpoint_text(P)} minus random at 50% pruned (accuracy, fraction)",
+            "effect_name": f"EL2N early ({checkpoint_text(P)}) minus random at 50% pruned (accuracy, fraction)",
             "published": parts["el2n_early"]["published"], "published_source": parts["el2n_early"]["published_source"],
             "regime": regime_text(P, full, int(runs[runs.rule == "full"].n_train.iloc[0])), "seeds": min(p["seeds"] for p in parts.values()),
             "parts": parts, "rule": "holds when every part holds, fails when any part fails, else inconclusive",

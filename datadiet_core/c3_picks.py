@@ -135,7 +135,9 @@ def collapse_summary(P: Profile, checks: pd.DataFrame) -> dict[str, Any]:
       :data:`c3.CHANCE_FACTOR` times chance accuracy);
     * ``<selector>_<variant>_minus_as_specified``: [diff, lo, hi, direction] (Welch);
     * ``class_skew_is_the_cause``: for every selector at chance as specified, the per-class
-      variant is above it and none of its seeds is at chance.
+      variant is above it and none of its seeds is at chance;
+    * ``first_selection_is_the_cause``: the same for the variant whose first selection is random
+      (``random_first``; written with the airbench grid, before its runs).
     """
     d = checks.rename(columns={"test_acc": "acc"})
     low = CHANCE_FACTOR * CHANCE
@@ -144,7 +146,7 @@ def collapse_summary(P: Profile, checks: pd.DataFrame) -> dict[str, Any]:
     out["acc"] = acc
     out["at_chance"] = {s: bool((d[(d.selector == s) & (d.variant == "as specified")].acc < low).any())
                         for s in VARIANT_SELECTORS}
-    cause = []
+    cause: dict[str, list[bool]] = {"per_class": [], "random_first": []}
     for s in VARIANT_SELECTORS:
         for v in P.c3_variants:
             c = compare(d.assign(prune=AGGRESSIVE), {"selector": s, "variant": v}, {"selector": s, "variant": "as specified"},
@@ -153,8 +155,11 @@ def collapse_summary(P: Profile, checks: pd.DataFrame) -> dict[str, Any]:
                 r = c.iloc[0]
                 out[f"{s}_{v}_minus_as_specified"] = [float(r["diff"]), float(r.lo), float(r.hi), r.direction]
         if out["at_chance"][s]:
-            pc = d[(d.selector == s) & (d.variant == "per_class")]
-            key = f"{s}_per_class_minus_as_specified"
-            cause.append(bool(len(pc)) and key in out and out[key][3] == "above" and bool((pc.acc >= low).all()))
-    out["class_skew_is_the_cause"] = bool(cause) and all(cause)
+            for v in cause:
+                g = d[(d.selector == s) & (d.variant == v)]
+                key = f"{s}_{v}_minus_as_specified"
+                cause[v].append(bool(len(g)) and key in out and out[key][3] == "above" and bool((g.acc >= low).all()))
+    out["class_skew_is_the_cause"] = bool(cause["per_class"]) and all(cause["per_class"])
+    if "random_first" in P.c3_variants:
+        out["first_selection_is_the_cause"] = bool(cause["random_first"]) and all(cause["random_first"])
     return out

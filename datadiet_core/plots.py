@@ -21,7 +21,7 @@ from PIL import Image
 import pandas as pd
 import vl_convert as vlc
 
-from .report import comparison_labels, label, selection_label
+from .report import comparison_labels, label, selection_label, show
 
 BUNDLE_NAME = "vega-bundle.js"
 
@@ -281,13 +281,15 @@ def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune",
         y=alt.Y("lo_pp:Q", title=y_title, axis=alt.Axis(format="+.0f")), y2="hi_pp:Q").transform_filter(
         "isValid(datum.lo_pp)")
     shapes = alt.Scale(domain=["95% interval (Welch)", NO_INTERVAL], range=["circle", "triangle-up"])
-    pts = base.mark_point(size=60, strokeWidth=2, filled=True).encode(
-        y="diff_pp:Q", shape=alt.Shape("interval:N", scale=shapes, legend=_legend("point", below=True)),
-        fillOpacity=alt.condition("isValid(datum.lo_pp)", alt.value(1.0), alt.value(0.0)),
-        tooltip=["method", x, "interval", alt.Tooltip("diff_pp:Q", format="+.1f", title="difference (points)"),
-                 alt.Tooltip("lo_pp:Q", format="+.1f", title="95% low"), alt.Tooltip("hi_pp:Q", format="+.1f", title="95% high")])
+    point = {"y": "diff_pp:Q", "shape": alt.Shape("interval:N", scale=shapes, legend=_legend("point", below=True)),
+             "tooltip": ["method", x, "interval", alt.Tooltip("diff_pp:Q", format="+.1f", title="difference (points)"),
+                         alt.Tooltip("lo_pp:Q", format="+.1f", title="95% low"),
+                         alt.Tooltip("hi_pp:Q", format="+.1f", title="95% high")]}
+    filled = base.mark_point(size=60, filled=True, opacity=1).encode(**point).transform_filter("isValid(datum.lo_pp)")
+    hollow = base.mark_point(size=70, filled=False, strokeWidth=2, opacity=1).encode(**point).transform_filter(
+        "!isValid(datum.lo_pp)")
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="black").encode(y="y:Q")
-    return alt.layer(bars, pts, zero, title=title).properties(width=460, height=280)
+    return alt.layer(bars, filled, hollow, zero, title=title).properties(width=460, height=280)
 
 
 def regime_map(diffs: pd.DataFrame, title: str = "Accuracy minus random at 50% pruned, by training budget",
@@ -304,7 +306,7 @@ def chart_or_note(shown: alt.Chart | pd.DataFrame | None, note: str) -> Any:
     """``shown`` (a chart or a non-empty table), or ``note`` as markdown where there is nothing to show."""
     if shown is None or (isinstance(shown, pd.DataFrame) and shown.empty):
         return Markdown(note)
-    return shown
+    return show(shown) if isinstance(shown, pd.DataFrame) else shown
 
 
 def kept_per_class(counts: pd.DataFrame, title: str, y_title: str = "selection (score, rule)",

@@ -15,7 +15,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-import pandas as pd
 
 from . import ParameterError
 from .data import DATASETS, IMBALANCES
@@ -203,7 +202,8 @@ PROFILES: dict[str, Profile] = {
                         c3_core=("random_static", "el2n_static", "random_dynamic", "uncertainty_ema", "ucb"),
                         c3_side_rates=(0.7,), c3_side_selectors=("infobatch", "epsilon_greedy"),
                         c3_iterations=("random_static", "el2n_static", "random_dynamic", "ucb"),
-                        c3_variants=(), c3_imbalanced_rates=(), c3_periods=()),
+                        # the diagnosis of a loss-driven collapse: its first selection made at random
+                        c3_variants=("random_first",), c3_imbalanced_rates=(), c3_periods=()),
     "paper": Profile(name="paper", model="resnet18", epochs=200, batch_size=128, lr=0.1, scoring_seeds=10,
                      inits=10, c1_resnet_images=10000),
 }
@@ -467,8 +467,9 @@ def as_dict(p: Profile) -> dict[str, Any]:
 
 
 def value_text(v: Any) -> str:
-    """A field's value as a reader writes it: lists without brackets or quotes, nothing as "—",
-    booleans as yes and no, fractions such as 1/7 rounded."""
+    """A field's value as a reader writes it (MyST): lists without brackets or quotes, nothing as
+    "—", booleans as yes and no, fractions such as 1/7 rounded, and names (of scores, selectors,
+    variants: what a papermill parameter takes) as code."""
     if isinstance(v, (tuple, list)):
         return ", ".join(value_text(x) for x in v) if v else "(none)"
     if v is None:
@@ -477,9 +478,9 @@ def value_text(v: Any) -> str:
         return "yes" if v else "no"
     if isinstance(v, float):
         return f"{v:.6g}"
-    return str(v)
+    return f"`{v}`" if isinstance(v, str) and ("_" in v or "=" in v) else str(v)
 
 
-def table(p: Profile) -> pd.DataFrame:
-    """The profile as a two-column table (field, value) for display (:func:`value_text`)."""
-    return pd.DataFrame({"field": list(FIELDS), "value": [value_text(getattr(p, k)) for k in FIELDS]}).set_index("field")
+def table(p: Profile) -> str:
+    """The profile as a two-column MyST table (field, value) for display (:func:`value_text`)."""
+    return "| field | value |\n|---|---|\n" + "".join(f"| `{k}` | {value_text(getattr(p, k))} |\n" for k in FIELDS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .profiles import PROFILES
 from .report import CLAIMS, effect_text, ordered_parts, parts_table, published_text
 from .store import read_summary
 
@@ -39,17 +40,16 @@ SHORT_PARTS = {"grand_init": "GraNd@init not above random", "el2n_early": "EL2N 
                "grand_early": "GraNd early above random",
                "random_dynamic_vs_el2n_static": "random dynamic above static EL2N",
                "random_dynamic_vs_random_static": "random dynamic above static random",
-               "random_dynamic_vs_full_at_0.8": "loses no more than 3.5 points at 80%"}
+               "random_dynamic_vs_full_at_0.8": "random dynamic within 3.5 points of full data at 80%"}
 
 
 def regime_name(profile: str, summaries: dict[str, dict[str, Any]]) -> str:
     """A regime as the introduction names it: profile, net, epochs and full-data accuracy."""
-    s = summaries.get(profile, {})
-    setup, c2 = s.get("setup"), s.get("c2", {})
+    setup = summaries.get(profile, {}).get("setup")
     if not setup:
         return f"`{profile}` (not computed yet)"
-    return (f"`{profile}`: {c2.get('model', '')}, {c2.get('epochs', '')} epochs, "
-            f"full data {setup['test_acc_mean'] * 100:.1f}%")
+    net = f"{PROFILES[profile].model}, {PROFILES[profile].epochs} epochs, " if profile in PROFILES else ""
+    return f"`{profile}`: {net}full data {setup['test_acc_mean'] * 100:.1f}%"
 
 
 def _regime_cell(claim: str, h: dict[str, Any] | None) -> str:

@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from IPython.display import Markdown
 
-from .c2 import REGIME_PRUNE, published_differences
+from .c2 import PUBLISHED, REGIME_PRUNE, published_differences
 from .profiles import Profile
 from .stats import FEW_SEEDS, MIN_SEEDS
 
@@ -39,6 +40,15 @@ CLAIMS = {
     "c3": ("C3", "Dynamic pruning beats static pruning at aggressive rates, even with random selection "
                  "(Raju et al.).", "notebooks/03_dynamic_pruning"),
 }
+
+
+def show(table: pd.DataFrame) -> Any:
+    """A table for the book: its index as ordinary leading columns and one header row (pandas
+    draws an index's names as a second header row), or nothing to show when it is empty."""
+    if table.empty:
+        return Markdown("")
+    flat = table if isinstance(table.index, pd.RangeIndex) else table.reset_index()
+    return flat.style.hide(axis="index")
 
 
 def label(name: str) -> str:
@@ -161,6 +171,13 @@ def _directions(by_f: dict[str, str]) -> str:
     return "; ".join(f"{float(f):.0%}: {'n < 3' if d == FEW_SEEDS else d}" for f, d in by_f.items()) or "not run"
 
 
+def _source(source: str) -> str:
+    """A published table's source, short, with its budget convention ("Kirsch's fork of the
+    original code, equal iterations")."""
+    budget = PUBLISHED.get(source, {}).get("budget")
+    return source.split(" (")[0] + (f", {CONVENTION[budget]}" if budget else "")
+
+
 def _effect(e: dict[str, Any] | None) -> str:
     return "not run" if not e else cell(e["effect"], *e["ci"])
 
@@ -184,7 +201,7 @@ def parts_table(claim: str, h: dict[str, Any]) -> str:
         lines = ["| part | verdict | at 50% pruned, points [95% interval] | by fraction pruned | seeds | published, points "
                  "| per class, 50% | pre-drop, 50% |", "|---|---|---|---|---|---|---|---|"]
         for _, p in ordered_parts(h):
-            pub = "—" if p["published"] is None else f"{_pp(p['published'])} ({p['published_source'].split(' (')[0]})"
+            pub = "—" if p["published"] is None else f"{_pp(p['published'])} ({_source(p['published_source'])})"
             lines.append(f"| {p['statement']} | **{p['verdict']}** | {_effect(p['at_50'])} | {_directions(p['directions'])} "
                          f"| {p['seeds']} | {pub} | {_effect(p['per_class'])} | {_effect(p['predrop']) if p['predrop'] else '—'} |")
     else:
@@ -366,6 +383,15 @@ def c2_starvation_text(kept: pd.DataFrame) -> str:
     if not rows:
         return "No selection keeps less than half of its even share of any class."
     return "Class starvation, counted: " + "; ".join(rows) + "."
+
+
+def schedule_text(P: Profile) -> str:
+    """The learning-rate schedule of the profile's recipe, in one sentence."""
+    if P.schedule == "triangle":
+        return (f"the learning rate rises until {P.lr_peak:.0%} of training (epoch {P.lr_peak * P.epochs:.1f}) and "
+                "falls linearly after it.")
+    return ("the learning rate falls at " + ", ".join(f"{m:.0%}" for m in P.lr_milestones) + " of the epochs shown."
+            if P.lr_milestones else "the learning rate stays constant.")
 
 
 def variants_table(profile: str, setup: dict[str, Any], epochs: int) -> pd.DataFrame:

@@ -34,7 +34,7 @@ engine = "local"  # where the runs go: local (this kernel) or ray (see the Repro
 from IPython.display import Markdown
 from myst_nb import glue
 
-from datadiet_core import bank, data, plots, profiles, regimes, report, stats, summaries, sweep, train
+from datadiet_core import bank, c2, data, plots, profiles, regimes, report, stats, summaries, sweep, train
 from datadiet_core.store import Store, write_summary
 
 plots.enable_offline()
@@ -105,15 +105,16 @@ plots.image_grid(ds.x_train[grid].reshape(ds.num_classes, 2, *ds.x_train.shape[1
 # The profile this page was computed with:
 
 # %% tags=["remove-input"]
-profiles.table(P)
+Markdown(profiles.table(P))
 
 # %% [markdown]
 # ## Full-data accuracy
 #
 # We train the profile's network on the full training set with several seeds. These runs are
 # the reference line of every pruning plot that follows, and they are also the *scoring runs*:
-# each keeps checkpoints at initialisation, at 10% of training (the paper's epoch 20 of 200)
-# and at the end, and counts forgetting events, for the score chapters.
+# each keeps checkpoints at initialisation, early in training (the papers' epoch 20 of 200;
+# here {glue:text}`early`) and at the end, and counts forgetting events, for the score chapters.
+# Every chapter's full-data baseline is these runs.
 
 # %%
 sweep.sweep("setup", P, store.root, engine=engine, progress=None, force=force)  # computes what is missing
@@ -129,12 +130,15 @@ glue("model", P.model, display=False)
 glue("seconds", f"{summary['train_seconds_mean']:.0f} s", display=False)
 glue("img_s", f"{summary['img_per_s_mean']:,.0f}", display=False)
 glue("device", summary["device"], display=False)
+glue("schedule", report.schedule_text(P), display=False)
+glue("early", c2.checkpoint_text(P), display=False)
 
 # %% [markdown]
 # Trained for {glue:text}`epochs` epochs, the {glue:text}`model` network reaches a test
-# accuracy of {glue:text}`acc_text` (mean ± standard deviation across seeds). One run takes
-# {glue:text}`seconds` of training on the {glue:text}`device` ({glue:text}`img_s` images per
-# second, evaluation excluded).
+# accuracy of {glue:text}`acc_text` (mean ± standard deviation across seeds, the recipe's own
+# evaluation). One run took {glue:text}`seconds` of training on the {glue:text}`device`
+# ({glue:text}`img_s` images per second, evaluation excluded; runs that shared the machine's two
+# cores with other work ran slower, so this is an upper bound).
 
 # %% tags=["remove-input"]
 history = bank.baseline_history(records)
@@ -143,16 +147,16 @@ plots.curves_by_seed(history, "test_acc", "test accuracy (%)", "Test accuracy du
                          "Training loss (augmented batches)", percent=False)
 
 # %% [markdown]
-# The thin lines are single seeds and the thick line their mean; the learning rate falls at
-# 30%, 60% and 80% of the epochs shown.
+# The thin lines are single seeds and the thick line their mean (test accuracy after each epoch,
+# of the weights as training leaves them, without test-time augmentation); {glue:text}`schedule`
 #
-# ## What this scale changes
+# ## What the regime changes
 #
-# A few epochs of a small net are far from the papers' 200 epochs of ResNet-18, which reach
-# about 95% on CIFAR-10. Which examples are worth keeping depends on this regime: Sorscher et
-# al. (2022) predict that keeping hard examples helps only when the model can fit the data,
-# and hurts when it cannot. The pruning chapters therefore state the budget with every
-# verdict and vary it where they can.
+# Neither regime is the papers' 200 epochs of ResNet-18, which reach about 95% on CIFAR-10.
+# Which examples are worth keeping depends on the regime: Sorscher et al. (2022) predict that
+# keeping hard examples helps only when the model can fit the data, and hurts when it cannot.
+# The pruning chapters therefore state the regime with every verdict, and set the two regimes
+# side by side.
 
 # %% [markdown]
 # ## Both regimes

@@ -191,7 +191,7 @@ glue("rho_fashion", ", ".join(f"{m} {r:.3f}" for m, r in summary["spearman_fashi
 # published figure matches the fast net.
 
 # %% tags=["remove-input"]
-report.c1_published_table(summary)
+report.show(report.c1_published_table(summary))
 
 # %% [markdown]
 # Kirsch (2023) also reports Spearman correlations between scores of ResNet-18 on CIFAR-10 (his
@@ -202,7 +202,7 @@ report.c1_published_table(summary)
 # pair, and the table above gives it for ResNet-18.
 
 # %% tags=["remove-input"]
-report.c1_pairs_table(correlations, P.model)
+report.show(report.c1_pairs_table(correlations, P.model))
 
 # %% tags=["remove-cell"]
 glue("verdict", report.c1_verdict_text(summary), display=False)

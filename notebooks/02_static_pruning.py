@@ -112,7 +112,7 @@ plots.accuracy_vs_pruned(acc[acc.score.isin(selection.STATIC_SCORES)], summary["
                          f"{report.CONVENTION[P.c2_budget]})")
 
 # %% tags=["remove-input"]
-report.c2_accuracy_table(acc[acc.score.isin(selection.STATIC_SCORES)])
+report.show(report.c2_accuracy_table(acc[acc.score.isin(selection.STATIC_SCORES)]))
 
 # %% [markdown]
 # ## The verdict, part by part
@@ -147,7 +147,7 @@ plots.difference_to_random(diffs[(diffs.rule == "keep_highest") & (diffs.epochs 
 # {glue:text}`full_acc`.
 
 # %% tags=["remove-input"]
-report.c2_published_table(summary["budget_conventions"], P.model)
+report.show(report.c2_published_table(summary["budget_conventions"], P.model))
 
 # %% [markdown]
 # ## Which classes each subset keeps
@@ -172,7 +172,7 @@ glue("per_class_text", report.c2_per_class_text(summary), display=False)
 # {glue:text}`per_class_text`
 
 # %% tags=["remove-input"]
-report.c2_per_class_table(summary)
+report.show(report.c2_per_class_table(summary))
 
 # %% [markdown]
 # ## The restore bug, and the other checks
@@ -183,7 +183,7 @@ report.c2_per_class_table(summary)
 # fraction where both ran:
 
 # %% tags=["remove-input"]
-report.c2_checks_table(summary)
+report.show(report.c2_checks_table(summary))
 
 # %% [markdown]
 # ## Early in the papers' sense
@@ -192,7 +192,7 @@ report.c2_checks_table(summary)
 # learned there, and what keeping the highest half by it does, against random:
 
 # %% tags=["remove-input"]
-report.c2_checkpoint_table(summary)
+report.show(report.c2_checkpoint_table(summary))
 
 # %% [markdown]
 # ## How the training budget changes the comparison

@@ -121,7 +121,7 @@ Markdown(report.parts_table("c3", summary["headline"]))
 # difference, mixed when the fractions disagree, at chance, or not run):
 
 # %% tags=["remove-input"]
-report_c3.comparisons_table(summary)
+report.show(report_c3.comparisons_table(summary))
 
 # %% tags=["remove-input"]
 plots.difference_to_random(c3.differences(runs, E, report_c3.PLOTTED), f"Differences in accuracy ({P.model}, {E} epochs)",
@@ -132,7 +132,7 @@ plots.difference_to_random(c3.differences(runs, E, report_c3.PLOTTED), f"Differe
 # dynamic:
 
 # %% tags=["remove-input"]
-report_c3.prune_table(runs, E, c3.AGGRESSIVE)
+report.show(report_c3.prune_table(runs, E, c3.AGGRESSIVE))
 
 # %% tags=["remove-cell"]
 kept = c2_picks.kept_per_class(P, bank.score_bank(P, store), prune=max(P.c3_rates))
@@ -151,7 +151,7 @@ glue("max_rate", f"{max(P.c3_rates):.0%}", display=False)
 # offer. The training accuracy of each run's last pass, on the rows it trained on then:
 
 # %% tags=["remove-input"]
-report_c3.fit_table(summary)
+report.show(report_c3.fit_table(summary))
 
 # %% [markdown]
 # ## Equal iterations
@@ -209,7 +209,7 @@ plots.class_shares(shares[shares.seed == shares.seed.min()],
 
 # %% tags=["remove-input"]
 checks = c3_picks.divergence_checks(P, store)
-report_c3.collapse_table(checks)
+report.show(report_c3.collapse_table(checks))
 
 # %% tags=["remove-cell"]
 glue("collapse", report_c3.collapse_text(summary["collapse"]), display=False)
@@ -235,10 +235,10 @@ plots.wallclock_vs_accuracy(acc, summary["acc_mean"]["full"], summary["wallclock
 # is the paper's spacing, 10 epochs).
 
 # %% tags=["remove-input"]
-report_c3.speedup_table(summary, "speed-ups")
+report.show(report_c3.speedup_table(summary, "speed-ups"))
 
 # %% tags=["remove-input"]
-report_c3.speedup_table(summary, "parts")
+report.show(report_c3.speedup_table(summary, "parts"))
 
 # %% tags=["remove-cell"]
 glue("speed_text", report_c3.speed_text(summary), display=False)
@@ -284,7 +284,7 @@ glue("n_checkpoints", sel["selections"], display=False)
 # period; where the profile runs those probes, ours are in the table:
 
 # %% tags=["remove-input"]
-report_c3.table1(runs, all_runs.variants, E)
+report.show(report_c3.table1(runs, all_runs.variants, E))
 
 # %% [markdown]
 # ## Accuracy against images seen
@@ -306,11 +306,11 @@ plots.accuracy_vs_images(c3_picks.samples_seen(P, store, dynamic.FIG5_PRUNE),
 
 # %% tags=["remove-input"]
 for e in short:
-    display(report_c3.prune_table(runs, e, c3.AGGRESSIVE))
+    display(report.show(report_c3.prune_table(runs, e, c3.AGGRESSIVE)))
     display(plots.difference_to_random(c3.differences(runs, e, report_c3.PLOTTED), f"Differences in accuracy, {e} epochs",
                                        y_title="difference in test accuracy (percentage points)", legend="comparison"))
 if len(all_runs.imbalanced):
-    display(report_c3.prune_table(all_runs.imbalanced, E, c3.AGGRESSIVE))
+    display(report.show(report_c3.prune_table(all_runs.imbalanced, E, c3.AGGRESSIVE)))
     display(plots.difference_to_random(c3.differences(all_runs.imbalanced, E, c3.IMBALANCED_COMPARISONS),
                                        f"Class-imbalanced CIFAR-10: differences in accuracy, {E} epochs",
                                        y_title="difference in test accuracy (percentage points)", legend="comparison"))

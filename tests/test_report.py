@@ -1,0 +1,106 @@
+"""Every sentence and table cell the book renders from a summary says what its numbers say
+(modules report, report_c3, regimes): a reading sits beside an interval that supports it, a
+comparison with fewer than 3 seeds states no interval, a verdict paragraph stays short."""
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from datadiet_core import regimes, report, report_c3, stats
+
+COMMITTED = Path(__file__).resolve().parent.parent / "results" / "cpu" / "summary.json"
+NUM = r"[+-]\d+\.\d"
+CELL = rf"({NUM}) \[({NUM}), ({NUM})\]"
+READINGS = ("above", "below", "no detectable difference")
+
+
+@pytest.fixture(scope="module")
+def cpu():
+    return json.loads(COMMITTED.read_text())
+
+
+def consistent(diff: float, lo: float, hi: float, reading: str) -> bool:
+    """A reading agrees with its interval, and the difference lies inside it."""
+    inside = lo <= diff <= hi
+    return inside and {"above": lo > 0, "below": hi < 0, "no detectable difference": lo <= 0 <= hi}[reading]
+
+
+def pairs(text: str) -> list[tuple[float, float, float, str]]:
+    """Every (diff, lo, hi, reading) the text states side by side, in the two forms the book
+    writes: 'cell reading' and 'reading at 30% (cell)'."""
+    out = [(float(a), float(b), float(c), r) for a, b, c, r in
+           re.findall(rf"{CELL} ({'|'.join(READINGS)})", text)]
+    out += [(float(a), float(b), float(c), r) for r, a, b, c in
+            re.findall(rf"({'|'.join(READINGS)}) at \d+% \({CELL}\)", text)]
+    return out
+
+
+def rendered(summary: dict) -> str:
+    """Every text and table the chapters render from a summary, as one string."""
+    parts = [report.parts_table("c2", summary["c2"]["headline"]), report.parts_table("c3", summary["c3"]["headline"]),
+             report.c2_verdict_text(summary["c2"]), report_c3.verdict_text(summary["c3"]),
+             report.c2_per_class_text(summary["c2"]), report.c2_budget_text(summary["c2"]),
+             report_c3.speed_text(summary["c3"]), report_c3.iterations_text(summary["c3"]),
+             regimes.verdict_table({"cpu": summary}), regimes.claim_table("c2", {"cpu": summary}),
+             regimes.claim_table("c3", {"cpu": summary})]
+    tables = [report.c2_checks_table(summary["c2"]), report.c2_per_class_table(summary["c2"]),
+              report.c2_checkpoint_table(summary["c2"]), report_c3.comparisons_table(summary["c3"])]
+    cells = [str(v) for t in tables for v in t.to_numpy().ravel()]
+    return "\n".join(parts + cells)
+
+
+def test_every_reading_sits_on_an_interval_that_supports_it(cpu):
+    text = rendered(cpu)
+    found = pairs(text)
+    assert len(found) >= 5  # the chapters do state readings beside intervals (the cpu side cells have 2 seeds)
+    bad = [p for p in found if not consistent(*p)]
+    assert not bad, bad[:5]
+    # a part's reading at each fraction is the reading of that fraction's stored interval
+    for claim, table in (("c2", cpu["c2"]["diff_to_random"]), ("c3", cpu["c3"]["comparisons"])):
+        for name, p in cpu[claim]["headline"]["parts"].items():
+            by_f = table.get(name, {}) if claim == "c2" else table.get(name.replace("_at_0.8", ""), {})
+            for f, reading in p["directions"].items():
+                if name.endswith("_at_0.8") or reading == stats.FEW_SEEDS:
+                    continue
+                diff, lo, hi = by_f[f][:3]
+                assert consistent(diff, lo, hi, reading), (name, f)
+
+
+def test_a_reading_that_contradicts_its_interval_is_caught():
+    assert pairs("+1.0 [+0.5, +1.5] no detectable difference") == [(1.0, 0.5, 1.5, "no detectable difference")]
+    assert not consistent(1.0, 0.5, 1.5, "no detectable difference") and consistent(1.0, 0.5, 1.5, "above")
+    assert not consistent(-0.2, -1.0, 0.4, "below") and consistent(-0.2, -1.0, 0.4, "no detectable difference")
+    assert pairs("below at 30% (-2.0 [-3.0, -1.0])") == [(-2.0, -3.0, -1.0, "below")]
+
+
+def test_fewer_than_three_seeds_state_no_interval_and_no_reading(cpu):
+    text = rendered(cpu)
+    # every two-seed comparison of the cpu summary (its side cells) is shown as a difference alone
+    two = [f for by_f in cpu["c2"]["per_class_to_random"].values() for f in by_f.values() if f[3] == stats.FEW_SEEDS]
+    assert two and report.NO_INTERVAL in text
+    for diff, *_ in two:
+        assert f"{diff * 100:+.1f} ({report.NO_INTERVAL})" in text
+    assert not re.search(rf"{report.NO_INTERVAL}\)? ({'|'.join(READINGS)})", text)  # never read as a direction
+    wide = [float(b) - float(a) for _, a, b in re.findall(CELL, text)]
+    assert max(wide) < 50  # no interval of two seeds' width (Welch with 1 degree of freedom) is printed
+
+
+def test_verdict_paragraphs_are_short_and_name_every_part(cpu):
+    for claim, text in (("c2", report.c2_verdict_text(cpu["c2"])), ("c3", report_c3.verdict_text(cpu["c3"]))):
+        h = cpu[claim]["headline"]
+        assert len(text.split()) <= 80 and text.startswith(f"Claim {claim.upper()} {h['verdict'].upper()}")
+        assert all(f"{p['statement']}: {p['verdict']}" in text for p in h["parts"].values())
+
+
+def test_a_parts_table_states_each_parts_verdict_and_effect(cpu):
+    h = cpu["c2"]["headline"]
+    table = report.parts_table("c2", h)
+    rows = table.strip().splitlines()[2:]
+    assert len(rows) == len(h["parts"]) and rows[0].startswith(f"| {h['parts']['grand_init']['statement']} |")
+    for row, (_, p) in zip(rows, report.ordered_parts(h)):
+        assert f"**{p['verdict']}**" in row and report.cell(p["at_50"]["effect"], *p["at_50"]["ci"]) in row
+    c3 = report.parts_table("c3", cpu["c3"]["headline"])
+    assert "about -3.5 (Raju et al." in c3 and c3.count("**") == 2 * len(cpu["c3"]["headline"]["parts"])
+    assert np.isfinite(cpu["c3"]["headline"]["parts"]["random_dynamic_vs_full_at_0.8"]["at"]["ci"][0])
