@@ -4,9 +4,9 @@ cause, a 2021 checkpoint-restore bug.
 
 Owns the static-pruning grid (:func:`grid`: every score of the bank x fraction pruned x seed,
 two other selection rules, a budget map), one evaluation run (:func:`pruned_run`), a read-only
-loader (:func:`load`), the comparisons and the summary with its verdict rules
-(:func:`summary`), and the analyses of what the kept subsets are (class counts, rank
-correlations, how rankings settle).
+loader (:func:`load`), and the comparisons and the summary with its verdict rules
+(:func:`summary`). What the kept subsets are (class counts, rank correlations, how rankings
+settle) is :mod:`c2_picks`'s.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from .bank import baseline_history, checkpoint_profile, score_bank, scoring_pass
 from .profiles import BUDGETS, Profile, first_drop, side_seeds
 from .runs import EVAL_SEED_OFFSET, read_grid, run
 from .selection import PREDROP_SCORES, STATIC_SCORES
-from .stats import ABOVE, BELOW, FEW_SEEDS, compare, per_fraction, summarize
+from .stats import ABOVE, BELOW, FEW_SEEDS, claim_verdict, compare, per_fraction, summarize
 from .store import Record, Store
 from .train import device_data
 
@@ -30,10 +30,6 @@ RULES = ("keep_highest", "keep_lowest", "stratified", "per_class")
 # get P.eval_seeds; every other cell gets profiles.side_seeds(P).
 HEADLINE_SCORES = ("random", "grand_init", "grand_early", "el2n_early")
 REGIME_SCORES = ("random", "input_norm", "grand_init", "grand_early", "el2n_early")
-RULE_SCORES = ("el2n_early", "grand_init")  # evaluated with keep_lowest and stratified at REGIME_PRUNE
-# Evaluated with per-class selection (keep the highest within each class) at REGIME_PRUNE:
-# every score (random is class-balanced in expectation already, so it is its own baseline).
-PER_CLASS_SCORES = STATIC_SCORES[1:]
 REGIME_PRUNE = 0.5
 # Evaluated under equal epochs too, at every fraction, where the profile lists that budget: the
 # scores of Kirsch's PyTorch reproduction's table (his EL2N is taken at epoch 1 of about 12.6).
@@ -288,12 +284,6 @@ def part_verdict(score: str, dirs: list[str]) -> str:
     return _claim_part(dirs)
 
 
-def claim_verdict(parts: list[str]) -> str:
-    """The claim's one word from its parts: holds when every part holds, fails when any part fails,
-    inconclusive otherwise."""
-    return "fails" if "fails" in parts else "holds" if parts and all(p == "holds" for p in parts) else "inconclusive"
-
-
 def published_for(P: Profile, score: str) -> tuple[float | None, str]:
     """The published difference to random at 50% pruned beside a part: from the reproduction run
     under the headline's budget convention where it has the score, else from the other."""
@@ -409,7 +399,8 @@ def summary(P: Profile, runs: pd.DataFrame, diffs: pd.DataFrame) -> dict[str, An
     out["rules"] = {f"{r.rule}:{r.score}": [r["diff"], r["lo"], r["hi"], r["direction"]]
                     for _, r in diffs[(diffs.epochs == E) & np.isclose(diffs.prune, REGIME_PRUNE)].iterrows()}
     out["headline"] = headline(P, runs, diffs)
-    out["scale"] = (f"{P.model}, {E} epochs of full-data iterations, scores averaged over {P.scoring_seeds} runs, "
+    budget = "full-data iterations" if P.c2_budget == "iterations" else "training over the kept subset (equal epochs)"
+    out["scale"] = (f"{P.model}, {E} epochs of {budget}, scores averaged over {P.scoring_seeds} runs, "
                     f"{P.eval_seeds} evaluation seeds in the headline cells, {side_seeds(P)} elsewhere")
     out.update({"epochs": E, "model": P.model, "eval_seeds": P.eval_seeds, "side_seeds": side_seeds(P),
                 "scoring_seeds": P.scoring_seeds, "regime_prune": REGIME_PRUNE})
@@ -474,20 +465,7 @@ def median_run_seconds(runs: pd.DataFrame, epochs: int) -> float:
     return float(runs[(runs.epochs == epochs) & (runs.rule != "full")].wall_seconds.median())
 
 
-def training_epochs(P: Profile) -> int:
-    """Full-data-equivalent epochs of training in the grid for profile ``P``: the scoring runs (two
-    sets with ``P.predrop``) plus every evaluation run (:func:`run_epochs`)."""
-    sets = 1 if P.predrop is None else 2
-    return round(sets * P.scoring_seeds * P.epochs + sum(run_epochs(P, spec) for spec in grid(P)))
-
-
 def run_epochs(P: Profile, spec: PrunedSpec) -> float:
     """Full-data-equivalent epochs of one evaluation run: its budget's epochs, times the kept
     fraction under equal epochs."""
     return (spec.epochs or P.epochs) * (1.0 - spec.prune if spec.budget == "epochs" else 1.0)
-
-
-def regime_share(P: Profile) -> float:
-    """The share of :func:`training_epochs` spent on the regime map's budgets other than the
-    profile's own."""
-    return sum(g.epochs for g in grid(P) if g.epochs is not None) / training_epochs(P)

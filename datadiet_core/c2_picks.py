@@ -19,10 +19,17 @@ from .store import Store
 from .train import device_data
 
 
-def kept_per_class(P: Profile, bank: dict[str, np.ndarray], prune: float = REGIME_PRUNE) -> pd.DataFrame:
+# The static subsets chapter C3 sets beside its dynamic selectors (its el2n_static,
+# forgetting_static and random_static), named as kept_per_class names them.
+C3_STATIC = ("keep_highest: el2n_early", "keep_highest: forgetting", "random")
+
+
+def kept_per_class(P: Profile, bank: dict[str, np.ndarray], prune: float = REGIME_PRUNE,
+                   only: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Examples of each class kept at ``prune`` by random, every score's keep-highest and per-class
     subsets, the other rules for ``P.c2_rule_scores`` and the pre-drop scores' keep-highest subsets
-    (score-ordered subsets can starve whole classes)."""
+    (score-ordered subsets can starve whole classes); ``only``: just these selections (e.g.
+    :data:`C3_STATIC`)."""
     classes = load_dataset(P.dataset).classes
     data = device_data(P)
     y = data.y_train.cpu().numpy()
@@ -31,6 +38,8 @@ def kept_per_class(P: Profile, bank: dict[str, np.ndarray], prune: float = REGIM
              + [("keep_highest", s) for s in PREDROP_SCORES if s in bank])
     out = []
     for rule, score in picks:
+        if only is not None and ("random" if score == "random" else f"{rule}: {score}") not in only:
+            continue
         kept = pruned_subset(score, bank, data.n_train, prune, EVAL_SEED_OFFSET, rule, y)
         name = "random" if score == "random" else f"{rule}: {score}"
         out += [{"selection": name, "class": classes[c], "count": int(n)}

@@ -3,9 +3,10 @@ at aggressive rates, even when the selection is random (Raju et al.).
 
 Owns the chapter's grid (:func:`grid`: full data and every selector at every budget and
 fraction pruned, the class-imbalanced setting, the period sweep, Table 1's probes), a
-read-only loader (:func:`load`), the comparisons, speed-ups and the summary with its verdict
-rules (:func:`summary`), and the analyses of what the selectors pick. One run is
-:func:`dynamic.dynamic_run`.
+read-only loader (:func:`load`), and the comparisons, speed-ups and the summary with its verdict
+rules (:func:`summary`). What the selectors pick is :mod:`c3_picks`'s; the other settings'
+sections (imbalanced, period sweep, equal iterations) are added by :mod:`c3_settings`. One run
+is :func:`dynamic.dynamic_run`.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from .profiles import Profile, side_seeds
 from .runs import EVAL_SEED_OFFSET, final_train_acc, read_grid, run
 from .selection import (DYNAMIC_SELECTORS, SELECTORS, TABLE1_SELECTORS, VARIANT_SELECTORS,
                         n_keep, top_k)
-from .stats import ABOVE, BELOW, FEW_SEEDS, compare, per_fraction, selection_mixture, summarize
+from .stats import ABOVE, BELOW, FEW_SEEDS, claim_verdict, compare, per_fraction, selection_mixture, summarize
 from .store import Record, Store
 
 AGGRESSIVE = 0.7  # "aggressive" fractions pruned, where the verdicts are taken
@@ -410,7 +411,7 @@ def headline(P: Profile, runs: pd.DataFrame, epochs: int, cmp: dict[str, pd.Data
                        "published": RAJU_RANDOM_DYNAMIC_80_MINUS_FULL if is_cost else None,
                        "published_source": "Raju et al. (ResNet-18, 200 epochs)" if is_cost else ""}
     words = [parts[n]["verdict"] for n in WORD_PARTS]
-    verdict = "fails" if "fails" in words else "holds" if all(w == "holds" for w in words) else "inconclusive"
+    verdict = claim_verdict(words)
     main = parts["random_dynamic_vs_el2n_static"]["at"] or {"effect": float("nan"), "ci": [float("nan")] * 2}
     steps = int(d[d.selector == "full"].images_seen.mean()) // P.batch_size if full.n else 0
     regime = (f"{P.model}, {epochs} epochs over the kept subset (full data: {steps:,} steps of {P.batch_size}, "
@@ -443,9 +444,8 @@ def summary(P: Profile, runs: Runs) -> dict[str, Any]:
     the collapse diagnosis on a host about half as fast); ``speedup_goal_met``: both at least
     2.5x faster, measured and at matched throughput (:func:`matched_speedup`).
     ``static_el2n_saves_wallclock``: EL2N-static with its scores' cost charged is faster than full data.
-    With imbalanced runs, section ``imbalanced`` (:func:`imbalanced_summary`) and the
-    verdict ``imbalanced_ucb_vs_random_dynamic``; with the period-sweep runs, section
-    ``period_sweep`` (:func:`period_sweep`) and its verdicts.
+    The other settings' sections (imbalanced, period sweep, equal iterations) are added by
+    :func:`c3_settings.add_settings`.
     """
     main_grid = runs.main
 

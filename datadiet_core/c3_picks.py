@@ -39,8 +39,8 @@ def samples_seen(P: Profile, store: Store, prune: float = FIG5_PRUNE) -> pd.Data
     data, the static and the dynamic selectors, every seed, the longest budget (read only)."""
     E = max(P.c3_epochs)
     reader = store.reader()
-    keep = [s for s in grid(P) if s.epochs == E and s.imbalance == "none" and not s.period
-            and (s.selector == "full" or (s.prune == prune and s.selector in STATIC_SELECTORS + DYNAMIC_SELECTORS))]
+    keep = [s for s in grid(P) if s.epochs == E and s.imbalance == "none" and not s.period and not s.variant
+            and s.budget == "epochs" and (s.selector == "full" or (s.prune == prune and s.selector in STATIC_SELECTORS + DYNAMIC_SELECTORS))]
     return pd.concat([history_frame(run_spec(P, reader, s)).assign(selector=s.selector) for s in keep],
                      ignore_index=True)
 
@@ -134,8 +134,8 @@ def collapse_summary(P: Profile, checks: pd.DataFrame) -> dict[str, Any]:
     * ``at_chance``: per selector as specified, some seed ended at chance (below
       :data:`c3.CHANCE_FACTOR` times chance accuracy);
     * ``<selector>_<variant>_minus_as_specified``: [diff, lo, hi, direction] (Welch);
-    * ``class_skew_is_the_cause``: for every selector at chance as specified, the per-class
-      variant is above it and none of its seeds is at chance;
+    * ``class_skew_is_the_cause`` (where the grid runs ``per_class``): for every selector at
+      chance as specified, the per-class variant is above it and none of its seeds is at chance;
     * ``first_selection_is_the_cause``: the same for the variant whose first selection is random
       (``random_first``; written with the airbench grid, before its runs).
     """
@@ -159,7 +159,8 @@ def collapse_summary(P: Profile, checks: pd.DataFrame) -> dict[str, Any]:
                 g = d[(d.selector == s) & (d.variant == v)]
                 key = f"{s}_{v}_minus_as_specified"
                 cause[v].append(bool(len(g)) and key in out and out[key][3] == "above" and bool((g.acc >= low).all()))
-    out["class_skew_is_the_cause"] = bool(cause["per_class"]) and all(cause["per_class"])
+    if "per_class" in P.c3_variants:  # a verdict on a variant only where the grid runs it
+        out["class_skew_is_the_cause"] = bool(cause["per_class"]) and all(cause["per_class"])
     if "random_first" in P.c3_variants:
         out["first_selection_is_the_cause"] = bool(cause["random_first"]) and all(cause["random_first"])
     return out

@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import MissingResults, ParameterError
 from .bank import checkpoint_label, per_seed, score_bank, scoring_runs
-from .c2 import accuracy_at, checkpoint_text, pruned_subset
+from .c2 import accuracy_at, pruned_subset
 from .data import CIFAR10_SHA256, load_dataset, sha256_array
 from .profiles import Profile
 from .runs import EVAL_SEED_OFFSET, history_frame, sweep_command
@@ -88,6 +88,9 @@ def _accuracy_there(P: Profile, store: Store, when: float | None) -> dict[str, A
         return {"what": "untrained (chance: 10%)"}
     acc = pd.concat([history_frame(r) for r in scoring_runs(P, store)]).groupby("epoch").test_acc.mean()
     lo, hi = accuracy_at(acc, when * P.epochs)
+    if np.isnan(lo):  # before the first evaluation: only the one after it is stored
+        return {"test_acc_first_evaluation_after": hi, "what": "the checkpoint falls before the first evaluation "
+                "(end of epoch 1); the accuracy there, later in training, is given instead"}
     return {"test_acc": lo} if lo == hi else {"test_acc_between": [lo, hi]}
 
 
@@ -95,7 +98,7 @@ def _checkpoint(P: Profile, when: float | None) -> str:
     if when is None:
         return "the whole run"
     if when == P.early:
-        return f"{checkpoint_text(P)} of {P.epochs} ({when:.0%} of training)"
+        return f"epoch {when * P.epochs:g} of {P.epochs} ({when:.0%} of training)"
     return checkpoint_label(when)
 
 
@@ -155,7 +158,7 @@ def export_scores(P: Profile, store: Store, out: str | Path) -> Path:
             "scores": info,
             "files": {name: _sha256(tmp / name) for name in FILES if name != "manifest.json"},
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, allow_nan=False) + "\n")  # valid JSON
         if out.exists():
             shutil.rmtree(out)
         os.rename(tmp, out)

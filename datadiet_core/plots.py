@@ -21,7 +21,10 @@ from PIL import Image
 import pandas as pd
 import vl_convert as vlc
 
+from . import c3, report_c3
+from .profiles import Profile
 from .report import comparison_labels, label, selection_label, show
+from .stats import FEW_SEEDS, MIN_SEEDS
 
 BUNDLE_NAME = "vega-bundle.js"
 
@@ -190,9 +193,12 @@ def curves_by_seed(history: pd.DataFrame, y: str, y_title: str, title: str,
 
 
 def rho_vs_k(curves: pd.DataFrame, color: str, title: str, reference: float | None = None,
-             reference_label: str = "") -> alt.Chart:
+             reference_label: str = "") -> alt.Chart | None:
     """Spearman rho against the number of models averaged, one line per ``color`` value and
-    split, with the 95% bootstrap interval as a band; an optional published value as a rule."""
+    split, with the 95% bootstrap interval as a band; an optional published value as a rule.
+    None when ``curves`` is empty (a dataset the profile leaves out)."""
+    if curves.empty:
+        return None
     d = curves.assign(series=curves[color] + " / " + curves["split"])
     base = alt.Chart(d).encode(
         x=alt.X("K:Q", title="models averaged, K (count)", axis=alt.Axis(tickMinStep=1)),
@@ -241,20 +247,21 @@ def accuracy_vs_pruned(acc: pd.DataFrame, full_mean: float, title: str, dashed: 
     color = _method_color([label(s) for s in acc.score], "pruned by", below=len(set(acc.score)) > 8)
     base = alt.Chart(d).encode(x=alt.X("prune:Q", title="fraction of training examples pruned",
                                        axis=alt.Axis(format=".0%")), color=color)
-    band = base.mark_area(opacity=0.12).encode(y=alt.Y("p16:Q", title="test accuracy (%, CIFAR-10)",
-                                                       axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
-                                               y2="p84:Q").transform_filter("datum.seeds >= 3")  # a spread needs 3
+    y_title, y_axis, y_scale = "test accuracy (%, CIFAR-10)", alt.Axis(format=".0%"), alt.Scale(zero=False)
+    yenc = alt.Y("mean:Q", title=y_title, axis=y_axis, scale=y_scale)
+    spread = d[d.seeds >= MIN_SEEDS]  # a spread needs 3 seeds; a layer without rows is left out (an empty extent)
+    band = [base.mark_area(opacity=0.12).encode(y=alt.Y("p16:Q", title=y_title, axis=y_axis, scale=y_scale),
+                                                y2="p84:Q").properties(data=spread)] if len(spread) else []
     dash = _dash_and_marker("kind", "selector kind") if dashed else {}
     line = base.mark_line(point=alt.OverlayMarkDef(filled=True, size=40)).encode(
-        y="mean:Q", **dash,
+        y=yenc, **dash,
         tooltip=["method", alt.Tooltip("prune:Q", format=".0%"), alt.Tooltip("mean:Q", format=".2%"),
                  alt.Tooltip("p16:Q", format=".2%"), alt.Tooltip("p84:Q", format=".2%"), "seeds"])
     ref = pd.DataFrame({"mean": [full_mean], "label": ["full data"]})
     rule = alt.Chart(ref).mark_rule(color="black", strokeDash=[4, 3]).encode(y="mean:Q", tooltip=["label"])
-    return alt.layer(band, line, rule, title=title).properties(width=460, height=300)
+    return alt.layer(*band, line, rule, title=title).properties(width=460, height=300)
 
 
-NO_INTERVAL = "fewer than 3 seeds: no interval"
 
 
 def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune",
@@ -270,26 +277,27 @@ def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune",
     d = diffs.assign(method=_label(diffs.score), diff_pp=diffs["diff"] * 100,
                      lo_pp=np.where(has, diffs.lo.astype(float) * 100, np.nan),
                      hi_pp=np.where(has, diffs.hi.astype(float) * 100, np.nan),
-                     interval=np.where(has, "95% interval (Welch)", NO_INTERVAL))
+                     interval=np.where(has, "95% interval (Welch)", FEW_SEEDS))
     if x == "prune":
         xenc = alt.X("prune:O", title="fraction of training examples pruned", axis=alt.Axis(format=".0%", labelAngle=0))
     else:
         xenc = alt.X("epochs:O", title="training budget (epochs of full-data iterations)", axis=alt.Axis(labelAngle=0))
     base = alt.Chart(d).encode(x=xenc, xOffset=alt.XOffset("method:N", sort=list(dict.fromkeys(d.method))),
                                color=_method_color(d.method, legend, below=True))
-    bars = base.mark_rule(strokeWidth=2).encode(
-        y=alt.Y("lo_pp:Q", title=y_title, axis=alt.Axis(format="+.0f")), y2="hi_pp:Q").transform_filter(
-        "isValid(datum.lo_pp)")
-    shapes = alt.Scale(domain=["95% interval (Welch)", NO_INTERVAL], range=["circle", "triangle-up"])
-    point = {"y": "diff_pp:Q", "shape": alt.Shape("interval:N", scale=shapes, legend=_legend("point", below=True)),
+    y_axis = alt.Axis(format="+.0f")
+    yenc = alt.Y("diff_pp:Q", title=y_title, axis=y_axis)
+    bars = [base.mark_rule(strokeWidth=2).encode(y=alt.Y("lo_pp:Q", title=y_title, axis=y_axis), y2="hi_pp:Q")
+            .properties(data=d[has])] if has.any() else []  # a layer without rows is left out (an empty extent)
+    shapes = alt.Scale(domain=["95% interval (Welch)", FEW_SEEDS], range=["circle", "triangle-up"])
+    point = {"y": yenc, "shape": alt.Shape("interval:N", scale=shapes, legend=_legend("point", below=True)),
              "tooltip": ["method", x, "interval", alt.Tooltip("diff_pp:Q", format="+.1f", title="difference (points)"),
                          alt.Tooltip("lo_pp:Q", format="+.1f", title="95% low"),
                          alt.Tooltip("hi_pp:Q", format="+.1f", title="95% high")]}
-    filled = base.mark_point(size=60, filled=True, opacity=1).encode(**point).transform_filter("isValid(datum.lo_pp)")
-    hollow = base.mark_point(size=70, filled=False, strokeWidth=2, opacity=1).encode(**point).transform_filter(
-        "!isValid(datum.lo_pp)")
+    filled = [base.mark_point(size=60, filled=True, opacity=1).encode(**point).properties(data=d[has])] if has.any() else []
+    hollow = [base.mark_point(size=70, filled=False, strokeWidth=2, opacity=1).encode(**point).properties(data=d[~has])
+              ] if (~has).any() else []
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="black").encode(y="y:Q")
-    return alt.layer(bars, filled, hollow, zero, title=title).properties(width=460, height=280)
+    return alt.layer(*bars, *filled, *hollow, zero, title=title).properties(width=460, height=280)
 
 
 def regime_map(diffs: pd.DataFrame, title: str = "Accuracy minus random at 50% pruned, by training budget",
@@ -374,6 +382,24 @@ def wallclock_vs_accuracy(acc: pd.DataFrame, full_acc: float, full_seconds: floa
         x=x, y=y, tooltip=["method"]).transform_filter("datum.full")
     return alt.layer(pts, star, data=d).properties(width=250, height=240).facet(
         column=alt.Column("cost:N", title=None, sort=["training run only", "static scores charged"]), title=title)
+
+
+def c3_other_settings(P: Profile, runs: c3.Runs) -> list[Any]:
+    """Chapter C3's other settings, in order: for each shorter budget of ``P.c3_epochs`` and for
+    the class-imbalanced set (where the grid ran them), the accuracy table and the differences
+    chart (:func:`difference_to_random`); empty where the profile runs neither."""
+    E, y_title = max(P.c3_epochs), "difference in test accuracy (percentage points)"
+    out: list[Any] = []
+    for e in sorted(P.c3_epochs)[:-1]:
+        out += [show(report_c3.prune_table(runs.main, e, c3.AGGRESSIVE)),
+                difference_to_random(c3.differences(runs.main, e, report_c3.PLOTTED), f"Differences in accuracy, {e} epochs",
+                                     y_title=y_title, legend="comparison")]
+    if len(runs.imbalanced):
+        out += [show(report_c3.prune_table(runs.imbalanced, E, c3.AGGRESSIVE)),
+                difference_to_random(c3.differences(runs.imbalanced, E, c3.IMBALANCED_COMPARISONS),
+                                     f"Class-imbalanced CIFAR-10: differences in accuracy, {E} epochs",
+                                     y_title=y_title, legend="comparison")]
+    return out
 
 
 def class_shares(shares: pd.DataFrame, title: str) -> alt.Chart:

@@ -102,10 +102,10 @@ class Profile:
     # C2 and C3 always get eval_seeds; a cheaper profile can give the side analyses fewer.
     side_seeds: int | None = None
     regime_epochs: tuple[int, ...] = (50, 100, 200)
-    # The budget conventions of C2's evaluation runs: equal iterations (Paul et al., Kirsch's fork;
-    # every headline rests on it) and, where listed, equal epochs (Kirsch's PyTorch reproduction)
-    # for C2's BUDGET_SCORES at every fraction, so that each published table is set beside ours
-    # under its own convention.
+    # The budget conventions under which C2's BUDGET_SCORES run at every fraction: c2_budget's
+    # (the headline's; it must be listed) and any other, so that each published table is set beside
+    # ours under its own convention. A few cells at 50% under another convention only are
+    # c2_cross_scores.
     c2_budgets: tuple[str, ...] = ("iterations",)
     # The cells of C2's grid (c2.grid), so that a profile runs what its verdicts read and no more:
     # the budget convention of the headline cells; the scores at every fraction pruned; scores at

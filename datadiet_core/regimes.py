@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from .profiles import PROFILES
-from .report import CLAIMS, effect_text, ordered_parts, parts_table, published_text
+from .report import CLAIMS, effect_text, ordered_parts, parts_table, published_text, variants_table
 from .store import read_summary
 
 # The profiles whose committed results are set side by side: the short regime (the fast net for a
@@ -122,6 +124,13 @@ def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
             f"{SHORT_PARTS.get(n, n)} (" + ", ".join(f"{p}: {h['parts'][n]['verdict']}" for p, h in done.items()) + ")"
             for n in differ) + "."
     return text + later
+
+
+def recipe_variants(summaries: dict[str, dict[str, Any]], profile: str = "airbench") -> pd.DataFrame:
+    """The recipe of regime ``profile`` beside the alternatives tried (:func:`report.variants_table`),
+    from its committed setup summary; empty where that is not committed yet."""
+    setup = summaries.get(profile, {}).get("setup")
+    return variants_table(profile, setup, PROFILES[profile].epochs) if setup else pd.DataFrame()
 
 
 def setup_table(summaries: dict[str, dict[str, Any]]) -> str:

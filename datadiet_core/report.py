@@ -57,7 +57,7 @@ def label(name: str) -> str:
 
 
 def selection_label(name: str) -> str:
-    """The display name of a selection "rule: score" ("keep_highest: el2n_early" → "EL2N@10%,
+    """The display name of a selection "rule: score" ("keep_highest: el2n_early" → "EL2N early,
     keep highest"), or of a score or selector."""
     if ": " not in name:
         return label(name)
@@ -93,14 +93,24 @@ def c1_verdict_text(summary: dict[str, Any]) -> str:
                  "whether GraNd at initialisation reduces to the input norm depends on the architecture. ")
     else:
         scope = "It holds for none of the architectures tested. "
-    fashion = "On Fashion-MNIST: " + "; ".join(
+    fashion = ("On Fashion-MNIST: " + "; ".join(
         f"{m} ρ = {r:.3f}, {'holds' if v[f'holds_on_fashion_mnist_for_{m}'] else 'does not hold'}"
-        for m, r in summary["spearman_fashion_mnist"].items()) + ". "
+        for m, r in summary["spearman_fashion_mnist"].items()) + ". ") if summary["spearman_fashion_mnist"] else ""
     fade = (f"For the {summary['model']} network the correlation "
             f"{'falls' if v['fades_with_training'] else 'does not fall clearly'} with training "
             f"(ρ = {summary['spearman_end']:.3f} at the end, {summary['k_trained']} runs averaged), "
             f"{'as expected of an effect of random initialisation' if v['fades_with_training'] else 'so the link is not only an effect of initialisation'}.")
     return headline_sentence("c1", summary["headline"]) + " " + head + scope + fashion + fade
+
+
+def c1_fashion_text(summary: dict[str, Any]) -> str:
+    """The C1 chapter's Fashion-MNIST sentence: ρ per model, all initialisations averaged, on the
+    training split, or that the profile leaves the dataset out."""
+    rho = summary["spearman_fashion_mnist"]
+    if not rho:
+        return "This profile leaves Fashion-MNIST out of its grid (`c1_fashion` is off)."
+    return ("On Fashion-MNIST, all initialisations averaged, training split: "
+            + ", ".join(f"{m} ρ = {r:.3f}" for m, r in rho.items()) + ".")
 
 
 def c1_published_table(summary: dict[str, Any]) -> pd.DataFrame:
@@ -126,14 +136,11 @@ def _pp(d: float) -> str:
     return f"{d * 100:+.1f}"
 
 
-NO_INTERVAL = f"fewer than {MIN_SEEDS} seeds: no interval"
-
-
 def cell(d: float, lo: float, hi: float) -> str:
     """A difference in accuracy with its interval, in percentage points: '+1.1 [+0.2, +2.0]'; a
     comparison of cells with fewer than ``stats.MIN_SEEDS`` seeds has none, and says so."""
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        return f"{_pp(d)} ({NO_INTERVAL})"
+        return f"{_pp(d)} ({FEW_SEEDS})"
     return f"{_pp(d)} [{_pp(lo)}, {_pp(hi)}]"
 
 
@@ -147,7 +154,7 @@ def _reading(c: list | None) -> str:
 def _by_fraction(by_f: dict[str, list]) -> str:
     """A three-valued comparison per fraction in words, every reading beside its interval:
     'above at 30% (+1.1 [+0.2, +2.0]), no detectable difference at 50% (…)'."""
-    return ", ".join(f"{_pp(c[0])} at {float(f):.0%} ({NO_INTERVAL})" if c[3] == FEW_SEEDS else
+    return ", ".join(f"{_pp(c[0])} at {float(f):.0%} ({FEW_SEEDS})" if c[3] == FEW_SEEDS else
                      f"{c[3]} at {float(f):.0%} ({cell(*c[:3])})" for f, c in by_f.items())
 
 
@@ -168,7 +175,7 @@ def headline_sentence(claim: str, h: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- headlines as tables of parts
 
 def _directions(by_f: dict[str, str]) -> str:
-    return "; ".join(f"{float(f):.0%}: {'n < 3' if d == FEW_SEEDS else d}" for f, d in by_f.items()) or "not run"
+    return "; ".join(f"{float(f):.0%}: {f'n < {MIN_SEEDS}' if d == FEW_SEEDS else d}" for f, d in by_f.items()) or "not run"
 
 
 def _source(source: str) -> str:
@@ -345,15 +352,17 @@ def c2_checkpoint_table(summary: dict[str, Any]) -> pd.DataFrame:
         acc[e["predrop"]] = "" if e["test_acc_predrop"] is None else f"{e['test_acc_predrop'] * 100:.1f}%"
     picks = [(0.0, "grand_init"), (e["early"], "grand_early"), (e.get("predrop"), "grand_predrop"),
              (1.0, "grand_init_restore_bug"), (e["early"], "el2n_early"), (e.get("predrop"), "el2n_predrop")]
-    return pd.DataFrame([{"score": label(s), "checkpoint": f"{when:.0%} (epoch {when * summary['epochs']:g})",
-                          "test accuracy there": acc[when], "minus random at 50% pruned": _reading(c)}
-                         for when, s in picks if when is not None and (c := summary["diff_to_random"].get(s, {}).get(key))]
-                        ).set_index("score")
+    rows = [{"score": label(s), "checkpoint": f"{when:.0%} (epoch {when * summary['epochs']:g})",
+             "test accuracy there": acc[when], "minus random at 50% pruned": _reading(c)}
+            for when, s in picks if when is not None and (c := summary["diff_to_random"].get(s, {}).get(key))]
+    return pd.DataFrame(rows).set_index("score") if rows else pd.DataFrame()  # empty: no such cell ran
 
 
 def c2_per_class_text(summary: dict[str, Any]) -> str:
     """What per-class selection at 50% pruned does, score by score, in words (computed)."""
     key, pc = f"{REGIME_PRUNE:g}", summary.get("per_class_to_random", {})
+    if not pc:
+        return "This profile's grid runs no per-class selection (its field c2_per_class is empty)."
     by = {d: [label(s) for s, c in pc.items() if c[key][3] == d] for d in ("above", "below", "no detectable difference")}
     return ("To separate class balance from what a score says about examples, every score was also evaluated at 50% "
             "pruned keeping the same fraction within each class (DeepCore's rule). Minus random, per class: "
@@ -365,10 +374,11 @@ def c2_per_class_text(summary: dict[str, Any]) -> str:
 def c2_per_class_table(summary: dict[str, Any]) -> pd.DataFrame:
     """At 50% pruned, per score: both rules minus random, and per-class minus whole-set (:func:`_reading`)."""
     key = f"{REGIME_PRUNE:g}"
-    return pd.DataFrame([{"score": label(s), "whole set minus random": _reading(summary["diff_to_random"].get(s, {}).get(key)),
-                          "per class minus random": _reading(by_f.get(key)),
-                          "per class minus whole set": _reading(summary["per_class_minus_whole_set"].get(s, {}).get(key))}
-                         for s, by_f in summary.get("per_class_to_random", {}).items()]).set_index("score")
+    rows = [{"score": label(s), "whole set minus random": _reading(summary["diff_to_random"].get(s, {}).get(key)),
+             "per class minus random": _reading(by_f.get(key)),
+             "per class minus whole set": _reading(summary["per_class_minus_whole_set"].get(s, {}).get(key))}
+            for s, by_f in summary.get("per_class_to_random", {}).items()]
+    return pd.DataFrame(rows).set_index("score") if rows else pd.DataFrame()  # empty: no per-class cell ran
 
 
 def c2_starvation_text(kept: pd.DataFrame) -> str:

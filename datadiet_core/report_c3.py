@@ -73,7 +73,7 @@ def runs_text(P: Profile) -> str:
             f"({', '.join(f'{r:.0%}' for r in P.c3_rates)})")
     text += (f"; {', '.join(label(s) for s in side)} at {', '.join(f'{r:.0%}' for r in P.c3_side_rates)} only. "
              if side else ". ")
-    text += (f"Random dynamic, the static selectors and full data get {P.eval_seeds} seeds at the aggressive rates (the "
+    text += (f"Random dynamic and the static selectors get {P.eval_seeds} seeds at the aggressive rates (the "
              f"cells the headline rests on), every other cell {side_seeds(P)}; full data is the scoring runs "
              f"({P.scoring_seeds} seeds), every chapter's one baseline.")
     if short:
@@ -97,7 +97,10 @@ def fit_table(summary: dict[str, Any]) -> pd.DataFrame:
 
 def iterations_table(summary: dict[str, Any]) -> pd.DataFrame:
     """Equal iterations at 70% pruned (``summary.json``'s ``c3.iterations``): accuracy per selector
-    (mean ± std, %, seeds) and each comparison's reading with its interval, beside full data."""
+    (mean ± std, %, seeds) and each comparison's reading with its interval, beside full data;
+    empty where the profile ran none."""
+    if "iterations" not in summary:
+        return pd.DataFrame()
     it = summary["iterations"]
     rows = [{"selector": label(s), "accuracy (%)": f"{m * 100:.1f} ± {it['acc_std'][s]['0.7'] * 100:.1f}",
              "seeds": it["seeds"].get(s, "")} for s, by_r in it["acc_mean"].items() for m in [by_r.get("0.7")] if m is not None]
@@ -157,7 +160,7 @@ def collapse_text(c: dict[str, Any]) -> str:
                        "specified. The collapse starts at the first selection: a freshly initialised net scores the "
                        "examples of the few classes it does not predict highest, the next pass trains on those, and "
                        f"the selections flip between classes from then on {setting}.")
-    if c["class_skew_is_the_cause"]:
+    if c.get("class_skew_is_the_cause"):
         return text + (f"{' and '.join(chance)} ended at chance as specified; selecting per class, with the same "
                        "scores, lifts every such run above chance and above the selector as specified. The collapse "
                        "is class skew: each selection is drawn from a few classes, the network then predicts those, "
@@ -215,15 +218,14 @@ def period_plan(P: Profile) -> str:
     if not longer:
         return (f"This profile runs no such sweep (its field c3_periods adds no period to the main grid's {every}), "
                 "so the table holds the main grid's loss-driven runs only; the papermill parameter "
-                "c3_periods = [2, 4] adds the sweep. The cpu profile leaves it out because its grid was computed "
-                "in bf16 on an AVX-512 host: runs added on a host without native bf16 run in fp32 at a fraction "
-                "of the speed, and neither their accuracy nor their seconds would compare with the rest.")
+                "c3_periods = [2, 4] adds the sweep (on a host of the precision the grid was computed in: a grid never "
+                "mixes bf16 and fp32 runs).")
     return (f"We repeat that sweep at 70% pruned and {E} epochs: uncertainty EMA and UCB re-selecting every "
             f"{' or '.join(str(T) for T in longer)} passes, {side_seeds(P)} seeds each, against the main grid's {every}.")
 
 
 def period_table(summary: dict[str, Any]) -> pd.DataFrame:
-    """The period sweep (:func:`c3.period_sweep`) as a table: accuracy, re-selections, seconds
+    """The period sweep (:func:`c3_settings.period_sweep`) as a table: accuracy, re-selections, seconds
     and speed-ups per selector and period, and the difference to the main period; empty when the
     profile ran no other period."""
     sw = summary["period_sweep"]

@@ -1,11 +1,12 @@
-"""Spreads across seeds and bootstrap intervals: every accuracy with its spread, every
-comparison with an interval (:func:`compare`, the one comparison routine), and the mixture
-fit that groups examples by how often they were selected."""
+"""Spreads across seeds and intervals: every accuracy with its spread, every
+comparison with an interval (:func:`compare`, the one comparison routine), the mixture
+fit that groups examples by how often they were selected, and the one rule that turns a claim's
+parts into its word (:func:`claim_verdict`)."""
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,29 +37,6 @@ def summarize(values: Sequence[float]) -> Summary:
         raise ValueError("summarize needs at least one value")
     std = float(a.std(ddof=1)) if a.size > 1 else 0.0
     return Summary(int(a.size), float(a.mean()), std, float(np.percentile(a, 16)), float(np.percentile(a, 84)))
-
-
-def bootstrap_ci(values: Sequence[float], statistic: Callable[[np.ndarray], float] = np.mean,
-                 level: float = 0.95, n_boot: int = 10_000, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of ``statistic`` over ``values`` (resampled with replacement)."""
-    a = np.asarray(values, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, a.size, size=(n_boot, a.size))
-    stats = np.apply_along_axis(statistic, 1, a[idx]) if statistic is not np.mean else a[idx].mean(1)
-    lo, hi = np.percentile(stats, [50 * (1 - level), 50 * (1 + level)])
-    return float(lo), float(hi)
-
-
-def bootstrap_diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95,
-                      n_boot: int = 10_000, seed: int = 0) -> tuple[float, float, float]:
-    """Difference of means mean(a) - mean(b) with a percentile bootstrap interval, resampling
-    each group independently (the seeds of two methods are independent runs)."""
-    x, y = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    rng = np.random.default_rng(seed)
-    da = x[rng.integers(0, x.size, size=(n_boot, x.size))].mean(1)
-    db = y[rng.integers(0, y.size, size=(n_boot, y.size))].mean(1)
-    lo, hi = np.percentile(da - db, [50 * (1 - level), 50 * (1 + level)])
-    return float(x.mean() - y.mean()), float(lo), float(hi)
 
 
 def welch_diff_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95
@@ -165,3 +143,9 @@ def selection_mixture(counts: np.ndarray, seed: int = 0) -> dict[str, Any]:
     return {"means": gm.means_.ravel()[order].tolist(), "stds": np.sqrt(gm.covariances_.ravel()[order]).tolist(),
             "weights": gm.weights_[order].tolist(), "group": group,
             "fractions": [float((group == g).mean()) for g in range(3)], "names": ["never", "sometimes", "always"]}
+
+
+def claim_verdict(parts: list[str]) -> str:
+    """The claim's one word from its parts: holds when every part holds, fails when any part fails,
+    inconclusive otherwise."""
+    return "fails" if "fails" in parts else "holds" if parts and all(p == "holds" for p in parts) else "inconclusive"

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import torch
 
-from . import MissingResults, ParameterError, bank, c1, c2, c3, dynamic
+from . import MissingResults, ParameterError, bank, c1, c2, c3, dynamic, selection
 from .data import load_dataset
 from .devices import autocast_dtype, precision_name, select_device
 from .profiles import Profile, as_dict, resolve_profile
@@ -277,7 +277,7 @@ def task_images(P: Profile, task: Task) -> dict[str, float]:
             trained = E * n * (1.0 if spec.budget == "iterations" else keep)
             if spec.selector == "infobatch":
                 trained = E * n * (1 - 0.5 * spec.prune)
-            scoring = spec.selector in ("uncertainty_ema", "epsilon_greedy", "ucb") or spec.variant
+            scoring = spec.selector in selection.DYNAMIC_SELECTORS[1:] or spec.variant  # the loss-driven ones
             period = spec.period or dynamic.period_passes(E, keep, spec.budget)
             evals = passes if abs(spec.prune - dynamic.FIG5_PRUNE) < 1e-9 and spec.budget == "epochs" else 1
             out.update(train=trained, forward=(passes / period * n if scoring else 0.0) + (evals - 1) * n_test + final_eval)
@@ -313,14 +313,10 @@ def measured_img_s(root: Path | None = None) -> dict[str, Any]:
 def rates(P: Profile, device: str | None = None, measured: dict[str, Any] | None = None) -> tuple[dict[str, float], str]:
     """Images per second of each kind of pass (:data:`PASSES`) for ``P.model`` at ``P.batch_size``
     (:func:`throughput` for training; the bench's scoring-pass and GraNd rates, saved beside it as
-    ``model@batch/forward`` and ``model@batch/grand``), and where they come from. A rate the bench
-    did not save is taken as the training rate, and the source says so."""
+    ``model@batch/forward`` and ``model@batch/grand`` on the same device and batch), and where they
+    come from. A rate the bench did not save is taken as the training rate, and the source says so."""
     measured = measured_img_s() if measured is None else measured
-    train_rate, source = throughput(P, device, measured)
-    kind = next((k for k in ([device] if device else ["cpu", "cuda"]) if any(
-        key.startswith(f"{P.model}@") for key in measured.get(k, {}))), "cpu")
-    batch = min((int(k.split("@")[1]) for k in measured.get(kind, {}) if k.startswith(f"{P.model}@") and
-                 k.split("@")[1].isdigit()), key=lambda b: (abs(b - P.batch_size), b), default=P.batch_size)
+    kind, batch, train_rate, source = _measured_at(P, device, measured)
     out = {"train": train_rate}
     missing = []
     for extra in ("forward", "grand"):
@@ -340,9 +336,15 @@ def throughput(P: Profile, device: str | None = None, measured: dict[str, Any] |
     (:func:`measured_img_s`); where the model was measured at another batch size only, the
     nearest one is used and the source says so (on a GPU the rate grows with the batch).
     ``measured``: the figures to read (default :func:`measured_img_s`)."""
+    _, _, rate, source = _measured_at(P, device, measured_img_s() if measured is None else measured)
+    return rate, source
+
+
+def _measured_at(P: Profile, device: str | None, measured: dict[str, Any]) -> tuple[str, int, float, str]:
+    """The device kind and batch size whose training rate :func:`throughput` reads, the rate, and
+    its source."""
     if device not in (None, "cpu", "cuda"):
         raise ParameterError(f"parameter 'device' must be cpu or cuda; got {device!r}")
-    measured = measured_img_s() if measured is None else measured
     kinds = [device] if device else [P.device] if P.device in ("cpu", "cuda") else ["cpu", "cuda"]
     for kind in kinds:
         pairs = (k.partition("@") for k in measured.get(kind, {}))  # "model@batch"; other keys are not read
@@ -350,7 +352,8 @@ def throughput(P: Profile, device: str | None = None, measured: dict[str, Any] |
         if batches:
             b = min(batches, key=lambda x: (abs(x - P.batch_size), x))
             at = "" if b == P.batch_size else f", at batch {b}, not {P.batch_size}"
-            return batches[b], f"measured on {measured.get('hosts', {}).get(kind, kind)}{at} (benchmarks/throughput.json)"
+            return kind, b, float(batches[b]), (f"measured on {measured.get('hosts', {}).get(kind, kind)}{at} "
+                                                "(benchmarks/throughput.json)")
     raise ParameterError(f"parameter 'profile' has model {P.model!r} with no throughput measured on "
                          f"{' or '.join(kinds)}; measure it there with: python -m datadiet_core bench --save "
                          f"--profile {P.name}")

@@ -171,14 +171,14 @@ plots.image_grid(grid["images"], grid["rows"], grid["classes"], "Extremes per cl
 
 # %% tags=["remove-input"]
 fashion = curves[curves.dataset == "fashion_mnist"]
-plots.rho_vs_k(fashion, "model", "GraNd at initialisation against the input norm (Fashion-MNIST)")
+plots.chart_or_note(plots.rho_vs_k(fashion, "model", "GraNd at initialisation against the input norm (Fashion-MNIST)"),
+                    "")
 
 # %% tags=["remove-cell"]
-glue("rho_fashion", ", ".join(f"{m} {r:.3f}" for m, r in summary["spearman_fashion_mnist"].items()),
-     display=False)
+glue("rho_fashion", report.c1_fashion_text(summary), display=False)
 
 # %% [markdown]
-# On Fashion-MNIST, all initialisations averaged, training split: {glue:text}`rho_fashion`.
+# {glue:text}`rho_fashion`
 #
 # ## Our numbers beside the published ones
 #

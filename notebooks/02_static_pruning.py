@@ -172,7 +172,7 @@ glue("per_class_text", report.c2_per_class_text(summary), display=False)
 # {glue:text}`per_class_text`
 
 # %% tags=["remove-input"]
-report.show(report.c2_per_class_table(summary))
+plots.chart_or_note(report.c2_per_class_table(summary), "")
 
 # %% [markdown]
 # ## The restore bug, and the other checks
@@ -192,7 +192,7 @@ report.show(report.c2_checks_table(summary))
 # learned there, and what keeping the highest half by it does, against random:
 
 # %% tags=["remove-input"]
-report.show(report.c2_checkpoint_table(summary))
+plots.chart_or_note(report.c2_checkpoint_table(summary), "No checkpoint comparison ran in this profile.")
 
 # %% [markdown]
 # ## How the training budget changes the comparison
@@ -247,8 +247,8 @@ plots.rank_reliability(c2_picks.rank_reliability(P, store), "How the rankings se
 # - **Cost.** From an empty store, this chapter's scoring runs, scores and evaluation runs took
 #   {glue:text}`compute_minutes` minutes on 2 CPU cores (the sum of the stored wall-clock times;
 #   some runs shared the cores with other work, so this is an upper bound: the median evaluation
-#   run took {glue:text}`median_run_s` s). The Reproduce page sets it beside the plan's estimate
-#   and gives the `paper` profile's GPU estimate.
+#   run took {glue:text}`median_run_s` s). The Reproduce page sets it beside the plan's estimate;
+#   `python -m datadiet_core plan c2 --profile paper` estimates the papers' setting on a GPU.
 #
 # ## Both regimes
 #

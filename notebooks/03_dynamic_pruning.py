@@ -43,7 +43,6 @@ store = Store.for_profile(P.name)
 
 # %% tags=["remove-cell"]
 E = max(P.c3_epochs)
-short = sorted(P.c3_epochs)[:-1]
 glue("epochs", E, display=False)
 glue("n_runs", len(c3.grid(P)), display=False)
 glue("period", dynamic.period_passes(E), display=False)
@@ -135,8 +134,7 @@ plots.difference_to_random(c3.differences(runs, E, report_c3.PLOTTED), f"Differe
 report.show(report_c3.prune_table(runs, E, c3.AGGRESSIVE))
 
 # %% tags=["remove-cell"]
-kept = c2_picks.kept_per_class(P, bank.score_bank(P, store), prune=max(P.c3_rates))
-kept = kept[kept.selection.isin(["keep_highest: el2n_early", "keep_highest: forgetting", "random"])]
+kept = c2_picks.kept_per_class(P, bank.score_bank(P, store), prune=max(P.c3_rates), only=c2_picks.C3_STATIC)
 glue("static_starved", report.c2_starvation_text(kept), display=False)
 glue("max_rate", f"{max(P.c3_rates):.0%}", display=False)
 
@@ -162,8 +160,7 @@ report.show(report_c3.fit_table(summary))
 # budget convention, not a longer epoch count, so the other settings stay with Raju's).
 
 # %% tags=["remove-input"]
-plots.chart_or_note(report_c3.iterations_table(summary) if "iterations" in summary else None,
-                    report_c3.iterations_text(summary))
+plots.chart_or_note(report_c3.iterations_table(summary), "")
 
 # %% tags=["remove-cell"]
 glue("iterations_text", report_c3.iterations_text(summary), display=False)
@@ -196,8 +193,9 @@ plots.kept_per_class(per_class, "Examples per class in the selection, 70% pruned
 # until shown otherwise. Every re-selection stores the classes in the selection and what a
 # divergence would show: the largest loss of the scoring pass, the largest weight and the range
 # of the BatchNorm running variances. Where the profile runs them, the variants differ from Raju
-# et al.'s method in one respect only (*per class*: the highest scores in proportion within
-# every class). The class shares of every selection, first seed:
+# et al.'s method in one respect only: *per class* keeps the highest scores in proportion within
+# every class; *first selection random* draws the first subset uniformly, where a freshly
+# initialised net would otherwise choose it. The class shares of every selection, first seed:
 
 # %% tags=["remove-input"]
 shares = c3_picks.class_shares(P, store)
@@ -305,16 +303,7 @@ plots.accuracy_vs_images(c3_picks.samples_seen(P, store, dynamic.FIG5_PRUNE),
 # order), where they report UCB above random dynamic once more than half the data is pruned.
 
 # %% tags=["remove-input"]
-for e in short:
-    display(report.show(report_c3.prune_table(runs, e, c3.AGGRESSIVE)))
-    display(plots.difference_to_random(c3.differences(runs, e, report_c3.PLOTTED), f"Differences in accuracy, {e} epochs",
-                                       y_title="difference in test accuracy (percentage points)", legend="comparison"))
-if len(all_runs.imbalanced):
-    display(report.show(report_c3.prune_table(all_runs.imbalanced, E, c3.AGGRESSIVE)))
-    display(plots.difference_to_random(c3.differences(all_runs.imbalanced, E, c3.IMBALANCED_COMPARISONS),
-                                       f"Class-imbalanced CIFAR-10: differences in accuracy, {E} epochs",
-                                       y_title="difference in test accuracy (percentage points)", legend="comparison"))
-display(Markdown(report_c3.other_settings_text(P, summary)))
+display(*plots.c3_other_settings(P, all_runs), Markdown(report_c3.other_settings_text(P, summary)))
 
 # %% [markdown]
 # ## Both regimes

@@ -68,9 +68,9 @@ def test_c2_grid_covers_the_protocol():
     assert len(main) == 4 * 3 * 3 + 3 * 3 * 2
     assert all(g.eval_index < 2 for g in grid if g.score not in c2.HEADLINE_SCORES or g.rule != "keep_highest"
                or g.epochs is not None)
-    assert {g.rule for g in grid} == set(c2.RULES) - ({"per_class"} if not c2.PER_CLASS_SCORES else set())
+    assert {g.rule for g in grid} == set(c2.RULES)
     per_class = [g for g in grid if g.rule == "per_class"]
-    assert {g.score for g in per_class} == set(c2.PER_CLASS_SCORES) and all(g.prune == 0.5 for g in per_class)
+    assert {g.score for g in per_class} == set(P.c2_per_class) and all(g.prune == 0.5 for g in per_class)
     regime = [g for g in grid if g.epochs is not None]
     assert {g.epochs for g in regime} == set(P.regime_epochs) - {P.epochs}
     assert all(g.prune == c2.REGIME_PRUNE for g in regime)
@@ -83,9 +83,10 @@ def test_c2_grid_covers_the_protocol():
     assert not any(g.score in selection.PREDROP_SCORES for g in c2.grid(P.replace(predrop=None)))
     # 4 scoring runs of 8 epochs; 54 + per-class + 8 other-rule + 4 pre-drop evaluation runs of 8;
     # 10 of 2 and 10 of 4.
-    n8 = 54 + 2 * len(c2.PER_CLASS_SCORES) + 8 + 4
-    assert c2.training_epochs(P) == 2 * 4 * 8 + n8 * 8 + 10 * 2 + 10 * 4  # two sets of scoring runs
-    assert c2.regime_share(P) == pytest.approx(60 / (64 + 8 * n8 + 60))
+    n8 = 54 + 2 * len(P.c2_per_class) + 8 + 4
+    assert len([g for g in grid if g.epochs is None]) == n8
+    assert sorted(g.epochs for g in regime) == [2] * 10 + [4] * 10
+    assert sum(c2.run_epochs(P, g) for g in grid) == n8 * 8 + 10 * 2 + 10 * 4  # equal iterations: every run whole
 
 
 def _synthetic_runs(effects: dict, epochs: int = 8, noise: float = 0.002, seeds: int = 3) -> pd.DataFrame:
@@ -237,7 +238,7 @@ def test_c2_sweep_end_to_end_and_resumable(results_dir):
     assert summary["headline"]["verdict"] == "inconclusive"  # 2 seeds: no headline verdict
     assert all(c[3] == stats.FEW_SEEDS and np.isnan(c[1]) for by_f in summary["diff_to_random"].values()
                for c in by_f.values())  # and no interval at all
-    assert set(summary["per_class_to_random"]) == set(c2.PER_CLASS_SCORES)
+    assert set(summary["per_class_to_random"]) == set(P.c2_per_class)
     kept = c2_picks.kept_per_class(P, bank.score_bank(P, s))
     assert (kept.groupby("selection")["count"].sum() == 750).all()
     assert c2.compute_seconds(P, s, runs) > 0

@@ -286,7 +286,8 @@ def _cases_marking_untitled():
 def test_every_public_chart_function_has_a_case():
     public = {n for n, f in vars(plots).items() if callable(f) and not n.startswith("_")
               and getattr(f, "__module__", None) == plots.__name__ and not isinstance(f, type)}
-    not_charts = {"write_vega_bundle", "script_json", "enable_offline", "png_data_url", "chart_or_note"}
+    not_charts = {"write_vega_bundle", "script_json", "enable_offline", "png_data_url", "chart_or_note",
+                  "c3_other_settings"}  # the last returns a list of charts and tables: its own test below
     assert public - not_charts == {n.split("[")[0] for n in CASES}
 
 
@@ -493,3 +494,11 @@ def test_a_selector_has_one_colour_in_every_chart_and_no_two_share_one():
                           "diff": [0.1, 0.0], "lo": [0.0, -0.1], "hi": [0.2, 0.1]})
     spec = plots.difference_to_random(diffs, "t", y_title="difference (percentage points)").to_dict()
     assert _color_of(spec, "UCB − random (dynamic)") is None
+
+
+def test_c3_other_settings_are_empty_where_the_profile_runs_none():
+    """A profile with one budget and no imbalanced runs shows neither setting: no table, no chart."""
+    from datadiet_core import c3, profiles
+    P = profiles.resolve_profile("airbench")
+    empty = pd.DataFrame()
+    assert len(P.c3_epochs) == 1 and plots.c3_other_settings(P, c3.Runs(empty, empty, empty, empty, empty)) == []

@@ -79,10 +79,10 @@ def test_fewer_than_three_seeds_state_no_interval_and_no_reading(cpu):
     text = rendered(cpu)
     # every two-seed comparison of the cpu summary (its side cells) is shown as a difference alone
     two = [f for by_f in cpu["c2"]["per_class_to_random"].values() for f in by_f.values() if f[3] == stats.FEW_SEEDS]
-    assert two and report.NO_INTERVAL in text
+    assert two and stats.FEW_SEEDS in text
     for diff, *_ in two:
-        assert f"{diff * 100:+.1f} ({report.NO_INTERVAL})" in text
-    assert not re.search(rf"{report.NO_INTERVAL}\)? ({'|'.join(READINGS)})", text)  # never read as a direction
+        assert f"{diff * 100:+.1f} ({stats.FEW_SEEDS})" in text
+    assert not re.search(rf"{stats.FEW_SEEDS}\)? ({'|'.join(READINGS)})", text)  # never read as a direction
     wide = [float(b) - float(a) for _, a, b in re.findall(CELL, text)]
     assert max(wide) < 50  # no interval of two seeds' width (Welch with 1 degree of freedom) is printed
 

@@ -112,6 +112,22 @@ def test_random_dynamic_redraws_and_static_does_not():
     assert set(range(1000 - 270, 1000)) <= set(x) & set(y) and not np.array_equal(x, y)
 
 
+@pytest.mark.parametrize("name", selection.VARIANT_SELECTORS)
+def test_random_first_variant_draws_its_first_subset_at_random_then_follows_the_loss(name):
+    """C3's diagnosis variant: the first selection ignores the losses (a fresh net's losses keep a
+    few classes); every later one is the selector's own top-k of the loss EMA."""
+    n, keep = 1000, 0.3
+    losses = np.arange(n, dtype=float)  # the highest losses are the last rows
+    sel = selection.make_selector(name, n, keep, seed=3, variant="random_first")
+    first = sel.select(losses)
+    assert len(first) == 300 and len(np.unique(first)) == 300
+    assert (first < 700).sum() > 150  # at random: about 70% of it below the top 300, none for top-k
+    later = sel.select(losses)
+    plain = selection.make_selector(name, n, keep, seed=3)
+    plain.select(losses)
+    assert np.array_equal(later, plain.select(losses))  # the same EMA, so the same top-k from then on
+
+
 def test_infobatch_keeps_the_expected_gradient_and_ends_on_full_data():
     n, r = 20000, 0.5
     ib = selection.InfoBatch(n, r=r, delta=0.875, epochs=8, seed=0)

@@ -44,7 +44,7 @@ def entries(root):
 def test_stages_follow_the_dependencies():
     P = tiny_profile()
     st = sweep.stages("c2", P)
-    assert [len(s) for s in st] == [2, 6, 7 + 4 + len(c2.PER_CLASS_SCORES)]  # + per-class at 50% pruned
+    assert [len(s) for s in st] == [2, 6, 7 + 4 + len(P.c2_per_class)]  # + per-class at 50% pruned
     assert {t.kind for t in st[0]} == {"ScoringSpec"} and {t.kind for t in st[2]} == {"PrunedSpec"}
     assert sweep.stages("claim2", P) == st and sweep.stages("02_static_pruning", P) == st  # the older names
     assert [len(s) for s in sweep.stages("setup", P)] == [2, 6]
