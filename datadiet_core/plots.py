@@ -365,18 +365,19 @@ def wallclock_vs_accuracy(acc: pd.DataFrame, full_acc: float, full_seconds: floa
     each layer by panel (a layer with its own data would repeat in every panel)."""
     long = pd.concat([acc.assign(cost="training run only", seconds=acc.train_seconds),
                       acc.assign(cost="static scores charged", seconds=acc.wallclock_s)], ignore_index=True)
-    long = long.assign(method=_label(long.score), rate=long.prune, full=False)
-    full = pd.DataFrame({"seconds": [full_seconds] * 2, "mean": [full_acc] * 2, "rate": [0.0] * 2, "full": [True] * 2,
+    long = long.assign(method=_label(long.score), rate=long.prune, pruned=long.prune.map(lambda r: f"{r:.0%}"), full=False)
+    full = pd.DataFrame({"seconds": [full_seconds] * 2, "mean": [full_acc] * 2, "rate": [0.0] * 2, "pruned": ["0%"] * 2, "full": [True] * 2,
                          "cost": ["training run only", "static scores charged"], "method": ["full data"] * 2})
-    d = pd.concat([long[["seconds", "mean", "rate", "full", "cost", "method"]], full], ignore_index=True)
+    d = pd.concat([long[["seconds", "mean", "rate", "pruned", "full", "cost", "method"]], full], ignore_index=True)
     x = alt.X("seconds:Q", title="wall-clock per run (s, log scale)", scale=alt.Scale(type="log"),
               axis=alt.Axis(labelOverlap="greedy", labelSeparation=6, format="~s"))
     y = alt.Y("mean:Q", title="test accuracy (%)", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False))
     pts = alt.Chart().mark_point(filled=True, size=55, opacity=1).encode(
         x=x, y=y, color=_method_color(long.method, "selector (black diamond: full data)", below=True),
-        shape=alt.Shape("rate:O", title="fraction pruned", legend=alt.Legend(
-            title="fraction pruned", format=".0%", labelLimit=0, titleLimit=0, symbolOpacity=1, symbolFillColor="black")),
-        tooltip=["method", alt.Tooltip("rate:Q", format=".0%"), alt.Tooltip("seconds:Q", format=".0f"),
+        shape=alt.Shape("pruned:N", title="fraction pruned", sort=list(dict.fromkeys(long.sort_values("rate").pruned)),
+                        legend=alt.Legend(title="fraction pruned", labelLimit=0, titleLimit=0, symbolOpacity=1,
+                                          symbolFillColor="black")),
+        tooltip=["method", alt.Tooltip("pruned:N", title="fraction pruned"), alt.Tooltip("seconds:Q", format=".0f"),
                  alt.Tooltip("mean:Q", format=".2%")]).transform_filter("!datum.full")
     star = alt.Chart().mark_point(shape="diamond", size=120, color="black", filled=True).encode(
         x=x, y=y, tooltip=["method"]).transform_filter("datum.full")
