@@ -109,6 +109,7 @@ def cost_page(profiles: list[str]) -> str:
         except ParameterError as e:
             out.append(f"**`{p}`**: {str(e).split(';')[0]}.\n")
             continue
+        source = source.replace("bench --save", "`bench --save`")  # as code: prose would set "--" as a dash
         out.append(f"**`{p}`** ({P.model}, {P.epochs} epochs; the plan's rates {source}):\n\n{table}")
     return "\n".join(out)
 
@@ -138,10 +139,17 @@ def scores_page(gen: Path, profiles: list[str]) -> str:
         files = " · ".join(f"{{download}}`{name} <_generated/scores/{p}/{name}>`" for name in EXPORT_FILES)
         lines += [f"**`{p}` regime** ({P.model}, {P.epochs} epochs, {manifest['examples']:,} training examples): "
                   f"{files}", "", "| column | what it is | checkpoint | averaged over |", "|---|---|---|---|"]
-        lines += [f"| `{name}` | {info['definition']} | {info['checkpoint']} | {info['averaged_over']} |"
-                  for name, info in manifest["scores"].items()]
+        lines += score_rows(manifest)
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def score_rows(manifest: dict[str, Any]) -> list[str]:
+    """The rows of a regime's score table (MyST): column, definition, checkpoint, what it averages,
+    with every "|" escaped (a norm's bars, ||x||_2, would split a row)."""
+    cell = lambda text: str(text).replace("|", "\\|")  # noqa: E731
+    return [f"| `{name}` | {cell(info['definition'])} | {cell(info['checkpoint'])} | {cell(info['averaged_over'])} |"
+            for name, info in manifest["scores"].items()]
 
 
 def write_generated(root: Path, profile: str) -> Path:

@@ -41,8 +41,17 @@ def samples_seen(P: Profile, store: Store, prune: float = FIG5_PRUNE) -> pd.Data
     reader = store.reader()
     keep = [s for s in grid(P) if s.epochs == E and s.imbalance == "none" and not s.period and not s.variant
             and s.budget == "epochs" and (s.selector == "full" or (s.prune == prune and s.selector in STATIC_SELECTORS + DYNAMIC_SELECTORS))]
-    return pd.concat([history_frame(run_spec(P, reader, s)).assign(selector=s.selector) for s in keep],
-                     ignore_index=True)
+    return pd.concat([_with_images_seen(P, history_frame(run_spec(P, reader, s))).assign(selector=s.selector)
+                      for s in keep], ignore_index=True)
+
+
+def _with_images_seen(P: Profile, history: pd.DataFrame) -> pd.DataFrame:
+    """``history`` with images seen after each pass: as recorded, or for a run that trains on full
+    batches of the whole set and records none (the full-data runs are the scoring runs), its
+    steps times the batch size."""
+    if "images_seen" in history and history.images_seen.notna().all():
+        return history
+    return history.assign(images_seen=history.step * P.batch_size)
 
 
 def histories(P: Profile, store: Store, prune: float, selectors: Iterable[str]) -> pd.DataFrame:

@@ -46,7 +46,7 @@ print(spearmanr(s.grand_early, s.el2n_early).statistic)  # C1's row "GraNd early
 DEFINITIONS = {
     "input_norm": "||x||_2 of the normalised image (no augmentation)",
     "grand_init": "GraNd: ||grad of the cross-entropy over all trained parameters||_2, at initialisation",
-    "grand_init_c1": "GraNd at initialisation over the C1 chapter's initialisations (seeds 0 .. inits-1)",
+    "grand_init_c1": "GraNd at initialisation, averaged over the C1 chapter's initialisations",
     "grand_early": "GraNd at the early checkpoint",
     "el2n_early": "EL2N: ||softmax(f(x)) - onehot(y)||_2 (not squared) at the early checkpoint",
     "forgetting": "forgetting events over the whole run (correct -> wrong per minibatch); never learned = inf",

@@ -311,9 +311,10 @@ def regime_map(diffs: pd.DataFrame, title: str = "Accuracy minus random at 50% p
 
 
 def chart_or_note(shown: alt.Chart | pd.DataFrame | None, note: str) -> Any:
-    """``shown`` (a chart or a non-empty table), or ``note`` as markdown where there is nothing to show."""
+    """``shown`` (a chart or a non-empty table), or ``note`` as markdown where there is nothing to show
+    (None for an empty note: a cell that ends in None shows nothing, an empty Markdown its repr)."""
     if shown is None or (isinstance(shown, pd.DataFrame) and shown.empty):
-        return Markdown(note)
+        return Markdown(note) if note else None
     return show(shown) if isinstance(shown, pd.DataFrame) else shown
 
 

@@ -469,9 +469,9 @@ def as_dict(p: Profile) -> dict[str, Any]:
 def value_text(v: Any) -> str:
     """A field's value as a reader writes it (MyST): lists without brackets or quotes, nothing as
     "—", booleans as yes and no, fractions such as 1/7 rounded, and names (of scores, selectors,
-    variants: what a papermill parameter takes) as code."""
+    variants: what a papermill parameter takes; every name in a list) as code."""
     if isinstance(v, (tuple, list)):
-        return ", ".join(value_text(x) for x in v) if v else "(none)"
+        return ", ".join(f"`{x}`" if isinstance(x, str) else value_text(x) for x in v) if v else "(none)"
     if v is None:
         return "—"
     if isinstance(v, bool):

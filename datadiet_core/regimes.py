@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .profiles import PROFILES
-from .report import CLAIMS, effect_text, ordered_parts, parts_table, published_text, variants_table
+from .report import CLAIMS, effect_text, ordered_parts, part_effect, parts_table, published_text, variants_table
 from .store import read_summary
 
 # The profiles whose committed results are set side by side: the short regime (the fast net for a
@@ -57,16 +57,18 @@ def regime_name(profile: str, summaries: dict[str, dict[str, Any]]) -> str:
 def _regime_cell(claim: str, h: dict[str, Any] | None) -> str:
     if not h:
         return "not computed yet"
-    parts = "".join(f"<br>{SHORT_PARTS.get(n, n)}: {p['verdict']}" for n, p in ordered_parts(h))
-    return (f"**{h['verdict']}**{parts}<br>{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}. "
+    if "parts" in h:  # each part with its verdict and effect (points, 95% interval)
+        parts = "".join(f"<br>{SHORT_PARTS.get(n, n)}: {p['verdict']}, {part_effect(n, p)}" for n, p in ordered_parts(h))
+        return f"**{h['verdict']}**{parts}.<br>*At {h['regime']}.*"
+    return (f"**{h['verdict']}**<br>{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}. "
             f"*At {h['regime']}.*")
 
 
 def verdict_table(summaries: dict[str, dict[str, Any]]) -> str:
     """The introduction's verdict table (MyST markdown): one row per claim, the published figure,
     then one column per regime (profile, in the order of ``summaries``) with the headline its
-    chapter computed (verdict, effect with its 95% interval, regime); a regime whose chapter has
-    not run says so."""
+    chapter computed (verdict; each part's verdict and effect with its 95% interval, or C1's effect;
+    regime); a regime whose chapter has not run says so."""
     profiles = list(summaries)
     lines = ["| claim | published | " + " | ".join(regime_name(p, summaries) for p in profiles) + " |",
              "|---" * (2 + len(profiles)) + "|"]

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown
 
 from .c2 import PUBLISHED, REGIME_PRUNE, published_differences
 from .profiles import Profile
@@ -44,11 +43,20 @@ CLAIMS = {
 
 def show(table: pd.DataFrame) -> Any:
     """A table for the book: its index as ordinary leading columns and one header row (pandas
-    draws an index's names as a second header row), or nothing to show when it is empty."""
+    draws an index's names as a second header row), numbers to at most 3 decimals with no trailing
+    zeros (the Styler's default prints 6: 0.963000), or None when it is empty (a cell that ends in None shows nothing;
+    an empty Markdown would print its repr)."""
     if table.empty:
-        return Markdown("")
+        return None
     flat = table if isinstance(table.index, pd.RangeIndex) else table.reset_index()
-    return flat.style.hide(axis="index")
+    return flat.style.hide(axis="index").format(_number)
+
+
+def _number(v: Any) -> str:
+    """A table cell as text: floats to at most 3 decimals (93.33, 0.326, 1), NaN as —."""
+    if isinstance(v, (float, np.floating)):
+        return "—" if np.isnan(v) else f"{v:.3f}".rstrip("0").rstrip(".")
+    return str(v)
 
 
 def label(name: str) -> str:
@@ -197,6 +205,14 @@ PART_ORDER = ("grand_init", "el2n_early", "grand_early", "random_dynamic_vs_el2n
 def ordered_parts(h: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """A headline's parts in :data:`PART_ORDER`."""
     return sorted(h.get("parts", {}).items(), key=lambda kv: PART_ORDER.index(kv[0]) if kv[0] in PART_ORDER else 99)
+
+
+def part_effect(name: str, p: dict[str, Any]) -> str:
+    """A part's effect where its headline states it, in points with Welch's 95% interval: C2's at
+    50% pruned, C3's at 70% (its cost part at 80%)."""
+    if "at_50" in p:
+        return f"{_effect(p['at_50'])} at 50%"
+    return f"{_effect(p['at'])} at {'80%' if name.endswith('0.8') else '70%'}"
 
 
 def parts_table(claim: str, h: dict[str, Any]) -> str:
@@ -363,10 +379,11 @@ def c2_per_class_text(summary: dict[str, Any]) -> str:
     key, pc = f"{REGIME_PRUNE:g}", summary.get("per_class_to_random", {})
     if not pc:
         return "This profile's grid runs no per-class selection (its field c2_per_class is empty)."
-    by = {d: [label(s) for s, c in pc.items() if c[key][3] == d] for d in ("above", "below", "no detectable difference")}
+    by = {d: [label(s) for s, c in pc.items() if c[key][3] == d] for d in ("above", "below", "no detectable difference", FEW_SEEDS)}
     return ("To separate class balance from what a score says about examples, every score was also evaluated at 50% "
             "pruned keeping the same fraction within each class (DeepCore's rule). Minus random, per class: "
-            + "; ".join(f"{d}: {', '.join(v)}" for d, v in by.items() if v) + ". The table gives both rules minus "
+            + "; ".join(f"{', '.join(v)} ({d})" if d == FEW_SEEDS else f"{d}: {', '.join(v)}" for d, v in by.items() if v)
+            + ". The table gives both rules minus "
             "random and per-class minus whole-set selection, in percentage points with Welch's 95% interval. The C2 "
             "headline rests on whole-set selection (the papers' rule).")
 

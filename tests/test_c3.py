@@ -351,3 +351,14 @@ def test_speedup_table_comes_in_two_parts_that_each_fit_the_page():
     assert len(speed.columns) <= 5 and len(measured.columns) <= 5
     with pytest.raises(ParameterError, match="parameter 'part' must be speed-ups or parts; got 'all'"):
         report_c3.speedup_table(summary, "all")
+
+
+def test_full_data_runs_get_images_seen_from_their_steps():
+    """Fig. 5's full-data line: the scoring runs record no images seen, so it is steps x batch
+    (every step a full batch); a run that records it keeps its own."""
+    from datadiet_core import c3_picks
+    P = digits_profile()
+    full = pd.DataFrame({"epoch": [1.0, 2.0], "step": [10, 20], "test_acc": [0.5, 0.6]})
+    assert c3_picks._with_images_seen(P, full).images_seen.tolist() == [10 * P.batch_size, 20 * P.batch_size]
+    own = full.assign(images_seen=[7.0, 9.0])
+    assert c3_picks._with_images_seen(P, own).images_seen.tolist() == [7.0, 9.0]

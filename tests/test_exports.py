@@ -92,3 +92,12 @@ def test_bad_input_gets_one_line_naming_the_parameter_and_nothing_is_written(com
     assert err[2].startswith("error: parameter 'score' must be one of")
     assert not out.exists() and not (tmp_path / "files").exists()
     assert set(exports.DEFINITIONS) >= set(selection.STATIC_SCORES[1:])
+
+
+def test_the_books_score_table_keeps_one_cell_per_column_when_a_definition_has_bars():
+    from datadiet_core import book
+    rows = book.score_rows({"scores": {n: {"definition": d, "checkpoint": "init", "averaged_over": "4 runs"}
+                                       for n, d in exports.DEFINITIONS.items()}})
+    assert len(rows) == len(exports.DEFINITIONS)
+    for row in rows:  # 4 cells: 5 unescaped bars
+        assert len([i for i, ch in enumerate(row) if ch == "|" and row[i - 1:i] != "\\"]) == 5, row

@@ -502,3 +502,12 @@ def test_c3_other_settings_are_empty_where_the_profile_runs_none():
     P = profiles.resolve_profile("airbench")
     empty = pd.DataFrame()
     assert len(P.c3_epochs) == 1 and plots.c3_other_settings(P, c3.Runs(empty, empty, empty, empty, empty)) == []
+
+
+def test_nothing_to_show_renders_nothing_not_a_repr():
+    """An empty table or a missing chart with no note shows nothing; an empty Markdown object
+    would print '<IPython.core.display.Markdown object>' in the book."""
+    assert plots.chart_or_note(pd.DataFrame(), "") is None and plots.chart_or_note(None, "") is None
+    assert plots.chart_or_note(None, "not run").data == "not run"
+    from datadiet_core import report
+    assert report.show(pd.DataFrame()) is None

@@ -111,3 +111,12 @@ def test_profile_dict_round_trips_with_optional_lists():
     d = profiles.as_dict(a)
     assert d["c3_side_selectors"] == ["infobatch", "epsilon_greedy"] and profiles.as_dict(profiles.resolve_profile("cpu"))["c3_side_selectors"] is None
     assert profiles.resolve_profile("airbench", **{k: v for k, v in d.items() if k != "name"}) == a
+
+
+def test_profile_values_are_shown_as_a_reader_writes_them():
+    assert profiles.value_text(("random", "input_norm")) == "`random`, `input_norm`"  # names in a list: all code
+    assert profiles.value_text((0.3, 0.5)) == "0.3, 0.5" and profiles.value_text(()) == "(none)"
+    assert profiles.value_text(None) == "—" and profiles.value_text(True) == "yes" and profiles.value_text(1 / 7) == "0.142857"
+    assert profiles.value_text("cifar10") == "cifar10" and profiles.value_text("crop_flip") == "`crop_flip`"
+    table = profiles.table(profiles.resolve_profile("cpu"))
+    assert "None" not in table and "(" not in table.replace("(none)", "")  # no Python values

@@ -34,6 +34,8 @@ def test_verdict_table_has_one_column_per_regime_and_says_what_is_not_computed(c
     assert "EL2N early above random: " + h["parts"]["el2n_early"]["verdict"] in c2  # the parts, each with its word
     c3 = next(r for r in rows if r.startswith("| [C3]"))
     assert "random dynamic above static random: " in c3.split(" | ")[2]  # ours, in the regime's cell
+    cost = cpu["c3"]["headline"]["parts"]["random_dynamic_vs_full_at_0.8"]  # beside Raju's -3.5: our own number
+    assert f"{cost['at']['effect'] * 100:+.1f} [{cost['at']['ci'][0] * 100:+.1f}, {cost['at']['ci'][1] * 100:+.1f}] at 80%" in c3
     assert "ours" not in c3.split(" | ")[1]  # the published column holds published figures only
 
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from datadiet_core import regimes, report, report_c3, stats
@@ -104,3 +105,18 @@ def test_a_parts_table_states_each_parts_verdict_and_effect(cpu):
     c3 = report.parts_table("c3", cpu["c3"]["headline"])
     assert "about -3.5 (Raju et al." in c3 and c3.count("**") == 2 * len(cpu["c3"]["headline"]["parts"])
     assert np.isfinite(cpu["c3"]["headline"]["parts"]["random_dynamic_vs_full_at_0.8"]["at"]["ci"][0])
+
+
+def test_show_prints_one_header_row_and_three_decimals():
+    html = report.show(pd.DataFrame({"a": ["x", "y"], "rho": [0.326, 93.33], "n": [3, 4]}).set_index("a")).to_html()
+    assert ">0.326<" in html and ">93.33<" in html and ">3<" in html and "0.326000" not in html
+    assert html.count("<tr>") == 3  # one header row and two rows
+
+
+def test_no_sentence_lists_nothing(cpu):
+    """A list the text builds from the summary is never empty in print ('per class: .')."""
+    texts = [report.c2_per_class_text(cpu["c2"]), report.c2_budget_text(cpu["c2"]), report.c2_verdict_text(cpu["c2"]),
+             report_c3.collapse_text(cpu["c3"]["collapse"]), report.c1_fashion_text(cpu["c1"])]
+    for text in texts:
+        assert not re.search(r":\s*[.;]|\(\s*\)|,\s*\.", text), text
+    assert "fewer than 3 seeds" in report.c2_per_class_text(cpu["c2"])  # cpu's per-class cells have 2 seeds
