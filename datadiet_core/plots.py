@@ -262,8 +262,6 @@ def accuracy_vs_pruned(acc: pd.DataFrame, full_mean: float, title: str, dashed: 
     return alt.layer(*band, line, rule, title=title).properties(width=460, height=300)
 
 
-
-
 def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune",
                          y_title: str = "accuracy minus random (percentage points)",
                          legend: str = "pruned by") -> alt.Chart:
