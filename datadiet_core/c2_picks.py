@@ -38,10 +38,10 @@ def kept_per_class(P: Profile, bank: dict[str, np.ndarray], prune: float = REGIM
              + [("keep_highest", s) for s in PREDROP_SCORES if s in bank])
     out = []
     for rule, score in picks:
-        if only is not None and ("random" if score == "random" else f"{rule}: {score}") not in only:
+        name = "random" if score == "random" else f"{rule}: {score}"
+        if only is not None and name not in only:
             continue
         kept = pruned_subset(score, bank, data.n_train, prune, EVAL_SEED_OFFSET, rule, y)
-        name = "random" if score == "random" else f"{rule}: {score}"
         out += [{"selection": name, "class": classes[c], "count": int(n)}
                 for c, n in enumerate(class_counts(y[kept], len(classes)))]
     return pd.DataFrame(out)

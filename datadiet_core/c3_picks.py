@@ -135,6 +135,10 @@ def divergence_checks(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd
     return pd.DataFrame(rows)
 
 
+# The verdict each diagnosis variant (selection.VARIANTS) writes into the collapse summary.
+CAUSE = {"per_class": "class_skew_is_the_cause", "random_first": "first_selection_is_the_cause"}
+
+
 def collapse_summary(P: Profile, checks: pd.DataFrame) -> dict[str, Any]:
     """The diagnosis in numbers (``summary.json`` section ``c3.collapse``), by rules fixed before
     the variant runs:
@@ -155,7 +159,7 @@ def collapse_summary(P: Profile, checks: pd.DataFrame) -> dict[str, Any]:
     out["acc"] = acc
     out["at_chance"] = {s: bool((d[(d.selector == s) & (d.variant == "as specified")].acc < low).any())
                         for s in VARIANT_SELECTORS}
-    cause: dict[str, list[bool]] = {"per_class": [], "random_first": []}
+    cause: dict[str, list[bool]] = {v: [] for v in CAUSE}
     for s in VARIANT_SELECTORS:
         for v in P.c3_variants:
             c = compare(d.assign(prune=AGGRESSIVE), {"selector": s, "variant": v}, {"selector": s, "variant": "as specified"},
@@ -168,8 +172,6 @@ def collapse_summary(P: Profile, checks: pd.DataFrame) -> dict[str, Any]:
                 g = d[(d.selector == s) & (d.variant == v)]
                 key = f"{s}_{v}_minus_as_specified"
                 cause[v].append(bool(len(g)) and key in out and out[key][3] == "above" and bool((g.acc >= low).all()))
-    if "per_class" in P.c3_variants:  # a verdict on a variant only where the grid runs it
-        out["class_skew_is_the_cause"] = bool(cause["per_class"]) and all(cause["per_class"])
-    if "random_first" in P.c3_variants:
-        out["first_selection_is_the_cause"] = bool(cause["random_first"]) and all(cause["random_first"])
+    for v in P.c3_variants:  # a verdict on a variant only where the grid runs it
+        out[CAUSE[v]] = bool(cause[v]) and all(cause[v])
     return out
