@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 
 from .profiles import PROFILES
-from .report import CLAIMS, effect_text, ordered_parts, part_effect, parts_table, published_text, variants_table
+from .report import (CLAIMS, effect_text, ordered_parts, part_effect, parts_table, published_text, variants_table,
+                     variants_text)
 from .store import read_summary
 
 # The profiles whose committed results are set side by side: the short regime (the fast net for a
@@ -133,6 +134,13 @@ def recipe_variants(summaries: dict[str, dict[str, Any]], profile: str = "airben
     from its committed setup summary; empty where that is not committed yet."""
     setup = summaries.get(profile, {}).get("setup")
     return variants_table(profile, setup, PROFILES[profile].epochs) if setup else pd.DataFrame()
+
+
+def recipe_variants_text(summaries: dict[str, dict[str, Any]], profile: str = "airbench") -> str:
+    """What the alternatives tried say of the recipe of regime ``profile`` (:func:`report.variants_text`),
+    from its committed setup summary; a note where that is not committed yet."""
+    setup = summaries.get(profile, {}).get("setup")
+    return variants_text(setup) if setup else f"The {profile} regime's setup runs are not committed yet."
 
 
 def setup_table(summaries: dict[str, dict[str, Any]]) -> str:

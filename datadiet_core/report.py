@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .c2 import PUBLISHED, REGIME_PRUNE, published_differences
-from .profiles import Profile
+from .profiles import Profile, parse_variant
 from .stats import FEW_SEEDS, MIN_SEEDS
 
 LABELS = {"full": "full data", "random": "random", "input_norm": "input norm ‖x‖₂",
@@ -424,15 +424,47 @@ def schedule_text(P: Profile) -> str:
 def variants_table(profile: str, setup: dict[str, Any], epochs: int) -> pd.DataFrame:
     """The recipe of a regime beside the alternatives tried (``summary.json``'s ``setup.variants``):
     full-data test accuracy (the recipe's own evaluation; without test-time augmentation beside it),
-    seeds and seconds of training per run."""
+    seeds, seconds of training per run and, for an alternative, its accuracy minus the recipe's on
+    the same seeds, seed by seed (:func:`bank.variants_summary`; 2 seeds: no interval)."""
     def row(name: str, s: dict[str, Any]) -> dict[str, Any]:
         plain = f"{s['test_acc_plain_mean'] * 100:.2f} ± {s['test_acc_plain_std'] * 100:.2f}" if "test_acc_plain_mean" in s else "—"
+        diffs = ", ".join(f"{d * 100:+.2f}" for d in _seed_diffs(s["same_seeds"])) if "same_seeds" in s else "—"
         return {"recipe": name, "test accuracy (%)": f"{s['test_acc_mean'] * 100:.2f} ± {s['test_acc_std'] * 100:.2f}",
                 "without test-time augmentation (%)": plain, "seeds": s["seeds"],
-                "training s per run": f"{s['train_seconds_mean']:.0f}"}
+                "training s per run": f"{s['train_seconds_mean']:.0f}", "minus the recipe, same seeds (points)": diffs}
     rows = [row(f"the {profile} recipe ({epochs} epochs)", setup)]
-    rows += [row(f"the same with {v.replace('=', ' = ')}", s) for v, s in setup.get("variants", {}).items()]
+    rows += [row(f"the same with {variant_name(v)}", s) for v, s in setup.get("variants", {}).items()]
     return pd.DataFrame(rows).set_index("recipe")
+
+
+def variant_name(variant: str) -> str:
+    """A setup variant ("label_smoothing=0") as a reader writes it ("label smoothing = 0")."""
+    field, value = parse_variant(variant)
+    return f"{field.replace('_', ' ')} = {value}"
+
+
+def _seed_diffs(same: dict[str, Any]) -> list[float]:
+    """A variant's test accuracy minus the recipe's, seed by seed (``same_seeds``)."""
+    return [a - b for a, b in zip(same["variant"], same["recipe"])]
+
+
+def variants_text(setup: dict[str, Any]) -> str:
+    """One sentence per setup variant: its runs' accuracy beside the recipe's runs of the same
+    seeds, and which is the more accurate on every seed, or that the seeds disagree (2 seeds give
+    no interval, so nothing is said of a mean difference)."""
+    out = []
+    for v, s in setup.get("variants", {}).items():
+        same = s["same_seeds"]
+        diffs = _seed_diffs(same)
+        seeds = " and ".join(str(k) for k in same["seeds"])
+        runs = " and ".join(f"{a * 100:.2f}%" for a in same["variant"])
+        by = " and ".join(f"{d * 100:+.2f}" for d in diffs)
+        word = ("the recipe is the more accurate on every seed" if all(d < 0 for d in diffs) else
+                "the alternative is the more accurate on every seed" if all(d > 0 for d in diffs) else
+                "the seeds disagree on which is the more accurate")
+        out.append(f"With {variant_name(v)}, seeds {seeds} reach {runs} ({by} points against the recipe's "
+                   f"runs of the same seeds): {word}.")
+    return " ".join(out)
 
 
 def _read(v: str | None) -> str:

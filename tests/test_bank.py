@@ -119,3 +119,20 @@ def test_compact_keeps_every_number_drops_checkpoints_and_recomputes_them_when_a
     # A score of a dropped checkpoint recomputes the run (deterministic on the CPU): same numbers.
     np.testing.assert_array_equal(bank.model_scores(P, s, 0, 1.0, "test").arrays["grand"], test_end)
     assert bank.scoring_runs(P, s)[0].dropped == []
+
+
+def test_setup_variants_are_compared_with_the_recipe_seed_by_seed(results_dir):
+    # "epochs=2" is the profile's own value: its runs are the recipe's training on the same seeds,
+    # so pairing by seed must give a difference of exactly 0; label smoothing changes the runs.
+    P = digits_profile(setup_variants=("label_smoothing=0.2", "epochs=2"))
+    s = store.Store.for_profile("smoke")
+    sweep.sweep("setup", P, s.root, progress=None)
+    out = bank.variants_summary(P, s)
+    recipe = [r.metrics["test_acc"] for r in bank.scoring_runs(P, s)]
+    same = out["epochs=2"]["same_seeds"]
+    assert same["seeds"] == [0, 1] and same["recipe"] == recipe[:2] and same["variant"] == recipe[:2]
+    assert same["diff_mean"] == 0.0
+    smoothed = out["label_smoothing=0.2"]["same_seeds"]
+    assert smoothed["recipe"] == recipe[:2] and smoothed["variant"] != recipe[:2]
+    assert smoothed["diff_mean"] == pytest.approx(np.mean(smoothed["variant"]) - np.mean(recipe[:2]))
+    assert out["epochs=2"]["seeds"] == 2 and out["epochs=2"]["test_acc_mean"] == pytest.approx(np.mean(recipe[:2]))

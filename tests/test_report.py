@@ -120,3 +120,28 @@ def test_no_sentence_lists_nothing(cpu):
     for text in texts:
         assert not re.search(r":\s*[.;]|\(\s*\)|,\s*\.", text), text
     assert "fewer than 3 seeds" in report.c2_per_class_text(cpu["c2"])  # cpu's per-class cells have 2 seeds
+
+
+def variant(variant_acc: list[float], recipe_acc: list[float]) -> dict:
+    """A setup variant's summary as bank.variants_summary writes it (seeds 0 and 1)."""
+    d = [a - b for a, b in zip(variant_acc, recipe_acc)]
+    return {"test_acc_mean": float(np.mean(variant_acc)), "test_acc_std": float(np.std(variant_acc, ddof=1)), "seeds": 2,
+            "train_seconds_mean": 700.0, "same_seeds": {"seeds": [0, 1], "variant": variant_acc, "recipe": recipe_acc,
+                                                        "diff_mean": float(np.mean(d))}}
+
+
+def test_setup_variants_are_read_seed_by_seed_and_the_seeds_decide_the_word():
+    setup = {"test_acc_mean": 0.9344, "test_acc_std": 0.0006, "seeds": 4, "train_seconds_mean": 820.0,
+             "variants": {"label_smoothing=0": variant([0.9261, 0.9270], [0.9339, 0.9340]),
+                          "epochs=12": variant([0.9310, 0.9345], [0.9339, 0.9340])}}
+    text = report.variants_text(setup)
+    ls, ep = text.split(". ")[0], text.split(". ")[1]
+    assert ls.startswith("With label smoothing = 0, seeds 0 and 1 reach") and "`" not in text and "92.61% and 92.70%" in ls and "-0.78 and -0.70 points" in ls
+    assert ls.endswith("the recipe is the more accurate on every seed")
+    assert "-0.29 and +0.05" in ep and "the seeds disagree" in ep and "interval" not in text  # 2 seeds: no interval
+    setup["variants"]["epochs=12"] = variant([0.9350, 0.9345], [0.9339, 0.9340])
+    assert "the alternative is the more accurate on every seed" in report.variants_text(setup)
+    table = report.variants_table("airbench", setup, 14)
+    assert table.loc["the same with label smoothing = 0", "minus the recipe, same seeds (points)"] == "-0.78, -0.70"
+    assert table.loc["the airbench recipe (14 epochs)", "minus the recipe, same seeds (points)"] == "—"
+    assert regimes.recipe_variants_text({"airbench": {}}) == "The airbench regime's setup runs are not committed yet."
