@@ -211,11 +211,11 @@ def headline(P: Profile, per_arch: dict[str, pd.Series]) -> dict[str, Any]:
                    "verdict": "holds" if x.lo >= STRONG else "fails" if x.hi < STRONG else "inconclusive",
                    "published": PUBLISHED_RHO.get(m, (None, ""))[0], "published_source": PUBLISHED_RHO.get(m, (None, ""))[1]}
                for m, x in per_arch.items()}
-    return {"verdict": verdict, "effect": float(r.rho), "ci": [float(r.lo), float(r.hi)],
+    return {"verdict": verdict, "model": name, "effect": float(r.rho), "ci": [float(r.lo), float(r.hi)],
             "effect_name": "Spearman rho(GraNd@init, input norm)",
             "published": PUBLISHED_RHO.get(name, (None, ""))[0], "published_source": PUBLISHED_RHO.get(name, (None, ""))[1],
             "regime": (f"{name} at initialisation (no training), GraNd averaged over {P.inits} initialisations, "
-                       f"{P.dataset} training split, first {int(r.n):,} images"),
+                       f"{P.dataset} training split, {'all' if name == P.model else 'first'} {int(r.n):,} images"),
             "threshold": STRONG, "effects": effects}
 
 

@@ -55,9 +55,14 @@ def regime_name(profile: str, summaries: dict[str, dict[str, Any]]) -> str:
     return f"`{profile}`: {net}full data {setup['test_acc_mean'] * 100:.1f}%"
 
 
-def _regime_cell(claim: str, h: dict[str, Any] | None) -> str:
+def _regime_cell(claim: str, h: dict[str, Any] | None, published: str) -> str:
+    """A regime's cell of the introduction's table; where its headline's published figure is not
+    the row's ``published`` one (C1 on another net), the cell states its own."""
     if not h:
         return "not computed yet"
+    own = published_text(claim, h)
+    if own != published:
+        return _regime_cell(claim, h, own) + f"<br>Published for this net: {own}."
     if "parts" in h:  # each part with its verdict and effect (points, 95% interval)
         parts = "".join(f"<br>{SHORT_PARTS.get(n, n)}: {p['verdict']}, {part_effect(n, p)}" for n, p in ordered_parts(h))
         return f"**{h['verdict']}**{parts}.<br>*At {h['regime']}.*"
@@ -77,7 +82,7 @@ def verdict_table(summaries: dict[str, dict[str, Any]]) -> str:
         heads = [_headline(summaries, p, key) for p in profiles]
         published = next((published_text(key, h) for h in heads if h), "—")
         lines.append(f"| [{name}](../{doc}.ipynb): {statement} | {published} | "
-                     + " | ".join(_regime_cell(key, h) for h in heads) + " |")
+                     + " | ".join(_regime_cell(key, h, published) for h in heads) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -112,6 +117,9 @@ def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
         return ((f"Only the {only} regime has a verdict on claim {name} so far, so this book cannot yet say "
                  "whether the regime changes the answer." if only else f"No regime has a verdict on claim {name} yet.")
                 + later)
+    nets = {h.get("model") for h in done.values()}
+    if len(nets) > 1:  # C1: at initialisation no budget plays a part; the headlines differ by net
+        return _net_agreement(name, done) + later
     words = {h["verdict"] for h in done.values()}
     text = (f"The regimes agree: claim {name} {words.pop()} in each." if len(words) == 1 else
             f"The regime changes the answer on claim {name}: " + ", ".join(f"{h['verdict']} in {p}" for p, h in done.items())
@@ -127,6 +135,23 @@ def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
             f"{SHORT_PARTS.get(n, n)} (" + ", ".join(f"{p}: {h['parts'][n]['verdict']}" for p, h in done.items()) + ")"
             for n in differ) + "."
     return text + later
+
+
+def _net_agreement(name: str, done: dict[str, dict[str, Any]]) -> str:
+    """Agreement where each regime's headline rests on another net at initialisation (C1): no
+    training budget plays a part there, so what differs is the net, and the sentence says so."""
+    each = "; ".join(f"{h['verdict']} for the {h['model']} net in {p} (rho {h['effect']:.2f} "
+                     f"[{h['ci'][0]:.2f}, {h['ci'][1]:.2f}]; published {_read_number(h.get('published'))})"
+                     for p, h in done.items())
+    words = {h["verdict"] for h in done.values()}
+    lead = (f"The regimes agree: claim {name} {words.pop()} in each" if len(words) == 1 else
+            f"The net, not the training budget, changes the answer on claim {name}")
+    return (f"{lead}. Its headline is measured at initialisation, where no training budget plays a part, "
+            f"and each regime measures it on its own net: {each}.")
+
+
+def _read_number(v: float | None) -> str:
+    return "none for this net" if v is None else f"{v:g}"
 
 
 def recipe_variants(summaries: dict[str, dict[str, Any]], profile: str = "airbench") -> pd.DataFrame:

@@ -57,3 +57,23 @@ def test_agreement_says_where_the_regimes_agree_and_which_parts_the_regime_chang
     assert table.count("| part | verdict |") == 2 and "airbench, 14 epochs" in table
     assert regimes.claim_table("c2", {"cpu": cpu, "airbench": {}}).strip().endswith("not computed yet.")
     assert "| regime | full-data test accuracy |" in regimes.setup_table({"cpu": cpu, "airbench": {}})
+
+
+def test_c1_headlines_on_different_nets_are_told_apart_from_a_regime_change(cpu):
+    # C1 is measured at initialisation: the cpu headline rests on ResNet-18, the airbench one on
+    # its own net, so what differs between the regimes is the net, not the training budget.
+    airbench = json.loads((COMMITTED.parent.parent / "airbench" / "summary.json").read_text())
+    both = {"cpu": cpu, "airbench": airbench}
+    text = regimes.agreement("c1", both)
+    h, a = cpu["c1"]["headline"], airbench["c1"]["headline"]
+    assert h["model"] == "resnet18" and a["model"] == "airbench"
+    lead = ("The regimes agree" if h["verdict"] == a["verdict"] else
+            "The net, not the training budget, changes the answer on claim C1")
+    assert text.startswith(lead) and "The regime changes the answer" not in text
+    assert f"{a['verdict']} for the airbench net in airbench (rho {a['effect']:.2f} [{a['ci'][0]:.2f}, {a['ci'][1]:.2f}]; published 0.38)" in text
+    assert f"{h['verdict']} for the resnet18 net in cpu" in text and "published 0.963" in text
+    row = next(r for r in regimes.verdict_table(both).splitlines() if r.startswith("| [C1]"))
+    cells = row.split(" | ")
+    assert cells[1].startswith("ρ = 0.963") and "Published for this net" not in cells[2]
+    assert cells[3].endswith("<br>Published for this net: ρ = 0.380 (Kirsch's PyTorch code (hlb net, a whitening stem; "
+                             "100 inits)). |")
