@@ -183,8 +183,9 @@ PROFILES: dict[str, Profile] = {
     # schedule, optimiser groups and lookahead in recipe, augmentation and evaluation in train),
     # widths 64/128/128 at batch 1024 for 14 epochs: a first scoring run at 12 epochs reached
     # 92.98% (one seed, an earlier build), too close to the 93% goal for a mean of four; the setup
-    # variant epochs=12 later measured 93.05% and 93.18% (seeds 0 and 1), still a thin margin. "Early" is epoch 2 of 14: well past chance, before the triangle's peak (23%, epoch
-    # 3.2, where the lr starts to fall). The grid holds the cells the verdicts read (c2.grid,
+    # variant epochs=12 later measured 93.05% and 93.18% (seeds 0 and 1), still a thin margin.
+    # "Early" is epoch 2 of 14: well past chance, before the triangle's peak (23%, epoch 3.2,
+    # where the lr starts to fall). The grid holds the cells the verdicts read (c2.grid,
     # c3.grid): C2 under equal epochs (Kirsch's PyTorch convention) at 30/50/60% pruned, C3 at
     # 70/80/90% pruned under equal epochs and at 70% under equal iterations.
     "airbench": Profile(name="airbench", model="airbench", epochs=14, batch_size=1024, lr=11.5, momentum=0.85,

@@ -140,7 +140,7 @@ def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
 def _net_agreement(name: str, done: dict[str, dict[str, Any]]) -> str:
     """Agreement where each regime's headline rests on another net at initialisation (C1): no
     training budget plays a part there, so what differs is the net, and the sentence says so."""
-    each = "; ".join(f"{h['verdict']} for the {h['model']} net in {p} (rho {h['effect']:.2f} "
+    each = "; ".join(f"{h['verdict']} for the {h['model']} net in {p} (ρ = {h['effect']:.2f} "
                      f"[{h['ci'][0]:.2f}, {h['ci'][1]:.2f}]; published {_read_number(h.get('published'))})"
                      for p, h in done.items())
     words = {h["verdict"] for h in done.values()}

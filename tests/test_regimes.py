@@ -70,7 +70,7 @@ def test_c1_headlines_on_different_nets_are_told_apart_from_a_regime_change(cpu)
     lead = ("The regimes agree" if h["verdict"] == a["verdict"] else
             "The net, not the training budget, changes the answer on claim C1")
     assert text.startswith(lead) and "The regime changes the answer" not in text
-    assert f"{a['verdict']} for the airbench net in airbench (rho {a['effect']:.2f} [{a['ci'][0]:.2f}, {a['ci'][1]:.2f}]; published 0.38)" in text
+    assert f"{a['verdict']} for the airbench net in airbench (ρ = {a['effect']:.2f} [{a['ci'][0]:.2f}, {a['ci'][1]:.2f}]; published 0.38)" in text
     assert f"{h['verdict']} for the resnet18 net in cpu" in text and "published 0.963" in text
     row = next(r for r in regimes.verdict_table(both).splitlines() if r.startswith("| [C1]"))
     cells = row.split(" | ")
