@@ -25,6 +25,7 @@ The data flows one way, each module importing only those above it in this list
 - ``c3_settings`` C3's other settings: the period sweep, equal iterations, class-imbalanced CIFAR-10
 - ``c3_picks``  what C3's selectors pick: selection counts, class shares, the collapse diagnosis
 - ``exports``   per-example score files (npz, csv.gz, manifest) and the C2 grid's subsets on demand
+- ``headlines`` the cells each claim's headline reads, computed first, and what they leave to run
 - ``summaries`` each chapter's section of ``summary.json``, built from the store (notebooks, CLI, tests)
 - ``report``    labels, verdict paragraphs and tables of the book
 - ``report_c3`` chapter C3's text and tables

@@ -89,18 +89,15 @@ def baseline_summary(records: list[Record]) -> dict[str, Any]:
 def variants_summary(P: Profile, store: Store) -> dict[str, Any]:
     """Each setup variant (``P.setup_variants``) beside the recipe, by variant: :func:`baseline_summary`
     of its runs, and ``same_seeds``: its test accuracy and the recipe's scoring run of the same
-    seed (the same initialisation and batch order), seed by seed, with the mean of the
-    differences (``diff_mean``; the recipe's own evaluation). Two seeds give no interval: the
-    chapter shows the runs. Empty without variants."""
+    seed (the same initialisation and batch order), seed by seed (the recipe's own evaluation).
+    Two seeds give no interval: the chapter shows the runs. Empty without variants."""
     if not P.setup_variants:
         return {}
     recipe = {r.config["seed"]: r.metrics["test_acc"] for r in scoring_runs(P, store)}
     out = {}
     for v, recs in variant_runs(P, store).items():
         seeds = [r.config["seed"] for r in recs]
-        ours = [r.metrics["test_acc"] for r in recs]
-        same = {"seeds": seeds, "variant": ours, "recipe": [recipe[s] for s in seeds],
-                "diff_mean": float(np.mean([a - recipe[s] for a, s in zip(ours, seeds)]))}
+        same = {"seeds": seeds, "variant": [r.metrics["test_acc"] for r in recs], "recipe": [recipe[s] for s in seeds]}
         out[v] = baseline_summary(recs) | {"same_seeds": same}
     return out
 

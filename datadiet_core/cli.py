@@ -83,12 +83,15 @@ def _overrides(text: str | None) -> dict:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from .headlines import headline_profile
     from .profiles import resolve_profile
     from .store import Store
-    from .sweep import check_claim, sweep
+    from .sweep import check_claim, claim_id, sweep
 
     check_claim(args.claim)
     P = resolve_profile(args.profile, **_overrides(args.set))
+    if args.headline:
+        P = headline_profile(claim_id(args.claim), P)
     report = sweep(args.claim, P, Store.for_profile(P.name).root, engine=args.engine, address=args.address,
                    retries=args.retries, threads=args.threads, progress=None if args.quiet else print,
                    minutes=args.minutes)
@@ -97,11 +100,14 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    from .headlines import headline_profile
     from .profiles import resolve_profile
-    from .sweep import check_claim, plan
+    from .sweep import check_claim, claim_id, plan
 
     check_claim(args.claim)
     P = resolve_profile(args.profile, **_overrides(args.set))
+    if args.headline:
+        P = headline_profile(claim_id(args.claim), P)
     p = plan(args.claim, P, args.device)
     if args.json:
         print(json.dumps(p))
@@ -241,12 +247,15 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--quiet", action="store_true", help="print only the final line")
     w.add_argument("--minutes", type=float, help="start no run that would end past this many minutes "
                                                  "(local engine; run again to go on)")
+    w.add_argument("--headline", action="store_true", help="only the cells the claim's headline reads (c2, c3): "
+                                                           "compute them first, summarize, then run the rest")
     w.set_defaults(func=_sweep)
 
     n = sub.add_parser("plan", help="print a chapter's grid and its estimated cost")
     n.add_argument("claim", help="setup, c1, c2 or c3 (claim1, claim2, claim3 also accepted)")
     n.add_argument("--profile", default="cpu")
     n.add_argument("--set", help="profile overrides as JSON")
+    n.add_argument("--headline", action="store_true", help="only the cells the claim's headline reads (c2, c3)")
     n.add_argument("--json", action="store_true")
     n.add_argument("--device", choices=("cpu", "cuda"),
                    help="estimate at the throughput measured on this kind of device (default: where the model was measured)")

@@ -5,8 +5,10 @@ here).
 
 Owns the introduction's verdict table, one column per regime (:func:`verdict_table`), and, per
 claim, the table of its headline in each regime (:func:`claim_table`) with the sentence that
-says whether the regimes agree or the regime changes the answer (:func:`agreement`). Every
-verdict comes from its chapter's own rule; nothing here re-judges a result.
+says whether the regimes agree or the regime changes the answer (:func:`agreement`), and for a
+regime whose headline rests on its headline's cells alone so far, what is still to run
+(:func:`pending_text`). Every verdict comes from its chapter's own rule; nothing here re-judges a
+result.
 """
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from .profiles import PROFILES
-from .report import (CLAIMS, effect_text, ordered_parts, part_effect, parts_table, published_text, variants_table,
-                     variants_text)
+from .report import (CLAIMS, CONVENTION, VARIANT_NAMES, effect_text, label, ordered_parts, part_effect, parts_table,
+                     published_text, variants_table, variants_text)
 from .store import read_summary
 
 # The profiles whose committed results are set side by side: the short regime (the fast net for a
@@ -65,7 +67,8 @@ def _regime_cell(claim: str, h: dict[str, Any] | None, published: str) -> str:
         return _regime_cell(claim, h, own) + f"<br>Published for this net: {own}."
     if "parts" in h:  # each part with its verdict and effect (points, 95% interval)
         parts = "".join(f"<br>{SHORT_PARTS.get(n, n)}: {p['verdict']}, {part_effect(n, p)}" for n, p in ordered_parts(h))
-        return f"**{h['verdict']}**{parts}.<br>*At {h['regime']}.*"
+        partial = "<br>*From the headline's cells alone: the side analyses are still to run.*" if h.get("pending") else ""
+        return f"**{h['verdict']}**{parts}.<br>*At {h['regime']}.*{partial}"
     return (f"**{h['verdict']}**<br>{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}. "
             f"*At {h['regime']}.*")
 
@@ -99,6 +102,8 @@ def claim_table(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
         out.append(f"**{regime_name(p, summaries)}**: claim {CLAIMS[claim][0]} **{h['verdict']}** at {h['regime']}.\n")
         out.append(parts_table(claim, h) if "parts" in h else
                    f"{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}; published: {published_text(claim, h)}.\n")
+        if h.get("pending"):
+            out.append(pending_text(h) + "\n")
     return "\n".join(out)
 
 
@@ -120,10 +125,8 @@ def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
     nets = {h.get("model") for h in done.values()}
     if len(nets) > 1:  # C1: at initialisation no budget plays a part; the headlines differ by net
         return _net_agreement(name, done) + later
-    words = {h["verdict"] for h in done.values()}
-    text = (f"The regimes agree: claim {name} {words.pop()} in each." if len(words) == 1 else
-            f"The regime changes the answer on claim {name}: " + ", ".join(f"{h['verdict']} in {p}" for p, h in done.items())
-            + ".")
+    text = (_agree(name, done) or f"The regime changes the answer on claim {name}: "
+            + ", ".join(f"{h['verdict']} in {p}" for p, h in done.items())) + "."
     parts = [n for n, _ in ordered_parts(next(iter(done.values()))) if all(n in h.get("parts", {}) for h in done.values())]
     same = [n for n in parts if len({h["parts"][n]["verdict"] for h in done.values()}) == 1]
     differ = [n for n in parts if n not in same]
@@ -134,7 +137,18 @@ def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
         text += " Parts the regime changes: " + "; ".join(
             f"{SHORT_PARTS.get(n, n)} (" + ", ".join(f"{p}: {h['parts'][n]['verdict']}" for p, h in done.items()) + ")"
             for n in differ) + "."
+    partial = [p for p, h in done.items() if h.get("pending")]
+    if partial:
+        text += (f" In {' and '.join(partial)}, the verdict rests on the headline cells alone so far; the side "
+                 "analyses are still to run.")
     return text + later
+
+
+def _agree(name: str, done: dict[str, dict[str, Any]]) -> str:
+    """The lead "The regimes agree: claim C… <verdict> in each" where every regime reached one
+    verdict; empty where they differ."""
+    words = {h["verdict"] for h in done.values()}
+    return f"The regimes agree: claim {name} {words.pop()} in each" if len(words) == 1 else ""
 
 
 def _net_agreement(name: str, done: dict[str, dict[str, Any]]) -> str:
@@ -143,11 +157,46 @@ def _net_agreement(name: str, done: dict[str, dict[str, Any]]) -> str:
     each = "; ".join(f"{h['verdict']} for the {h['model']} net in {p} (ρ = {h['effect']:.2f} "
                      f"[{h['ci'][0]:.2f}, {h['ci'][1]:.2f}]; published {_read_number(h.get('published'))})"
                      for p, h in done.items())
-    words = {h["verdict"] for h in done.values()}
-    lead = (f"The regimes agree: claim {name} {words.pop()} in each" if len(words) == 1 else
-            f"The net, not the training budget, changes the answer on claim {name}")
+    lead = _agree(name, done) or f"The net, not the training budget, changes the answer on claim {name}"
     return (f"{lead}. Its headline is measured at initialisation, where no training budget plays a part, "
             f"and each regime measures it on its own net: {each}.")
+
+
+def _labels(names: list[str]) -> str:
+    words = [label(n) for n in names]
+    return " and ".join(words) if len(words) < 3 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _epochs(v: list[int]) -> str:
+    return f"{_labels([str(e) for e in v])} epoch{'s' * (v != [1])}"
+
+
+def pending_text(h: dict[str, Any]) -> str:
+    """What a C2 or C3 headline stated from its cells alone leaves to run (its ``pending``:
+    :func:`headlines.pending`), in a sentence with the command that computes it; "" for a whole
+    grid."""
+    p = h.get("pending")
+    if not p:
+        return ""
+    other = next((c for b, c in CONVENTION.items() if b != p.get("c2_budget")), "")
+    side_rates = _labels([f"{r:.0%}" for r in p.get("c3_side_rates", [])])
+    pieces = {"c2_side_scores": lambda v: f"{_labels(v)} at 50% pruned",
+              "c2_per_class": lambda v: f"per-class selection by {_labels(v)}",
+              "c2_rule_scores": lambda v: f"the other selection rules for {_labels(v)}",
+              "regime_epochs": lambda v: f"the regime map at {_epochs(v)}",
+              "c2_budgets": lambda v: "every fraction under " + " and ".join(CONVENTION[b] for b in v),
+              "c2_cross_scores": lambda v: f"{_labels(v)} at 50% pruned under {other}",
+              "c3_core": lambda v: f"{_labels(v)} at every rate",
+              "c3_side_selectors": lambda v: f"{_labels(v)} at {side_rates} pruned",
+              "c3_iterations": lambda v: f"{_labels(v)} under equal iterations at 70% pruned",
+              "c3_variants": lambda v: "the diagnosis of the loss-driven selectors (each run "
+                                       + " and ".join(VARIANT_NAMES[name] for name in v) + ")",
+              "c3_imbalanced_rates": lambda v: "class-imbalanced CIFAR-10 at " + _labels([f"{r:.0%}" for r in v]) + " pruned",
+              "c3_periods": lambda v: f"the period sweep (re-selecting every {_labels([str(t) for t in v])} passes)",
+              "c3_epochs": lambda v: f"the shorter budget{'s' * (len(v) > 1)} ({_epochs(v)})"}
+    todo = [pieces[k](p[k]) for k in pieces if p.get(k)]
+    return (f"Stated from the headline's cells alone; still to run: {'; '.join(todo)} "
+            f"(`{p['command']}`).")
 
 
 def _read_number(v: float | None) -> str:

@@ -59,6 +59,10 @@ def _number(v: Any) -> str:
     return str(v)
 
 
+# The variants of C3's collapse diagnosis (selection.VARIANTS), as a sentence names a selector run in one.
+VARIANT_NAMES = {"per_class": "per class", "random_first": "with its first selection random"}
+
+
 def label(name: str) -> str:
     """The display name of a score or selector (the name itself where it has none)."""
     return LABELS.get(name, name)
@@ -221,12 +225,15 @@ def parts_table(claim: str, h: dict[str, Any]) -> str:
     (C2: 50% pruned; C3: 70%, its cost part 80%), the reading at every fraction the grid ran, the
     seeds, the published figure, and for C2 the per-class and pre-drop readings at 50% beside it."""
     if claim == "c2":
+        def per_class(p: dict[str, Any]) -> str:
+            return "still to run" if not p["per_class"] and "c2_per_class" in h.get("pending", {}) else _effect(p["per_class"])
+
         lines = ["| part | verdict | at 50% pruned, points [95% interval] | by fraction pruned | seeds | published, points "
                  "| per class, 50% | pre-drop, 50% |", "|---|---|---|---|---|---|---|---|"]
         for _, p in ordered_parts(h):
             pub = "—" if p["published"] is None else f"{_pp(p['published'])} ({_source(p['published_source'])})"
             lines.append(f"| {p['statement']} | **{p['verdict']}** | {_effect(p['at_50'])} | {_directions(p['directions'])} "
-                         f"| {p['seeds']} | {pub} | {_effect(p['per_class'])} | {_effect(p['predrop']) if p['predrop'] else '—'} |")
+                         f"| {p['seeds']} | {pub} | {per_class(p)} | {_effect(p['predrop']) if p['predrop'] else '—'} |")
     else:
         lines = ["| part | verdict | effect, points [95% interval] | by fraction pruned | seeds | published, points |",
                  "|---|---|---|---|---|---|"]
@@ -428,7 +435,7 @@ def variants_table(profile: str, setup: dict[str, Any], epochs: int) -> pd.DataF
     the same seeds, seed by seed (:func:`bank.variants_summary`; 2 seeds: no interval)."""
     def row(name: str, s: dict[str, Any]) -> dict[str, Any]:
         plain = f"{s['test_acc_plain_mean'] * 100:.2f} ± {s['test_acc_plain_std'] * 100:.2f}" if "test_acc_plain_mean" in s else "—"
-        diffs = ", ".join(f"{d * 100:+.2f}" for d in _seed_diffs(s["same_seeds"])) if "same_seeds" in s else "—"
+        diffs = ", ".join(f"{d * 100:+.2f}" for d in seed_diffs(s["same_seeds"])) if "same_seeds" in s else "—"
         return {"recipe": name, "test accuracy (%)": f"{s['test_acc_mean'] * 100:.2f} ± {s['test_acc_std'] * 100:.2f}",
                 "without test-time augmentation (%)": plain, "seeds": s["seeds"],
                 "training s per run": f"{s['train_seconds_mean']:.0f}", "minus the recipe, same seeds (points)": diffs}
@@ -443,7 +450,7 @@ def variant_name(variant: str) -> str:
     return f"{field.replace('_', ' ')} = {value}"
 
 
-def _seed_diffs(same: dict[str, Any]) -> list[float]:
+def seed_diffs(same: dict[str, Any]) -> list[float]:
     """A variant's test accuracy minus the recipe's, seed by seed (``same_seeds``)."""
     return [a - b for a, b in zip(same["variant"], same["recipe"])]
 
@@ -455,7 +462,7 @@ def variants_text(setup: dict[str, Any]) -> str:
     out = []
     for v, s in setup.get("variants", {}).items():
         same = s["same_seeds"]
-        diffs = _seed_diffs(same)
+        diffs = seed_diffs(same)
         seeds = " and ".join(str(k) for k in same["seeds"])
         runs = " and ".join(f"{a * 100:.2f}%" for a in same["variant"])
         by = " and ".join(f"{d * 100:+.2f}" for d in diffs)

@@ -13,7 +13,7 @@ from . import ParameterError, c3
 from .c3_settings import ITERATION_COMPARISONS
 from .dynamic import period_passes
 from .profiles import Profile, side_seeds
-from .report import _read, cell, label, parts_verdict
+from .report import VARIANT_NAMES, _read, cell, label, parts_verdict
 from .selection import SELECTORS
 from .stats import FEW_SEEDS, summarize
 
@@ -168,9 +168,6 @@ def collapse_text(c: dict[str, Any]) -> str:
                        f"at this setting {setting}, not a bug.")
     return text + (f"{' and '.join(chance)} ended at chance as specified, and no variant the grid runs lifts every "
                    "such run above it: the cause stays open.")
-
-
-VARIANT_NAMES = {"per_class": "per class", "random_first": "with its first selection random"}
 
 
 def throughput_note(name: str, parts: dict[str, float]) -> str:

@@ -3,13 +3,14 @@
 One function per chapter: its notebook, ``python -m datadiet_core summarize`` and the tests call
 the same one, so the numbers a chapter states are computed, and tested, once for every profile.
 Nothing here computes a run: a missing one raises :class:`MissingResults` with the sweep
-command.
+command. A regime whose grid is still computing gets C2's and C3's sections from their headline's
+cells alone once those are stored, marked with what is still to run (:func:`whole_or_headline`).
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import MissingResults, ParameterError, bank, c1, c2, c3, c3_picks, c3_settings
+from . import MissingResults, ParameterError, bank, c1, c2, c3, c3_picks, c3_settings, headlines
 from .profiles import Profile
 from .store import Store, write_summary
 
@@ -30,7 +31,12 @@ def claim1(P: Profile, store: Store) -> dict[str, Any]:
 
 def claim2(P: Profile, store: Store) -> dict[str, Any]:
     """C2: the comparisons with random, the early checkpoint's place in training and every budget
-    convention the grid ran."""
+    convention the grid ran (:func:`whole_or_headline`: from the headline's cells alone while the
+    side analyses compute)."""
+    return whole_or_headline("c2", _claim2, P, store)
+
+
+def _claim2(P: Profile, store: Store) -> dict[str, Any]:
     runs = c2.load(P, store)
     out = c2.summary(P, runs, c2.differences(runs))
     out["early_checkpoint"] = c2.early_checkpoint(P, store)
@@ -39,10 +45,37 @@ def claim2(P: Profile, store: Store) -> dict[str, Any]:
 
 
 def claim3(P: Profile, store: Store) -> dict[str, Any]:
-    """C3: the comparisons, speed-ups and verdicts, and the diagnosis of the loss-driven selectors."""
+    """C3: the comparisons, speed-ups and verdicts, and the diagnosis of the loss-driven selectors
+    (:func:`whole_or_headline`: from the headline's cells alone while the others compute)."""
+    return whole_or_headline("c3", _claim3, P, store)
+
+
+def _claim3(P: Profile, store: Store) -> dict[str, Any]:
     runs = c3.load(P, store)
     out = c3_settings.add_settings(P, runs, c3.summary(P, runs))
-    out["collapse"] = c3_picks.collapse_summary(P, c3_picks.divergence_checks(P, store))
+    checks = c3_picks.divergence_checks(P, store)
+    if len(checks):  # the loss-driven selectors ran (a headline-only grid has none to diagnose)
+        out["collapse"] = c3_picks.collapse_summary(P, checks)
+    return out
+
+
+def whole_or_headline(claim: str, build: Callable[[Profile, Store], dict[str, Any]], P: Profile,
+                      store: Store) -> dict[str, Any]:
+    """A claim's section, ``build(P, store)``; while only its headline's cells are stored (a regime
+    whose other cells are still computing), built from those (:func:`headlines.headline_profile`)
+    with ``headline.pending`` naming what is still to run (:func:`headlines.pending`). Neither
+    stored: the whole grid's :class:`MissingResults`, whose sweep command computes both."""
+    try:
+        return build(P, store)
+    except MissingResults as whole:
+        H = headlines.headline_profile(claim, P)
+        if H == P:
+            raise
+        try:
+            out = build(H, store)
+        except MissingResults:
+            raise whole from None
+    out["headline"]["pending"] = headlines.pending(claim, P)
     return out
 
 
@@ -51,7 +84,8 @@ SECTIONS: dict[str, Callable[[Profile, Store], dict[str, Any]]] = {
 
 
 def build(P: Profile, store: Store, sections: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """Every section of ``sections`` (default: all) whose runs are all stored (the others are left out)."""
+    """Every section of ``sections`` (default: all) whose runs are all stored (the others are left
+    out); C2's and C3's also while only their headline's cells are (:func:`whole_or_headline`)."""
     sections = tuple(SECTIONS) if sections is None else sections
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datadiet_core import MissingResults, bank, c2, c2_picks, profiles, report, runs, selection, stats, store, sweep
+from datadiet_core import (MissingResults, bank, c2, c2_picks, headlines, profiles, regimes, report, runs, selection, stats,
+                          store, summaries, sweep)
 from datadiet_core.book import cost_table
 from small import digits_profile
 
@@ -301,3 +302,38 @@ def test_c2_headline_is_a_table_of_parts_with_readings_beside_them():
         k for k in c2.PUBLISHED if c2.PUBLISHED[k]["budget"] == "epochs"))
     assert c2.published_for(a, "grand_early")[1] == c2.FORK  # not in the PyTorch table
     assert c2.checkpoint_text(a) == "epoch 2" and c2.checkpoint_text(P) == "10%"
+
+
+def test_c2_summary_states_the_headline_from_its_cells_while_the_side_analyses_compute(results_dir):
+    P = digits_profile(prune_fractions=(0.5,), eval_seeds=2, regime_epochs=(1,), c2_budget="epochs",
+                       c2_budgets=("epochs",), c2_scores=("random", "grand_init", "el2n_early"),
+                       c2_side_scores=("grand_early", "forgetting"), c2_per_class=("el2n_early",),
+                       c2_rule_scores=(), c2_cross_scores=("random", "el2n_early"))
+    H = headlines.headline_profile("c2", P)
+    assert {(g.score, g.rule, g.budget, g.epochs) for g in c2.grid(H)} == {
+        (s, "keep_highest", "epochs", None) for s in ("random", "grand_init", "el2n_early", "grand_early")}
+    assert set(c2.grid(H)) < set(c2.grid(P))  # the same cells, so the same store entries
+    s = store.Store.for_profile("smoke")
+    sweep.sweep("setup", P, s.root, progress=None)
+    with pytest.raises(MissingResults, match=r"^\d+ of \d+ runs of c2 are not in the store"):
+        summaries.claim2(P, s.reader())  # no headline cell yet: the whole grid's sweep command
+    sweep.sweep("c2", H, s.root, progress=None)
+    partial = summaries.claim2(P, s.reader())
+    h = partial["headline"]
+    assert h["pending"] == {"c2_side_scores": ["forgetting"], "c2_per_class": ["el2n_early"], "regime_epochs": [1],
+                            "c2_cross_scores": ["random", "el2n_early"], "c2_budget": "epochs", "command": runs.sweep_command("c2", P)}
+    assert set(h["parts"]) == set(c2.PARTS) and h["parts"]["el2n_early"]["per_class"] is None
+    text = regimes.pending_text(h)
+    assert text.startswith("Stated from the headline's cells alone; still to run: forgetting at 50% pruned; "
+                           "per-class selection by EL2N early; the regime map at 1 epoch; random and EL2N early at "
+                           "50% pruned under equal iterations (`python -m datadiet_core sweep c2 --profile smoke")
+    assert "still to run" in report.parts_table("c2", h) and text in regimes.claim_table("c2", {"smoke": {"c2": partial}})
+    sweep.sweep("c2", P, s.root, progress=None)
+    whole = summaries.claim2(P, s.reader())
+    assert "pending" not in whole["headline"] and regimes.pending_text(whole["headline"]) == ""
+    assert whole["headline"]["parts"]["el2n_early"]["per_class"] is not None
+    assert whole["headline"]["parts"]["grand_init"]["at_50"]["effect"] == h["parts"]["grand_init"]["at_50"]["effect"]
+    both = regimes.agreement("c2", {"smoke": {"c2": whole}, "airbench": {"c2": partial}})
+    assert both.endswith("In airbench, the verdict rests on the headline cells alone so far; the side analyses are "
+                         "still to run.")
+    assert "From the headline's cells alone" in regimes.verdict_table({"smoke": {"c2": whole}, "airbench": {"c2": partial}})

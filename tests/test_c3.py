@@ -364,3 +364,35 @@ def test_full_data_runs_get_images_seen_from_their_steps():
     assert c3_picks._with_images_seen(P, full).images_seen.tolist() == [10 * P.batch_size, 20 * P.batch_size]
     own = full.assign(images_seen=[7.0, 9.0])
     assert c3_picks._with_images_seen(P, own).images_seen.tolist() == [7.0, 9.0]
+
+
+def test_c3_summary_states_the_headline_from_its_cells_while_the_other_cells_compute(results_dir):
+    from datadiet_core import headlines, summaries
+
+    P = digits_profile(c3_rates=(0.7, 0.8), c3_epochs=(1, 2), eval_seeds=2,
+                       c3_core=("random_static", "el2n_static", "random_dynamic", "ucb"), c3_side_rates=(0.7,),
+                       c3_side_selectors=("epsilon_greedy",), c3_iterations=("ucb",), c3_variants=("random_first",),
+                       c3_imbalanced_rates=(), c3_periods=())
+    H = headlines.headline_profile("c3", P)
+    assert {(g.selector, g.prune, g.epochs, g.budget, g.variant) for g in c3.grid(H)} == (
+        {("full", 0.0, 2, "epochs", "")} | {(s, r, 2, "epochs", "") for s in ("random_static", "el2n_static", "random_dynamic")
+                                            for r in (0.7, 0.8)})
+    assert set(c3.grid(H)) < set(c3.grid(P))  # the same cells, so the same store entries
+    s = store.Store.for_profile("smoke")
+    sweep.sweep("c3", H, s.root, progress=None)
+    partial = summaries.claim3(P, s.reader())
+    h = partial["headline"]
+    assert h["pending"] == {"c3_core": ["ucb"], "c3_side_selectors": ["epsilon_greedy"], "c3_iterations": ["ucb"],
+                            "c3_variants": ["random_first"], "c3_epochs": [1], "c3_side_rates": [0.7],
+                            "command": runs.sweep_command("c3", P)}
+    assert "collapse" not in partial and set(h["parts"]) == set(c3.PARTS)
+    assert regimes.pending_text(h).startswith(
+        "Stated from the headline's cells alone; still to run: UCB at every rate; ε-greedy at 70% pruned; UCB under "
+        "equal iterations at 70% pruned; the diagnosis of the loss-driven selectors (each run with its first "
+        "selection random); the shorter "
+        "budget (1 epoch) (`python -m datadiet_core sweep c3 --profile smoke")
+    sweep.sweep("c3", P, s.root, progress=None)
+    whole = summaries.claim3(P, s.reader())
+    assert "pending" not in whole["headline"] and "collapse" in whole
+    assert [p["at"]["effect"] for p in whole["headline"]["parts"].values()] == [
+        p["at"]["effect"] for p in h["parts"].values()]  # the headline's cells are the same runs

@@ -33,6 +33,7 @@ def test_data_verify_cifar10_prints_hashes_and_succeeds(cifar10):
     (["data", "verify", "mnist"], "error: parameter 'dataset' must be one of"),
     (["book", "--profile", "fast"], "error: parameter 'profile' must be one of"),
     (["book", "--profile", "smoke", "--only", "nope"], "error: parameter 'only' must name notebooks"),
+    (["sweep", "c1", "--profile", "smoke", "--headline"], "error: parameter 'headline' applies to claims c2 and c3; got 'c1'"),
 ])
 def test_bad_input_stops_with_one_line_and_leaves_the_store_alone(args, message, results_dir):
     r = cli(*args)

@@ -20,7 +20,7 @@ LAYERS = [
     {"bank"},
     {"dynamic"},
     {"c1", "c2", "c3"},
-    {"c2_picks", "c3_picks", "c3_settings", "exports"},
+    {"c2_picks", "c3_picks", "c3_settings", "exports", "headlines"},
     {"summaries"},
     {"report"},
     {"report_c3", "regimes"},

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from datadiet_core import ParameterError, c2, dynamic, profiles, selection, store, sweep
+from datadiet_core import ParameterError, c2, dynamic, headlines, profiles, selection, store, sweep
 from datadiet_core.data import load_dataset
 
 # A small C2 grid on the digits data: 2 scoring runs, 6 scoring passes, 7 scores x 1 fraction
@@ -158,6 +158,12 @@ def test_plan_counts_runs_and_states_its_throughput():
     assert g["img_per_s"] == sweep.measured_img_s()["cuda"]["resnet18@128"]
     r = cli("plan", "claim3", "--profile", "paper")
     assert r.returncode == 0 and "device-hours" in r.stdout.splitlines()[-1]
+    # --headline: the cells the headline reads alone, a part of the grid
+    a = profiles.resolve_profile("airbench")
+    head = sweep.plan("c2", headlines.headline_profile("c2", a))
+    assert 0 < head["runs"] < sweep.plan("c2", a)["runs"]
+    r = cli("plan", "c3", "--profile", "airbench", "--headline", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["runs"] == sweep.plan("c3", headlines.headline_profile("c3", a))["runs"]
     # The cpu profile on a GPU; a net measured at another batch says so; one measured nowhere stops.
     assert sweep.plan("c2", profiles.resolve_profile("cpu"), "cuda")["img_per_s"] == sweep.measured_img_s()["cuda"]["fastnet@256"]
     assert sweep.throughput(profiles.resolve_profile("smoke"))[1].endswith("at batch 256, not 128 (benchmarks/throughput.json)")
