@@ -25,9 +25,10 @@ SIDE_FIELDS = {"c2": ("c2_side_scores", "c2_per_class", "c2_rule_scores", "regim
 
 
 def _c2_cells(P: Profile) -> Profile:
-    """C2's headline (:func:`c2.headline`) reads keep-highest by ``P.c2_scores`` at every fraction
-    and GraNd early at 50% pruned, under the headline's budget convention (and, with
-    ``P.predrop``, the pre-drop readings beside it)."""
+    """C2's headline (:func:`c2.headline`) reads keep-highest by its parts' scores and random at
+    every fraction and GraNd early at 50% pruned, under the headline's budget convention (and,
+    with ``P.predrop``, the pre-drop readings beside it). Its cells keep every score of
+    ``P.c2_scores`` at every fraction, input norm included, as the headline grid of issue 26 lists it."""
     return P.replace(c2_side_scores=[s for s in P.c2_side_scores if s in c2.PARTS], c2_per_class=[],
                      c2_rule_scores=[], regime_epochs=[], c2_budgets=[P.c2_budget], c2_cross_scores=[])
 
