@@ -118,11 +118,22 @@ def class_shares(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd.Data
                          for i in range(share.shape[0]) for c in range(share.shape[1])])
 
 
+def class_turnover(share: np.ndarray) -> float:
+    """How much of a selection moves to other classes from one re-selection to the next: the
+    total-variation distance between consecutive selections' class shares, ½ Σ_c |s_{t+1,c} − s_{t,c}|,
+    averaged over t (``share``: selections x classes, rows summing to 1). 0 when every selection
+    keeps the same class mix, 1 when each swaps its classes for others; NaN for one selection."""
+    if share.ndim != 2 or share.shape[0] < 2:
+        return float("nan")
+    return float(0.5 * np.abs(np.diff(share, axis=0)).sum(axis=1).mean())
+
+
 def divergence_checks(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd.DataFrame:
     """Per run of :func:`class_shares`: final accuracy, whether every training loss of the
     history and every scoring-pass loss was finite, the largest |weight| and the range of the
     BatchNorm running variances over all selections (:func:`dynamic.model_checks`), the largest
-    share of one class in the first selection and the smallest share of any class in any."""
+    share of one class in the first selection, the smallest share of any class in any, and the
+    :func:`class_turnover` between selections."""
     rows = []
     for s, v, rec, share in _diagnosed(P, store, prune):
         checks = pd.DataFrame(rec.arrays["selection_checks"], columns=list(CHECK_COLUMNS))
@@ -131,7 +142,8 @@ def divergence_checks(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd
                      "finite": bool(np.isfinite(loss).all() and np.isfinite(checks.loss_max).all()),
                      "weight_abs_max": float(checks.weight_abs_max.max()),
                      "bn_var_min": float(checks.bn_var_min.min()), "bn_var_max": float(checks.bn_var_max.max()),
-                     "first_max_share": float(share[0].max()), "min_share": float(share.min())})
+                     "first_max_share": float(share[0].max()), "min_share": float(share.min()),
+                     "class_turnover": class_turnover(share)})
     return pd.DataFrame(rows)
 
 
@@ -144,6 +156,8 @@ def collapse_summary(P: Profile, checks: pd.DataFrame) -> dict[str, Any]:
     the variant runs:
 
     * ``diverged``: some run of :func:`divergence_checks` had a non-finite loss;
+    * ``acc`` and ``class_turnover``: per ``selector:variant``, the test accuracy [mean, std, n]
+      and the mean :func:`class_turnover` over seeds;
     * ``at_chance``: per selector as specified, some seed ended at chance (below
       :data:`c3.CHANCE_FACTOR` times chance accuracy);
     * ``<selector>_<variant>_minus_as_specified``: [diff, lo, hi, direction] (Welch);
@@ -157,6 +171,7 @@ def collapse_summary(P: Profile, checks: pd.DataFrame) -> dict[str, Any]:
     out: dict[str, Any] = {"diverged": bool(not d.finite.all()), "prune": AGGRESSIVE, "epochs": max(P.c3_epochs)}
     acc = {f"{s}:{v}": [summarize(g.acc).mean, summarize(g.acc).std, int(len(g))] for (s, v), g in d.groupby(["selector", "variant"])}
     out["acc"] = acc
+    out["class_turnover"] = {f"{s}:{v}": float(g.class_turnover.mean()) for (s, v), g in d.groupby(["selector", "variant"])}
     out["at_chance"] = {s: bool((d[(d.selector == s) & (d.variant == "as specified")].acc < low).any())
                         for s in VARIANT_SELECTORS}
     cause: dict[str, list[bool]] = {v: [] for v in CAUSE}

@@ -203,8 +203,10 @@ PROFILES: dict[str, Profile] = {
                         c3_core=("random_static", "el2n_static", "random_dynamic", "uncertainty_ema", "ucb"),
                         c3_side_rates=(0.7,), c3_side_selectors=("infobatch", "epsilon_greedy"),
                         c3_iterations=("random_static", "el2n_static", "random_dynamic", "ucb"),
-                        # the diagnosis of a loss-driven collapse: its first selection made at random
-                        c3_variants=("random_first",), c3_imbalanced_rates=(), c3_periods=()),
+                        # the diagnosis of a loss-driven collapse: its first selection made at random (the
+                        # issue's suspect), and per class (the cpu grid's cure, added once uncertainty EMA
+                        # collapsed here too, its classes swapping at every pass; it also feeds Table 1)
+                        c3_variants=("random_first", "per_class"), c3_imbalanced_rates=(), c3_periods=()),
     "paper": Profile(name="paper", model="resnet18", epochs=200, batch_size=128, lr=0.1, scoring_seeds=10,
                      inits=10, c1_resnet_images=10000),
 }

@@ -7,7 +7,8 @@ Owns the introduction's verdict table, one column per regime (:func:`verdict_tab
 claim, the table of its headline in each regime (:func:`claim_table`) with the sentence that
 says whether the regimes agree or the regime changes the answer (:func:`agreement`), and for a
 regime whose headline rests on its headline's cells alone so far, what is still to run
-(:func:`pending_text`). Every verdict comes from its chapter's own rule; nothing here re-judges a
+(:func:`pending_text`); and C3's loss-driven selectors with the cause of their collapse in
+every regime (:func:`collapse_table`). Every verdict comes from its chapter's own rule; nothing here re-judges a
 result.
 """
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import Any
 
 import pandas as pd
 
+from .c3 import CHANCE, CHANCE_FACTOR
 from .profiles import PROFILES
 from .report import (CLAIMS, CONVENTION, VARIANT_NAMES, effect_text, label, ordered_parts, part_effect, parts_table,
                      published_text, variants_table, variants_text)
+from .stats import FEW_SEEDS
 from .store import read_summary
 
 # The profiles whose committed results are set side by side: the short regime (the fast net for a
@@ -197,6 +200,50 @@ def pending_text(h: dict[str, Any]) -> str:
     todo = [pieces[k](p[k]) for k in pieces if p.get(k)]
     return (f"Stated from the headline's cells alone; still to run: {'; '.join(todo)} "
             f"(`{p['command']}`).")
+
+
+# The diagnosis variants in the order of the collapse table's columns (selection.VARIANTS).
+COLLAPSE_COLUMNS = {"as specified": "as specified", "per_class": "per class", "random_first": "first selection random"}
+# What each rule of c3_picks.collapse_summary found, as the cause sentence names it.
+COLLAPSE_CAUSES = {"class_skew_is_the_cause": "class skew: selecting per class lifts every run at chance above chance",
+                   "first_selection_is_the_cause": "the first selection: making it at random lifts every run at chance "
+                                                   "above chance"}
+
+
+def _acc_cell(v: list[float] | None) -> str:
+    """A test accuracy [mean, std, n] as "mean ± std % (n seeds)"; empty where not run."""
+    return "" if not v else f"{v[0] * 100:.1f} ± {v[1] * 100:.1f}% ({v[2]} seed{'s' * (v[2] != 1)})"
+
+
+def collapse_table(summaries: dict[str, dict[str, Any]]) -> str:
+    """The loss-driven selectors at 70% pruned in every regime (MyST markdown), from each
+    regime's ``c3.collapse`` (:func:`c3_picks.collapse_summary`): test accuracy as specified and
+    in each diagnosis variant, the class turnover as specified, then per regime which cause its
+    rules found, or that none did."""
+    have = {p: summaries[p].get("c3", {}).get("collapse") for p in summaries}
+    variants = [v for v in COLLAPSE_COLUMNS if any(k.split(":", 1)[1] == v for c in have.values() if c for k in c["acc"])]
+    lines = ["| regime | selector | " + " | ".join(COLLAPSE_COLUMNS[v] for v in variants)
+             + " | class turnover, as specified |", "|---" * (len(variants) + 3) + "|"]
+    causes = []
+    for p, c in have.items():
+        name = regime_name(p, summaries)
+        if not c:
+            lines.append(f"| {name} | not computed yet |" + " |" * (len(variants) + 1))
+            continue
+        for sel in ("uncertainty_ema", "ucb"):
+            turnover = (c.get("class_turnover") or {}).get(f"{sel}:as specified")
+            lines.append(f"| {name} | {label(sel)} | " + " | ".join(_acc_cell(c["acc"].get(f"{sel}:{v}")) for v in variants)
+                         + f" | {'' if turnover is None else f'{turnover:.0%}'} |")
+        chance = [label(s) for s, at in c["at_chance"].items() if at]
+        found = [why for key, why in COLLAPSE_CAUSES.items() if c.get(key)]
+        few = any(r[3] == FEW_SEEDS for k, r in c.items() if k.endswith("_minus_as_specified"))
+        causes.append(f"`{p}`: " + ("no selector ended at chance as specified" if not chance else
+                                    f"{' and '.join(chance)} at chance as specified; cause: "
+                                    + ("; ".join(found) if found else
+                                       "not established (the variants' runs have fewer than 3 seeds: no interval)"
+                                       if few else "not found by the variants run so far")))
+    low = f"At chance means below {CHANCE_FACTOR * CHANCE:.0%} for some seed. "
+    return "\n".join(lines) + "\n\n" + (low + ". ".join(causes) + ".\n" if causes else "")
 
 
 def _read_number(v: float | None) -> str:

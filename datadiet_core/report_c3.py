@@ -122,7 +122,8 @@ def iterations_text(summary: dict[str, Any]) -> str:
 def collapse_table(checks: pd.DataFrame) -> pd.DataFrame:
     """Per selector and variant of the collapse diagnosis (:func:`c3_picks.divergence_checks`):
     test accuracy across seeds, whether every loss stayed finite, the largest |weight| and the
-    BatchNorm running-variance range over all selections, and the class shares of the selections."""
+    BatchNorm running-variance range over all selections, the class shares of the selections and
+    their mean turnover (:func:`c3_picks.class_turnover`)."""
     rows = []
     for (sel, var), g in checks.groupby(["selector", "variant"], sort=False):
         a = summarize(g.test_acc)
@@ -131,8 +132,21 @@ def collapse_table(checks: pd.DataFrame) -> pd.DataFrame:
                      "losses finite": "yes" if g.finite.all() else "no", "max |weight|": f"{g.weight_abs_max.max():.1f}",
                      "BN running var.": f"{g.bn_var_min.min():.2g} to {g.bn_var_max.max():.3g}",
                      "max class share, 1st selection": f"{g.first_max_share.max():.0%}",
-                     "min class share, any selection": f"{g.min_share.min():.1%}"})
+                     "min class share, any selection": f"{g.min_share.min():.1%}",
+                     "class turnover between selections": f"{g.class_turnover.mean():.0%}"})
     return pd.DataFrame(rows).set_index(["selector", "variant"])
+
+
+def _turnover_text(c: dict[str, Any]) -> str:
+    """The mean class turnover between consecutive selections (:func:`c3_picks.class_turnover`),
+    per selector as specified and in each variant, from the collapse summary (empty where an
+    older summary lacks it)."""
+    t = c.get("class_turnover") or {}
+    names = {"as specified": "as specified", **VARIANT_NAMES}
+    parts = [f"{label(s)} {name} {t[f'{s}:{v}']:.0%}" for s in ("uncertainty_ema", "ucb")
+             for v, name in names.items() if np.isfinite(t.get(f"{s}:{v}", np.nan))]
+    return ("Share of a selection that moves to other classes at the next re-selection (mean over passes and "
+            "seeds): " + "; ".join(parts) + ". ") if parts else ""
 
 
 def collapse_text(c: dict[str, Any]) -> str:
@@ -147,6 +161,7 @@ def collapse_text(c: dict[str, Any]) -> str:
                 parts.append(f"{label(s)} {VARIANT_NAMES[v]} minus as specified: {cell(*r[:3])} points"
                              + ("" if r[3] == FEW_SEEDS else f", {r[3]}"))
     text += "; ".join(parts) + ". " if parts else ""
+    text += _turnover_text(c)
     chance = [label(s) for s, v in c["at_chance"].items() if v]
     if not chance:
         return text + "No selector ended at chance as specified."

@@ -46,15 +46,27 @@ def _claim2(P: Profile, store: Store) -> dict[str, Any]:
 
 def claim3(P: Profile, store: Store) -> dict[str, Any]:
     """C3: the comparisons, speed-ups and verdicts, and the diagnosis of the loss-driven selectors
-    (:func:`whole_or_headline`: from the headline's cells alone while the others compute)."""
-    return whole_or_headline("c3", _claim3, P, store)
+    (:func:`whole_or_headline`: from the headline's cells alone while the others compute; the
+    diagnosis is added as soon as its own runs are all stored)."""
+    out = whole_or_headline("c3", _claim3, P, store)
+    if "collapse" not in out and out["headline"].get("pending"):
+        try:
+            _add_collapse(P, store, out)
+        except MissingResults:
+            pass
+    return out
 
 
 def _claim3(P: Profile, store: Store) -> dict[str, Any]:
     runs = c3.load(P, store)
-    out = c3_settings.add_settings(P, runs, c3.summary(P, runs))
+    return _add_collapse(P, store, c3_settings.add_settings(P, runs, c3.summary(P, runs)))
+
+
+def _add_collapse(P: Profile, store: Store, out: dict[str, Any]) -> dict[str, Any]:
+    """``out`` with ``collapse``, the diagnosis of the loss-driven selectors
+    (:func:`c3_picks.collapse_summary`), where the grid runs them (a headline-only grid has none)."""
     checks = c3_picks.divergence_checks(P, store)
-    if len(checks):  # the loss-driven selectors ran (a headline-only grid has none to diagnose)
+    if len(checks):
         out["collapse"] = c3_picks.collapse_summary(P, checks)
     return out
 

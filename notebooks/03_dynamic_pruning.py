@@ -203,7 +203,10 @@ plots.class_shares(shares[shares.seed == shares.seed.min()],
                    f"Share of each class in every selection, 70% pruned, seed {shares.seed.min()}")
 
 # %% [markdown]
-# The checks per run, and the final accuracy of each variant:
+# The checks per run and the final accuracy of each variant. The last column is the class
+# turnover: the share of a selection that moves to other classes at the next re-selection
+# (the total-variation distance of consecutive class shares; 0% when every selection keeps its
+# class mix, 100% when the classes swap at every pass):
 
 # %% tags=["remove-input"]
 checks = c3_picks.divergence_checks(P, store)
@@ -320,3 +323,10 @@ glue("regimes", regimes.agreement("c3", both), display=False)
 
 # %% [markdown]
 # {glue:text}`regimes`
+#
+# The loss-driven selectors at 70% pruned and the longest budget, as Raju et al. specify them and
+# in the variants of the diagnosis above, in every regime whose diagnosis runs are stored (a
+# regime's diagnosis is stated as soon as its own runs are, before the rest of its grid):
+
+# %% tags=["remove-input"]
+Markdown(regimes.collapse_table(both))

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from datadiet_core import ParameterError, bank, c3, c3_settings, data, dynamic, profiles, regimes, report_c3, runs, selection, stats, store, sweep, train
+from datadiet_core import ParameterError, bank, c3, c3_picks, c3_settings, data, dynamic, profiles, regimes, report_c3, runs, selection, stats, store, sweep, train
 from small import digits_profile
 
 
@@ -75,6 +75,8 @@ def test_c3_runs_cost_what_they_prune_and_record_their_selections(results_dir):
     y = train.device_data(P).y_train.numpy()
     want = [round(0.3 * n) for n in np.bincount(y)]
     assert (balanced.arrays["selection_classes"] == want).all() and balanced.config["c3"]["variant"] == "per_class"
+    kept = balanced.arrays["selection_classes"]
+    assert c3_picks.class_turnover(kept / kept.sum(1, keepdims=True)) == 0  # per class: the mix never moves
     assert "variant" not in rec.config["c3"] and balanced.path != rec.path
     with pytest.raises(Exception, match="parameter 'variant'"):
         dynamic.dynamic_run(P, s, "random_dynamic", 0.7, 0, 2, variant="per_class")
@@ -341,6 +343,20 @@ def test_the_first_loss_selection_of_a_fresh_net_starves_classes():
         assert np.bincount(y[picked], minlength=10).min() >= 0.3 * np.bincount(y).min() - 1
 
 
+def test_class_turnover_is_the_share_of_a_selection_that_moves_to_other_classes():
+    """0 when every selection keeps its class mix, 1 when the classes swap at every re-selection
+    (the alternation of a loss-driven selector that trains on a few classes at a time), the
+    total-variation distance in between, and undefined for a single selection."""
+    swap = np.array([[0.5, 0.5, 0, 0], [0, 0, 0.5, 0.5], [0.5, 0.5, 0, 0]])
+    assert c3_picks.class_turnover(swap) == 1.0
+    assert c3_picks.class_turnover(np.full((3, 4), 0.25)) == 0.0
+    assert c3_picks.class_turnover(np.array([[0.5, 0.5, 0, 0], [0.5, 0, 0.5, 0]])) == 0.5
+    assert np.isnan(c3_picks.class_turnover(swap[:1]))
+    text = report_c3.collapse_text({"diverged": False, "at_chance": {"ucb": False, "uncertainty_ema": False},
+                                    "class_turnover": {"ucb:as specified": 0.97, "ucb:random_first": 0.3}})
+    assert "UCB as specified 97%; UCB with its first selection random 30%." in text
+
+
 def test_speedup_table_comes_in_two_parts_that_each_fit_the_page():
     parts = {"measured": 3.31, "matched": 3.36, "period_1": 3.31, "period_10": 3.33, "ideal": 3.33,
              "full_s_per_pass": 15.3, "train_s_per_pass": 4.6, "scoring_s_per_pass": 0.0, "full_img_s": 3253.0,
@@ -358,7 +374,6 @@ def test_speedup_table_comes_in_two_parts_that_each_fit_the_page():
 def test_full_data_runs_get_images_seen_from_their_steps():
     """Fig. 5's full-data line: the scoring runs record no images seen, so it is steps x batch
     (every step a full batch); a run that records it keeps its own."""
-    from datadiet_core import c3_picks
     P = digits_profile()
     full = pd.DataFrame({"epoch": [1.0, 2.0], "step": [10, 20], "test_acc": [0.5, 0.6]})
     assert c3_picks._with_images_seen(P, full).images_seen.tolist() == [10 * P.batch_size, 20 * P.batch_size]
@@ -391,8 +406,17 @@ def test_c3_summary_states_the_headline_from_its_cells_while_the_other_cells_com
         "equal iterations at 70% pruned; the diagnosis of the loss-driven selectors (each run with its first "
         "selection random); the shorter "
         "budget (1 epoch) (`python -m datadiet_core sweep c3 --profile smoke")
+    # The diagnosis's own cells stored (as specified and in its variant, at 70%): the section
+    # gains it while the rest is still to run.
+    D = P.replace(c3_core=("ucb",), c3_rates=(0.7,), c3_side_selectors=(), c3_iterations=(), c3_epochs=(2,))
+    sweep.sweep("c3", D, s.root, progress=None)
+    diagnosed = summaries.claim3(P, s.reader())
+    assert diagnosed["headline"]["pending"] == h["pending"]
+    assert [p["at"]["effect"] for p in diagnosed["headline"]["parts"].values()] == [p["at"]["effect"] for p in h["parts"].values()]
+    assert set(diagnosed["collapse"]["acc"]) == {"ucb:as specified", "ucb:random_first", "uncertainty_ema:random_first"}
     sweep.sweep("c3", P, s.root, progress=None)
     whole = summaries.claim3(P, s.reader())
-    assert "pending" not in whole["headline"] and "collapse" in whole
+    assert "pending" not in whole["headline"]
+    assert all(whole["collapse"][k] == diagnosed["collapse"][k] for k in ("acc", "at_chance", "class_turnover"))
     assert [p["at"]["effect"] for p in whole["headline"]["parts"].values()] == [
         p["at"]["effect"] for p in h["parts"].values()]  # the headline's cells are the same runs

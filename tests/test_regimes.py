@@ -77,3 +77,32 @@ def test_c1_headlines_on_different_nets_are_told_apart_from_a_regime_change(cpu)
     assert cells[1].startswith("ρ = 0.963") and "Published for this net" not in cells[2]
     assert cells[3].endswith("<br>Published for this net: ρ = 0.380 (Kirsch's PyTorch code (hlb net, a whitening stem; "
                              "100 inits)). |")
+
+
+def test_collapse_table_gives_each_regime_its_loss_driven_selectors_and_the_cause_its_rules_found(cpu):
+    """The committed cpu diagnosis (2 seeds a variant: no interval, so no cause) beside a regime
+    whose per-class runs lift every run at chance (the rule's cause), and one not diagnosed yet."""
+    second = copy.deepcopy(cpu)
+    c = second["c3"]["collapse"]
+    c["acc"] = {"uncertainty_ema:as specified": [0.141, 0.018, 3], "ucb:as specified": [0.2, 0.05, 3],
+                "uncertainty_ema:random_first": [0.12, 0.01, 3], "ucb:random_first": [0.3, 0.02, 3],
+                "uncertainty_ema:per_class": [0.8, 0.01, 3], "ucb:per_class": [0.82, 0.01, 3]}
+    c["class_turnover"] = {"uncertainty_ema:as specified": 0.97, "ucb:as specified": 0.5}
+    c.update(at_chance={"uncertainty_ema": True, "ucb": False}, class_skew_is_the_cause=True,
+             first_selection_is_the_cause=False,
+             uncertainty_ema_per_class_minus_as_specified=[0.66, 0.6, 0.7, "above"])
+    table = regimes.collapse_table({"cpu": cpu, "airbench": second, "paper": {}})
+    header, rule, *rows = table.strip().split("\n\n")[0].splitlines()
+    assert header == ("| regime | selector | as specified | per class | first selection random | "
+                      "class turnover, as specified |") and rule == "|---" * 6 + "|"
+    assert len(rows) == 5 and rows[-1].startswith("| `paper` (not computed yet) | not computed yet |")
+    assert all(r.count("|") == 7 for r in rows)  # every row has all six cells
+    ema = rows[2].split(" | ")
+    assert ema[1:] == ["uncertainty EMA", "14.1 ± 1.8% (3 seeds)", "80.0 ± 1.0% (3 seeds)", "12.0 ± 1.0% (3 seeds)", "97% |"]
+    first = cpu["c3"]["collapse"]["acc"]["uncertainty_ema:as specified"]
+    assert f"{first[0] * 100:.1f} ± {first[1] * 100:.1f}% (2 seeds)" in rows[0]
+    cause = table.strip().split("\n\n")[1]
+    assert cause.startswith("At chance means below 15% for some seed. ")
+    assert ("`airbench`: uncertainty EMA at chance as specified; cause: class skew: selecting per class lifts "
+            "every run at chance above chance") in cause
+    assert "`cpu`: uncertainty EMA at chance as specified; cause: not established (the variants' runs have " in cause
