@@ -160,7 +160,8 @@ def collapse_text(c: dict[str, Any]) -> str:
             if r:
                 parts.append(f"{label(s)} {VARIANT_NAMES[v]} minus as specified: {cell(*r[:3])} points"
                              + ("" if r[3] == FEW_SEEDS else f", {r[3]}"))
-    text += "; ".join(parts) + ". " if parts else ""
+    joined = "; ".join(parts)
+    text += joined[:1].upper() + joined[1:] + ". " if parts else ""  # a sentence opens with a capital
     text += _turnover_text(c)
     chance = [label(s) for s, v in c["at_chance"].items() if v]
     if not chance:
