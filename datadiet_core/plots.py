@@ -23,7 +23,7 @@ import vl_convert as vlc
 
 from . import c3, report_c3
 from .profiles import Profile
-from .report import comparison_labels, label, selection_label, show
+from .report import VARIANT_HEADINGS, comparison_labels, label, selection_label, show
 from .stats import FEW_SEEDS, MIN_SEEDS
 
 BUNDLE_NAME = "vega-bundle.js"
@@ -406,8 +406,7 @@ def class_shares(shares: pd.DataFrame, title: str) -> alt.Chart:
     """Heatmaps of the share of each class in every selection (x: selection in order, y: class),
     one panel per selector (rows) and variant (columns); ``shares`` has columns selector,
     variant, selection, class, share (one seed)."""
-    names = {"as specified": "as specified", "per_class": "per class", "random_first": "first selection random"}
-    d = shares.assign(method=_label(shares.selector), variant=shares.variant.map(lambda v: names.get(v, v)))
+    d = shares.assign(method=_label(shares.selector), variant=shares.variant.map(lambda v: VARIANT_HEADINGS.get(v, v)))
     base = alt.Chart().encode(x=alt.X("selection:O", title="selection (in order)"),
                               y=alt.Y("class:N", title="class", sort=None))
     heat = base.mark_rect().encode(
@@ -417,7 +416,7 @@ def class_shares(shares: pd.DataFrame, title: str) -> alt.Chart:
         tooltip=["method", "variant", "selection", "class", alt.Tooltip("share:Q", format=".1%")])
     return alt.layer(heat, data=d).properties(width=150, height=150).facet(
         row=alt.Row("method:N", title=None, sort=list(dict.fromkeys(d.method))),
-        column=alt.Column("variant:N", title=None, sort=list(names.values())), title=title)
+        column=alt.Column("variant:N", title=None, sort=list(VARIANT_HEADINGS.values())), title=title)
 
 
 def selection_histogram(counts: np.ndarray, mixture: dict, checkpoints: int, title: str) -> alt.Chart:

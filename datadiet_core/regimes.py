@@ -19,8 +19,9 @@ import pandas as pd
 
 from .c3 import CHANCE, CHANCE_FACTOR
 from .profiles import PROFILES
-from .report import (CLAIMS, CONVENTION, VARIANT_NAMES, effect_text, label, ordered_parts, part_effect, parts_table,
+from .report import (CLAIMS, CONVENTION, VARIANT_HEADINGS, VARIANT_NAMES, effect_text, label, ordered_parts, part_effect, parts_table,
                      published_text, variants_table, variants_text)
+from .selection import VARIANT_SELECTORS
 from .stats import FEW_SEEDS
 from .store import read_summary
 
@@ -202,8 +203,6 @@ def pending_text(h: dict[str, Any]) -> str:
             f"(`{p['command']}`).")
 
 
-# The diagnosis variants in the order of the collapse table's columns (selection.VARIANTS).
-COLLAPSE_COLUMNS = {"as specified": "as specified", "per_class": "per class", "random_first": "first selection random"}
 # What each rule of c3_picks.collapse_summary found, as the cause sentence names it.
 COLLAPSE_CAUSES = {"class_skew_is_the_cause": "class skew: selecting per class lifts every run at chance above chance",
                    "first_selection_is_the_cause": "the first selection: making it at random lifts every run at chance "
@@ -221,8 +220,8 @@ def collapse_table(summaries: dict[str, dict[str, Any]]) -> str:
     in each diagnosis variant, the class turnover as specified, then per regime which cause its
     rules found, or that none did."""
     have = {p: summaries[p].get("c3", {}).get("collapse") for p in summaries}
-    variants = [v for v in COLLAPSE_COLUMNS if any(k.split(":", 1)[1] == v for c in have.values() if c for k in c["acc"])]
-    lines = ["| regime | selector | " + " | ".join(COLLAPSE_COLUMNS[v] for v in variants)
+    variants = [v for v in VARIANT_HEADINGS if any(k.split(":", 1)[1] == v for c in have.values() if c for k in c["acc"])]
+    lines = ["| regime | selector | " + " | ".join(VARIANT_HEADINGS[v] for v in variants)
              + " | class turnover, as specified |", "|---" * (len(variants) + 3) + "|"]
     causes = []
     for p, c in have.items():
@@ -230,7 +229,7 @@ def collapse_table(summaries: dict[str, dict[str, Any]]) -> str:
         if not c:
             lines.append(f"| {name} | not computed yet |" + " |" * (len(variants) + 1))
             continue
-        for sel in ("uncertainty_ema", "ucb"):
+        for sel in VARIANT_SELECTORS:
             turnover = (c.get("class_turnover") or {}).get(f"{sel}:as specified")
             lines.append(f"| {name} | {label(sel)} | " + " | ".join(_acc_cell(c["acc"].get(f"{sel}:{v}")) for v in variants)
                          + f" | {'' if turnover is None else f'{turnover:.0%}'} |")

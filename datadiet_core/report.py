@@ -61,6 +61,8 @@ def _number(v: Any) -> str:
 
 # The variants of C3's collapse diagnosis (selection.VARIANTS), as a sentence names a selector run in one.
 VARIANT_NAMES = {"per_class": "per class", "random_first": "with its first selection random"}
+# The same variants as a column or panel heading, beside the selector as Raju et al. specify it.
+VARIANT_HEADINGS = {"as specified": "as specified", "per_class": "per class", "random_first": "first selection random"}
 
 
 def label(name: str) -> str:

@@ -14,7 +14,7 @@ from .c3_settings import ITERATION_COMPARISONS
 from .dynamic import period_passes
 from .profiles import Profile, side_seeds
 from .report import VARIANT_NAMES, _read, cell, label, parts_verdict
-from .selection import SELECTORS
+from .selection import SELECTORS, VARIANT_SELECTORS
 from .stats import FEW_SEEDS, summarize
 
 
@@ -143,7 +143,7 @@ def _turnover_text(c: dict[str, Any]) -> str:
     older summary lacks it)."""
     t = c.get("class_turnover") or {}
     names = {"as specified": "as specified", **VARIANT_NAMES}
-    parts = [f"{label(s)} {name} {t[f'{s}:{v}']:.0%}" for s in ("uncertainty_ema", "ucb")
+    parts = [f"{label(s)} {name} {t[f'{s}:{v}']:.0%}" for s in VARIANT_SELECTORS
              for v, name in names.items() if np.isfinite(t.get(f"{s}:{v}", np.nan))]
     return ("Share of a selection that moves to other classes at the next re-selection (mean over passes and "
             "seeds): " + "; ".join(parts) + ". ") if parts else ""
