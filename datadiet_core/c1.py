@@ -17,7 +17,8 @@ from scipy import stats as st
 from . import scores
 from .bank import (ScoreSpec, checkpoint_label, input_norms, per_seed, score_bank, scoring_run_config,
                    split_tensors)
-from .data import load_dataset
+from .data import DATASET_NAMES, load_dataset
+from .models import NET_NAMES
 from .profiles import Profile
 from .runs import read_grid
 from .stats import spearman_ci
@@ -214,8 +215,9 @@ def headline(P: Profile, per_arch: dict[str, pd.Series]) -> dict[str, Any]:
     return {"verdict": verdict, "model": name, "effect": float(r.rho), "ci": [float(r.lo), float(r.hi)],
             "effect_name": "Spearman rho(GraNd@init, input norm)",
             "published": PUBLISHED_RHO.get(name, (None, ""))[0], "published_source": PUBLISHED_RHO.get(name, (None, ""))[1],
-            "regime": (f"{name} at initialisation (no training), GraNd averaged over {P.inits} initialisations, "
-                       f"{P.dataset} training split, {'all' if name == P.model else 'first'} {int(r.n):,} images"),
+            "regime": (f"{NET_NAMES.get(name, name)} at initialisation (no training), GraNd averaged over {P.inits} "
+                       f"initialisations, {DATASET_NAMES.get(P.dataset, P.dataset)} training split, "
+                       f"{'all' if name == P.model else 'first'} {int(r.n):,} images"),
             "threshold": STRONG, "effects": effects}
 
 
@@ -277,10 +279,13 @@ def linear_identity_gap(P: Profile, images: int = 1000, seed: int = 0) -> float:
 
 def ratio(P: Profile, store: Store) -> dict[str, Any]:
     """log(GraNd@init / ||x||) on the training split (GraNd averaged over ``P.inits`` models of the
-    profile's network) and its log-normal fit."""
+    profile's network), its log-normal fit, and the standard deviation of log ||x|| beside it
+    (log GraNd = log ||x|| + log ratio: the ratio's spread moves the ranking only as far as it is
+    large against the norm's)."""
     g = per_seed(P, store, range(P.inits), 0.0, "train", "grand").mean(0)
-    ratio = g / input_norms(P, "train")
-    return {"log_ratio": np.log(ratio), "fit": lognormal_fit(ratio)}
+    norms = input_norms(P, "train")
+    ratio = g / norms
+    return {"log_ratio": np.log(ratio), "fit": lognormal_fit(ratio), "log_norm_sd": float(np.log(norms).std())}
 
 
 def extremes(P: Profile, store: Store) -> dict[str, Any]:

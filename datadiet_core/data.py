@@ -36,6 +36,9 @@ from sklearn.datasets import load_digits
 from . import DataError, ParameterError, transfer
 
 DATASETS = ("cifar10", "cifar100", "cinic10", "fashion_mnist", "digits")
+# Each dataset as a reader writes it, for the book and the summaries' regime strings.
+DATASET_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "cinic10": "CINIC-10", "fashion_mnist": "Fashion-MNIST",
+                 "digits": "scikit-learn digits"}
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck")

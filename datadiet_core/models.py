@@ -164,6 +164,10 @@ class LinearSoftmax(nn.Module):
         return self.fc(x.flatten(1))
 
 
+# The nets a reader knows by another name than the registry's (the others are named as registered).
+NET_NAMES = {"resnet18": "ResNet-18", "resnet34": "ResNet-34", "linear": "the linear softmax"}
+
+
 def build_model(name: str, num_classes: int, in_channels: int = 3, image_size: int = 32) -> nn.Module:
     """Build a freshly initialised model by registry name (seed it with ``torch.manual_seed``)."""
     builders: dict[str, Callable[[], nn.Module]] = {

@@ -22,6 +22,7 @@ import pandas as pd
 import vl_convert as vlc
 
 from . import c3, report_c3
+from .data import DATASET_NAMES
 from .profiles import Profile
 from .report import VARIANT_HEADINGS, comparison_labels, label, selection_label, show
 from .stats import FEW_SEEDS, MIN_SEEDS
@@ -390,12 +391,16 @@ def c3_other_settings(P: Profile, runs: c3.Runs) -> list[Any]:
     chart (:func:`difference_to_random`); empty where the profile runs neither."""
     E, y_title = max(P.c3_epochs), "difference in test accuracy (percentage points)"
     out: list[Any] = []
+    rate, data = f"{c3.AGGRESSIVE:.0%} pruned", DATASET_NAMES.get(P.dataset, P.dataset)
     for e in sorted(P.c3_epochs)[:-1]:
-        out += [show(report_c3.prune_table(runs.main, e, c3.AGGRESSIVE)),
+        out += [Markdown(f"**{e} epochs over the kept subset, {data}, {rate}:** every selector run there."),
+                show(report_c3.prune_table(runs.main, e, c3.AGGRESSIVE)),
                 difference_to_random(c3.differences(runs.main, e, report_c3.PLOTTED), f"Differences in accuracy, {e} epochs",
                                      y_title=y_title, legend="comparison")]
     if len(runs.imbalanced):
-        out += [show(report_c3.prune_table(runs.imbalanced, E, c3.AGGRESSIVE)),
+        out += [Markdown(f"**{E} epochs over the kept subset, class-imbalanced {data}, {rate}:** every "
+                         "selector run there."),
+                show(report_c3.prune_table(runs.imbalanced, E, c3.AGGRESSIVE)),
                 difference_to_random(c3.differences(runs.imbalanced, E, c3.IMBALANCED_COMPARISONS),
                                      f"Class-imbalanced CIFAR-10: differences in accuracy, {E} epochs",
                                      y_title=y_title, legend="comparison")]

@@ -18,9 +18,10 @@ from typing import Any
 import pandas as pd
 
 from .c3 import CHANCE, CHANCE_FACTOR
+from .models import NET_NAMES
 from .profiles import PROFILES
 from .report import (CLAIMS, CONVENTION, VARIANT_HEADINGS, VARIANT_NAMES, effect_text, label, ordered_parts, part_effect, parts_table,
-                     published_text, variants_table, variants_text)
+                     published_text, readings_text, variants_table, variants_text)
 from .selection import VARIANT_SELECTORS
 from .stats import FEW_SEEDS
 from .store import read_summary
@@ -61,20 +62,35 @@ def regime_name(profile: str, summaries: dict[str, dict[str, Any]]) -> str:
     return f"`{profile}`: {net}full data {setup['test_acc_mean'] * 100:.1f}%"
 
 
-def _regime_cell(claim: str, h: dict[str, Any] | None, published: str) -> str:
+def _regime_cell(claim: str, h: dict[str, Any] | None, published: str, profile: str = "") -> str:
     """A regime's cell of the introduction's table; where its headline's published figure is not
-    the row's ``published`` one (C1 on another net), the cell states its own."""
+    the row's ``published`` one (C1 on another net), the cell states the nearest published figure
+    it is set beside. A C1 headline measured on another net than the regime's own (ResNet-18 for
+    the fast-net regime) states the regime's own net beside it."""
     if not h:
         return "not computed yet"
     own = published_text(claim, h)
     if own != published:
-        return _regime_cell(claim, h, own) + f"<br>Published for this net: {own}."
+        return _regime_cell(claim, h, own, profile) + f"<br>Nearest published figure: {own}."
+    net = PROFILES[profile].model if profile in PROFILES else h.get("model")
+    if claim == "c1" and net != h.get("model") and net in h.get("effects", {}):
+        e = h["effects"][net]
+        return (_regime_cell(claim, {**h, "effects": {}}, published, profile)
+                + f"<br>This regime's own net, {net}: {e['verdict']}, ρ = {e['effect']:.3f} [{e['ci'][0]:.3f}, "
+                  f"{e['ci'][1]:.3f}] ({e['images']:,} images).")
     if "parts" in h:  # each part with its verdict and effect (points, 95% interval)
-        parts = "".join(f"<br>{SHORT_PARTS.get(n, n)}: {p['verdict']}, {part_effect(n, p)}" for n, p in ordered_parts(h))
-        partial = "<br>*From the headline's cells alone: the side analyses are still to run.*" if h.get("pending") else ""
+        parts = "".join(f"<br>{SHORT_PARTS.get(n, n)}: {_part_verdict(p)}, {part_effect(n, p)}" for n, p in ordered_parts(h))
+        partial = "<br>*Stated from the headline's cells alone; the side analyses are not yet complete.*" if h.get("pending") else ""
         return f"**{h['verdict']}**{parts}.<br>*At {h['regime']}.*{partial}"
     return (f"**{h['verdict']}**<br>{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}. "
             f"*At {h['regime']}.*")
+
+
+def _part_verdict(p: dict[str, Any]) -> str:
+    """A part's verdict, and where its readings differ between fractions (what makes a part
+    inconclusive, or fail at one fraction only), the reading at each."""
+    mixed = len(set(p["directions"].values())) > 1
+    return f"{p['verdict']} ({readings_text(p['directions'])})" if mixed else p["verdict"]
 
 
 def verdict_table(summaries: dict[str, dict[str, Any]]) -> str:
@@ -89,7 +105,7 @@ def verdict_table(summaries: dict[str, dict[str, Any]]) -> str:
         heads = [_headline(summaries, p, key) for p in profiles]
         published = next((published_text(key, h) for h in heads if h), "—")
         lines.append(f"| [{name}](../{doc}.ipynb): {statement} | {published} | "
-                     + " | ".join(_regime_cell(key, h, published) for h in heads) + " |")
+                     + " | ".join(_regime_cell(key, h, published, p) for p, h in zip(profiles, heads)) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -120,7 +136,7 @@ def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
     done = {p: h for p, h in have.items() if h}
     missing = [p for p, h in have.items() if not h]
     later = (f" The {' and '.join(p for p in missing)} regime{'s have' if len(missing) > 1 else ' has'} no "
-             "results committed yet.") if missing else ""
+             f"verdict on claim {name} yet: its headline's runs are not all committed.") if missing else ""
     if len(done) < 2:
         only = next(iter(done), None)
         return ((f"Only the {only} regime has a verdict on claim {name} so far, so this book cannot yet say "
@@ -132,11 +148,20 @@ def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
     text = (_agree(name, done) or f"The regime changes the answer on claim {name}: "
             + ", ".join(f"{h['verdict']} in {p}" for p, h in done.items())) + "."
     parts = [n for n, _ in ordered_parts(next(iter(done.values()))) if all(n in h.get("parts", {}) for h in done.values())]
-    same = [n for n in parts if len({h["parts"][n]["verdict"] for h in done.values()}) == 1]
-    differ = [n for n in parts if n not in same]
+    # a part agrees when its verdict and the set of its readings are the same in every regime (the
+    # fractions themselves may differ between grids)
+    same = [n for n in parts if len({(h["parts"][n]["verdict"], frozenset(h["parts"][n]["directions"].values()))
+                                     for h in done.values()}) == 1]
+    readings = [n for n in parts if n not in same and len({h["parts"][n]["verdict"] for h in done.values()}) == 1]
+    differ = [n for n in parts if n not in same and n not in readings]
     if same:
         text += " Parts on which they agree: " + "; ".join(
             f"{SHORT_PARTS.get(n, n)} ({next(iter(done.values()))['parts'][n]['verdict']})" for n in same) + "."
+    if readings:
+        text += " Parts with one verdict but readings the regime changes: " + "; ".join(
+            f"{SHORT_PARTS.get(n, n)}, {next(iter(done.values()))['parts'][n]['verdict']} (" + "; ".join(
+                f"{p}: {readings_text(h['parts'][n]['directions'])}" for p, h in done.items()) + ")"
+            for n in readings) + "."
     if differ:
         text += " Parts the regime changes: " + "; ".join(
             f"{SHORT_PARTS.get(n, n)} (" + ", ".join(f"{p}: {h['parts'][n]['verdict']}" for p, h in done.items()) + ")"
@@ -144,7 +169,7 @@ def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
     partial = [p for p, h in done.items() if h.get("pending")]
     if partial:
         text += (f" In {' and '.join(partial)}, the verdict rests on the headline cells alone so far; the side "
-                 "analyses are still to run.")
+                 "analyses are not yet complete.")
     return text + later
 
 
@@ -158,12 +183,23 @@ def _agree(name: str, done: dict[str, dict[str, Any]]) -> str:
 def _net_agreement(name: str, done: dict[str, dict[str, Any]]) -> str:
     """Agreement where each regime's headline rests on another net at initialisation (C1): no
     training budget plays a part there, so what differs is the net, and the sentence says so."""
-    each = "; ".join(f"{h['verdict']} for the {h['model']} net in {p} (ρ = {h['effect']:.2f} "
-                     f"[{h['ci'][0]:.2f}, {h['ci'][1]:.2f}]; published {_read_number(h.get('published'))})"
+    def own(p: str, h: dict[str, Any]) -> str:  # the regime's own net, where the headline names another
+        net = PROFILES[p].model if p in PROFILES else h["model"]
+        e = h.get("effects", {}).get(net)
+        return "" if net == h["model"] or not e else (
+            f", and {e['verdict']} for {_net(net)}, the regime's own (ρ = {e['effect']:.2f} [{e['ci'][0]:.2f}, {e['ci'][1]:.2f}])")
+
+    each = "; ".join(f"{h['verdict']} for {_net(h['model'])} in {p} (ρ = {h['effect']:.2f} "
+                     f"[{h['ci'][0]:.2f}, {h['ci'][1]:.2f}]; published {_read_number(h.get('published'))}){own(p, h)}"
                      for p, h in done.items())
     lead = _agree(name, done) or f"The net, not the training budget, changes the answer on claim {name}"
     return (f"{lead}. Its headline is measured at initialisation, where no training budget plays a part, "
-            f"and each regime measures it on its own net: {each}.")
+            f"on the net each regime's headline names: {each}.")
+
+
+def _net(model: str) -> str:
+    """A net as a sentence names it: "ResNet-18", "the airbench net"."""
+    return NET_NAMES.get(model, f"the {model} net")
 
 
 def _labels(names: list[str]) -> str:
@@ -199,7 +235,7 @@ def pending_text(h: dict[str, Any]) -> str:
               "c3_periods": lambda v: f"the period sweep (re-selecting every {_labels([str(t) for t in v])} passes)",
               "c3_epochs": lambda v: f"the shorter budget{'s' * (len(v) > 1)} ({_epochs(v)})"}
     todo = [pieces[k](p[k]) for k in pieces if p.get(k)]
-    return (f"Stated from the headline's cells alone; still to run: {'; '.join(todo)} "
+    return (f"Stated from the headline's cells alone; not yet complete: {'; '.join(todo)} "
             f"(`{p['command']}`).")
 
 

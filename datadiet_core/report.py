@@ -117,6 +117,15 @@ def c1_verdict_text(summary: dict[str, Any]) -> str:
     return headline_sentence("c1", summary["headline"]) + " " + head + scope + fashion + fade
 
 
+def c1_ratio_text(fit: dict[str, float], log_norm_sd: float) -> str:
+    """The log-normal fit of GraNd@init / ||x|| (:func:`c1.ratio`) beside the spread of log ||x||:
+    since log GraNd = log ||x|| + log ratio, the rankings agree when σ is small against that spread."""
+    return (f"Fitted log-normal: μ = {fit['mu']:.3f}, σ = {fit['sigma']:.3f} (Kolmogorov-Smirnov distance "
+            f"{fit['ks']:.3f}). Since log GraNd = log ‖x‖ + log(GraNd / ‖x‖), the two rankings agree when σ is small "
+            f"against the spread of log ‖x‖ itself, {log_norm_sd:.3f} here (standard deviation), and part ways as σ "
+            f"approaches it.")
+
+
 def c1_fashion_text(summary: dict[str, Any]) -> str:
     """The C1 chapter's Fashion-MNIST sentence: ρ per model, all initialisations averaged, on the
     training split, or that the profile leaves the dataset out."""
@@ -150,6 +159,12 @@ def _pp(d: float) -> str:
     return f"{d * 100:+.1f}"
 
 
+def _pp_point(d: float) -> str:
+    """A published point difference in points; one that rounds to zero reads "0.0", unsigned
+    (an interval's bounds keep their sign: it says on which side of 0 the bound lies)."""
+    return "0.0" if round(d * 100, 1) == 0 else _pp(d)
+
+
 def cell(d: float, lo: float, hi: float) -> str:
     """A difference in accuracy with its interval, in percentage points: '+1.1 [+0.2, +2.0]'; a
     comparison of cells with fewer than ``stats.MIN_SEEDS`` seeds has none, and says so."""
@@ -179,10 +194,15 @@ def effect_text(claim: str, h: dict[str, Any]) -> str:
     return f"{cell(h['effect'], *h['ci'])} points"
 
 
+def verdict_phrase(verdict: str) -> str:
+    """A verdict as the predicate of "claim C… ___": "holds", "fails", "is inconclusive"."""
+    return verdict if verdict in ("holds", "fails") else f"is {verdict}"
+
+
 def headline_sentence(claim: str, h: dict[str, Any]) -> str:
     """One sentence stating a claim's headline verdict, its regime and its effect (plain text: a
     glued sentence is not parsed as markdown)."""
-    return (f"Headline: claim {CLAIMS[claim][0]} {h['verdict'].upper()} at {h['regime']}; "
+    return (f"Headline: claim {CLAIMS[claim][0]} {verdict_phrase(h['verdict'])} at {h['regime']}; "
             f"{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}.")
 
 
@@ -190,6 +210,16 @@ def headline_sentence(claim: str, h: dict[str, Any]) -> str:
 
 def _directions(by_f: dict[str, str]) -> str:
     return "; ".join(f"{float(f):.0%}: {f'n < {MIN_SEEDS}' if d == FEW_SEEDS else d}" for f, d in by_f.items()) or "not run"
+
+
+def readings_text(by_f: dict[str, str]) -> str:
+    """A part's readings grouped by direction, in the order of the fractions ("above at 70% and
+    80%, no detectable difference at 90%"); a cell under ``stats.MIN_SEEDS`` seeds reads "n < 3"."""
+    groups: dict[str, list[str]] = {}
+    for f, d in by_f.items():
+        groups.setdefault(f"n < {MIN_SEEDS}" if d == FEW_SEEDS else d, []).append(f"{float(f):.0%}")
+    return ", ".join(f"{d} at {' and '.join(fs) if len(fs) < 3 else ', '.join(fs[:-1]) + ' and ' + fs[-1]}"
+                     for d, fs in groups.items())
 
 
 def _source(source: str) -> str:
@@ -228,7 +258,7 @@ def parts_table(claim: str, h: dict[str, Any]) -> str:
     seeds, the published figure, and for C2 the per-class and pre-drop readings at 50% beside it."""
     if claim == "c2":
         def per_class(p: dict[str, Any]) -> str:
-            return "still to run" if not p["per_class"] and "c2_per_class" in h.get("pending", {}) else _effect(p["per_class"])
+            return "not yet complete" if not p["per_class"] and "c2_per_class" in h.get("pending", {}) else _effect(p["per_class"])
 
         lines = ["| part | verdict | at 50% pruned, points [95% interval] | by fraction pruned | seeds | published, points "
                  "| per class, 50% | pre-drop, 50% |", "|---|---|---|---|---|---|---|---|"]
@@ -251,7 +281,7 @@ def parts_verdict(claim: str, h: dict[str, Any]) -> str:
     """A C2 or C3 verdict in a few sentences (about 50 words; the parts' numbers are in
     :func:`parts_table`): the claim's word, its rule and each part's verdict."""
     parts = "; ".join(f"{p['statement']}: {p['verdict']}" for _, p in ordered_parts(h))
-    return (f"Claim {CLAIMS[claim][0]} {h['verdict'].upper()} in this regime. Rule, fixed before the runs: the claim "
+    return (f"Claim {CLAIMS[claim][0]} {verdict_phrase(h['verdict'])} in this regime. Rule, fixed before the runs: the claim "
             f"{h['rule']}. Parts: {parts}.")
 
 
@@ -277,8 +307,11 @@ def c2_checks_table(summary: dict[str, Any]) -> pd.DataFrame:
 
 
 def c2_accuracy_table(acc: pd.DataFrame) -> pd.DataFrame:
-    """Mean ± std of test accuracy (%) per score (rows) and fraction pruned (columns)."""
-    cell = acc.assign(text=[f"{m * 100:.1f} ± {s * 100:.1f}" for m, s in zip(acc["mean"], acc["std"])],
+    """Mean ± standard deviation of test accuracy (%) across seeds per score (rows) and fraction
+    pruned (columns); a cell with fewer seeds than the most any cell has names its count."""
+    most = int(acc.seeds.max()) if len(acc) else 0
+    cell = acc.assign(text=[f"{m * 100:.1f} ± {s * 100:.1f}" + (f" (n = {n})" if n < most else "")
+                            for m, s, n in zip(acc["mean"], acc["std"], acc.seeds)],
                       score=acc.score.map(lambda s: label(s)),
                       pruned=acc.prune.map(lambda f: f"{f:.0%} pruned"))
     return (cell.pivot(index="score", columns="pruned", values="text").reindex(list(dict.fromkeys(cell.score)))
@@ -298,17 +331,22 @@ def c2_rules_table(diffs: pd.DataFrame, epochs: int) -> pd.DataFrame:
 CONVENTION = {"iterations": "equal iterations", "epochs": "equal epochs"}
 
 
-def c2_published_table(conventions: dict[str, Any], model: str) -> pd.DataFrame:
+def c2_published_table(conventions: dict[str, Any], model: str, headline: dict[str, Any] | None = None) -> pd.DataFrame:
     """Accuracy minus random (percentage points) per score and fraction pruned: ours under every
     budget convention the grid ran (``summary.json``'s ``c2.budget_conventions``; keep-highest by
     ``model``, Welch's 95% interval) beside the published differences of :data:`c2.PUBLISHED`,
-    each row naming its budget convention."""
+    each row naming its budget convention. ``headline`` (``c2.diff_to_random``, the headline's
+    convention) adds the published scores that convention's table leaves out (GraNd early)."""
     pub = published_differences()
+    ours = {b: dict(by_s) for b, by_s in conventions["diff_to_random"].items()}
+    if headline and conventions["budgets"]:
+        first = ours.setdefault(conventions["budgets"][0], {})
+        first.update({sc: by_f for sc, by_f in headline.items() if sc in set(pub.score) and sc not in first})
     rows = [{"score": label(sc), "source": f"ours ({model}, {CONVENTION[b]})", "prune": float(f), "text": cell(*c[:3])}
-            for b, by_s in conventions["diff_to_random"].items() for sc, by_f in by_s.items()
+            for b, by_s in ours.items() for sc, by_f in by_s.items()
             if sc in set(pub.score) for f, c in by_f.items()]
     rows += [{"score": label(r.score), "source": f"{r.source.split(' (')[0]} ({r.source.split(' (')[1].rstrip(')')})",
-              "prune": r.prune, "text": _pp(r["diff"])} for _, r in pub.iterrows()]
+              "prune": r.prune, "text": _pp_point(r["diff"])} for _, r in pub.iterrows()]
     d = pd.DataFrame(rows).assign(pruned=lambda x: x.prune.map(lambda f: f"{f:.0%} pruned"))
     order = sorted(d.pruned.unique(), key=lambda t: float(t.split("%")[0]))
     return d.pivot(index=["score", "source"], columns="pruned", values="text")[order].fillna("").rename_axis(columns=None)
@@ -321,7 +359,7 @@ def c2_budget_note(profile: str, conventions: dict[str, Any]) -> str:
         return (f"The {profile} profile ran {ran[0]} (its headline) and {ran[1]} for "
                 + ", ".join(label(s) for s in conventions["diff_to_random"][conventions["budgets"][1]])
                 + ", so each published row has ours under its own convention beside it.")
-    return (f"The {profile} profile runs {ran[0]} only (its field c2_budget), so the rows under the other convention "
+    return (f"The {profile} profile runs {ran[0]} only (set by the papermill parameter c2_budget), so the rows under the other convention "
             "compare two conventions.")
 
 
@@ -350,7 +388,9 @@ def c2_early_text(P: Profile, early: dict[str, Any]) -> str:
             f"starts to fall at epoch {early['first_drop_epoch']:.1f}, and the runs end at {early['test_acc_end'] * 100:.1f}%.")
     if early.get("test_acc_predrop") is not None:
         text += (f" A second checkpoint, at {early['predrop']:.0%} (epoch {early['predrop_epoch']:g}, "
-                 f"{early['test_acc_predrop'] * 100:.1f}% test accuracy), is early in the papers' sense.")
+                 f"{early['test_acc_predrop'] * 100:.1f}% test accuracy), matches the papers' other sense of early: "
+                 f"the network well past chance, before the learning rate falls. The headline keeps the papers' "
+                 f"fraction ({early['early']:.0%}) and sets the reading at {early['predrop']:.0%} beside each part.")
     return text
 
 
@@ -387,11 +427,15 @@ def c2_per_class_text(summary: dict[str, Any]) -> str:
     """What per-class selection at 50% pruned does, score by score, in words (computed)."""
     key, pc = f"{REGIME_PRUNE:g}", summary.get("per_class_to_random", {})
     if not pc:
-        return "This profile's grid runs no per-class selection (its field c2_per_class is empty)."
-    by = {d: [label(s) for s, c in pc.items() if c[key][3] == d] for d in ("above", "below", "no detectable difference", FEW_SEEDS)}
+        return "This profile's grid runs no per-class selection (the papermill parameter c2_per_class adds it)."
+    by = {d: [label(s) for s, c in pc.items() if c[key][3] == d] for d in ("above", "below", "no detectable difference")}
+    few = [f"{label(s)} {_pp(c[key][0])}" for s, c in pc.items() if c[key][3] == FEW_SEEDS]
+    read = [f"{d}: {', '.join(v)}" for d, v in by.items() if v]
+    if few:  # differences without an interval are given, not read
+        read.append(f"{', '.join(few)} points (fewer than 3 seeds: no interval, so not read)")
     return ("To separate class balance from what a score says about examples, every score was also evaluated at 50% "
             "pruned keeping the same fraction within each class (DeepCore's rule). Minus random, per class: "
-            + "; ".join(f"{', '.join(v)} ({d})" if d == FEW_SEEDS else f"{d}: {', '.join(v)}" for d, v in by.items() if v)
+            + "; ".join(read)
             + ". The table gives both rules minus "
             "random and per-class minus whole-set selection, in percentage points with Welch's 95% interval. The C2 "
             "headline rests on whole-set selection (the papers' rule).")

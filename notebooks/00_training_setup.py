@@ -138,7 +138,7 @@ glue("early", c2.checkpoint_text(P), display=False)
 # accuracy of {glue:text}`acc_text` (mean ± standard deviation across seeds, the recipe's own
 # evaluation). One run took {glue:text}`seconds` of training on the {glue:text}`device`
 # ({glue:text}`img_s` images per second, evaluation excluded; runs that shared the machine's two
-# cores with other work ran slower, so this is an upper bound).
+# cores with other work ran slower, so the time is an upper bound and the rate a lower one).
 
 # %% tags=["remove-input"]
 history = bank.baseline_history(records)
@@ -161,7 +161,7 @@ plots.curves_by_seed(history, "test_acc", "test accuracy (%)", "Test accuracy du
 # %% [markdown]
 # ## Both regimes
 #
-# The full-data baseline of every regime whose results are committed (this build's first). The
+# The full-data baseline of every regime whose results are committed (this build's regime first). The
 # accuracy is each recipe's own evaluation; the papers report about 95% for ResNet-18 after 200
 # epochs, Kirsch's PyTorch reproduction 93.97% for the hlb net.
 

@@ -144,12 +144,10 @@ plots.log_ratio_histogram(fit_ratio["log_ratio"], fit_ratio["fit"]["mu"], fit_ra
                           "Distribution of GraNd@init / ‖x‖ (training split)")
 
 # %% tags=["remove-cell"]
-glue("fit_text", "μ = {mu:.3f}, σ = {sigma:.3f} (Kolmogorov-Smirnov distance {ks:.3f})".format(**fit_ratio["fit"]),
-     display=False)
+glue("fit_text", report.c1_ratio_text(fit_ratio["fit"], fit_ratio["log_norm_sd"]), display=False)
 
 # %% [markdown]
-# Fitted log-normal: {glue:text}`fit_text`. A small σ means the ratio barely varies, which is
-# what makes the two rankings agree.
+# {glue:text}`fit_text`
 #
 # ## What the extremes look like
 #

@@ -25,7 +25,7 @@
 # This chapter runs the static-pruning protocol for every score on the same footing, adds the
 # restore-bug variant, and states the claim's verdict part by part. The short regime of this
 # build is not the papers'; the last section sets the verdict beside the one at the papers'
-# accuracy.
+# accuracy, once that regime's runs are committed.
 
 # %% tags=["parameters", "remove-cell"]
 profile = "cpu"  # smoke | cpu | airbench | paper; any profile field can be passed too, e.g. papermill -p eval_seeds 4
@@ -104,7 +104,8 @@ glue("regime", summary["headline"]["regime"], display=False)
 #
 # Mean over evaluation seeds, with the 16th-84th percentile band across seeds (Paul et al.'s
 # presentation); the dashed line is full-data training, {glue:text}`full_acc` ±
-# {glue:text}`full_std` over the scoring runs.
+# {glue:text}`full_std` over the scoring runs. The table gives mean ± standard deviation across
+# seeds; a cell with fewer seeds than the others says how many.
 
 # %% tags=["remove-input"]
 plots.accuracy_vs_pruned(acc[acc.score.isin(selection.STATIC_SCORES)], summary["acc_mean"]["full"],
@@ -147,7 +148,7 @@ plots.difference_to_random(diffs[(diffs.rule == "keep_highest") & (diffs.epochs 
 # {glue:text}`full_acc`.
 
 # %% tags=["remove-input"]
-report.show(report.c2_published_table(summary["budget_conventions"], P.model))
+report.show(report.c2_published_table(summary["budget_conventions"], P.model, summary["diff_to_random"]))
 
 # %% [markdown]
 # ## Which classes each subset keeps
@@ -186,7 +187,7 @@ plots.chart_or_note(report.c2_per_class_table(summary), "")
 report.show(report.c2_checks_table(summary))
 
 # %% [markdown]
-# ## Early in the papers' sense
+# ## Where "early" is taken
 #
 # {glue:text}`early_text` Where each trained score is taken, how far the scoring networks had
 # learned there, and what keeping the highest half by it does, against random:
@@ -205,7 +206,7 @@ plots.chart_or_note(report.c2_checkpoint_table(summary), "No checkpoint comparis
 # (Zheng et al. 2023: drop the hardest 10%, then sample evenly across 50 score bins):
 
 # %% tags=["remove-input"]
-plots.chart_or_note(plots.regime_map(diffs), "This profile runs no budget map (its field regime_epochs is empty).")
+plots.chart_or_note(plots.regime_map(diffs), "This profile runs no budget map (the papermill parameter regime_epochs adds it).")
 
 # %% tags=["remove-input"]
 plots.chart_or_note(report.c2_rules_table(diffs, P.epochs), "This profile runs no other selection rule.")
@@ -238,7 +239,7 @@ plots.rank_reliability(c2_picks.rank_reliability(P, store), "How the rankings se
 # ## What this regime is, and is not
 #
 # - **Model and budget.** {glue:text}`regime`. The verdicts hold for that budget and not beyond
-#   it; the last section sets them beside the other regime's.
+#   it; the last section sets them beside the other regime's, once that regime's runs are committed.
 # - **Scoring runs.** Scores are averaged over {glue:text}`k` runs, not 10; the rank-settling
 #   figure shows how much the rankings would still move.
 # - **Seeds.** {glue:text}`eval_seeds` evaluation seeds in the cells the headline rests on and

@@ -46,7 +46,7 @@ def test_c1_verdict_text_follows_the_numbers():
                "headline": {"verdict": "holds", "effect": 0.95, "ci": [0.94, 0.96], "regime": "resnet18 at init",
                             "effect_name": "Spearman rho(GraNd@init, input norm)"}}
     text = report.c1_verdict_text(summary)
-    assert text.startswith("Headline: claim C1 HOLDS at resnet18 at init; Spearman rho(GraNd@init, input norm): "
+    assert text.startswith("Headline: claim C1 holds at resnet18 at init; Spearman rho(GraNd@init, input norm): "
                            "ρ = 0.950 [0.940, 0.960].")
     assert "fastnet (50,000 training images): ρ = 0.410 [0.400, 0.420], does not hold" in text
     assert "resnet18 (1,000 training images): ρ = 0.950 [0.940, 0.960], holds" in text
@@ -85,7 +85,12 @@ def test_c1_grid_curves_and_correlations_through_the_store(results_dir):
         assert row[3] == pytest.approx(st.spearmanr(sc[row[1]], sc[row[2]]).statistic, abs=1e-12)
     assert corr["rho (Kirsch 2023)"].tolist() == list(c1.KIRSCH_SPEARMAN.values())
     # The summary reads the curves at all K and applies the verdict rule to their interval.
-    summary = c1.summary(P, curves, c1.ratio(P, s)["fit"])
+    ratio = c1.ratio(P, s)
+    summary = c1.summary(P, curves, ratio["fit"])
+    norms = bank.input_norms(P, "train")
+    assert ratio["log_norm_sd"] == pytest.approx(np.log(norms).std()) and len(ratio["log_ratio"]) == len(norms)
+    text = report.c1_ratio_text(ratio["fit"], ratio["log_norm_sd"])
+    assert f"σ = {ratio['fit']['sigma']:.3f}" in text and f"spread of log ‖x‖ itself, {np.log(norms).std():.3f} here" in text
     last = lin.iloc[-1]
     assert summary["spearman_by_model"]["linear"] == last.rho
     assert summary["verdict"]["holds_for_linear"] == (last.lo >= c1.STRONG)
@@ -96,7 +101,7 @@ def test_c1_grid_curves_and_correlations_through_the_store(results_dir):
                  & (curves.checkpoint == "init")].iloc[-1]
     assert h["effect"] == res.rho and h["ci"] == [res.lo, res.hi] and h["published"] == 0.963
     assert h["verdict"] == ("holds" if res.lo >= c1.STRONG else "fails" if res.hi < c1.STRONG else "inconclusive")
-    assert "resnet18 at initialisation" in h["regime"] and set(h["effects"]) == {"linear", P.model, "resnet18"}
+    assert "ResNet-18 at initialisation" in h["regime"] and set(h["effects"]) == {"linear", P.model, "resnet18"}
     # A second sweep computes nothing, and the tables are read back unchanged.
     assert sweep.sweep("c1", P, s.root, progress=None).from_store == report.total
     assert c1.load(P, s)["curves"].equals(curves)

@@ -55,6 +55,13 @@ def test_c2_runs_both_budget_conventions_where_the_profile_lists_them(results_di
     table = report.c2_published_table(conv, P.model)
     assert ("EL2N early", "ours (fastnet, equal epochs)") in table.index and ("EL2N early", "ours (fastnet, equal iterations)") in table.index
     assert table.loc[("EL2N early", "ours (fastnet, equal epochs)"), "50% pruned"].endswith("(fewer than 3 seeds: no interval)")
+    # the headline convention's own differences add the published scores its table leaves out
+    early = {"grand_early": {"0.5": [0.01, float("nan"), float("nan"), stats.FEW_SEEDS]}, "el2n_early": {"0.5": [0.09, 0.0, 0.1, "above"]}}
+    more = report.c2_published_table(conv, P.model, early)
+    assert more.loc[("GraNd early", "ours (fastnet, equal iterations)"), "50% pruned"] == "+1.0 (fewer than 3 seeds: no interval)"
+    assert (more.loc[("EL2N early", "ours (fastnet, equal iterations)")] == table.loc[("EL2N early", "ours (fastnet, equal iterations)")]).all()
+    pub = table.loc[("input norm ‖x‖₂", "Kirsch's PyTorch reproduction (hlb-CIFAR10 net, about 12.6 epochs, equal epochs)"), "10% pruned"]
+    assert pub == "0.0"  # 93.67 - 93.72 = -0.05 points: no sign on a published zero
     assert report.c2_budget_note("smoke", conv).startswith("The smoke profile ran equal iterations (its headline) and equal epochs")
     assert "runs equal iterations only" in report.c2_budget_note("cpu", {"budgets": ["iterations"], "diff_to_random": {}})
 
@@ -137,7 +144,7 @@ def test_c2_comparisons_are_three_valued_per_fraction():
     assert s["regime"]["el2n_early"]["4"][0] == pytest.approx(-0.1, abs=0.01)
     assert set(s["regime"]["el2n_early"]) == {"4", "8", "16"}
     text = report.c2_verdict_text(s)
-    assert text.startswith("Claim C2 HOLDS in this regime.") and len(text.split()) <= 80
+    assert text.startswith("Claim C2 holds in this regime.") and len(text.split()) <= 80
     assert "EL2N early in training beats random: holds" in text
     checks = report.c2_checks_table(s)
     assert checks.loc["GraNd@init (restore bug) minus GraNd@init", "30% pruned"].endswith("above")
@@ -324,10 +331,10 @@ def test_c2_summary_states_the_headline_from_its_cells_while_the_side_analyses_c
                             "c2_cross_scores": ["random", "el2n_early"], "c2_budget": "epochs", "command": runs.sweep_command("c2", P)}
     assert set(h["parts"]) == set(c2.PARTS) and h["parts"]["el2n_early"]["per_class"] is None
     text = regimes.pending_text(h)
-    assert text.startswith("Stated from the headline's cells alone; still to run: forgetting at 50% pruned; "
+    assert text.startswith("Stated from the headline's cells alone; not yet complete: forgetting at 50% pruned; "
                            "per-class selection by EL2N early; the regime map at 1 epoch; random and EL2N early at "
                            "50% pruned under equal iterations (`python -m datadiet_core sweep c2 --profile smoke")
-    assert "still to run" in report.parts_table("c2", h) and text in regimes.claim_table("c2", {"smoke": {"c2": partial}})
+    assert "not yet complete" in report.parts_table("c2", h) and text in regimes.claim_table("c2", {"smoke": {"c2": partial}})
     sweep.sweep("c2", P, s.root, progress=None)
     whole = summaries.claim2(P, s.reader())
     assert "pending" not in whole["headline"] and regimes.pending_text(whole["headline"]) == ""
@@ -335,5 +342,12 @@ def test_c2_summary_states_the_headline_from_its_cells_while_the_side_analyses_c
     assert whole["headline"]["parts"]["grand_init"]["at_50"]["effect"] == h["parts"]["grand_init"]["at_50"]["effect"]
     both = regimes.agreement("c2", {"smoke": {"c2": whole}, "airbench": {"c2": partial}})
     assert both.endswith("In airbench, the verdict rests on the headline cells alone so far; the side analyses are "
-                         "still to run.")
-    assert "From the headline's cells alone" in regimes.verdict_table({"smoke": {"c2": whole}, "airbench": {"c2": partial}})
+                         "not yet complete.")
+    assert "Stated from the headline's cells alone" in regimes.verdict_table({"smoke": {"c2": whole}, "airbench": {"c2": partial}})
+
+
+def test_c2_accuracy_table_names_the_seeds_of_a_cell_with_fewer():
+    acc = pd.DataFrame({"score": ["random", "random", "forgetting"], "prune": [0.3, 0.5, 0.5],
+                        "mean": [0.9, 0.85, 0.538], "std": [0.01, 0.02, 0.0004], "seeds": [3, 3, 2]})
+    t = report.c2_accuracy_table(acc)
+    assert t.loc["random", "30% pruned"] == "90.0 ± 1.0" and t.loc["forgetting", "50% pruned"] == "53.8 ± 0.0 (n = 2)"

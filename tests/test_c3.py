@@ -176,7 +176,7 @@ def test_c3_comparisons_are_read_by_their_rules_and_say_not_run_when_missing():
     assert s["speedup_at_0.7"]["ucb"] == pytest.approx(1 / 0.3)
     assert s["acc_mean"]["ucb"] == {"0.7": pytest.approx(0.75), "0.9": pytest.approx(0.70)}
     text = report_c3.verdict_text(s)
-    assert text.startswith("Claim C3 HOLDS in this regime.") and len(text.split()) <= 80
+    assert text.startswith("Claim C3 holds in this regime.") and len(text.split()) <= 80
     cmp = report_c3.comparisons_table(s)
     assert cmp.loc[(8, "UCB minus uncertainty EMA"), "reading"] == "above" and cmp.loc[(8, "UCB minus uncertainty EMA"), "70%"].startswith("+5.0")
     assert (4, "UCB minus uncertainty EMA") not in cmp.index  # not run at 4 epochs: no row
@@ -296,7 +296,7 @@ def test_c3_period_sweep_verdicts_and_matched_speedup_follow_their_rules():
 
 def test_c3_period_plan_says_what_runs():
     cpu = profiles.resolve_profile("cpu")
-    assert report_c3.period_plan(cpu).startswith("This profile runs no such sweep")
+    assert report_c3.period_plan(cpu).startswith("This regime runs no such sweep: its loss-driven selectors re-select every pass only")
     assert report_c3.period_plan(cpu.replace(c3_periods=[4, 2])) == (
         "We repeat that sweep at 70% pruned and 8 epochs: uncertainty EMA and UCB re-selecting every 2 or 4 "
         "passes, 2 seeds each, against the main grid's one pass.")
@@ -357,6 +357,20 @@ def test_class_turnover_is_the_share_of_a_selection_that_moves_to_other_classes(
     assert "UCB as specified 97%; UCB with its first selection random 30%." in text
 
 
+def test_collapse_text_names_no_cause_when_the_variants_rest_on_two_seeds():
+    """A variant above chance on 2 seeds has no interval, so the rule cannot read it: the text
+    says the cause is not established (as the both-regimes table does), not that it stays open
+    for lack of a variant that lifts the runs."""
+    c = {"diverged": False, "at_chance": {"ucb": False, "uncertainty_ema": True}, "epochs": 8, "prune": 0.7,
+         "uncertainty_ema_per_class_minus_as_specified": [0.35, float("nan"), float("nan"), stats.FEW_SEEDS]}
+    text = report_c3.collapse_text(c)
+    assert text.endswith("Uncertainty EMA ended at chance as specified. The variants' runs have fewer than 3 seeds, "
+                         "so their differences have no interval and the rules cannot name a cause: it is not "
+                         "established at this regime.")
+    c["uncertainty_ema_per_class_minus_as_specified"] = [0.05, -0.1, 0.2, "no detectable difference"]
+    assert report_c3.collapse_text(c).endswith("the cause stays open.")
+
+
 def test_speedup_table_comes_in_two_parts_that_each_fit_the_page():
     parts = {"measured": 3.31, "matched": 3.36, "period_1": 3.31, "period_10": 3.33, "ideal": 3.33,
              "full_s_per_pass": 15.3, "train_s_per_pass": 4.6, "scoring_s_per_pass": 0.0, "full_img_s": 3253.0,
@@ -402,7 +416,7 @@ def test_c3_summary_states_the_headline_from_its_cells_while_the_other_cells_com
                             "command": runs.sweep_command("c3", P)}
     assert "collapse" not in partial and set(h["parts"]) == set(c3.PARTS)
     assert regimes.pending_text(h).startswith(
-        "Stated from the headline's cells alone; still to run: UCB at every rate; ε-greedy at 70% pruned; UCB under "
+        "Stated from the headline's cells alone; not yet complete: UCB at every rate; ε-greedy at 70% pruned; UCB under "
         "equal iterations at 70% pruned; the diagnosis of the loss-driven selectors (each run with its first "
         "selection random); the shorter "
         "budget (1 epoch) (`python -m datadiet_core sweep c3 --profile smoke")
@@ -420,3 +434,19 @@ def test_c3_summary_states_the_headline_from_its_cells_while_the_other_cells_com
     assert all(whole["collapse"][k] == diagnosed["collapse"][k] for k in ("acc", "at_chance", "class_turnover"))
     assert [p["at"]["effect"] for p in whole["headline"]["parts"].values()] == [
         p["at"]["effect"] for p in h["parts"].values()]  # the headline's cells are the same runs
+
+
+def test_table1_names_the_runs_its_probes_are_built_from_and_reads_one_decimal():
+    """Raju et al.'s Table 1 beside ours: where the per-class runs exist the probes are built from
+    them, and their rows say so; accuracies at one decimal, as every other table of the chapter."""
+    runs = pd.DataFrame({"epochs": 8, "prune": 0.7, "selector": ["uncertainty_ema"] * 2 + ["always_plus_static"] * 2
+                         + ["always_plus_random"] * 2, "test_acc": [0.10, 0.11, 0.60, 0.62, 0.64, 0.66]})
+    variants = pd.DataFrame({"epochs": 8, "prune": 0.7, "selector": "uncertainty_ema", "variant": "per_class",
+                             "test_acc": [0.45, 0.46]})
+    t = report_c3.table1(runs, variants, 8)
+    assert list(t.index) == ["uncertainty EMA, as specified", "uncertainty EMA, per class (the runs the two probes are built from)",
+                             "always + static sometimes, from the per-class runs", "always + random sometimes, from the per-class runs"]
+    assert t.loc["uncertainty EMA, as specified", "ours (%)"] == "10.5 ± 0.7" and t["seeds"].tolist() == [2, 2, 2, 2]
+    alone = report_c3.table1(runs, variants.iloc[:0], 8)
+    assert "always + static sometimes" in alone.index and len(alone) == 3
+    assert report_c3.selection_counts_title("per_class") == "Selection counts, uncertainty EMA per class, 70% pruned"

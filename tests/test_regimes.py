@@ -52,7 +52,7 @@ def test_agreement_says_where_the_regimes_agree_and_which_parts_the_regime_chang
     assert "Parts on which they agree: GraNd@init not above random" in changed
     alone = regimes.agreement("c3", {"cpu": cpu, "airbench": {}})
     assert alone.startswith("Only the cpu regime has a verdict on claim C3") and alone.endswith(
-        "The airbench regime has no results committed yet.") and "`" not in alone  # plain text: glued, not parsed
+        "The airbench regime has no verdict on claim C3 yet: its headline's runs are not all committed.") and "`" not in alone  # plain text: glued, not parsed
     table = regimes.claim_table("c2", both)
     assert table.count("| part | verdict |") == 2 and "airbench, 14 epochs" in table
     assert regimes.claim_table("c2", {"cpu": cpu, "airbench": {}}).strip().endswith("not computed yet.")
@@ -71,12 +71,17 @@ def test_c1_headlines_on_different_nets_are_told_apart_from_a_regime_change(cpu)
             "The net, not the training budget, changes the answer on claim C1")
     assert text.startswith(lead) and "The regime changes the answer" not in text
     assert f"{a['verdict']} for the airbench net in airbench (ρ = {a['effect']:.2f} [{a['ci'][0]:.2f}, {a['ci'][1]:.2f}]; published 0.38)" in text
-    assert f"{h['verdict']} for the resnet18 net in cpu" in text and "published 0.963" in text
+    assert f"{h['verdict']} for ResNet-18 in cpu" in text and "published 0.963" in text
+    own = h["effects"]["fastnet"]
+    assert f"published 0.963), and {own['verdict']} for the fastnet net, the regime's own (ρ = {own['effect']:.2f}" in text
     row = next(r for r in regimes.verdict_table(both).splitlines() if r.startswith("| [C1]"))
     cells = row.split(" | ")
-    assert cells[1].startswith("ρ = 0.963") and "Published for this net" not in cells[2]
-    assert cells[3].endswith("<br>Published for this net: ρ = 0.380 (Kirsch's PyTorch code (hlb net, a whitening stem; "
+    assert cells[1].startswith("ρ = 0.963") and "Nearest published" not in cells[2]
+    assert cells[3].endswith("<br>Nearest published figure: ρ = 0.380 (Kirsch's PyTorch code (hlb net, a whitening stem; "
                              "100 inits)). |")
+    own = h["effects"]["fastnet"]  # the cpu headline is ResNet-18's; the regime's own net stands beside it
+    assert cells[2].endswith(f"<br>This regime's own net, fastnet: {own['verdict']}, ρ = {own['effect']:.3f} "
+                             f"[{own['ci'][0]:.3f}, {own['ci'][1]:.3f}] (50,000 images).")
 
 
 def test_collapse_table_gives_each_regime_its_loss_driven_selectors_and_the_cause_its_rules_found(cpu):

@@ -91,7 +91,7 @@ def test_fewer_than_three_seeds_state_no_interval_and_no_reading(cpu):
 def test_verdict_paragraphs_are_short_and_name_every_part(cpu):
     for claim, text in (("c2", report.c2_verdict_text(cpu["c2"])), ("c3", report_c3.verdict_text(cpu["c3"]))):
         h = cpu[claim]["headline"]
-        assert len(text.split()) <= 80 and text.startswith(f"Claim {claim.upper()} {h['verdict'].upper()}")
+        assert len(text.split()) <= 80 and text.startswith(f"Claim {claim.upper()} {report.verdict_phrase(h['verdict'])} in this regime.")
         assert all(f"{p['statement']}: {p['verdict']}" in text for p in h["parts"].values())
 
 
