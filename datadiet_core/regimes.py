@@ -229,12 +229,15 @@ def pending_text(h: dict[str, Any]) -> str:
               "c3_core": lambda v: f"{_labels(v)} at every rate",
               "c3_side_selectors": lambda v: f"{_labels(v)} at {side_rates} pruned",
               "c3_iterations": lambda v: f"{_labels(v)} under equal iterations at 70% pruned",
-              "c3_variants": lambda v: "the diagnosis of the loss-driven selectors (each run "
-                                       + " and ".join(VARIANT_NAMES[name] for name in v) + ")",
+              "c3_variants": lambda v: (("Raju et al.'s Table 1 probes (the diagnosis of the loss-driven selectors is "
+                                         "stored: see its table)" if "per_class" in v else "") if p.get("diagnosis_stored") else
+                                        "the diagnosis of the loss-driven selectors (each run "
+                                        + " and ".join(VARIANT_NAMES[name] for name in v) + ")"
+                                        + (" and Raju et al.'s Table 1 probes" if "per_class" in v else "")),
               "c3_imbalanced_rates": lambda v: "class-imbalanced CIFAR-10 at " + _labels([f"{r:.0%}" for r in v]) + " pruned",
               "c3_periods": lambda v: f"the period sweep (re-selecting every {_labels([str(t) for t in v])} passes)",
               "c3_epochs": lambda v: f"the shorter budget{'s' * (len(v) > 1)} ({_epochs(v)})"}
-    todo = [pieces[k](p[k]) for k in pieces if p.get(k)]
+    todo = [t for k in pieces if p.get(k) and (t := pieces[k](p[k]))]  # empty: nothing of that field pending
     return (f"Stated from the headline's cells alone; not yet complete: {'; '.join(todo)} "
             f"(`{p['command']}`).")
 

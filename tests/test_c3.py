@@ -425,7 +425,11 @@ def test_c3_summary_states_the_headline_from_its_cells_while_the_other_cells_com
     D = P.replace(c3_core=("ucb",), c3_rates=(0.7,), c3_side_selectors=(), c3_iterations=(), c3_epochs=(2,))
     sweep.sweep("c3", D, s.root, progress=None)
     diagnosed = summaries.claim3(P, s.reader())
-    assert diagnosed["headline"]["pending"] == h["pending"]
+    assert diagnosed["headline"]["pending"] == {**h["pending"], "diagnosis_stored": True}
+    assert "diagnosis" not in regimes.pending_text(diagnosed["headline"])  # stored; and this grid has no Table 1 probes
+    probes = {**diagnosed["headline"], "pending": {**diagnosed["headline"]["pending"], "c3_variants": ["per_class"]}}
+    assert "; Raju et al.'s Table 1 probes (the diagnosis of the loss-driven selectors is stored: see its table);" in (
+        regimes.pending_text(probes))
     assert [p["at"]["effect"] for p in diagnosed["headline"]["parts"].values()] == [p["at"]["effect"] for p in h["parts"].values()]
     assert set(diagnosed["collapse"]["acc"]) == {"ucb:as specified", "ucb:random_first", "uncertainty_ema:random_first"}
     sweep.sweep("c3", P, s.root, progress=None)
