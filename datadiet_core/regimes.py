@@ -226,7 +226,9 @@ def pending_text(h: dict[str, Any]) -> str:
               "regime_epochs": lambda v: f"the regime map at {_epochs(v)}",
               "c2_budgets": lambda v: "every fraction under " + " and ".join(CONVENTION[b] for b in v),
               "c2_cross_scores": lambda v: f"{_labels(v)} at 50% pruned under {other}",
-              "c3_core": lambda v: f"{_labels(v)} at every rate",
+              "c3_core": lambda v: f"{_labels(v)} at every rate" + (
+                  " but 70% (stored with the diagnosis)" if p.get("diagnosis_stored")
+                  and set(v) <= set(VARIANT_SELECTORS) else ""),
               "c3_side_selectors": lambda v: f"{_labels(v)} at {side_rates} pruned",
               "c3_iterations": lambda v: f"{_labels(v)} under equal iterations at 70% pruned",
               "c3_variants": lambda v: (("Raju et al.'s Table 1 probes (the diagnosis of the loss-driven selectors is "

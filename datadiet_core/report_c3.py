@@ -174,8 +174,9 @@ def collapse_text(c: dict[str, Any]) -> str:
         for v in ("per_class", "random_first"):
             r = c.get(f"{s}_{v}_minus_as_specified")
             if r:
-                parts.append(f"{label(s)} {VARIANT_NAMES[v]} minus as specified: {cell(*r[:3])} points"
-                             + ("" if r[3] == FEW_SEEDS else f", {r[3]}"))
+                parts.append(f"{label(s)} {VARIANT_NAMES[v]} minus as specified: "
+                             + (f"{r[0] * 100:+.1f} points ({FEW_SEEDS})" if r[3] == FEW_SEEDS else
+                                f"{cell(*r[:3])} points, {r[3]}"))
     joined = "; ".join(parts)
     text += joined[:1].upper() + joined[1:] + ". " if parts else ""  # a sentence opens with a capital
     text += _turnover_text(c)

@@ -364,6 +364,7 @@ def test_collapse_text_names_no_cause_when_the_variants_rest_on_two_seeds():
     c = {"diverged": False, "at_chance": {"ucb": False, "uncertainty_ema": True}, "epochs": 8, "prune": 0.7,
          "uncertainty_ema_per_class_minus_as_specified": [0.35, float("nan"), float("nan"), stats.FEW_SEEDS]}
     text = report_c3.collapse_text(c)
+    assert "Uncertainty EMA per class minus as specified: +35.0 points (fewer than 3 seeds: no interval). " in text
     assert text.endswith("Uncertainty EMA ended at chance as specified. The variants' runs have fewer than 3 seeds, "
                          "so their differences have no interval and the rules cannot name a cause: it is not "
                          "established at this regime.")
@@ -426,7 +427,8 @@ def test_c3_summary_states_the_headline_from_its_cells_while_the_other_cells_com
     sweep.sweep("c3", D, s.root, progress=None)
     diagnosed = summaries.claim3(P, s.reader())
     assert diagnosed["headline"]["pending"] == {**h["pending"], "diagnosis_stored": True}
-    assert "diagnosis" not in regimes.pending_text(diagnosed["headline"])  # stored; and this grid has no Table 1 probes
+    assert "diagnosis" not in regimes.pending_text(diagnosed["headline"]).replace(
+        "UCB at every rate but 70% (stored with the diagnosis)", "")  # stored; and this grid has no Table 1 probes
     probes = {**diagnosed["headline"], "pending": {**diagnosed["headline"]["pending"], "c3_variants": ["per_class"]}}
     assert "; Raju et al.'s Table 1 probes (the diagnosis of the loss-driven selectors is stored: see its table);" in (
         regimes.pending_text(probes))
