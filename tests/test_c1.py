@@ -62,8 +62,8 @@ def test_c1_grid_curves_and_correlations_through_the_store(results_dir):
     with pytest.raises(MissingResults, match=r"^2 of 2 runs of c1 are not in the store \(first: analysis c1_curves\); "
                                              r"compute them with: python -m datadiet_core sweep c1 --profile smoke"):
         sweep.sweep("setup", P, s.root, progress=None) and c1.load(P, s)
-    report = sweep.sweep("c1", P, s.root, progress=None)
-    assert report.done == report.total and report.from_store == 8  # the bank's entries came from "setup"
+    done = sweep.sweep("c1", P, s.root, progress=None)
+    assert done.done == done.total and done.from_store == 8  # the bank's entries came from "setup"
     tables = c1.load(P, s)
     curves, corr = tables["curves"], tables["correlations"]
     assert {(r.dataset, r.model) for r in curves.itertuples()} == {
@@ -103,7 +103,7 @@ def test_c1_grid_curves_and_correlations_through_the_store(results_dir):
     assert h["verdict"] == ("holds" if res.lo >= c1.STRONG else "fails" if res.hi < c1.STRONG else "inconclusive")
     assert "ResNet-18 at initialisation" in h["regime"] and set(h["effects"]) == {"linear", P.model, "resnet18"}
     # A second sweep computes nothing, and the tables are read back unchanged.
-    assert sweep.sweep("c1", P, s.root, progress=None).from_store == report.total
+    assert sweep.sweep("c1", P, s.root, progress=None).from_store == done.total
     assert c1.load(P, s)["curves"].equals(curves)
 
 
