@@ -118,8 +118,8 @@ Markdown(report.parts_table("c3", summary["headline"]))
 # {glue:text}`verdict`
 #
 # Read the first part with the class shares below in mind: a static subset ordered by EL2N over
-# the whole set keeps few examples of some classes at these rates, so random dynamic beats it
-# partly by covering every class. The second part, against static random, has no such skew and
+# the whole set can keep few examples of some classes (the shares at the highest rate are
+# below), so random dynamic may beat it partly by covering every class. The second part, against static random, has no such skew and
 # isolates what re-drawing adds by itself.
 #
 # The other comparisons, read over the fractions of 70% or more (above, below, no detectable
