@@ -232,7 +232,8 @@ def pending_text(h: dict[str, Any]) -> str:
               "c3_side_selectors": lambda v: f"{_labels(v)} at {side_rates} pruned",
               "c3_iterations": lambda v: f"{_labels(v)} under equal iterations at 70% pruned",
               "c3_variants": lambda v: (("Raju et al.'s Table 1 probes (the diagnosis of the loss-driven selectors is "
-                                         "stored: see its table)" if "per_class" in v else "") if p.get("diagnosis_stored") else
+                                         "stored: see its table)" if "per_class" in v and not p.get("table1_stored")
+                                         else "") if p.get("diagnosis_stored") else
                                         "the diagnosis of the loss-driven selectors (each run "
                                         + " and ".join(VARIANT_NAMES[name] for name in v) + ")"
                                         + (" and Raju et al.'s Table 1 probes" if "per_class" in v else "")),

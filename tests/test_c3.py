@@ -432,6 +432,9 @@ def test_c3_summary_states_the_headline_from_its_cells_while_the_other_cells_com
     probes = {**diagnosed["headline"], "pending": {**diagnosed["headline"]["pending"], "c3_variants": ["per_class"]}}
     assert "; Raju et al.'s Table 1 probes (the diagnosis of the loss-driven selectors is stored: see its table);" in (
         regimes.pending_text(probes))
+    probes["pending"]["table1_stored"] = True  # and once the probes are stored too, the variants leave the list
+    assert "Table 1" not in regimes.pending_text(probes) and "diagnosis" not in regimes.pending_text(probes).replace(
+        "UCB at every rate but 70% (stored with the diagnosis)", "")
     assert [p["at"]["effect"] for p in diagnosed["headline"]["parts"].values()] == [p["at"]["effect"] for p in h["parts"].values()]
     assert set(diagnosed["collapse"]["acc"]) == {"ucb:as specified", "ucb:random_first", "uncertainty_ema:random_first"}
     sweep.sweep("c3", P, s.root, progress=None)
