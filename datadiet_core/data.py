@@ -36,14 +36,10 @@ from sklearn.datasets import load_digits
 from . import DataError, ParameterError, transfer
 
 DATASETS = ("cifar10", "cifar100", "cinic10", "fashion_mnist", "digits")
-# Each dataset as a reader writes it, for the book and the summaries' regime strings.
-DATASET_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "cinic10": "CINIC-10", "fashion_mnist": "Fashion-MNIST",
-                 "digits": "scikit-learn digits"}
-
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
-                   "dog", "frog", "horse", "ship", "truck")
-FASHION_CLASSES = ("t-shirt/top", "trouser", "pullover", "dress", "coat",
-                   "sandal", "shirt", "sneaker", "bag", "ankle boot")
+DATASET_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "cinic10": "CINIC-10",  # as a reader writes them
+                 "fashion_mnist": "Fashion-MNIST", "digits": "scikit-learn digits"}
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+FASHION_CLASSES = ("t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot")
 
 # sha256 of x.tobytes() for the uint8 NHWC arrays in the original order (engineering.md).
 CIFAR10_SHA256 = {

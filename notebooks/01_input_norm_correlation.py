@@ -33,7 +33,7 @@ engine = "local"  # where the grid runs: local (this kernel) or ray (see the Rep
 from IPython.display import Markdown
 from myst_nb import glue
 
-from datadiet_core import c1, c2, plots, profiles, regimes, report, summaries, sweep
+from datadiet_core import c1, c2, plots, profiles, regimes, report, report_c1, summaries, sweep
 from datadiet_core.store import Store, write_summary
 
 plots.enable_offline()
@@ -144,7 +144,7 @@ plots.log_ratio_histogram(fit_ratio["log_ratio"], fit_ratio["fit"]["mu"], fit_ra
                           "Distribution of GraNd@init / ‖x‖ (training split)")
 
 # %% tags=["remove-cell"]
-glue("fit_text", report.c1_ratio_text(fit_ratio["fit"], fit_ratio["log_norm_sd"]), display=False)
+glue("fit_text", report_c1.c1_ratio_text(fit_ratio["fit"], fit_ratio["log_norm_sd"]), display=False)
 
 # %% [markdown]
 # {glue:text}`fit_text`
@@ -173,7 +173,7 @@ plots.chart_or_note(plots.rho_vs_k(fashion, "model", "GraNd at initialisation ag
                     "")
 
 # %% tags=["remove-cell"]
-glue("rho_fashion", report.c1_fashion_text(summary), display=False)
+glue("rho_fashion", report_c1.c1_fashion_text(summary), display=False)
 
 # %% [markdown]
 # {glue:text}`rho_fashion`
@@ -189,7 +189,7 @@ glue("rho_fashion", report.c1_fashion_text(summary), display=False)
 # published figure matches the fast net.
 
 # %% tags=["remove-input"]
-report.show(report.c1_published_table(summary))
+report.show(report_c1.c1_published_table(summary))
 
 # %% [markdown]
 # Kirsch (2023) also reports Spearman correlations between scores of ResNet-18 on CIFAR-10 (his
@@ -200,10 +200,10 @@ report.show(report.c1_published_table(summary))
 # pair, and the table above gives it for ResNet-18.
 
 # %% tags=["remove-input"]
-report.show(report.c1_pairs_table(correlations, P.model))
+report.show(report_c1.c1_pairs_table(correlations, P.model))
 
 # %% tags=["remove-cell"]
-glue("verdict", report.c1_verdict_text(summary), display=False)
+glue("verdict", report_c1.c1_verdict_text(summary), display=False)
 
 # %% [markdown]
 # ## Verdict

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from datadiet_core import MissingResults, bank, c1, report, store, sweep
+from datadiet_core import MissingResults, bank, c1, report_c1, store, sweep
 from small import digits_profile
 
 
@@ -45,7 +45,7 @@ def test_c1_verdict_text_follows_the_numbers():
                "spearman_fashion_mnist": {"fastnet": 0.45}, "spearman_end": -0.06,
                "headline": {"verdict": "holds", "effect": 0.95, "ci": [0.94, 0.96], "regime": "resnet18 at init",
                             "effect_name": "Spearman rho(GraNd@init, input norm)"}}
-    text = report.c1_verdict_text(summary)
+    text = report_c1.c1_verdict_text(summary)
     assert text.startswith("Headline: claim C1 holds at resnet18 at init; Spearman rho(GraNd@init, input norm): "
                            "ρ = 0.950 [0.940, 0.960].")
     assert "fastnet (50,000 training images): ρ = 0.410 [0.400, 0.420], does not hold" in text
@@ -89,7 +89,7 @@ def test_c1_grid_curves_and_correlations_through_the_store(results_dir):
     summary = c1.summary(P, curves, ratio["fit"])
     norms = bank.input_norms(P, "train")
     assert ratio["log_norm_sd"] == pytest.approx(np.log(norms).std()) and len(ratio["log_ratio"]) == len(norms)
-    text = report.c1_ratio_text(ratio["fit"], ratio["log_norm_sd"])
+    text = report_c1.c1_ratio_text(ratio["fit"], ratio["log_norm_sd"])
     assert f"σ = {ratio['fit']['sigma']:.3f}" in text and f"spread of log ‖x‖ itself, {np.log(norms).std():.3f} here" in text
     last = lin.iloc[-1]
     assert summary["spearman_by_model"]["linear"] == last.rho

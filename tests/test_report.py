@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datadiet_core import regimes, report, report_c3, stats
+from datadiet_core import regimes, report, report_c1, report_c3, stats
 
 COMMITTED = Path(__file__).resolve().parent.parent / "results" / "cpu" / "summary.json"
 NUM = r"[+-]\d+\.\d"
@@ -116,7 +116,7 @@ def test_show_prints_one_header_row_and_three_decimals():
 def test_no_sentence_lists_nothing(cpu):
     """A list the text builds from the summary is never empty in print ('per class: .')."""
     texts = [report.c2_per_class_text(cpu["c2"]), report.c2_budget_text(cpu["c2"]), report.c2_verdict_text(cpu["c2"]),
-             report_c3.collapse_text(cpu["c3"]["collapse"]), report.c1_fashion_text(cpu["c1"])]
+             report_c3.collapse_text(cpu["c3"]["collapse"]), report_c1.c1_fashion_text(cpu["c1"])]
     for text in texts:
         assert not re.search(r":\s*[.;]|\(\s*\)|,\s*\.", text), text
     assert "fewer than 3 seeds" in report.c2_per_class_text(cpu["c2"])  # cpu's per-class cells have 2 seeds

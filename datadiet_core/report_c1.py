@@ -1,0 +1,81 @@
+"""Chapter C1's text and tables: the verdict paragraph, the log-normal fit of GraNd@init / ||x||,
+the Fashion-MNIST check and the published correlations, from the summary and tables :mod:`c1`
+computes (nothing here computes a result). Labels and cells are :mod:`report`'s.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .report import headline_sentence, label
+
+
+def c1_verdict_text(summary: dict[str, Any]) -> str:
+    """The chapter's closing paragraph, built from the computed verdicts and numbers."""
+    v, t = summary["verdict"], summary["strong_threshold"]
+
+    def one(m: str) -> str:
+        lo, hi = summary["spearman_by_model_ci"][m]
+        yes = v[f"holds_for_{m}"]
+        return (f"{m} ({summary['images_by_model'][m]:,} training images): ρ = {summary['spearman_by_model'][m]:.3f} "
+                f"[{lo:.3f}, {hi:.3f}], {'holds' if yes else 'does not hold'}")
+
+    models = list(summary["spearman_by_model"])
+    held = [m for m in models if v[f"holds_for_{m}"]]
+    head = (f"Claim C1 holds where the 95% interval of Spearman's ρ between GraNd at initialisation (averaged over "
+            f"{summary['k_inits']} initialisations) and the input norm lies at or above {t}. On CIFAR-10: "
+            + "; ".join(one(m) for m in models) + ". ")
+    if len(held) == len(models):
+        scope = "It holds for every architecture tested. "
+    elif held:
+        scope = (f"So it holds for {', '.join(held)} but not for {', '.join(m for m in models if m not in held)}: "
+                 "whether GraNd at initialisation reduces to the input norm depends on the architecture. ")
+    else:
+        scope = "It holds for none of the architectures tested. "
+    fashion = ("On Fashion-MNIST: " + "; ".join(
+        f"{m} ρ = {r:.3f}, {'holds' if v[f'holds_on_fashion_mnist_for_{m}'] else 'does not hold'}"
+        for m, r in summary["spearman_fashion_mnist"].items()) + ". ") if summary["spearman_fashion_mnist"] else ""
+    fade = (f"For the {summary['model']} network the correlation "
+            f"{'falls' if v['fades_with_training'] else 'does not fall clearly'} with training "
+            f"(ρ = {summary['spearman_end']:.3f} at the end, {summary['k_trained']} runs averaged), "
+            f"{'as expected of an effect of random initialisation' if v['fades_with_training'] else 'so the link is not only an effect of initialisation'}.")
+    return headline_sentence("c1", summary["headline"]) + " " + head + scope + fashion + fade
+
+
+def c1_ratio_text(fit: dict[str, float], log_norm_sd: float) -> str:
+    """The log-normal fit of GraNd@init / ||x|| (:func:`c1.ratio`) beside the spread of log ||x||:
+    since log GraNd = log ||x|| + log ratio, the rankings agree when σ is small against that spread."""
+    return (f"Fitted log-normal: μ = {fit['mu']:.3f}, σ = {fit['sigma']:.3f} (Kolmogorov-Smirnov distance "
+            f"{fit['ks']:.3f}). Since log GraNd = log ‖x‖ + log(GraNd / ‖x‖), the two rankings agree when σ is small "
+            f"against the spread of log ‖x‖ itself, {log_norm_sd:.3f} here (standard deviation), and part ways as σ "
+            f"approaches it.")
+
+
+def c1_fashion_text(summary: dict[str, Any]) -> str:
+    """The C1 chapter's Fashion-MNIST sentence: ρ per model, all initialisations averaged, on the
+    training split, or that the profile leaves the dataset out."""
+    rho = summary["spearman_fashion_mnist"]
+    if not rho:
+        return "This profile leaves Fashion-MNIST out of its grid (`c1_fashion` is off)."
+    return ("On Fashion-MNIST, all initialisations averaged, training split: "
+            + ", ".join(f"{m} ρ = {r:.3f}" for m, r in rho.items()) + ".")
+
+
+def c1_published_table(summary: dict[str, Any]) -> pd.DataFrame:
+    """Per architecture: our Spearman rho(GraNd@init, input norm) with its 95% interval, the
+    images it is computed on, its reading against the threshold, and the published figure."""
+    rows = [{"net": m, "images (training split)": f"{e['images']:,}",
+             "ρ (ours) [95% interval]": f"{e['effect']:.3f} [{e['ci'][0]:.3f}, {e['ci'][1]:.3f}]",
+             f"≥ {summary['strong_threshold']}?": e["verdict"],
+             "ρ published": "—" if e["published"] is None else f"{e['published']:.3f}",
+             "published by": e["published_source"] or "—"} for m, e in summary["headline"]["effects"].items()]
+    return pd.DataFrame(rows).set_index("net")
+
+
+def c1_pairs_table(pairs: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Kirsch's score pairs (:func:`c1.correlations`) by the scores' labels: ours with the 95%
+    bootstrap interval beside his (ResNet-18, 200 epochs)."""
+    return pd.DataFrame({"score a": pairs["score a"].map(label), "score b": pairs["score b"].map(label), "net": model,
+                         "ρ (ours)": pairs["rho (ours)"].round(3), "95% interval": pairs["95% interval"],
+                         "ρ (Kirsch 2023, ResNet-18)": pairs["rho (Kirsch 2023)"]}).set_index(["score a", "score b"])
