@@ -72,18 +72,25 @@ def _regime_cell(claim: str, h: dict[str, Any] | None, published: str, profile: 
     own = published_text(claim, h)
     if own != published:
         return _regime_cell(claim, h, own, profile) + f"<br>Nearest published figure: {own}."
-    net = PROFILES[profile].model if profile in PROFILES else h.get("model")
-    if claim == "c1" and net != h.get("model") and net in h.get("effects", {}):
-        e = h["effects"][net]
-        return (_regime_cell(claim, {**h, "effects": {}}, published, profile)
-                + f"<br>This regime's own net, {net}: {e['verdict']}, ρ = {e['effect']:.3f} [{e['ci'][0]:.3f}, "
-                  f"{e['ci'][1]:.3f}] ({e['images']:,} images).")
     if "parts" in h:  # each part with its verdict and effect (points, 95% interval)
         parts = "".join(f"<br>{SHORT_PARTS.get(n, n)}: {_part_verdict(p)}, {part_effect(n, p)}" for n, p in ordered_parts(h))
         partial = "<br>*Stated from the headline's cells alone; the side analyses are not yet complete.*" if h.get("pending") else ""
         return f"**{h['verdict']}**{parts}.<br>*At {h['regime']}.*{partial}"
-    return (f"**{h['verdict']}**<br>{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}. "
-            f"*At {h['regime']}.*")
+    text = f"**{h['verdict']}**<br>{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}. *At {h['regime']}.*"
+    mine = _own_net(profile, h) if claim == "c1" else None
+    if mine:
+        net, e = mine
+        text += (f"<br>This regime's own net, {net}: {e['verdict']}, ρ = {e['effect']:.3f} [{e['ci'][0]:.3f}, "
+                 f"{e['ci'][1]:.3f}] ({e['images']:,} images).")
+    return text
+
+
+def _own_net(profile: str, h: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The regime's own net and its C1 effect, where the C1 headline ``h`` names another net
+    (ResNet-18 for the fast-net regime); None where it names the regime's own or has no such effect."""
+    net = PROFILES[profile].model if profile in PROFILES else h["model"]
+    e = h.get("effects", {}).get(net)
+    return None if net == h["model"] or not e else (net, e)
 
 
 def _part_verdict(p: dict[str, Any]) -> str:
@@ -184,10 +191,11 @@ def _net_agreement(name: str, done: dict[str, dict[str, Any]]) -> str:
     """Agreement where each regime's headline rests on another net at initialisation (C1): no
     training budget plays a part there, so what differs is the net, and the sentence says so."""
     def own(p: str, h: dict[str, Any]) -> str:  # the regime's own net, where the headline names another
-        net = PROFILES[p].model if p in PROFILES else h["model"]
-        e = h.get("effects", {}).get(net)
-        return "" if net == h["model"] or not e else (
-            f", and {e['verdict']} for {_net(net)}, the regime's own (ρ = {e['effect']:.2f} [{e['ci'][0]:.2f}, {e['ci'][1]:.2f}])")
+        mine = _own_net(p, h)
+        if not mine:
+            return ""
+        net, e = mine
+        return f", and {e['verdict']} for {_net(net)}, the regime's own (ρ = {e['effect']:.2f} [{e['ci'][0]:.2f}, {e['ci'][1]:.2f}])"
 
     each = "; ".join(f"{h['verdict']} for {_net(h['model'])} in {p} (ρ = {h['effect']:.2f} "
                      f"[{h['ci'][0]:.2f}, {h['ci'][1]:.2f}]; published {_read_number(h.get('published'))}){own(p, h)}"
