@@ -3,7 +3,7 @@
 A regime's grid takes many hours on 2 cores. Its C2 and C3 headlines read only part of it, so
 ``sweep --headline`` computes that part first, and ``summaries`` states the headline from it
 while the rest computes, naming what is still to run. Owns, per claim, the profile whose grid
-is those cells alone (:func:`headline_profile`) and what that profile leaves out
+is those cells alone (:func:`headline_profile`) and what of the rest is not yet in the store
 (:func:`pending`). The cells are the same runs as in the whole grid, so nothing is recomputed.
 """
 from __future__ import annotations
@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import ParameterError, c2, c3
+from .bank import score_bank
 from .profiles import Profile
-from .runs import sweep_command
-from .selection import SELECTORS
+from .runs import partition, sweep_command
+from .selection import SELECTORS, TABLE1_SELECTORS
+from .store import Store
 
 # The grid fields whose cells no part of a headline reads, each emptied by headline_profile
 # (C2's side scores keep the parts' scores and its budgets the headline's; C3's core keeps
@@ -52,15 +54,46 @@ def headline_profile(claim: str, P: Profile) -> Profile:
     return CELLS[claim](P)
 
 
-def pending(claim: str, P: Profile) -> dict[str, Any]:
-    """What :func:`headline_profile` leaves out of ``P``'s grid: per field of :data:`SIDE_FIELDS`
-    the values only ``P`` has (C3's side selectors None: every selector not in ``P.c3_core``),
-    the context a sentence needs (C2's budget convention, C3's side rates) and the command that
-    computes the rest."""
+def _grid(claim: str, P: Profile) -> list[Any]:
+    return (c2.grid if claim == "c2" else c3.grid)(P)
+
+
+def _missing(claim: str, P: Profile, store: Store, specs: list[Any]) -> set[Any]:
+    """The cells of ``specs`` (of ``claim``'s grid under ``P``) not in ``store``, found by reading
+    (never computing) each one as its chapter's loader does."""
+    reader = store.reader()
+    if claim == "c2":
+        bank = score_bank(P, reader)
+        return set(partition(specs, lambda spec: c2.run_spec(P, reader, spec, bank))[1])
+    return set(partition(specs, lambda spec: c3.run_spec(P, reader, spec))[1])
+
+
+def pending(claim: str, P: Profile, store: Store) -> dict[str, Any]:
+    """What of ``P``'s grid is still to run once :func:`headline_profile`'s cells are stored: per
+    field of :data:`SIDE_FIELDS`, the values only ``P`` has whose cells (those the grid loses
+    without the value) are not all in ``store`` (C3's side selectors None: every selector not in
+    ``P.c3_core``); ``runs``, how many cells are missing in all; the context a sentence needs
+    (C2's budget convention; C3's side rates, the rates of the core selectors' missing cells and
+    Raju et al.'s Table 1 probes still to run, which its variants field builds on) and the command
+    that computes the rest."""
     H, Q = headline_profile(claim, P), P
     if claim == "c3" and P.c3_side_selectors is None:
         Q = P.replace(c3_side_selectors=[s for s in SELECTORS if s not in P.c3_core])
-    out: dict[str, Any] = {k: [v for v in getattr(Q, k) if v not in getattr(H, k)] for k in SIDE_FIELDS[claim]}
-    out = {k: v for k, v in out.items() if v}
-    context = {"c2_budget": P.c2_budget} if claim == "c2" else {"c3_side_rates": list(P.c3_side_rates)}
-    return {**out, **context, "command": sweep_command(claim, P)}
+    whole, headline = _grid(claim, Q), set(_grid(claim, H))
+    missing = _missing(claim, P, store, [s for s in _grid(claim, P) if s not in headline])
+    out: dict[str, Any] = {}
+    left: dict[str, set[Any]] = {}  # per field, its values' missing cells
+    for k in SIDE_FIELDS[claim]:
+        for v in [v for v in getattr(Q, k) if v not in getattr(H, k)]:
+            cells = set(whole) - set(_grid(claim, Q.replace(**{k: [x for x in getattr(Q, k) if x != v]})))
+            if k == "c3_variants":  # Table 1's probes need the per-class runs, but are no variant of the diagnosis
+                cells = {s for s in cells if s.selector not in TABLE1_SELECTORS}
+            if cells & missing:
+                out.setdefault(k, []).append(v)
+                left.setdefault(k, set()).update(cells & missing)
+    if claim == "c2":
+        return {**out, "runs": len(missing), "c2_budget": P.c2_budget, "command": sweep_command(claim, P)}
+    probes = sorted({s.selector for s in missing if s.selector in TABLE1_SELECTORS})
+    core_rates = sorted({s.prune for s in left.get("c3_core", ())})
+    return {**out, **({"c3_core_rates": core_rates} if core_rates else {}), **({"table1_probes": probes} if probes else {}),
+            "runs": len(missing), "c3_side_rates": list(P.c3_side_rates), "command": sweep_command(claim, P)}

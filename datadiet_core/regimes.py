@@ -221,36 +221,37 @@ def _epochs(v: list[int]) -> str:
 
 def pending_text(h: dict[str, Any]) -> str:
     """What a C2 or C3 headline stated from its cells alone leaves to run (its ``pending``:
-    :func:`headlines.pending`), in a sentence with the command that computes it; "" for a whole
-    grid."""
+    :func:`headlines.pending`, read from the store), in a sentence with the number of runs and the
+    command that computes them; "" for a whole grid."""
     p = h.get("pending")
     if not p:
         return ""
     other = next((c for b, c in CONVENTION.items() if b != p.get("c2_budget")), "")
-    side_rates = _labels([f"{r:.0%}" for r in p.get("c3_side_rates", [])])
+
+    def rates(v: list[float]) -> str:
+        return _labels([f"{r:.0%}" for r in v])
+
+    def variants(v: list[str]) -> str:
+        return "the diagnosis of the loss-driven selectors (each run " + " and ".join(VARIANT_NAMES[n] for n in v) + ")"
+
     pieces = {"c2_side_scores": lambda v: f"{_labels(v)} at 50% pruned",
               "c2_per_class": lambda v: f"per-class selection by {_labels(v)}",
               "c2_rule_scores": lambda v: f"the other selection rules for {_labels(v)}",
               "regime_epochs": lambda v: f"the regime map at {_epochs(v)}",
               "c2_budgets": lambda v: "every fraction under " + " and ".join(CONVENTION[b] for b in v),
               "c2_cross_scores": lambda v: f"{_labels(v)} at 50% pruned under {other}",
-              "c3_core": lambda v: f"{_labels(v)} at every rate" + (
-                  " but 70% (stored with the diagnosis)" if p.get("diagnosis_stored")
-                  and set(v) <= set(VARIANT_SELECTORS) else ""),
-              "c3_side_selectors": lambda v: f"{_labels(v)} at {side_rates} pruned",
+              "c3_core": lambda v: f"{_labels(v)} at {rates(p.get('c3_core_rates', []))} pruned",
+              "c3_side_selectors": lambda v: f"{_labels(v)} at {rates(p.get('c3_side_rates', []))} pruned",
               "c3_iterations": lambda v: f"{_labels(v)} under equal iterations at 70% pruned",
-              "c3_variants": lambda v: (("Raju et al.'s Table 1 probes (the diagnosis of the loss-driven selectors is "
-                                         "stored: see its table)" if "per_class" in v and not p.get("table1_stored")
-                                         else "") if p.get("diagnosis_stored") else
-                                        "the diagnosis of the loss-driven selectors (each run "
-                                        + " and ".join(VARIANT_NAMES[name] for name in v) + ")"
-                                        + (" and Raju et al.'s Table 1 probes" if "per_class" in v else "")),
-              "c3_imbalanced_rates": lambda v: "class-imbalanced CIFAR-10 at " + _labels([f"{r:.0%}" for r in v]) + " pruned",
+              "c3_variants": variants,
+              "table1_probes": lambda v: "Raju et al.'s Table 1 probes" + (
+                  "" if p.get("c3_variants") else " (the diagnosis of the loss-driven selectors is stored: see its table)"),
+              "c3_imbalanced_rates": lambda v: f"class-imbalanced CIFAR-10 at {rates(v)} pruned",
               "c3_periods": lambda v: f"the period sweep (re-selecting every {_labels([str(t) for t in v])} passes)",
               "c3_epochs": lambda v: f"the shorter budget{'s' * (len(v) > 1)} ({_epochs(v)})"}
-    todo = [t for k in pieces if p.get(k) and (t := pieces[k](p[k]))]  # empty: nothing of that field pending
-    return (f"Stated from the headline's cells alone; not yet complete: {'; '.join(todo)} "
-            f"(`{p['command']}`).")
+    todo = [pieces[k](p[k]) for k in pieces if p.get(k)]
+    runs = f"{p['runs']} run{'s' * (p['runs'] != 1)}: " if "runs" in p else ""
+    return f"Stated from the headline's cells alone; not yet complete: {'; '.join(todo)} ({runs}`{p['command']}`)."
 
 
 # What each rule of c3_picks.collapse_summary found, as the cause sentence names it.

@@ -128,16 +128,23 @@ def sweep_command(claim: str, P: Profile) -> str:
     return f"python -m datadiet_core sweep {claim} --profile {P.name}{extra}"
 
 
-def read_grid(claim: str, P: Profile, specs: list[Any], read: Callable[[Any], Record]) -> list[tuple[Any, Record]]:
-    """``read(spec)`` for every spec of a claim's grid from a read-only store; when any entry is
-    missing, one :class:`MissingResults` line that counts them, names the first and gives the
-    sweep command that computes them."""
+def partition(specs: list[Any], read: Callable[[Any], Record]) -> tuple[list[tuple[Any, Record]], list[Any]]:
+    """The specs ``read`` finds in a read-only store, each with its record, and the specs it does
+    not (:class:`MissingResults`), both in the order given."""
     out, missing = [], []
     for spec in specs:
         try:
             out.append((spec, read(spec)))
         except MissingResults:
             missing.append(spec)
+    return out, missing
+
+
+def read_grid(claim: str, P: Profile, specs: list[Any], read: Callable[[Any], Record]) -> list[tuple[Any, Record]]:
+    """``read(spec)`` for every spec of a claim's grid from a read-only store; when any entry is
+    missing, one :class:`MissingResults` line that counts them, names the first and gives the
+    sweep command that computes them."""
+    out, missing = partition(specs, read)
     if missing:
         first = getattr(missing[0], "label", str(missing[0]))
         raise MissingResults(f"{len(missing)} of {len(specs)} runs of {claim} are not in the store (first: "

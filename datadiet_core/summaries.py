@@ -12,7 +12,6 @@ from typing import Any, Callable
 
 from . import MissingResults, ParameterError, bank, c1, c2, c3, c3_picks, c3_settings, headlines
 from .profiles import Profile
-from .runs import read_grid
 from .store import Store, write_summary
 
 
@@ -55,14 +54,6 @@ def claim3(P: Profile, store: Store) -> dict[str, Any]:
             _add_collapse(P, store, out)
         except MissingResults:
             pass
-        if "collapse" in out:  # what is still pending of the variants is Table 1's probes alone
-            out["headline"]["pending"]["diagnosis_stored"] = True
-            probes, reader = [spec for spec in c3.grid(P) if spec.selector in c3.TABLE1_SELECTORS], store.reader()
-            try:
-                if probes and read_grid("c3", P, probes, lambda spec: c3.run_spec(P, reader, spec)):
-                    out["headline"]["pending"]["table1_stored"] = True
-            except MissingResults:
-                pass
     return out
 
 
@@ -96,7 +87,7 @@ def whole_or_headline(claim: str, build: Callable[[Profile, Store], dict[str, An
             out = build(H, store)
         except MissingResults:
             raise whole from None
-    out["headline"]["pending"] = headlines.pending(claim, P)
+    out["headline"]["pending"] = headlines.pending(claim, P, store)
     return out
 
 

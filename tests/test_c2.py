@@ -327,13 +327,20 @@ def test_c2_summary_states_the_headline_from_its_cells_while_the_side_analyses_c
     sweep.sweep("c2", H, s.root, progress=None)
     partial = summaries.claim2(P, s.reader())
     h = partial["headline"]
+    left = len(set(c2.grid(P)) - set(c2.grid(H)))  # every cell the headline does not read: none stored yet
     assert h["pending"] == {"c2_side_scores": ["forgetting"], "c2_per_class": ["el2n_early"], "regime_epochs": [1],
-                            "c2_cross_scores": ["random", "el2n_early"], "c2_budget": "epochs", "command": runs.sweep_command("c2", P)}
+                            "c2_cross_scores": ["random", "el2n_early"], "runs": left, "c2_budget": "epochs",
+                            "command": runs.sweep_command("c2", P)}
     assert set(h["parts"]) == set(c2.PARTS) and h["parts"]["el2n_early"]["per_class"] is None
     text = regimes.pending_text(h)
     assert text.startswith("Stated from the headline's cells alone; not yet complete: forgetting at 50% pruned; "
                            "per-class selection by EL2N early; the regime map at 1 epoch; random and EL2N early at "
-                           "50% pruned under equal iterations (`python -m datadiet_core sweep c2 --profile smoke")
+                           f"50% pruned under equal iterations ({left} runs: `python -m datadiet_core sweep c2 --profile smoke")
+    # A side analysis whose cells land leaves the list, and the count falls by its runs.
+    F = P.replace(c2_side_scores=("grand_early", "forgetting"), c2_per_class=(), regime_epochs=(), c2_cross_scores=())
+    sweep.sweep("c2", F, s.root, progress=None)
+    fewer = summaries.claim2(P, s.reader())["headline"]["pending"]
+    assert "c2_side_scores" not in fewer and fewer["runs"] == left - len(set(c2.grid(F)) - set(c2.grid(H)))
     assert "not yet complete" in report.parts_table("c2", h) and text in regimes.claim_table("c2", {"smoke": {"c2": partial}})
     sweep.sweep("c2", P, s.root, progress=None)
     whole = summaries.claim2(P, s.reader())

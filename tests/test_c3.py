@@ -412,29 +412,31 @@ def test_c3_summary_states_the_headline_from_its_cells_while_the_other_cells_com
     sweep.sweep("c3", H, s.root, progress=None)
     partial = summaries.claim3(P, s.reader())
     h = partial["headline"]
+    left = len(set(c3.grid(P)) - set(c3.grid(H)))  # every cell the headline does not read: none stored yet
     assert h["pending"] == {"c3_core": ["ucb"], "c3_side_selectors": ["epsilon_greedy"], "c3_iterations": ["ucb"],
-                            "c3_variants": ["random_first"], "c3_epochs": [1], "c3_side_rates": [0.7],
-                            "command": runs.sweep_command("c3", P)}
+                            "c3_variants": ["random_first"], "c3_epochs": [1], "c3_core_rates": [0.7, 0.8],
+                            "runs": left, "c3_side_rates": [0.7], "command": runs.sweep_command("c3", P)}
     assert "collapse" not in partial and set(h["parts"]) == set(c3.PARTS)
     assert regimes.pending_text(h).startswith(
-        "Stated from the headline's cells alone; not yet complete: UCB at every rate; ε-greedy at 70% pruned; UCB under "
-        "equal iterations at 70% pruned; the diagnosis of the loss-driven selectors (each run with its first "
-        "selection random); the shorter "
-        "budget (1 epoch) (`python -m datadiet_core sweep c3 --profile smoke")
+        "Stated from the headline's cells alone; not yet complete: UCB at 70% and 80% pruned; ε-greedy at 70% pruned; "
+        "UCB under equal iterations at 70% pruned; the diagnosis of the loss-driven selectors (each run with its first "
+        f"selection random); the shorter budget (1 epoch) ({left} runs: `python -m datadiet_core sweep c3 --profile smoke")
     # The diagnosis's own cells stored (as specified and in its variant, at 70%): the section
-    # gains it while the rest is still to run.
+    # gains it, and the list loses it and UCB's cell at 70% and 2 epochs, read from the store.
     D = P.replace(c3_core=("ucb",), c3_rates=(0.7,), c3_side_selectors=(), c3_iterations=(), c3_epochs=(2,))
     sweep.sweep("c3", D, s.root, progress=None)
     diagnosed = summaries.claim3(P, s.reader())
-    assert diagnosed["headline"]["pending"] == {**h["pending"], "diagnosis_stored": True}
-    assert "diagnosis" not in regimes.pending_text(diagnosed["headline"]).replace(
-        "UCB at every rate but 70% (stored with the diagnosis)", "")  # stored; and this grid has no Table 1 probes
-    probes = {**diagnosed["headline"], "pending": {**diagnosed["headline"]["pending"], "c3_variants": ["per_class"]}}
-    assert "; Raju et al.'s Table 1 probes (the diagnosis of the loss-driven selectors is stored: see its table);" in (
-        regimes.pending_text(probes))
-    probes["pending"]["table1_stored"] = True  # and once the probes are stored too, the variants leave the list
-    assert "Table 1" not in regimes.pending_text(probes) and "diagnosis" not in regimes.pending_text(probes).replace(
-        "UCB at every rate but 70% (stored with the diagnosis)", "")
+    stored = len(set(c3.grid(D)) - set(c3.grid(H)))
+    assert diagnosed["headline"]["pending"] == {**{k: v for k, v in h["pending"].items() if k != "c3_variants"},
+                                                "runs": left - stored}
+    assert "diagnosis" not in regimes.pending_text(diagnosed["headline"])
+    # Table 1's probes (this grid has none) are named apart from the variants they are built from.
+    probes = {"pending": {"table1_probes": ["always_plus_random"], "runs": 3, "command": "c"}}
+    assert regimes.pending_text(probes) == ("Stated from the headline's cells alone; not yet complete: Raju et al.'s "
+                                            "Table 1 probes (the diagnosis of the loss-driven selectors is stored: see "
+                                            "its table) (3 runs: `c`).")
+    probes["pending"]["c3_variants"] = ["per_class"]
+    assert "(each run per class); Raju et al.'s Table 1 probes (3 runs" in regimes.pending_text(probes)
     assert [p["at"]["effect"] for p in diagnosed["headline"]["parts"].values()] == [p["at"]["effect"] for p in h["parts"].values()]
     assert set(diagnosed["collapse"]["acc"]) == {"ucb:as specified", "ucb:random_first", "uncertainty_ema:random_first"}
     sweep.sweep("c3", P, s.root, progress=None)
