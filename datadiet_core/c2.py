@@ -11,7 +11,7 @@ settle) is :mod:`c2_picks`'s.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -148,21 +148,27 @@ def run_spec(P: Profile, store: Store, spec: PrunedSpec, bank: dict[str, np.ndar
     return pruned_run(Pe, store, spec.score, bank, spec.prune, spec.eval_index, spec.rule, force, spec.budget)
 
 
+def read_spec(P: Profile, store: Store) -> Callable[[PrunedSpec], Record]:
+    """A reader of :func:`grid`'s runs from a read-only view of ``store`` (never computing; a
+    missing run raises :class:`MissingResults`): what :func:`load` and ``headlines`` both read by."""
+    reader = store.reader()
+    bank = score_bank(P, reader)
+    return lambda spec: run_spec(P, reader, spec, bank)
+
+
 def load(P: Profile, store: Store, budget: str | None = None) -> pd.DataFrame:
     """Every evaluation run of :func:`grid` under ``budget`` (default ``P.c2_budget``), read from the
     store (never computed here), one row per run, plus the full-data baseline (the scoring runs,
     rule ``full``)."""
     budget = budget or P.c2_budget
-    reader = store.reader()
-    bank = score_bank(P, reader)
     specs = [spec for spec in grid(P) if spec.budget == budget]
-    got = read_grid("c2", P, specs, lambda spec: run_spec(P, reader, spec, bank))
+    got = read_grid("c2", P, specs, read_spec(P, store))
     rows = [{"score": spec.score, "rule": spec.rule, "prune": spec.prune, "epochs": spec.epochs or P.epochs,
              "seed": rec.config["seed"], "test_acc": rec.metrics["test_acc"], "n_train": rec.metrics["n_train"],
              "wall_seconds": rec.manifest.get("wall_seconds", float("nan"))} for spec, rec in got]
     rows += [{"score": "full", "rule": "full", "prune": 0.0, "epochs": P.epochs, "seed": r.config["seed"],
               "test_acc": r.metrics["test_acc"], "n_train": r.metrics["n_train"],
-              "wall_seconds": r.manifest.get("wall_seconds", float("nan"))} for r in scoring_runs(P, reader)]
+              "wall_seconds": r.manifest.get("wall_seconds", float("nan"))} for r in scoring_runs(P, store.reader())]
     return pd.DataFrame(rows)
 
 

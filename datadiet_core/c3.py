@@ -11,7 +11,7 @@ is :func:`dynamic.dynamic_run`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -202,13 +202,19 @@ class Runs(NamedTuple):
     iterations: pd.DataFrame
 
 
+def read_spec(P: Profile, store: Store) -> Callable[[DynamicSpec], Record]:
+    """A reader of :func:`grid`'s runs from a read-only view of ``store`` (never computing; a
+    missing run raises :class:`MissingResults`): what :func:`load` and ``headlines`` both read by."""
+    reader = store.reader()
+    return lambda spec: run_spec(P, reader, spec)
+
+
 def load(P: Profile, store: Store) -> Runs:
     """Every run of :func:`grid`, read from the store (never computed here): accuracy, images
     seen, seconds of training (scoring passes included), re-selections, the period in passes,
     and wall-clock with the static scores' cost charged."""
-    reader = store.reader()
-    charge = static_scoring_seconds(P, reader)
-    got = read_grid("c3", P, grid(P), lambda spec: run_spec(P, reader, spec))
+    charge = static_scoring_seconds(P, store.reader())
+    got = read_grid("c3", P, grid(P), read_spec(P, store))
     rows = []
     for spec, rec in got:
         m = rec.metrics

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from . import ParameterError, c2, c3
-from .bank import score_bank
 from .profiles import Profile
 from .runs import partition, sweep_command
 from .selection import SELECTORS, TABLE1_SELECTORS
@@ -61,11 +60,7 @@ def _grid(claim: str, P: Profile) -> list[Any]:
 def _missing(claim: str, P: Profile, store: Store, specs: list[Any]) -> set[Any]:
     """The cells of ``specs`` (of ``claim``'s grid under ``P``) not in ``store``, found by reading
     (never computing) each one as its chapter's loader does."""
-    reader = store.reader()
-    if claim == "c2":
-        bank = score_bank(P, reader)
-        return set(partition(specs, lambda spec: c2.run_spec(P, reader, spec, bank))[1])
-    return set(partition(specs, lambda spec: c3.run_spec(P, reader, spec))[1])
+    return set(partition(specs, (c2 if claim == "c2" else c3).read_spec(P, store))[1])
 
 
 def pending(claim: str, P: Profile, store: Store) -> dict[str, Any]:

@@ -62,12 +62,10 @@ class _Scan(HTMLParser):
         if self._open:
             if tag == "div":
                 self._open[-1][1] += 1
-            if False:  # static fallback / "not loaded" note left
-                self._open[-1][0]["fallback"] = True
             if (tag == "svg" and "marks" in cls) or tag == "canvas":
                 self._open[-1][0]["drawn"] = True
         if tag == "div" and "vega-chart" in cls:
-            chart = {"id": a.get("id"), "classes": cls, "drawn": False, "fallback": False}
+            chart = {"id": a.get("id"), "classes": cls, "drawn": False}
             self.charts.append(chart)
             self._open.append([chart, 0])
 
@@ -118,7 +116,7 @@ def check_page(page: Path, timeout: float = 60) -> list[str]:
     if len(dom.charts) != len(expected.charts):
         problems.append(f"expected {len(expected.charts)} charts, found {len(dom.charts)}")
     for c in dom.charts:
-        if "vega-embed" not in c["classes"] or not c["drawn"] or c["fallback"]:
+        if "vega-embed" not in c["classes"] or not c["drawn"]:
             problems.append(f"chart {c['id']} not drawn (classes={c['classes']})")
     if needs_math and dom.math == 0:
         problems.append("page has math but no <mjx-container> after load")
