@@ -74,13 +74,13 @@ def pending(claim: str, P: Profile, store: Store) -> dict[str, Any]:
     H, Q = headline_profile(claim, P), P
     if claim == "c3" and P.c3_side_selectors is None:
         Q = P.replace(c3_side_selectors=[s for s in SELECTORS if s not in P.c3_core])
-    whole, headline = _grid(claim, Q), set(_grid(claim, H))
-    missing = _missing(claim, P, store, [s for s in _grid(claim, P) if s not in headline])
+    whole, headline = set(_grid(claim, Q)), set(_grid(claim, H))
+    missing = _missing(claim, P, store, list(whole - headline))
     out: dict[str, Any] = {}
     left: dict[str, set[Any]] = {}  # per field, its values' missing cells
     for k in SIDE_FIELDS[claim]:
         for v in [v for v in getattr(Q, k) if v not in getattr(H, k)]:
-            cells = set(whole) - set(_grid(claim, Q.replace(**{k: [x for x in getattr(Q, k) if x != v]})))
+            cells = whole - set(_grid(claim, Q.replace(**{k: [x for x in getattr(Q, k) if x != v]})))
             if k == "c3_variants":  # Table 1's probes need the per-class runs, but are no variant of the diagnosis
                 cells = {s for s in cells if s.selector not in TABLE1_SELECTORS}
             if cells & missing:

@@ -91,8 +91,20 @@ def run_task(profile: dict[str, Any], root: str, task: Task, score_bank: dict[st
         torch.set_num_threads(threads)
     P = resolve_profile(profile["name"], **{k: v for k, v in profile.items() if k != "name"})
     store = Store(root)
+    if not force:
+        try:  # stored: read back on any machine, whatever precision it was computed in
+            _run_spec(P, store.reader(), task.spec, score_bank, False)
+            return False
+        except MissingResults:
+            pass
+    check_precision(P, store)  # about to compute: only in the precision the store's runs have
     before = store.computed
-    spec = task.spec
+    _run_spec(P, store, task.spec, score_bank, force)
+    return store.computed > before
+
+
+def _run_spec(P: Profile, store: Store, spec: Any, score_bank: dict[str, np.ndarray] | None, force: bool) -> None:
+    """``spec`` through ``store`` by the module that owns its kind (a read-only store only reads)."""
     if isinstance(spec, (bank.ScoringSpec, bank.ScoreSpec, bank.VariantSpec)):
         bank.run_spec(P, store, spec, force)
     elif isinstance(spec, c1.AnalysisSpec):
@@ -103,7 +115,6 @@ def run_task(profile: dict[str, Any], root: str, task: Task, score_bank: dict[st
         c3.run_spec(P, store, spec, score_bank, force)
     else:
         raise ParameterError(f"parameter 'task' must hold a spec of bank, c1, c2 or c3; got {type(spec).__name__}")
-    return store.computed > before
 
 
 @dataclass
@@ -132,6 +143,10 @@ def sweep(claim: str, P: Profile, root: str | Path, engine: str = "local", addre
     ``minutes`` (local engine): start no task that would end past this many minutes, judged by
     the longest task computed so far, so a sweep on a lent machine stops with every finished
     run stored; run it again to go on.
+
+    A stored task is read back whatever precision it was computed in, so a book builds from a
+    committed store on any machine; a task to compute first checks that this machine resolves
+    ``P.precision`` as the store's runs did (:func:`check_precision`).
     """
     cid = claim_id(claim)
     if engine not in ENGINES:
@@ -144,7 +159,6 @@ def sweep(claim: str, P: Profile, root: str | Path, engine: str = "local", addre
         raise ParameterError("parameter 'address' must only be given with engine ray")
     if minutes is not None:
         check_minutes(minutes, engine)
-    check_precision(P, Store(root))
     grid = stages(cid, P)
     total = sum(len(s) for s in grid)
     profile = as_dict(P)

@@ -1,4 +1,5 @@
 """Sweeps: the local and Ray engines, resuming after kill -9, planning, bad input, determinism."""
+import hashlib
 import json
 import os
 import signal
@@ -9,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from datadiet_core import ParameterError, c2, dynamic, headlines, profiles, selection, store, sweep
+from datadiet_core import ParameterError, c2, devices, dynamic, headlines, profiles, selection, store, sweep
 from datadiet_core.data import load_dataset
 
 # A small C2 grid on the digits data: 2 scoring runs, 6 scoring passes, 7 scores x 1 fraction
@@ -144,6 +145,31 @@ def test_a_damaged_entry_is_recomputed_not_read(results_dir):
     report = sweep.sweep("c2", P, root, progress=None)
     assert report.from_store <= 23  # 25 entries, two of them damaged
     assert all(rec.metrics["test_acc"] < 1.0 for rec in store.Store(root).entries("train"))
+
+
+def as_if_computed_in(root, precision):
+    """Rewrite every training entry under ``root`` as a host that resolves ``auto`` to
+    ``precision`` would have written it (its manifest checksum made anew, so it still verifies)."""
+    for manifest in (root / "train").glob("*/manifest.json"):
+        m = json.loads(manifest.read_text())
+        m["metrics"]["precision"] = precision
+        body = {k: v for k, v in m.items() if k != "checksums"}
+        m["checksums"]["manifest"] = hashlib.sha256(store.canonical_json(body).encode()).hexdigest()
+        manifest.write_text(json.dumps(m))
+
+
+def test_a_store_from_another_precision_is_read_anywhere_but_never_added_to(results_dir):
+    P = tiny_profile(precision="auto")
+    root = results_dir / "smoke"
+    sweep.sweep("setup", P, root, progress=None)
+    here = devices.precision_name(devices.autocast_dtype(devices.select_device("cpu"), "auto"))
+    as_if_computed_in(root, "fp32" if here == "bfloat16" else "bfloat16")  # the other kind of CPU
+    n = len(entries(root))
+    again = sweep.sweep("setup", P, root, progress=None)  # what a notebook does when building the book
+    assert again.line() == "done: 8/8 runs (8 from store)"
+    with pytest.raises(ParameterError, match=r"^parameter 'precision' \(auto\) resolves to " + here):
+        sweep.sweep("setup", P.replace(scoring_seeds=3), root, progress=None)  # one run to compute
+    assert len(entries(root)) == n  # refused before computing it
 
 
 def test_plan_counts_runs_and_states_its_throughput():
