@@ -190,10 +190,10 @@ def correlations(bank: dict[str, np.ndarray], n_boot: int = N_BOOT) -> pd.DataFr
 HEADLINE_MODEL = "resnet18"  # the papers' architecture, where Kirsch measured 0.963
 # Published rho(GraNd@init, input norm) per architecture: Kirsch's fork (ResNet-18) and his PyTorch
 # reproduction (hlb-CIFAR10 net, GraNd over 100 inits; its first layer whitens the input).
-PUBLISHED_RHO = {"resnet18": (0.963, "Kirsch's fork (ResNet-18)"),
+PUBLISHED_RHO = {"resnet18": (0.963, "Kirsch's fork, ResNet-18"),
                  # the nearest published figure to a whitening-stem net: the hlb net, 100 inits (no
                  # published figure matches the fast net, which has no whitening layer)
-                 "airbench": (0.38, "Kirsch's PyTorch code (hlb net, a whitening stem; 100 inits)")}
+                 "airbench": (0.38, "Kirsch's PyTorch code, hlb net with a whitening stem, 100 inits")}
 
 
 def headline(P: Profile, per_arch: dict[str, pd.Series]) -> dict[str, Any]:
@@ -213,7 +213,7 @@ def headline(P: Profile, per_arch: dict[str, pd.Series]) -> dict[str, Any]:
                    "published": PUBLISHED_RHO.get(m, (None, ""))[0], "published_source": PUBLISHED_RHO.get(m, (None, ""))[1]}
                for m, x in per_arch.items()}
     return {"verdict": verdict, "model": name, "effect": float(r.rho), "ci": [float(r.lo), float(r.hi)],
-            "effect_name": "Spearman rho(GraNd@init, input norm)",
+            "effect_name": "GraNd@init against the input norm (Spearman's ρ)",
             "published": PUBLISHED_RHO.get(name, (None, ""))[0], "published_source": PUBLISHED_RHO.get(name, (None, ""))[1],
             "regime": (f"{NET_NAMES.get(name, name)} at initialisation (no training), GraNd averaged over {P.inits} "
                        f"initialisations, {DATASET_NAMES.get(P.dataset, P.dataset)} training split, "

@@ -203,8 +203,7 @@ class Runs(NamedTuple):
 
 
 def read_spec(P: Profile, store: Store) -> Callable[[DynamicSpec], Record]:
-    """A reader of :func:`grid`'s runs from a read-only view of ``store`` (never computing; a
-    missing run raises :class:`MissingResults`): what :func:`load` and ``headlines`` both read by."""
+    """A reader of :func:`grid`'s runs, never computing (:func:`load` and ``headlines`` read by it)."""
     reader = store.reader()
     return lambda spec: run_spec(P, reader, spec)
 
@@ -213,14 +212,11 @@ def load(P: Profile, store: Store) -> Runs:
     """Every run of :func:`grid`, read from the store (never computed here): accuracy, images
     seen, seconds of training (scoring passes included), re-selections, the period in passes,
     and wall-clock with the static scores' cost charged."""
-    charge = static_scoring_seconds(P, store.reader())
-    got = read_grid("c3", P, grid(P), read_spec(P, store))
-    rows = []
-    for spec, rec in got:
+    charge, rows = static_scoring_seconds(P, store.reader()), []
+    for spec, rec in read_grid("c3", P, grid(P), read_spec(P, store)):
         m = rec.metrics
         rows.append({"selector": spec.selector, "prune": spec.prune, "epochs": spec.epochs, "seed": rec.config["seed"],
-                     "imbalance": spec.imbalance, "sweep": bool(spec.period), "variant": spec.variant,
-                     "budget": spec.budget,
+                     "imbalance": spec.imbalance, "sweep": bool(spec.period), "variant": spec.variant, "budget": spec.budget,
                      "period": spec.period or period_passes(spec.epochs, 1 - spec.prune, spec.budget),
                      "test_acc": m["test_acc"], "images_seen": m["images_seen"], "train_seconds": m["train_seconds"],
                      "scoring_seconds": m.get("scoring_seconds", 0.0), "selections": m.get("checkpoints", 0),
@@ -415,7 +411,7 @@ def headline(P: Profile, runs: pd.DataFrame, epochs: int, cmp: dict[str, pd.Data
                        "seeds": int(min(aggressive.n_a.min(), aggressive.n_b.min())) if len(aggressive) else 0,
                        "at": effect(c, FULL_PRUNE if is_cost else AGGRESSIVE),
                        "published": RAJU_RANDOM_DYNAMIC_80_MINUS_FULL if is_cost else None,
-                       "published_source": "Raju et al. (ResNet-18, 200 epochs)" if is_cost else ""}
+                       "published_source": "Raju et al., ResNet-18, 200 epochs" if is_cost else ""}
     words = [parts[n]["verdict"] for n in WORD_PARTS]
     verdict = claim_verdict(words)
     main = parts["random_dynamic_vs_el2n_static"]["at"] or {"effect": float("nan"), "ci": [float("nan")] * 2}
@@ -429,8 +425,8 @@ def headline(P: Profile, runs: pd.DataFrame, epochs: int, cmp: dict[str, pd.Data
             "effect_name": "random dynamic minus static EL2N at 70% pruned (accuracy, fraction)",
             "published": None, "published_source": "Raju et al. give no static-EL2N figure at 70% in the text",
             "regime": regime, "seeds": min(p["seeds"] for n, p in parts.items() if n in WORD_PARTS),
-            "parts": parts, "rule": "holds when random dynamic beats both static EL2N and static random, fails "
-                                    "when it is below either, else inconclusive; the cost part is read beside it",
+            "parts": parts, "rule": "holds when random dynamic beats both static EL2N and static random, fails when "
+                                    "it is below either, else inconclusive; the part against full data decides nothing",
             "effects": effects, "directions": {n: list(p["directions"].values()) for n, p in parts.items()}}
 
 

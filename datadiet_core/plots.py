@@ -203,7 +203,8 @@ def rho_vs_k(curves: pd.DataFrame, color: str, title: str, reference: float | No
     d = curves.assign(series=curves[color] + " / " + curves["split"])
     base = alt.Chart(d).encode(
         x=alt.X("K:Q", title="models averaged, K (count)", axis=alt.Axis(tickMinStep=1)),
-        color=alt.Color(f"{color}:N", legend=_legend(color)))
+        # legend in the data's order (init, early, end), not alphabetical
+        color=alt.Color(f"{color}:N", legend=_legend(color), sort=list(dict.fromkeys(d[color]))))
     band = base.mark_area(opacity=0.2).encode(y=alt.Y("lo:Q", title="Spearman ρ with ‖x‖₂ (unitless)"),
                                                  y2="hi:Q", detail="series:N")
     line = base.mark_line(point=alt.OverlayMarkDef(filled=True, size=50)).encode(

@@ -143,7 +143,8 @@ def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
     done = {p: h for p, h in have.items() if h}
     missing = [p for p, h in have.items() if not h]
     later = (f" The {' and '.join(p for p in missing)} regime{'s have' if len(missing) > 1 else ' has'} no "
-             f"verdict on claim {name} yet: its headline's runs are not all committed.") if missing else ""
+             f"verdict on claim {name} yet: its headline's runs are not all committed (the Reproduce page counts "
+             "those stored).") if missing else ""
     if len(done) < 2:
         only = next(iter(done), None)
         return ((f"Only the {only} regime has a verdict on claim {name} so far, so this book cannot yet say "
@@ -255,9 +256,9 @@ def pending_text(h: dict[str, Any]) -> str:
 
 
 # What each rule of c3_picks.collapse_summary found, as the cause sentence names it.
-COLLAPSE_CAUSES = {"class_skew_is_the_cause": "class skew: selecting per class lifts every run at chance above chance",
-                   "first_selection_is_the_cause": "the first selection: making it at random lifts every run at chance "
-                                                   "above chance"}
+COLLAPSE_CAUSES = {"class_skew_is_the_cause": "class skew (selecting per class lifts every run at chance above chance)",
+                   "first_selection_is_the_cause": "the first selection (making it at random lifts every run at chance "
+                                                   "above chance)"}
 
 
 def _acc_cell(v: list[float] | None) -> str:

@@ -314,10 +314,12 @@ def c2_early_text(P: Profile, early: dict[str, Any]) -> str:
     """Where the early scores are taken, against the scoring runs' test accuracy
     (:func:`c2.early_checkpoint`)."""
     text = (f"The early scores are taken at {early['early']:.0%} of training ({early['early_epoch']:g} of {P.epochs} "
-            f"epochs), where the scoring runs' test accuracy was {_acc_at(early['test_acc_early'])}; the learning rate "
+            f"epochs), where the scoring runs' test accuracy was {_acc_at(early['test_acc_early'])}"
+            + (" (test accuracy is measured only after whole epochs: the bound is the one after epoch 1)"
+               if not np.isfinite(early["test_acc_early"][0]) else "") + "; the learning rate "
             f"starts to fall at epoch {early['first_drop_epoch']:.1f}, and the runs end at {early['test_acc_end'] * 100:.1f}%.")
     if early.get("test_acc_predrop") is not None:
-        text += (f" A second checkpoint, at {early['predrop']:.0%} (epoch {early['predrop_epoch']:g}, "
+        text += (f" A second set of scoring runs, checkpointed at {early['predrop']:.0%} (epoch {early['predrop_epoch']:g}, "
                  f"{early['test_acc_predrop'] * 100:.1f}% test accuracy), matches the papers' other sense of early: "
                  f"the network well past chance, before the learning rate falls. The headline keeps the papers' "
                  f"fraction ({early['early']:.0%}) and sets the reading at {early['predrop']:.0%} beside each part.")
@@ -382,7 +384,8 @@ def c2_per_class_table(summary: dict[str, Any]) -> pd.DataFrame:
 
 
 def c2_starvation_text(kept: pd.DataFrame) -> str:
-    """Which selections keep fewer than half the per-class share of some class (computed)."""
+    """Which selections keep fewer than half the per-class share of some class (computed), a
+    sentence that starts "Class starvation, counted:"."""
     rows = []
     for sel, g in kept.groupby("selection", sort=False):
         share = g["count"].sum() / len(g)

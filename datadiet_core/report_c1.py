@@ -8,39 +8,37 @@ from typing import Any
 
 import pandas as pd
 
+from .models import NET_NAMES
 from .report import headline_sentence, label
 
 
 def c1_verdict_text(summary: dict[str, Any]) -> str:
-    """The chapter's closing paragraph, built from the computed verdicts and numbers."""
+    """The chapter's closing paragraph, built from the computed verdicts and numbers: the headline,
+    the rule, then where it holds (each architecture's ρ and interval are in the table above it)."""
     v, t = summary["verdict"], summary["strong_threshold"]
-
-    def one(m: str) -> str:
-        lo, hi = summary["spearman_by_model_ci"][m]
-        yes = v[f"holds_for_{m}"]
-        return (f"{m} ({summary['images_by_model'][m]:,} training images): ρ = {summary['spearman_by_model'][m]:.3f} "
-                f"[{lo:.3f}, {hi:.3f}], {'holds' if yes else 'does not hold'}")
-
+    word = lambda yes: "holds" if yes else "fails"  # noqa: E731  (the verdict words of Methods)
     models = list(summary["spearman_by_model"])
-    held = [m for m in models if v[f"holds_for_{m}"]]
-    head = (f"Claim C1 holds where the 95% interval of Spearman's ρ between GraNd at initialisation (averaged over "
-            f"{summary['k_inits']} initialisations) and the input norm lies at or above {t}. On CIFAR-10: "
-            + "; ".join(one(m) for m in models) + ". ")
-    if len(held) == len(models):
-        scope = "It holds for every architecture tested. "
+    held = [NET_NAMES.get(m, m) for m in models if v[f"holds_for_{m}"]]
+    failed = [NET_NAMES.get(m, m) for m in models if not v[f"holds_for_{m}"]]
+    rule = (f"Rule: it holds where the 95% interval of Spearman's ρ between GraNd at initialisation (averaged over "
+            f"{summary['k_inits']} initialisations) and the input norm lies at or above {t}. ")
+    if not failed:
+        scope = "On CIFAR-10 it holds for every architecture tested. "
     elif held:
-        scope = (f"So it holds for {', '.join(held)} but not for {', '.join(m for m in models if m not in held)}: "
-                 "whether GraNd at initialisation reduces to the input norm depends on the architecture. ")
+        scope = (f"On CIFAR-10 it holds for {' and '.join(held)} and fails for {' and '.join(failed)}: whether GraNd at "
+                 "initialisation reduces to the input norm depends on the architecture. ")
     else:
-        scope = "It holds for none of the architectures tested. "
+        scope = "On CIFAR-10 it fails for every architecture tested. "
     fashion = ("On Fashion-MNIST: " + "; ".join(
-        f"{m} ρ = {r:.3f}, {'holds' if v[f'holds_on_fashion_mnist_for_{m}'] else 'does not hold'}"
+        f"{NET_NAMES.get(m, m)}, ρ = {r:.3f}, {word(v[f'holds_on_fashion_mnist_for_{m}'])}"
         for m, r in summary["spearman_fashion_mnist"].items()) + ". ") if summary["spearman_fashion_mnist"] else ""
+    start = summary.get("score_pairs", {}).get("grand_init_vs_input_norm")
+    since = f"from ρ = {start[0]:.3f} at initialisation " if start else ""
     fade = (f"For the {summary['model']} network the correlation "
-            f"{'falls' if v['fades_with_training'] else 'does not fall clearly'} with training "
-            f"(ρ = {summary['spearman_end']:.3f} at the end, {summary['k_trained']} runs averaged), "
+            f"{'falls' if v['fades_with_training'] else 'does not fall clearly'} with training, {since}to "
+            f"{summary['spearman_end']:.3f} at the end ({summary['k_trained']} runs averaged), "
             f"{'as expected of an effect of random initialisation' if v['fades_with_training'] else 'so the link is not only an effect of initialisation'}.")
-    return headline_sentence("c1", summary["headline"]) + " " + head + scope + fashion + fade
+    return headline_sentence("c1", summary["headline"]) + " " + rule + scope + fashion + fade
 
 
 def c1_ratio_text(fit: dict[str, float], log_norm_sd: float) -> str:

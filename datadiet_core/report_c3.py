@@ -253,8 +253,8 @@ def period_plan(P: Profile) -> str:
     every = "one pass" if main == 1 else f"{main} passes"
     if not longer:
         return (f"This regime runs no such sweep: its loss-driven selectors re-select every {every.replace('one ', '')} "
-                "only, so there is no table here. The papermill parameter c3_periods = [2, 4] adds the sweep, run "
-                "at the same numeric precision as the rest of the grid.")
+                "only, so there is no table here. The papermill parameter c3_periods (the periods in passes, "
+                "for instance 2 and 4) adds the sweep, run at the same numeric precision as the rest of the grid.")
     return (f"We repeat that sweep at 70% pruned and {E} epochs: uncertainty EMA and UCB re-selecting every "
             f"{' or '.join(str(T) for T in longer)} passes, {side_seeds(P)} seeds each, against the main grid's {every}.")
 
@@ -326,8 +326,8 @@ def speed_text(summary: dict[str, Any]) -> str:
         met = {s: c3.goal_met([sp[s], sparts[s]["matched"]]) for s in ("random_dynamic", "ucb")}
         reached = [label(s) for s, ok in met.items() if ok]
         missed = [label(s) for s, ok in met.items() if not ok]
-        text += ("The goal this book set, 2.5× both as measured and at matched throughput (three quarters of the "
-                 "ideal 1/0.3 = 3.33×), is " + (f"reached by {' and '.join(reached)}" if reached else "reached by neither")
+        text += ("A speed-up of 2.5× both as measured and at matched throughput (three quarters of the ideal "
+                 "1/0.3 = 3.33×) is " + (f"reached by {' and '.join(reached)}" if reached else "reached by neither")
                  + (f" and not by {' and '.join(missed)}." if reached and missed else "."))
     if "el2n_static" in sp:
         text += (f" Static EL2N with its scores charged runs at {sp['el2n_static']:.2f}× the speed of full data"

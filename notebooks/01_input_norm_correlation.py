@@ -33,7 +33,7 @@ engine = "local"  # where the grid runs: local (this kernel) or ray (see the Rep
 from IPython.display import Markdown
 from myst_nb import glue
 
-from datadiet_core import c1, c2, plots, profiles, regimes, report, report_c1, summaries, sweep
+from datadiet_core import c1, c2, data, plots, profiles, regimes, report, report_c1, summaries, sweep
 from datadiet_core.store import Store, write_summary
 
 plots.enable_offline()
@@ -86,7 +86,7 @@ curves = tables["curves"]
 
 # %% tags=["remove-input"]
 init = curves[(curves.checkpoint == "init") & (curves.dataset == P.dataset)]
-plots.rho_vs_k(init, "model", f"GraNd at initialisation against the input norm ({P.dataset})",
+plots.rho_vs_k(init, "model", f"GraNd at initialisation against the input norm ({data.DATASET_NAMES.get(P.dataset, P.dataset)})",
                reference=0.963, reference_label="Kirsch 2023 (original code): 0.963")
 
 # %% tags=["remove-cell"]

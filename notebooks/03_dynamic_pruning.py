@@ -68,7 +68,7 @@ glue("period_plan", report_c3.period_plan(P), display=False)
 # | Selective-Backprop | per batch | back-propagates a sample with probability $q^\beta$, $q$ its loss percentile |
 # | Random-Backprop | per batch | back-propagates each sample with probability $1 - $ rate |
 #
-# {doc}`../book/methods` gives the equations. Dynamic selectors re-select every
+# {doc}`../book/methods` gives the equations. Dynamic selectors re-select
 # {glue:text}`period_words` over the kept subset: the paper's period is 5% of training (10 of
 # 200 epochs), less than one pass at our budgets, so the period is floored at one pass. Before
 # each re-selection a scoring pass
@@ -145,8 +145,8 @@ glue("static_starved", report.c2_starvation_text(kept), display=False)
 glue("max_rate", f"{max(P.c3_rates):.0%}", display=False)
 
 # %% [markdown]
-# A score-ordered subset of the whole set can starve classes. At {glue:text}`max_rate` pruned:
-# {glue:text}`static_starved`
+# A score-ordered subset of the whole set can starve classes; the static selectors' subsets at
+# {glue:text}`max_rate` pruned, the highest rate run. {glue:text}`static_starved`
 #
 # ## Does a run fit its subset?
 #

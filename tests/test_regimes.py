@@ -52,7 +52,8 @@ def test_agreement_says_where_the_regimes_agree_and_which_parts_the_regime_chang
     assert "Parts on which they agree: GraNd@init not above random" in changed
     alone = regimes.agreement("c3", {"cpu": cpu, "airbench": {}})
     assert alone.startswith("Only the cpu regime has a verdict on claim C3") and alone.endswith(
-        "The airbench regime has no verdict on claim C3 yet: its headline's runs are not all committed.") and "`" not in alone  # plain text: glued, not parsed
+        "The airbench regime has no verdict on claim C3 yet: its headline's runs are not all committed (the "
+        "Reproduce page counts those stored).") and "`" not in alone  # plain text: glued, not parsed
     table = regimes.claim_table("c2", both)
     assert table.count("| part | verdict |") == 2 and "airbench, 14 epochs" in table
     assert regimes.claim_table("c2", {"cpu": cpu, "airbench": {}}).strip().endswith("not computed yet.")
@@ -77,8 +78,8 @@ def test_c1_headlines_on_different_nets_are_told_apart_from_a_regime_change(cpu)
     row = next(r for r in regimes.verdict_table(both).splitlines() if r.startswith("| [C1]"))
     cells = row.split(" | ")
     assert cells[1].startswith("ρ = 0.963") and "Nearest published" not in cells[2]
-    assert cells[3].endswith("<br>Nearest published figure: ρ = 0.380 (Kirsch's PyTorch code (hlb net, a whitening stem; "
-                             "100 inits)). |")
+    assert cells[3].endswith("<br>Nearest published figure: ρ = 0.380 (Kirsch's PyTorch code, hlb net with a whitening "
+                             "stem, 100 inits). |")
     own = h["effects"]["fastnet"]  # the cpu headline is ResNet-18's; the regime's own net stands beside it
     assert cells[2].endswith(f"<br>This regime's own net, fastnet: {own['verdict']}, ρ = {own['effect']:.3f} "
                              f"[{own['ci'][0]:.3f}, {own['ci'][1]:.3f}] (50,000 images).")
@@ -108,6 +109,6 @@ def test_collapse_table_gives_each_regime_its_loss_driven_selectors_and_the_caus
     assert f"{first[0] * 100:.1f} ± {first[1] * 100:.1f}% (2 seeds)" in rows[0]
     cause = table.strip().split("\n\n")[1]
     assert cause.startswith("At chance means below 15% for some seed. ")
-    assert ("`airbench`: uncertainty EMA at chance as specified; cause: class skew: selecting per class lifts "
-            "every run at chance above chance") in cause
+    assert ("`airbench`: uncertainty EMA at chance as specified; cause: class skew (selecting per class lifts "
+            "every run at chance above chance)") in cause
     assert "`cpu`: uncertainty EMA at chance as specified; cause: not established (the variants' runs have " in cause
