@@ -301,7 +301,7 @@ def parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("summarize", help="write results/<profile>/summary.json from the store (computes nothing)")
     m.add_argument("--profile", default="cpu")
-    m.add_argument("--sections", nargs="+", help="setup, c1, c2, c3 (default: every one whose runs are stored)")
+    m.add_argument("--sections", nargs="+", help="setup, c1, c2, c3, progress (default: every one whose runs are stored)")
     m.set_defaults(func=_summarize)
 
     k = sub.add_parser("book", help="execute the notebooks and build the book")

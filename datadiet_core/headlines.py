@@ -3,14 +3,14 @@
 A regime's grid takes many hours on 2 cores. Its C2 and C3 headlines read only part of it, so
 ``sweep --headline`` computes that part first, and ``summaries`` states the headline from it
 while the rest computes, naming what is still to run. Owns, per claim, the profile whose grid
-is those cells alone (:func:`headline_profile`) and what of the rest is not yet in the store
-(:func:`pending`). The cells are the same runs as in the whole grid, so nothing is recomputed.
+is those cells alone (:func:`headline_profile`), how many of them are stored (:func:`progress`)
+and what of the rest is not yet in the store (:func:`pending`). The cells are the same runs as in the whole grid, so nothing is recomputed.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from . import ParameterError, c2, c3
+from . import MissingResults, ParameterError, c2, c3
 from .profiles import Profile
 from .runs import partition, sweep_command
 from .selection import SELECTORS, TABLE1_SELECTORS
@@ -61,6 +61,18 @@ def _missing(claim: str, P: Profile, store: Store, specs: list[Any]) -> set[Any]
     """The cells of ``specs`` (of ``claim``'s grid under ``P``) not in ``store``, found by reading
     (never computing) each one as its chapter's loader does."""
     return set(partition(specs, (c2 if claim == "c2" else c3).read_spec(P, store))[1])
+
+
+def progress(claim: str, P: Profile, store: Store) -> dict[str, Any]:
+    """How many of ``claim``'s headline runs (:func:`headline_profile`'s grid) ``store`` holds, of
+    how many, and the command that computes the rest (read, never computed)."""
+    H = headline_profile(claim, P)
+    specs = _grid(claim, H)
+    try:
+        stored = len(partition(specs, (c2 if claim == "c2" else c3).read_spec(H, store))[0])
+    except MissingResults:  # the shared runs it reads by (scoring runs, score bank) are missing
+        stored = 0
+    return {"stored": stored, "runs": len(specs), "command": f"{sweep_command(claim, P)} --headline"}
 
 
 def pending(claim: str, P: Profile, store: Store) -> dict[str, Any]:

@@ -45,6 +45,16 @@ def _headline(summaries: dict[str, dict[str, Any]], profile: str, claim: str) ->
     return summaries.get(profile, {}).get(claim, {}).get("headline")
 
 
+def _not_yet(summaries: dict[str, dict[str, Any]], profile: str, claim: str) -> str:
+    """A regime without ``claim``'s headline: "not computed yet", with how many of the headline's runs
+    are stored where ``summarize`` counted them (the summary's ``progress``), and the command for the rest."""
+    p = summaries.get(profile, {}).get("progress", {}).get(claim)
+    if not p:
+        return "not computed yet"
+    return (f"not computed yet: {p['stored']} of its headline's {p['runs']} runs are stored "
+            f"({p['runs'] - p['stored']} to run: `{p['command']}`)")
+
+
 # A part's name in the introduction's table, by claim and part.
 SHORT_PARTS = {"grand_init": "GraNd@init not above random", "el2n_early": "EL2N early above random",
                "grand_early": "GraNd early above random",
@@ -74,7 +84,8 @@ def _regime_cell(claim: str, h: dict[str, Any] | None, published: str, profile: 
         return _regime_cell(claim, h, own, profile) + f"<br>Nearest published figure: {own}."
     if "parts" in h:  # each part with its verdict and effect (points, 95% interval)
         parts = "".join(f"<br>{SHORT_PARTS.get(n, n)}: {_part_verdict(p)}, {part_effect(n, p)}" for n, p in ordered_parts(h))
-        partial = "<br>*Stated from the headline's cells alone; the side analyses are not yet complete.*" if h.get("pending") else ""
+        partial = (f"<br>*Stated from the headline's cells alone; the side analyses are not yet complete "
+                   f"({h['pending']['runs']} runs to go).*" if h.get("pending") else "")
         return f"**{h['verdict']}**{parts}.<br>*At {h['regime']}.*{partial}"
     text = f"**{h['verdict']}**<br>{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}. *At {h['regime']}.*"
     mine = _own_net(profile, h) if claim == "c1" else None
@@ -112,7 +123,8 @@ def verdict_table(summaries: dict[str, dict[str, Any]]) -> str:
         heads = [_headline(summaries, p, key) for p in profiles]
         published = next((published_text(key, h) for h in heads if h), "—")
         lines.append(f"| [{name}](../{doc}.ipynb): {statement} | {published} | "
-                     + " | ".join(_regime_cell(key, h, published, p) for p, h in zip(profiles, heads)) + " |")
+                     + " | ".join(_regime_cell(key, h, published, p) if h else _not_yet(summaries, p, key)
+                                  for p, h in zip(profiles, heads)) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -124,7 +136,7 @@ def claim_table(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
     for p in summaries:
         h = _headline(summaries, p, claim)
         if not h:
-            out.append(f"**{regime_name(p, summaries)}**: not computed yet.\n")
+            out.append(f"**{regime_name(p, summaries)}**: {_not_yet(summaries, p, claim)}.\n")
             continue
         out.append(f"**{regime_name(p, summaries)}**: claim {CLAIMS[claim][0]} **{h['verdict']}** at {h['regime']}.\n")
         out.append(parts_table(claim, h) if "parts" in h else
@@ -142,9 +154,9 @@ def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
     have = {p: _headline(summaries, p, claim) for p in summaries}
     done = {p: h for p, h in have.items() if h}
     missing = [p for p, h in have.items() if not h]
-    later = (f" The {' and '.join(p for p in missing)} regime{'s have' if len(missing) > 1 else ' has'} no "
-             f"verdict on claim {name} yet: its headline's runs are not all committed (the Reproduce page counts "
-             "those stored).") if missing else ""
+    counts = {p: summaries.get(p, {}).get("progress", {}).get(claim) for p in missing}
+    later = "".join(f" The {p} regime has no verdict on claim {name} yet: its headline's runs are not all committed"
+                    + (f" ({c['stored']} of {c['runs']} stored)." if c else ".") for p, c in counts.items())
     if len(done) < 2:
         only = next(iter(done), None)
         return ((f"Only the {only} regime has a verdict on claim {name} so far, so this book cannot yet say "

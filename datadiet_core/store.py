@@ -286,10 +286,14 @@ def read_summary(profile: str) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def write_summary(profile: str, section: str, values: Mapping[str, Any]) -> None:
-    """Replace ``section`` of ``results/<profile>/summary.json`` atomically, keeping the others."""
+def write_summary(profile: str, section: str, values: Mapping[str, Any] | None) -> None:
+    """Replace ``section`` of ``results/<profile>/summary.json`` atomically, keeping the others
+    (``values`` None: remove the section)."""
     summary = read_summary(profile)
-    summary[section] = json.loads(canonical_json(values))
+    if values is None:
+        summary.pop(section, None)
+    else:
+        summary[section] = json.loads(canonical_json(values))
     path = summary_path(profile)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".summary-", suffix=".json")

@@ -4,7 +4,8 @@ One function per chapter: its notebook, ``python -m datadiet_core summarize`` an
 the same one, so the numbers a chapter states are computed, and tested, once for every profile.
 Nothing here computes a run: a missing one raises :class:`MissingResults` with the sweep
 command. A regime whose grid is still computing gets C2's and C3's sections from their headline's
-cells alone once those are stored, marked with what is still to run (:func:`whole_or_headline`).
+cells alone once those are stored, marked with what is still to run (:func:`whole_or_headline`);
+until then ``progress`` counts the headline runs stored (:func:`progress`).
 """
 from __future__ import annotations
 
@@ -91,13 +92,21 @@ def whole_or_headline(claim: str, build: Callable[[Profile, Store], dict[str, An
     return out
 
 
+def progress(P: Profile, store: Store) -> dict[str, Any]:
+    """Per claim (C2, C3) whose headline's runs are not all stored yet, so that it has no section:
+    how many are, of how many, and the command that computes the rest (:func:`headlines.progress`).
+    Empty once every headline is stored (and then left out of the summary)."""
+    return {c: p for c in headlines.CELLS if (p := headlines.progress(c, P, store))["stored"] < p["runs"]}
+
+
 SECTIONS: dict[str, Callable[[Profile, Store], dict[str, Any]]] = {
-    "setup": setup, "c1": claim1, "c2": claim2, "c3": claim3}
+    "setup": setup, "c1": claim1, "c2": claim2, "c3": claim3, "progress": progress}
 
 
 def build(P: Profile, store: Store, sections: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Every section of ``sections`` (default: all) whose runs are all stored (the others are left
-    out); C2's and C3's also while only their headline's cells are (:func:`whole_or_headline`)."""
+    out); C2's and C3's also while only their headline's cells are (:func:`whole_or_headline`);
+    ``progress`` only while some headline's runs are not all stored."""
     sections = tuple(SECTIONS) if sections is None else sections
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
@@ -108,6 +117,8 @@ def build(P: Profile, store: Store, sections: tuple[str, ...] | None = None) -> 
             out[name] = SECTIONS[name](P, store.reader())
         except MissingResults:
             continue
+    if not out.get("progress", True):  # every headline stored: nothing to count
+        del out["progress"]
     return out
 
 
@@ -117,4 +128,6 @@ def write(P: Profile, store: Store, sections: tuple[str, ...] | None = None) -> 
     built = build(P, store, sections)
     for name, values in built.items():
         write_summary(P.name, name, values)
+    if "progress" not in built and (sections is None or "progress" in sections):
+        write_summary(P.name, "progress", None)  # a count left from before every headline was stored
     return list(built)

@@ -325,7 +325,19 @@ def test_c2_summary_states_the_headline_from_its_cells_while_the_side_analyses_c
     sweep.sweep("setup", P, s.root, progress=None)
     with pytest.raises(MissingResults, match=r"^\d+ of \d+ runs of c2 are not in the store"):
         summaries.claim2(P, s.reader())  # no headline cell yet: the whole grid's sweep command
+    n = len(c2.grid(H))
+    some = H.replace(c2_scores=("random",), c2_side_scores=())  # random's cells land first
+    sweep.sweep("c2", some, s.root, progress=None)
+    counted = summaries.progress(P, s.reader())["c2"]
+    assert counted == {"stored": len(c2.grid(some)), "runs": n, "command": runs.sweep_command("c2", P) + " --headline"}
+    assert 0 < counted["stored"] < n
+    missing = {"smoke": {"progress": {"c2": counted}}}
+    assert regimes.claim_table("c2", missing).strip().endswith(
+        f"not computed yet: {counted['stored']} of its headline's {n} runs are stored ({n - counted['stored']} to run: "
+        f"`{counted['command']}`).")
+    assert regimes.agreement("c2", missing).endswith(f"are not all committed ({counted['stored']} of {n} stored).")
     sweep.sweep("c2", H, s.root, progress=None)
+    assert "c2" not in summaries.progress(P, s.reader())  # every headline run stored: a section, not a count
     partial = summaries.claim2(P, s.reader())
     h = partial["headline"]
     left = len(set(c2.grid(P)) - set(c2.grid(H)))  # every cell the headline does not read: none stored yet

@@ -52,8 +52,7 @@ def test_agreement_says_where_the_regimes_agree_and_which_parts_the_regime_chang
     assert "Parts on which they agree: GraNd@init not above random" in changed
     alone = regimes.agreement("c3", {"cpu": cpu, "airbench": {}})
     assert alone.startswith("Only the cpu regime has a verdict on claim C3") and alone.endswith(
-        "The airbench regime has no verdict on claim C3 yet: its headline's runs are not all committed (the "
-        "Reproduce page counts those stored).") and "`" not in alone  # plain text: glued, not parsed
+        "The airbench regime has no verdict on claim C3 yet: its headline's runs are not all committed.") and "`" not in alone  # plain text: glued, not parsed
     table = regimes.claim_table("c2", both)
     assert table.count("| part | verdict |") == 2 and "airbench, 14 epochs" in table
     assert regimes.claim_table("c2", {"cpu": cpu, "airbench": {}}).strip().endswith("not computed yet.")
