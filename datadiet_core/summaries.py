@@ -9,7 +9,7 @@ until then ``progress`` counts the headline runs stored (:func:`progress`).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Container
 
 from . import MissingResults, ParameterError, bank, c1, c2, c3, c3_picks, c3_settings, headlines
 from .profiles import Profile
@@ -92,33 +92,36 @@ def whole_or_headline(claim: str, build: Callable[[Profile, Store], dict[str, An
     return out
 
 
-def progress(P: Profile, store: Store) -> dict[str, Any]:
-    """Per claim (C2, C3) whose headline's runs are not all stored yet, so that it has no section:
-    how many are, of how many, and the command that computes the rest (:func:`headlines.progress`).
-    Empty once every headline is stored (and then left out of the summary)."""
-    return {c: p for c in headlines.CELLS if (p := headlines.progress(c, P, store))["stored"] < p["runs"]}
+def progress(P: Profile, store: Store, built: Container[str] = ()) -> dict[str, Any]:
+    """Per claim (C2, C3) not in ``built`` (the sections :func:`build` could write) whose headline's
+    runs are not all stored yet: how many are, of how many, and the command that computes the rest
+    (:func:`headlines.progress`). Empty once every headline is stored (and then left out of the
+    summary); a claim whose section was built is not read again."""
+    return {c: p for c in headlines.CELLS if c not in built
+            and (p := headlines.progress(c, P, store))["stored"] < p["runs"]}
 
 
 SECTIONS: dict[str, Callable[[Profile, Store], dict[str, Any]]] = {
-    "setup": setup, "c1": claim1, "c2": claim2, "c3": claim3, "progress": progress}
+    "setup": setup, "c1": claim1, "c2": claim2, "c3": claim3}
+NAMES = (*SECTIONS, "progress")  # every section of summary.json: ``progress`` is derived from the others
 
 
 def build(P: Profile, store: Store, sections: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Every section of ``sections`` (default: all) whose runs are all stored (the others are left
     out); C2's and C3's also while only their headline's cells are (:func:`whole_or_headline`);
     ``progress`` only while some headline's runs are not all stored."""
-    sections = tuple(SECTIONS) if sections is None else sections
-    unknown = [s for s in sections if s not in SECTIONS]
+    sections = NAMES if sections is None else sections
+    unknown = [s for s in sections if s not in NAMES]
     if unknown:
-        raise ParameterError(f"parameter 'sections' must name sections from {', '.join(SECTIONS)}; got {unknown!r}")
+        raise ParameterError(f"parameter 'sections' must name sections from {', '.join(NAMES)}; got {unknown!r}")
     out = {}
-    for name in sections:
+    for name in (s for s in sections if s in SECTIONS):
         try:
             out[name] = SECTIONS[name](P, store.reader())
         except MissingResults:
             continue
-    if not out.get("progress", True):  # every headline stored: nothing to count
-        del out["progress"]
+    if "progress" in sections and (counted := progress(P, store.reader(), built=out)):
+        out["progress"] = counted
     return out
 
 
