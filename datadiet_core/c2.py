@@ -187,15 +187,18 @@ def accuracy(runs: pd.DataFrame, epochs: int, rule: str = "keep_highest") -> pd.
 
 def differences(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Accuracy minus random's at the same fraction and budget, for every evaluated cell, with
-    Welch's interval from the seeds of the two cells compared (:func:`stats.compare`)."""
+    Welch's interval from the seeds of the two cells compared (:func:`stats.compare`); no rows
+    where only random's cells (or none) are stored."""
     d = runs[runs.rule != "full"]
+    cols = ["score", "rule", "prune", "epochs", "diff", "lo", "hi", "direction", "n_a", "n_b", "dof"]
     frames = []
     for epochs, de in d.groupby("epochs"):
         for (score, rule), _ in de[de.score != "random"].groupby(["score", "rule"], sort=False):
             c = compare(de, {"score": score, "rule": rule}, {"score": "random"}, level=level)
             frames.append(c.assign(score=score, rule=rule, epochs=int(epochs)))
-    return pd.concat(frames, ignore_index=True)[["score", "rule", "prune", "epochs", "diff", "lo", "hi",
-                                                  "direction", "n_a", "n_b", "dof"]]
+    if not frames:  # no cell but random's stored yet (a grid still computing): no rows
+        return pd.DataFrame(columns=cols)
+    return pd.concat(frames, ignore_index=True)[cols]
 
 
 def pair_difference(runs: pd.DataFrame, a: str, b: str, epochs: int, rule: str = "keep_highest",

@@ -388,8 +388,9 @@ def wallclock_vs_accuracy(acc: pd.DataFrame, full_acc: float, full_seconds: floa
 
 def c3_other_settings(P: Profile, runs: c3.Runs) -> list[Any]:
     """Chapter C3's other settings, in order: for each shorter budget of ``P.c3_epochs`` and for
-    the class-imbalanced set (where the grid ran them), the accuracy table and the differences
-    chart (:func:`difference_to_random`); empty where the profile runs neither."""
+    the class-imbalanced set (where the grid ran them), the accuracy table (the imbalanced set's at
+    each of its rates) and the differences chart (:func:`difference_to_random`); empty where the
+    profile runs neither."""
     E, y_title = max(P.c3_epochs), "difference in test accuracy (percentage points)"
     out: list[Any] = []
     rate, data = f"{c3.AGGRESSIVE:.0%} pruned", DATASET_NAMES.get(P.dataset, P.dataset)
@@ -399,10 +400,11 @@ def c3_other_settings(P: Profile, runs: c3.Runs) -> list[Any]:
                 difference_to_random(c3.differences(runs.main, e, report_c3.PLOTTED), f"Differences in accuracy, {e} epochs",
                                      y_title=y_title, legend="comparison")]
     if len(runs.imbalanced):
-        out += [Markdown(f"**{E} epochs over the kept subset, class-imbalanced {data}, {rate}:** every "
-                         "selector run there."),
-                show(report_c3.prune_table(runs.imbalanced, E, c3.AGGRESSIVE)),
-                difference_to_random(c3.differences(runs.imbalanced, E, c3.IMBALANCED_COMPARISONS),
+        for r in sorted(set(runs.imbalanced[runs.imbalanced.selector != "full"].prune)):
+            out += [Markdown(f"**{E} epochs over the kept subset, class-imbalanced {data}, {r:.0%} pruned:** "
+                             "every selector run there."),
+                    show(report_c3.prune_table(runs.imbalanced, E, r))]
+        out += [difference_to_random(c3.differences(runs.imbalanced, E, c3.IMBALANCED_COMPARISONS),
                                      f"Class-imbalanced CIFAR-10: differences in accuracy, {E} epochs",
                                      y_title=y_title, legend="comparison")]
     return out

@@ -124,6 +124,17 @@ def _effects(el2n_30: float = 0.05, grand_init: float = -0.05, grand_early: floa
     return eff
 
 
+def test_c2_differences_of_a_store_holding_only_random_cells_have_no_rows():
+    only_random = _synthetic_runs({("random", "keep_highest", 0.5, 8): 0.0})
+    d = c2.differences(only_random)
+    assert d.empty and list(d.columns) == ["score", "rule", "prune", "epochs", "diff", "lo", "hi", "direction",
+                                           "n_a", "n_b", "dof"]
+    assert c2.differences(only_random[only_random.rule == "full"]).empty  # nothing pruned stored yet
+    one = c2.differences(_synthetic_runs({("random", "keep_highest", 0.5, 8): 0.0, ("el2n_early", "keep_highest", 0.5, 8): 0.01}))
+    assert len(one) == 1 and one.loc[0, "diff"] == pytest.approx(0.01) and one.loc[0, "direction"] == "above"
+    assert all(one[c].dtype.kind == "f" for c in ("diff", "lo", "hi"))  # a chart serialises NaN as null, not NaN
+
+
 def test_c2_comparisons_are_three_valued_per_fraction():
     P = profiles.resolve_profile("cpu")
     runs = _synthetic_runs(_effects())

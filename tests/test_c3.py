@@ -256,6 +256,20 @@ def test_c3_imbalanced_verdicts_follow_the_rule():
     assert len(diffs) == 8 and set(diffs.prune) == {0.5, 0.7}
 
 
+def test_the_imbalanced_setting_shows_a_table_at_each_rate_it_ran_and_one_chart():
+    from datadiet_core import plots
+    P = profiles.resolve_profile("airbench")  # one budget: the imbalanced setting is all there is to show
+    E = max(P.c3_epochs)
+    cells = {("full", 0.0): 0.7}
+    for r in (0.5, 0.7):
+        cells.update({(sel, r): 0.5 for pair in c3.IMBALANCED_COMPARISONS for sel in pair})
+    imb = pd.DataFrame(_c3_frame(cells, E))
+    shown = plots.c3_other_settings(P, c3.Runs(imb.iloc[:0], imb, imb.iloc[:0], imb.iloc[:0], imb.iloc[:0]))
+    headings = [o.data for o in shown if type(o).__name__ == "Markdown"]
+    assert [h.split(", ")[-1].split(":")[0] for h in headings] == ["50% pruned", "70% pruned"]
+    assert len(shown) == 5 and type(shown[-1]).__module__.startswith("altair")  # two headings, two tables, one chart
+
+
 def test_an_imbalance_for_ten_classes_refuses_other_datasets():
     rng = np.random.default_rng(0)
     ds = data.Dataset("three", rng.integers(0, 255, (30, 8, 8, 3), dtype=np.uint8), np.arange(30) % 3,
