@@ -192,7 +192,8 @@ def test_plan_counts_runs_and_states_its_throughput():
     assert r.returncode == 0 and json.loads(r.stdout)["runs"] == sweep.plan("c3", headlines.headline_profile("c3", a))["runs"]
     # The cpu profile on a GPU; a net measured at another batch says so; one measured nowhere stops.
     assert sweep.plan("c2", profiles.resolve_profile("cpu"), "cuda")["img_per_s"] == sweep.measured_img_s()["cuda"]["fastnet@256"]
-    assert sweep.throughput(profiles.resolve_profile("smoke"))[1].endswith("at batch 256, not 128 (benchmarks/throughput.json)")
+    assert sweep.throughput(profiles.resolve_profile("cpu", batch_size=128))[1].endswith(
+        "at batch 256, not 128 (benchmarks/throughput.json)")
     with pytest.raises(ParameterError, match="parameter 'profile' has model 'resnet34' with no throughput measured on cpu or cuda"):
         sweep.plan("c2", paper.replace(model="resnet34"))
     with pytest.raises(ParameterError, match="parameter 'device' must be cpu or cuda; got 'tpu'"):
