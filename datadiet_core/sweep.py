@@ -277,7 +277,7 @@ def task_images(P: Profile, task: Task) -> dict[str, float]:
         Q = bank.variant_profile(P, spec.variant) if isinstance(spec, bank.VariantSpec) else P
         out.update(train=Q.epochs * n, forward=(Q.epochs - 1) * n_test + final_eval)
     elif isinstance(spec, bank.ScoreSpec):
-        images = float(spec.images or n)
+        images = float(min(spec.images or np.inf, _split_size(P, spec.dataset, spec.split)))
         out.update(grand=images, forward=images)  # GraNd, then EL2N
     elif isinstance(spec, c2.PrunedSpec):
         out.update(train=c2.run_epochs(P, spec) * n, forward=final_eval)
@@ -303,6 +303,13 @@ def _sizes(P: Profile) -> tuple[int, int]:
     n_train, n_test = _dataset_sizes(P.dataset)
     return (n_train if P.train_size is None else min(P.train_size, n_train),
             n_test if P.test_size is None else min(P.test_size, n_test))
+
+
+def _split_size(P: Profile, dataset: str, split: str) -> int:
+    """Examples of ``split`` ("train" or "test") of ``dataset``: the profile's subset where it is
+    the profile's data, else the whole split (C1's second dataset)."""
+    sizes = _sizes(P) if dataset == P.dataset else _dataset_sizes(dataset)
+    return sizes[0] if split == "train" else sizes[1]
 
 
 @functools.lru_cache(maxsize=None)
@@ -398,7 +405,8 @@ def measured_cost(P: Profile, store: Store) -> list[dict[str, Any]]:
     ``setup``; the sum over claims is what the whole book costs from an empty store, on the
     hosts and in the conditions the runs were timed in. Beside it, ``estimated_hours``: the
     grid's training, forward and GraNd passes at the benchmark's rates (:func:`rates`), free of
-    hosts that shared their cores."""
+    hosts that shared their cores, for the whole grid and (``estimated_stored_hours``) for the
+    stored runs alone, the figure to set beside theirs."""
     r = rates(P)[0]
     reader = store.reader()
     score_bank: dict[str, np.ndarray] | None = None
@@ -407,7 +415,7 @@ def measured_cost(P: Profile, store: Store) -> list[dict[str, Any]]:
     for cid in CLAIMS:
         tasks = [t for stage in stages(cid, P) for t in stage if (cid == "setup" or t.stage >= shared)
                  and not getattr(t.spec, "scoring_run", False)]  # a scoring run counts under setup
-        seconds, stored = 0.0, 0
+        seconds, stored, stored_estimate = 0.0, 0, 0.0
         for t in tasks:
             spec = t.spec
             try:
@@ -421,6 +429,8 @@ def measured_cost(P: Profile, store: Store) -> list[dict[str, Any]]:
                 continue
             seconds += float(rec.manifest.get("wall_seconds", 0.0))
             stored += 1
+            stored_estimate += task_seconds(P, t, r)
         out.append({"claim": cid, "runs": len(tasks), "stored": stored, "hours": seconds / 3600,
+                    "estimated_stored_hours": stored_estimate / 3600,
                     "estimated_hours": sum(task_seconds(P, t, r) for t in tasks) / 3600})
     return out

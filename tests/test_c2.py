@@ -155,7 +155,7 @@ def test_c2_comparisons_are_three_valued_per_fraction():
     assert s["regime"]["el2n_early"]["4"][0] == pytest.approx(-0.1, abs=0.01)
     assert set(s["regime"]["el2n_early"]) == {"4", "8", "16"}
     text = report.c2_verdict_text(s)
-    assert text.startswith("Claim C2 holds in this regime.") and len(text.split()) <= 80
+    assert text.startswith("Claim C2 holds at ") and "Rule, fixed before the airbench runs" in text and len(text.split()) <= 85
     assert "EL2N early in training beats random: holds" in text
     checks = report.c2_checks_table(s)
     assert checks.loc["GraNd@init (restore bug) minus GraNd@init", "30% pruned"].endswith("above")
@@ -265,6 +265,9 @@ def test_c2_sweep_end_to_end_and_resumable(results_dir):
     cost = {c["claim"]: c for c in sweep.measured_cost(P, s)}  # read from the manifests, shared stages once
     assert cost["setup"]["stored"] == cost["setup"]["runs"] == 8 and cost["c2"]["stored"] == len(c2.grid(P))
     assert cost["c3"]["stored"] == 0 and cost["c2"]["hours"] > 0
+    # the plan's estimate for the stored runs alone: all of c2's, none of c3's
+    assert cost["c2"]["estimated_stored_hours"] == pytest.approx(cost["c2"]["estimated_hours"]) and cost["c2"]["estimated_hours"] > 0
+    assert cost["c3"]["estimated_stored_hours"] == 0
     # the estimate counts every task of the grid at the benchmark's throughput, stored or not
     shared = len([x for x in bank.stages(P) if x])
     c2_tasks = [t for stage in sweep.stages("c2", P) for t in stage if t.stage >= shared]
@@ -281,6 +284,11 @@ def test_c2_sweep_end_to_end_and_resumable(results_dir):
     assert parts["train"] == c2.run_epochs(P, spec.spec) * 1500 and parts["forward"] > 0 and parts["grand"] == 0
     score = next(t for stage in sweep.stages("setup", P) for t in stage if isinstance(t.spec, bank.ScoreSpec))
     assert sweep.task_images(P, score)["grand"] == 1500
+    # a score entry of the test split is priced at the test split's images, not the training set's
+    test = dataclasses.replace(score.spec, split="test")
+    n_test = sweep._sizes(P)[1]
+    assert n_test != 1500 and sweep.task_images(P, sweep.Task("setup", 0, test))["grand"] == n_test
+    assert sweep.task_images(P, sweep.Task("setup", 0, dataclasses.replace(test, images=10)))["grand"] == 10
 
 
 def test_airbench_grid_holds_the_cells_its_parts_read_and_no_more():

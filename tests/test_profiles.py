@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from datadiet_core import ParameterError, profiles
@@ -120,3 +122,12 @@ def test_profile_values_are_shown_as_a_reader_writes_them():
     assert profiles.value_text("cifar10") == "cifar10" and profiles.value_text("crop_flip") == "`crop_flip`"
     table = profiles.table(profiles.resolve_profile("cpu"))
     assert "None" not in table and "(" not in table.replace("(none)", "")  # no Python values
+
+
+def test_the_profiles_page_splits_cpu_and_gpu_profiles_into_tables_that_fit_a_page():
+    from datadiet_core import book
+    page = book.profiles_page()
+    headers = [ln for ln in page.splitlines() if ln.startswith("| field |")]
+    assert len(headers) == 2 and all(h.count("`") // 2 <= 3 for h in headers)  # 3 profiles a table at most
+    shown = re.findall(r"`(\w+)`", " ".join(headers))
+    assert sorted(shown) == sorted(profiles.PROFILES) and headers[0] == "| field | `smoke` | `cpu` | `airbench` |"
