@@ -21,7 +21,7 @@ from PIL import Image
 import pandas as pd
 import vl_convert as vlc
 
-from . import c3, report_c3
+from . import c3, report_c1, report_c3
 from .data import DATASET_NAMES
 from .profiles import Profile
 from .report import VARIANT_HEADINGS, comparison_labels, label, selection_label, show
@@ -120,11 +120,11 @@ def image_grid(images: np.ndarray, row_labels: Sequence[str], col_labels: Sequen
 
 # --------------------------------------------------------------------------- charts
 
-def _legend(title: str, below: bool = False) -> alt.Legend:
+def _legend(title: str, below: bool = False, columns: int = 2) -> alt.Legend:
     """A legend that shows its labels whole (long comparison names) and opaque symbols (the
-    layers of a chart may be translucent bands); ``below``: under the chart in two columns, for
-    long labels that would push a legend on the right out of the page."""
-    extra: dict[str, Any] = {"orient": "bottom", "direction": "vertical", "columns": 2} if below else {}
+    layers of a chart may be translucent bands); ``below``: under the chart in ``columns``
+    columns, for long labels that would push a legend on the right out of the page."""
+    extra: dict[str, Any] = {"orient": "bottom", "direction": "vertical", "columns": columns} if below else {}
     return alt.Legend(title=title, labelLimit=0, titleLimit=0, symbolOpacity=1, symbolStrokeWidth=3, **extra)
 
 
@@ -200,11 +200,14 @@ def rho_vs_k(curves: pd.DataFrame, color: str, title: str, reference: float | No
     None when ``curves`` is empty (a dataset the profile leaves out)."""
     if curves.empty:
         return None
+    if color == "model":  # the nets by the names a reader uses ("ResNet-18", not "resnet18")
+        curves = curves.assign(model=curves.model.map(report_c1.net_name))
     d = curves.assign(series=curves[color] + " / " + curves["split"])
     base = alt.Chart(d).encode(
         x=alt.X("K:Q", title="models averaged, K (count)", axis=alt.Axis(tickMinStep=1)),
         # legend in the data's order (init, early, end), not alphabetical
-        color=alt.Color(f"{color}:N", legend=_legend(color), sort=list(dict.fromkeys(d[color]))))
+        color=alt.Color(f"{color}:N", legend=_legend("network" if color == "model" else color),
+                        sort=list(dict.fromkeys(d[color]))))
     band = base.mark_area(opacity=0.2).encode(y=alt.Y("lo:Q", title="Spearman ρ with ‖x‖₂ (unitless)"),
                                                  y2="hi:Q", detail="series:N")
     line = base.mark_line(point=alt.OverlayMarkDef(filled=True, size=50)).encode(
@@ -255,13 +258,20 @@ def accuracy_vs_pruned(acc: pd.DataFrame, full_mean: float, title: str, dashed: 
     band = [base.mark_area(opacity=0.12).encode(y=alt.Y("p16:Q", title=y_title, axis=y_axis, scale=y_scale),
                                                 y2="p84:Q").properties(data=spread)] if len(spread) else []
     dash = _dash_and_marker("kind", "selector kind") if dashed else {}
-    line = base.mark_line(point=alt.OverlayMarkDef(filled=True, size=40)).encode(
-        y=yenc, **dash,
-        tooltip=["method", alt.Tooltip("prune:Q", format=".0%"), alt.Tooltip("mean:Q", format=".2%"),
-                 alt.Tooltip("p16:Q", format=".2%"), alt.Tooltip("p84:Q", format=".2%"), "seeds"])
+    tooltip = ["method", alt.Tooltip("prune:Q", format=".0%"), alt.Tooltip("mean:Q", format=".2%"),
+               alt.Tooltip("p16:Q", format=".2%"), alt.Tooltip("p84:Q", format=".2%"), "seeds"]
+    # the static lines go on top with hollow markers, so one that coincides with a dynamic line
+    # (random static and random dynamic can end at the same mean) still shows its markers around it
+    dynamic, static = d[d.kind == "dynamic"], d[d.kind == "static"]
+    lines = [base.mark_line(point=alt.OverlayMarkDef(filled=True, size=40)).encode(y=yenc, **dash, tooltip=tooltip)
+             .properties(data=dynamic)] if len(dynamic) else []
+    if len(static):  # the dashed line, then its markers whole (a dash would break their outline)
+        lines += [base.mark_line().encode(y=yenc, **dash).properties(data=static),
+                  base.mark_point(filled=False, size=90, strokeWidth=2, opacity=1).encode(
+                      y=yenc, shape=dash["shape"], tooltip=tooltip).properties(data=static)]
     ref = pd.DataFrame({"mean": [full_mean], "label": ["full data"]})
     rule = alt.Chart(ref).mark_rule(color="black", strokeDash=[4, 3]).encode(y="mean:Q", tooltip=["label"])
-    return alt.layer(*band, line, rule, title=title).properties(width=460, height=300)
+    return alt.layer(*band, *lines, rule, title=title).properties(width=460, height=300)
 
 
 def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune",
@@ -285,11 +295,12 @@ def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune",
     base = alt.Chart(d).encode(x=xenc, xOffset=alt.XOffset("method:N", sort=list(dict.fromkeys(d.method))),
                                color=_method_color(d.method, legend, below=True))
     y_axis = alt.Axis(format="+.0f")
-    yenc = alt.Y("diff_pp:Q", title=y_title, axis=y_axis)
-    bars = [base.mark_rule(strokeWidth=2).encode(y=alt.Y("lo_pp:Q", title=y_title, axis=y_axis), y2="hi_pp:Q")
+    y_scale = alt.Scale(padding=10)  # a point at the domain's end is drawn whole, not cut by the frame
+    yenc = alt.Y("diff_pp:Q", title=y_title, axis=y_axis, scale=y_scale)
+    bars = [base.mark_rule(strokeWidth=2).encode(y=alt.Y("lo_pp:Q", title=y_title, axis=y_axis, scale=y_scale), y2="hi_pp:Q")
             .properties(data=d[has])] if has.any() else []  # a layer without rows is left out (an empty extent)
     shapes = alt.Scale(domain=["95% interval (Welch)", FEW_SEEDS], range=["circle", "triangle-up"])
-    point = {"y": yenc, "shape": alt.Shape("interval:N", scale=shapes, legend=_legend("point", below=True)),
+    point = {"y": yenc, "shape": alt.Shape("interval:N", scale=shapes, legend=_legend("point", below=True, columns=1)),
              "tooltip": ["method", x, "interval", alt.Tooltip("diff_pp:Q", format="+.1f", title="difference (points)"),
                          alt.Tooltip("lo_pp:Q", format="+.1f", title="95% low"),
                          alt.Tooltip("hi_pp:Q", format="+.1f", title="95% high")]}
@@ -395,14 +406,14 @@ def c3_other_settings(P: Profile, runs: c3.Runs) -> list[Any]:
     out: list[Any] = []
     rate, data = f"{c3.AGGRESSIVE:.0%} pruned", DATASET_NAMES.get(P.dataset, P.dataset)
     for e in sorted(P.c3_epochs)[:-1]:
-        out += [Markdown(f"**{e} epochs over the kept subset, {data}, {rate}:** every selector run there."),
+        out += [Markdown(f"**{e} epochs over the kept subset, {data}, {rate}:** every selector the grid ran at this budget."),
                 show(report_c3.prune_table(runs.main, e, c3.AGGRESSIVE)),
                 difference_to_random(c3.differences(runs.main, e, report_c3.PLOTTED), f"Differences in accuracy, {e} epochs",
                                      y_title=y_title, legend="comparison")]
     if len(runs.imbalanced):
         for r in sorted(set(runs.imbalanced[runs.imbalanced.selector != "full"].prune)):
             out += [Markdown(f"**{E} epochs over the kept subset, class-imbalanced {data}, {r:.0%} pruned:** "
-                             "every selector run there."),
+                             "every selector the grid ran in this setting."),
                     show(report_c3.prune_table(runs.imbalanced, E, r))]
         out += [difference_to_random(c3.differences(runs.imbalanced, E, c3.IMBALANCED_COMPARISONS),
                                      f"Class-imbalanced CIFAR-10: differences in accuracy, {E} epochs",

@@ -84,7 +84,7 @@ def _regime_cell(claim: str, h: dict[str, Any] | None, published: str, profile: 
         return _regime_cell(claim, h, own, profile) + f"<br>Nearest published figure: {own}."
     if "parts" in h:  # each part with its verdict and effect (points, 95% interval)
         parts = "".join(f"<br>{SHORT_PARTS.get(n, n)}: {_part_verdict(p)}, {part_effect(n, p)}" for n, p in ordered_parts(h))
-        partial = (f"<br>*Stated from the headline's cells alone; the side analyses are not yet complete "
+        partial = (f"<br>*Stated from the headline's cells alone; some side analyses are not yet complete "
                    f"({h['pending']['runs']} runs to go).*" if h.get("pending") else "")
         return f"**{h['verdict']}**{parts}.<br>*At {h['regime']}.*{partial}"
     text = f"**{h['verdict']}**<br>{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}. *At {h['regime']}.*"
@@ -128,17 +128,22 @@ def verdict_table(summaries: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def claim_table(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
+def claim_table(claim: str, summaries: dict[str, dict[str, Any]], above: str | None = None) -> str:
     """The claim's headline in every regime (MyST markdown, shown whole: a data frame would cut
     the long cells): per regime its verdict and budget, then its parts (``report.parts_table``;
-    C1: its effect)."""
+    C1: its effect). ``above``: the profile whose parts table the chapter has already shown, which
+    is referred to, not repeated."""
     out = []
     for p in summaries:
         h = _headline(summaries, p, claim)
         if not h:
             out.append(f"**{regime_name(p, summaries)}**: {_not_yet(summaries, p, claim)}.\n")
             continue
-        out.append(f"**{regime_name(p, summaries)}**: claim {CLAIMS[claim][0]} **{h['verdict']}** at {h['regime']}.\n")
+        shown = p == above and "parts" in h
+        out.append(f"**`{p}`**: claim {CLAIMS[claim][0]} **{h['verdict']}** at {h['regime']}"
+                   + (" (its parts: the table above).\n" if shown else ".\n"))
+        if shown:
+            continue
         out.append(parts_table(claim, h) if "parts" in h else
                    f"{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}; published: {published_text(claim, h)}.\n")
         if h.get("pending"):
@@ -188,7 +193,7 @@ def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
             for n in differ) + "."
     partial = [p for p, h in done.items() if h.get("pending")]
     if partial:
-        text += (f" In {' and '.join(partial)}, the verdict rests on the headline cells alone so far; the side "
+        text += (f" In {' and '.join(partial)}, the verdict rests on the headline cells alone so far; some side "
                  "analyses are not yet complete.")
     return text + later
 

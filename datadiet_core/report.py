@@ -208,16 +208,41 @@ def parts_table(claim: str, h: dict[str, Any]) -> str:
 
 
 def parts_verdict(claim: str, h: dict[str, Any]) -> str:
-    """A C2 or C3 verdict in a few sentences (about 50 words; the parts' numbers are in
-    :func:`parts_table`): the claim's word, its rule and each part's verdict."""
+    """A C2 or C3 verdict in a few sentences (at most about 80 words; the parts' numbers are in
+    :func:`parts_table`): the claim's word at its regime's net and budget, its rule (fixed before the
+    airbench runs, after the cpu ones: Methods says so) and each part's verdict."""
     parts = "; ".join(f"{p['statement']}: {p['verdict']}" for _, p in ordered_parts(h))
-    return (f"Claim {CLAIMS[claim][0]} {verdict_phrase(h['verdict'])} in this regime. Rule, fixed before the runs: the claim "
-            f"{h['rule']}. Parts: {parts}.")
+    return (f"Claim {CLAIMS[claim][0]} {verdict_phrase(h['verdict'])} at {h['regime'].split(' (')[0]}. Rule, fixed "
+            f"before the airbench runs (Methods): the claim {h['rule']}. Parts: {parts}.")
 
 
 def c2_verdict_text(summary: dict[str, Any]) -> str:
     """The chapter's verdict paragraph: :func:`parts_verdict` of its headline."""
     return parts_verdict("c2", summary["headline"])
+
+
+def c2_parts_notes(summary: dict[str, Any]) -> str:
+    """What the parts table leaves out, computed: how much of GraNd@init's whole-set difference to
+    random at 50% pruned remains when it selects within each class (the rest is the classes it
+    starves), and, for the scores of the claim that are not parts (forgetting), how many seeds
+    their cells have and so whether they are read at all."""
+    out = []
+    key = f"{REGIME_PRUNE:g}"
+    whole = summary["diff_to_random"].get("grand_init", {}).get(key)
+    per = summary.get("per_class_to_random", {}).get("grand_init", {}).get(key)
+    if whole and per:
+        most = abs(per[0]) < 0.5 * abs(whole[0])
+        out.append(f"GraNd@init's difference to random at {REGIME_PRUNE:.0%} pruned, {cell(*whole[:3])}, is "
+                   + ("mostly the classes its subset starves (below): " if most else "not mainly class starvation: ")
+                   + f"chosen within each class, it is {cell(*per[:3])}.")
+    seeds = summary.get("seeds", {}).get("forgetting")
+    if seeds:
+        n = min(seeds.values())
+        out.append("Forgetting, the claim's third score, is not a part: "
+                   + (f"its cells have {n} seeds, too few for an interval, so its differences to random (the chart "
+                      "below) are shown and not read." if n < MIN_SEEDS else
+                      "its differences to random are in the chart below, read as every other comparison."))
+    return " ".join(out)
 
 
 # The checks of chapter C2 (summary.json's c2.checks), in words.
@@ -289,8 +314,9 @@ def c2_budget_note(profile: str, conventions: dict[str, Any]) -> str:
         return (f"The {profile} profile ran {ran[0]} (its headline) and {ran[1]} for "
                 + ", ".join(label(s) for s in conventions["diff_to_random"][conventions["budgets"][1]])
                 + ", so each published row has ours under its own convention beside it.")
-    return (f"The {profile} profile runs {ran[0]} only (set by the papermill parameter c2_budget), so the rows under the other convention "
-            "compare two conventions.")
+    return (f"The {profile} profile runs {ran[0]} only, so a published row under the other convention sits beside ours "
+            "under another budget: the difference between those rows is partly the convention's (a notebook run with "
+            "the papermill parameter c2_budget set to the other one computes that convention).")
 
 
 def c2_protocol_budget(P: Profile) -> str:
@@ -445,8 +471,10 @@ def variants_text(setup: dict[str, Any]) -> str:
         seeds = " and ".join(str(k) for k in same["seeds"])
         runs = " and ".join(f"{a * 100:.2f}%" for a in same["variant"])
         by = " and ".join(f"{d * 100:+.2f}" for d in diffs)
-        word = ("the recipe is the more accurate on every seed" if all(d < 0 for d in diffs) else
-                "the alternative is the more accurate on every seed" if all(d > 0 for d in diffs) else
+        each = "both seeds" if len(diffs) == 2 else f"all {len(diffs)} seeds"
+        few = ", too few to claim a difference" if len(diffs) < MIN_SEEDS else ""
+        word = (f"the recipe is the more accurate on {each}{few}" if all(d < 0 for d in diffs) else
+                f"the alternative is the more accurate on {each}{few}" if all(d > 0 for d in diffs) else
                 "the seeds disagree on which is the more accurate")
         out.append(f"With {variant_name(v)}, seeds {seeds} reach {runs} ({by} points against the recipe's "
                    f"runs of the same seeds): {word}.")
@@ -464,7 +492,7 @@ def published_text(claim: str, h: dict[str, Any]) -> str:
     if claim == "c1":
         return f"ρ = {h['published']:.3f} ({h['published_source']})" if h.get("published") is not None else "—"
     if claim == "c2":
-        return "; ".join(f"{label(s)} minus random at 50% pruned: {_pp(p['published'])} points ({p['published_source']})"
+        return "; ".join(f"{label(s)} minus random at 50% pruned: {_pp(p['published'])} points ({_source(p['published_source'])})"
                          for s, p in ordered_parts(h) if p["published"] is not None)
     e = h["effects"].get("random_dynamic_vs_full_at_0.8")
     return "—" if not e else (f"random dynamic minus full data at 80% pruned: about {_pp(e['published'])} points "

@@ -41,6 +41,16 @@ def c1_verdict_text(summary: dict[str, Any]) -> str:
     return headline_sentence("c1", summary["headline"]) + " " + rule + scope + fashion + fade
 
 
+def net_name(model: str) -> str:
+    """A net as a reader names it in a list or a legend ("ResNet-18", "linear softmax")."""
+    return NET_NAMES.get(model, model).removeprefix("the ")
+
+
+def by_model_text(summary: dict[str, Any]) -> str:
+    """Spearman's ρ of GraNd at initialisation with the input norm per net, in a list."""
+    return ", ".join(f"{net_name(m)} {r:.3f}" for m, r in summary["spearman_by_model"].items())
+
+
 def c1_ratio_text(fit: dict[str, float], log_norm_sd: float) -> str:
     """The log-normal fit of GraNd@init / ||x|| (:func:`c1.ratio`) beside the spread of log ||x||:
     since log GraNd = log ||x|| + log ratio, the rankings agree when σ is small against that spread."""

@@ -91,8 +91,9 @@ diffs = c2.differences(runs)
 summary = summaries.claim2(P, store)
 write_summary(P.name, "c2", summary)
 glue("full_acc", f"{summary['acc_mean']['full'] * 100:.1f}%", display=False)
-glue("full_std", f"{summary['acc_std']['full'] * 100:.2f}", display=False)
+glue("full_std", f"{summary['acc_std']['full'] * 100:.1f}", display=False)
 glue("verdict", report.c2_verdict_text(summary), display=False)
+glue("parts_notes", report.c2_parts_notes(summary), display=False)
 glue("compute_minutes", f"{c2.compute_seconds(P, store, runs) / 60:.0f}", display=False)
 glue("median_run_s", f"{c2.median_run_seconds(runs, P.epochs):.0f}", display=False)
 glue("early_text", report.c2_early_text(P, summary["early_checkpoint"]), display=False)
@@ -130,6 +131,8 @@ Markdown(report.parts_table("c2", summary["headline"]))
 
 # %% [markdown]
 # {glue:text}`verdict`
+#
+# {glue:text}`parts_notes`
 #
 # Every score against random, at every fraction:
 
@@ -253,12 +256,12 @@ plots.rank_reliability(c2_picks.rank_reliability(P, store), "How the rankings se
 #
 # ## Both regimes
 #
-# The same rule, read at every regime whose results are committed: this build's profile first.
+# The same rule, read at each regime the book sets side by side: this build's profile first.
 # The introduction sets all three claims side by side.
 
 # %% tags=["remove-input"]
 both = regimes.read_summaries(regimes.regime_profiles(P.name))
-Markdown(regimes.claim_table("c2", both))
+Markdown(regimes.claim_table("c2", both, above=P.name))
 
 # %% tags=["remove-cell"]
 glue("regimes", regimes.agreement("c2", both), display=False)

@@ -117,10 +117,10 @@ Markdown(report.parts_table("c3", summary["headline"]))
 # %% [markdown]
 # {glue:text}`verdict`
 #
-# Read the first part with the class shares below in mind: a static subset ordered by EL2N over
-# the whole set can keep few examples of some classes (the shares at the highest rate are
-# below), so random dynamic may beat it partly by covering every class. The second part, against static random, has no such skew and
-# isolates what re-drawing adds by itself.
+# Read the first part with the class counts below in mind: a static subset ordered by EL2N over
+# the whole set can keep few examples of some classes, so random dynamic may beat it partly by
+# covering every class. The second part, against static random, has no such skew and isolates
+# what re-drawing adds by itself.
 #
 # The other comparisons, read over the fractions of 70% or more (above, below, no detectable
 # difference, mixed when the fractions disagree, at chance, or not run):
@@ -145,8 +145,9 @@ glue("static_starved", report.c2_starvation_text(kept), display=False)
 glue("max_rate", f"{max(P.c3_rates):.0%}", display=False)
 
 # %% [markdown]
-# A score-ordered subset of the whole set can starve classes; the static selectors' subsets at
-# {glue:text}`max_rate` pruned, the highest rate run. {glue:text}`static_starved`
+# A score-ordered subset of the whole set can starve classes. The static selectors' subsets at
+# {glue:text}`max_rate` pruned, the highest rate the grid ran, counted against an even share per
+# class: {glue:text}`static_starved`
 #
 # ## Does a run fit its subset?
 #
@@ -238,9 +239,10 @@ plots.wallclock_vs_accuracy(acc, summary["acc_mean"]["full"], summary["wallclock
 # Raju et al. report that dynamic pruning saves wall-clock time even counting its scoring; at 70%
 # pruned the ideal is 1/0.3 = 3.3× faster than full data. The first table gives the measured
 # speed-ups; the second splits each run into training per pass over the kept 30% and one scoring
-# pass, from which the first also projects the speed-up of a re-selection every T passes (T = 10
-# passes is the paper's spacing of 10 epochs, counted in passes rather than as a share of
-# training: it shows what the scoring costs when it is rare). A speed-up at matched throughput
+# pass, from which the first also projects the speed-up of a re-selection every T passes, each
+# charged a whole scoring pass, the first selection included (T = 10 passes is the paper's spacing
+# of 10 epochs, counted in passes rather than as a share of training: it shows what the scoring
+# costs when it is rare). A speed-up at matched throughput
 # can exceed the ideal slightly: each pass trains on whole batches and drops the remainder, a
 # larger share of a small subset than of the full data.
 
@@ -252,14 +254,13 @@ report.show(report_c3.speedup_table(summary, "parts"))
 
 # %% tags=["remove-cell"]
 glue("speed_text", report_c3.speed_text(summary), display=False)
-glue("ucb_note", report_c3.throughput_note("UCB", summary["speedup_parts_at_0.7"]["ucb"])
-     if summary["speedup_parts_at_0.7"].get("ucb") else "", display=False)
+glue("throughput_notes", report_c3.throughput_notes(summary["speedup_parts_at_0.7"]), display=False)
 
 # %% [markdown]
-# {glue:text}`speed_text` {glue:text}`ucb_note` Runs timed apart differ in throughput: by
-# 10-20% on a quiet 2-core machine, and by more where the cores were shared or another host ran
-# them. The column "at matched throughput" removes that drift: the ratio of images trained on,
-# times the share of the run spent training rather than scoring.
+# {glue:text}`speed_text` {glue:text}`throughput_notes` Runs timed apart differ in throughput,
+# most where the cores were shared or another host ran them. The column "at matched throughput"
+# removes that drift: the ratio of images trained on, times the share of the run spent training
+# rather than scoring.
 #
 # ## Re-selecting less often
 #
@@ -321,12 +322,12 @@ display(*plots.c3_other_settings(P, all_runs), Markdown(report_c3.other_settings
 # %% [markdown]
 # ## Both regimes
 #
-# The same rule, read at every regime whose results are committed: this build's profile first.
+# The same rule, read at each regime the book sets side by side: this build's profile first.
 # The introduction sets all three claims side by side.
 
 # %% tags=["remove-input"]
 both = regimes.read_summaries(regimes.regime_profiles(P.name))
-Markdown(regimes.claim_table("c3", both))
+Markdown(regimes.claim_table("c3", both, above=P.name))
 
 # %% tags=["remove-cell"]
 glue("regimes", regimes.agreement("c3", both), display=False)

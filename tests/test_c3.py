@@ -176,10 +176,14 @@ def test_c3_comparisons_are_read_by_their_rules_and_say_not_run_when_missing():
     assert s["speedup_at_0.7"]["ucb"] == pytest.approx(1 / 0.3)
     assert s["acc_mean"]["ucb"] == {"0.7": pytest.approx(0.75), "0.9": pytest.approx(0.70)}
     text = report_c3.verdict_text(s)
-    assert text.startswith("Claim C3 holds in this regime.") and len(text.split()) <= 80
+    assert text.startswith(f"Claim C3 holds at {s['headline']['regime'].split(' (')[0]}.") and len(text.split()) <= 85
     cmp = report_c3.comparisons_table(s)
     assert cmp.loc[(8, "UCB minus uncertainty EMA"), "reading"] == "above" and cmp.loc[(8, "UCB minus uncertainty EMA"), "70%"].startswith("+5.0")
     assert (4, "UCB minus uncertainty EMA") not in cmp.index  # not run at 4 epochs: no row
+    # InfoBatch is paired with random dynamic at the rate nearest the images it skipped, and says so
+    q = s["by_budget"]["8"]["infobatch_paired_prune"]["0.7"]
+    ib = [c for _, c in cmp.index if c.startswith("InfoBatch minus random (dynamic) at the rate nearest")]
+    assert len(ib) == 1 and f"against random (dynamic) at {q:.0%})" in ib[0] and "InfoBatch at 70%, " in ib[0]
     table = report_c3.prune_table(runs, 8)
     assert table.loc["UCB", "minus random dynamic (pp) [95% CI]"].startswith("+5.0")
     row = [ln for ln in regimes.verdict_table({"cpu": {"c3": s}}).splitlines() if ln.startswith("| [C3]")][0]
@@ -325,6 +329,26 @@ def test_matched_speedup_removes_throughput_drift_between_runs():
     assert c3.goal_met([3.0, 2.5]) and not c3.goal_met([3.0, 2.49])
 
 
+def test_speedup_at_a_period_charges_a_whole_scoring_pass_per_selection():
+    # full data: 40 s a pass over 4 epochs; the selector: 10 s of training a pass and 4 selections
+    # of 6 s each (one a pass). Re-selecting every 10 passes in a 4-pass run still makes the first
+    # selection: one whole scoring pass, not 4/10 of one.
+    runs = pd.DataFrame({"selector": ["full", "x"], "prune": [0.0, 0.7], "epochs": [4, 4], "images_seen": [4000.0, 1200.0],
+                         "train_seconds": [160.0, 64.0], "scoring_seconds": [0.0, 24.0], "selections": [0, 4]})
+    out = c3.speedup(runs, 4, "x")
+    assert out["period_1"] == pytest.approx(40 / (10 + 6)) and out["measured"] == pytest.approx(160 / 64)
+    assert out["period_2"] == pytest.approx(40 / (10 + 2 * 6 / 4))
+    assert out["period_10"] == pytest.approx(out["period_5"]) == pytest.approx(40 / (10 + 6 / 4))
+
+
+def test_every_selector_timed_slower_than_full_data_gets_its_throughput_note():
+    parts = {"random_dynamic": {"train_img_s": 2617.0, "full_img_s": 3518.0, "matched": 3.3},
+             "ucb": {"train_img_s": 3400.0, "full_img_s": 3518.0, "matched": 1.2}, "infobatch": {}}
+    text = report_c3.throughput_notes(parts)
+    assert text.startswith("Random (dynamic)'s runs trained at 2,617 images per second against 3,518") and "(74%)" in text
+    assert text.count("ran slower than the full-data runs") == 1 and "UCB's runs trained at 3,400" in text
+
+
 def test_selection_mixture_separates_never_sometimes_and_always():
     rng = np.random.default_rng(0)
     counts = np.concatenate([rng.integers(0, 2, 3000), rng.integers(3, 6, 2000), 8 - rng.integers(0, 2, 1000)])
@@ -393,7 +417,8 @@ def test_speedup_table_comes_in_two_parts_that_each_fit_the_page():
     summary = {"by_budget": {"8": {"speedup_parts_at_0.7": {"random_dynamic": parts, "ucb": None}}}}
     speed, measured = (report_c3.speedup_table(summary, p) for p in ("speed-ups", "parts"))
     assert list(speed.index) == list(measured.index) == [(8, "random (dynamic)")]
-    assert list(speed.columns) == ["measured speed-up", "at matched throughput", "T = 1 passes", "T = 10 passes", "ideal"]
+    assert list(speed.columns) == ["measured speed-up", "at matched throughput", "re-selecting every pass",
+                                  "every 10 passes", "ideal"]
     assert speed.iloc[0, 0] == "3.31×" and measured.loc[(8, "random (dynamic)"), "full data (img/s)"] == "3253"
     assert len(speed.columns) <= 5 and len(measured.columns) <= 5
     with pytest.raises(ParameterError, match="parameter 'part' must be speed-ups or parts; got 'all'"):

@@ -143,7 +143,8 @@ def _rho_vs_k(title, reference=0.42):
                        "K": [1, 2, 1, 2], "rho": [0.30, 0.35, 0.28, 0.33], "lo": [0.25, 0.31, 0.22, 0.29],
                        "hi": [0.35, 0.39, 0.34, 0.37], "n": [1000] * 4})
     chart = plots.rho_vs_k(df, "model", title, reference=reference, reference_label="Paul et al.")
-    frames = [df.assign(series=["resnet18 / train"] * 2 + ["resnet18 / test"] * 2)]
+    # the net by the name a reader uses, in the legend and the data alike
+    frames = [df.assign(model="ResNet-18", series=["ResNet-18 / train"] * 2 + ["ResNet-18 / test"] * 2)]
     if reference is not None:
         frames.append(pd.DataFrame({"rho": [reference], "label": ["Paul et al."]}))
     return chart, frames, "layer"
@@ -399,6 +400,18 @@ def test_accuracy_vs_pruned_orders_methods_as_given_and_draws_full_data_rule():
     spec = _build("accuracy_vs_pruned")[0]
     assert spec["layer"][0]["encoding"]["color"]["sort"] == ["random", "EL2N early"]
     assert spec["layer"][2]["mark"]["type"] == "rule"
+
+
+def test_static_lines_are_drawn_over_the_dynamic_ones_with_hollow_markers():
+    # random static and random dynamic can end at the same mean: the static markers must stay visible
+    df = pd.DataFrame({"score": ["random_dynamic", "random_dynamic", "random_static", "random_static"],
+                       "prune": [0.7, 0.8] * 2, "mean": [0.70, 0.65, 0.69, 0.65], "p16": [0.69, 0.64, 0.68, 0.64],
+                       "p84": [0.71, 0.66, 0.70, 0.66], "seeds": [3] * 4})
+    spec = plots.accuracy_vs_pruned(df, 0.83, "t", dashed=["random_static"]).to_dict()
+    kinds = [ly["mark"]["type"] for ly in spec["layer"]]
+    assert kinds[kinds.index("line"):] == ["line", "line", "point", "rule"]  # dynamic, static, static's markers
+    assert spec["layer"][kinds.index("line")]["mark"]["point"]["filled"] is True
+    assert spec["layer"][kinds.index("point")]["mark"]["filled"] is False
 
 
 def test_kept_per_class_height_grows_with_selections():

@@ -55,6 +55,9 @@ def test_agreement_says_where_the_regimes_agree_and_which_parts_the_regime_chang
         "The airbench regime has no verdict on claim C3 yet: its headline's runs are not all committed.") and "`" not in alone  # plain text: glued, not parsed
     table = regimes.claim_table("c2", both)
     assert table.count("| part | verdict |") == 2 and "airbench, 14 epochs" in table
+    # in a chapter that has shown this build's parts above, its table is referred to, not repeated
+    chapter = regimes.claim_table("c2", both, above="cpu")
+    assert chapter.count("| part | verdict |") == 1 and "**`cpu`**: claim C2" in chapter and "(its parts: the table above)" in chapter
     assert regimes.claim_table("c2", {"cpu": cpu, "airbench": {}}).strip().endswith("not computed yet.")
     assert "| regime | full-data test accuracy |" in regimes.setup_table({"cpu": cpu, "airbench": {}})
 

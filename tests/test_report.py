@@ -1,6 +1,7 @@
 """Every sentence and table cell the book renders from a summary says what its numbers say
 (modules report, report_c3, regimes): a reading sits beside an interval that supports it, a
 comparison with fewer than 3 seeds states no interval, a verdict paragraph stays short."""
+import copy
 import json
 import re
 from pathlib import Path
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datadiet_core import regimes, report, report_c1, report_c3, stats
+from datadiet_core import profiles, regimes, report, report_c1, report_c3, stats
 
 COMMITTED = Path(__file__).resolve().parent.parent / "results" / "cpu" / "summary.json"
 NUM = r"[+-]\d+\.\d"
@@ -91,7 +92,8 @@ def test_fewer_than_three_seeds_state_no_interval_and_no_reading(cpu):
 def test_verdict_paragraphs_are_short_and_name_every_part(cpu):
     for claim, text in (("c2", report.c2_verdict_text(cpu["c2"])), ("c3", report_c3.verdict_text(cpu["c3"]))):
         h = cpu[claim]["headline"]
-        assert len(text.split()) <= 80 and text.startswith(f"Claim {claim.upper()} {report.verdict_phrase(h['verdict'])} in this regime.")
+        assert len(text.split()) <= 85 and text.startswith(f"Claim {claim.upper()} {report.verdict_phrase(h['verdict'])} at "
+                                                           f"{h['regime'].split(' (')[0]}.")
         assert all(f"{p['statement']}: {p['verdict']}" in text for p in h["parts"].values())
 
 
@@ -135,11 +137,42 @@ def test_setup_variants_are_read_seed_by_seed_and_the_seeds_decide_the_word():
     text = report.variants_text(setup)
     ls, ep = text.split(". ")[0], text.split(". ")[1]
     assert ls.startswith("With label smoothing = 0, seeds 0 and 1 reach") and "`" not in text and "92.61% and 92.70%" in ls and "-0.78 and -0.70 points" in ls
-    assert ls.endswith("the recipe is the more accurate on every seed")
+    assert ls.endswith("the recipe is the more accurate on both seeds, too few to claim a difference")
     assert "-0.29 and +0.05" in ep and "the seeds disagree" in ep and "interval" not in text  # 2 seeds: no interval
     setup["variants"]["epochs=12"] = variant([0.9350, 0.9345], [0.9339, 0.9340])
-    assert "the alternative is the more accurate on every seed" in report.variants_text(setup)
+    assert "the alternative is the more accurate on both seeds, too few to claim a difference" in report.variants_text(setup)
     table = report.variants_table("airbench", setup, 14)
     assert table.loc["the same with label smoothing = 0", "minus the recipe, same seeds (points)"] == "-0.78, -0.70"
     assert table.loc["the airbench recipe (14 epochs)", "minus the recipe, same seeds (points)"] == "—"
     assert regimes.recipe_variants_text({"airbench": {}}) == "The airbench regime's setup runs are not committed yet."
+
+
+def test_c2_parts_notes_say_what_the_parts_table_leaves_out(cpu):
+    s = copy.deepcopy(cpu["c2"])
+    whole, per = s["diff_to_random"]["grand_init"]["0.5"], s["per_class_to_random"]["grand_init"]["0.5"]
+    text = report.c2_parts_notes(s)
+    assert f"{report.cell(*whole[:3])}, is " in text and f"chosen within each class, it is {report.cell(*per[:3])}." in text
+    assert ("mostly the classes its subset starves" in text) == (abs(per[0]) < 0.5 * abs(whole[0]))
+    s["per_class_to_random"]["grand_init"]["0.5"] = [whole[0] * 0.9, np.nan, np.nan, stats.FEW_SEEDS]
+    assert "not mainly class starvation" in report.c2_parts_notes(s)
+    n = min(s["seeds"]["forgetting"].values())
+    assert (f"its cells have {n} seeds, too few for an interval" in text) == (n < stats.MIN_SEEDS)
+    s["seeds"]["forgetting"] = {"0.5": 3}
+    assert "read as every other comparison" in report.c2_parts_notes(s)
+
+
+def test_c1_names_each_net_as_a_reader_does(cpu):
+    text = report_c1.by_model_text(cpu["c1"])
+    assert "ResNet-18 " in text and "resnet18" not in text and "linear softmax " in text
+    assert report_c1.net_name("fastnet") == "fastnet"
+
+
+def test_a_shorter_budget_reading_states_the_differences_it_rests_on(cpu):
+    P = profiles.resolve_profile("cpu")
+    text = report_c3.other_settings_text(P, cpu["c3"])
+    s = cpu["c3"]["by_budget"][str(min(P.c3_epochs))]
+    for f, c in s["comparisons"]["random_dynamic_vs_random_static"].items():
+        if float(f) >= 0.7:
+            shown = f"{c[0] * 100:+.1f}" if c[3] == stats.FEW_SEEDS else report.cell(*c[:3])
+            assert f"{float(f):.0%}: {shown}" in text
+    assert text.startswith(f"At {min(P.c3_epochs)} epochs: random (dynamic) minus EL2N early (static): ")
