@@ -224,6 +224,17 @@ def throughput_note(name: str, parts: dict[str, float]) -> str:
     return text
 
 
+def mixture_text(mixture: dict[str, Any], selections: int) -> str:
+    """The selection-count groups (:func:`stats.selection_mixture`) with the counts each covers and
+    its share of the samples: the names are the components' ranks, so "never" may hold samples
+    picked a few times, and the reader sees how many."""
+    def span(r: list[int]) -> str:
+        return "none" if not r else str(r[0]) if r[0] == r[1] else f"{r[0]}-{r[1]}"
+    parts = [f"{n} ({span(r)}{f' of {selections} selections' if i == 0 else ''}) {f:.0%}"
+             for i, (n, r, f) in enumerate(zip(mixture["names"], mixture["ranges"], mixture["fractions"]))]
+    return ", ".join(parts)
+
+
 def throughput_notes(parts: dict[str, dict[str, float]]) -> str:
     """:func:`throughput_note` of every selector whose speed-up parts the summary holds."""
     return " ".join(throughput_note(label(s)[:1].upper() + label(s)[1:], p) for s, p in parts.items() if p)

@@ -131,7 +131,9 @@ def per_fraction(acc: pd.DataFrame, column: str) -> dict[str, dict[str, float]]:
 def selection_mixture(counts: np.ndarray, seed: int = 0) -> dict[str, Any]:
     """A three-component Gaussian mixture over how often each sample was selected (Raju et al.
     Fig. 3 fit truncated normals by MCMC; a maximum-likelihood fit is enough to mark the groups).
-    Returns the component means, weights and the group of every sample: never / sometimes / always."""
+    Returns the component means, weights and the group of every sample: never / sometimes / always,
+    the names of the components by rank (the lowest is "never" even where its samples were picked a
+    few times), so ``ranges`` gives each group's fewest and most selections ([] for an empty one)."""
     x = np.asarray(counts, np.float64).reshape(-1, 1)
     with warnings.catch_warnings():  # fewer than three distinct counts: fewer groups, still a fit
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -142,7 +144,8 @@ def selection_mixture(counts: np.ndarray, seed: int = 0) -> dict[str, Any]:
     group = rank[gm.predict(x)]
     return {"means": gm.means_.ravel()[order].tolist(), "stds": np.sqrt(gm.covariances_.ravel()[order]).tolist(),
             "weights": gm.weights_[order].tolist(), "group": group,
-            "fractions": [float((group == g).mean()) for g in range(3)], "names": ["never", "sometimes", "always"]}
+            "fractions": [float((group == g).mean()) for g in range(3)], "names": ["never", "sometimes", "always"],
+            "ranges": [[int(x[group == g].min()), int(x[group == g].max())] if (group == g).any() else [] for g in range(3)]}
 
 
 def claim_verdict(parts: list[str]) -> str:

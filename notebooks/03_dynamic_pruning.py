@@ -284,14 +284,13 @@ plots.selection_histogram(sel["counts"], sel["mixture"], sel["selections"],
                           report_c3.selection_counts_title(c3_picks.table1_source(P)))
 
 # %% tags=["remove-cell"]
-glue("groups", ", ".join(f"{n} {f:.0%}" for n, f in zip(sel["mixture"]["names"], sel["mixture"]["fractions"])),
-     display=False)
-glue("n_checkpoints", sel["selections"], display=False)
+glue("groups", report_c3.mixture_text(sel["mixture"], sel["selections"]), display=False)
 
 # %% [markdown]
-# Samples by mixture component: {glue:text}`groups`, over {glue:text}`n_checkpoints`
-# selections in all. With so few re-selections the counts take only a handful of values, so the
-# three groups are coarse; the paper had 20 per run. Raju et al. (Table 1) tested the explanation
+# Samples by mixture component, named by rank as in Raju et al., with the selection counts each
+# covers: {glue:text}`groups`. With so few re-selections the counts take only a handful of
+# values, so the three groups are coarse, and "never" holds samples picked a few times; the paper
+# had 20 per run. Raju et al. (Table 1) tested the explanation
 # directly, training again with the always set fixed and the rest either fixed or re-drawn every
 # period; where the profile runs those probes, ours are in the table:
 

@@ -357,6 +357,8 @@ def test_selection_mixture_separates_never_sometimes_and_always():
     assert m["means"] == sorted(m["means"]) and sum(m["weights"]) == pytest.approx(1.0)
     assert m["fractions"] == pytest.approx([0.5, 1 / 3, 1 / 6], abs=0.03)
     assert m["group"].tolist() == [0] * 3000 + [1] * 2000 + [2] * 1000
+    assert m["ranges"] == [[0, 1], [3, 5], [7, 8]]  # what each name covers, in selections
+    assert report_c3.mixture_text(m, 8) == ("never (0-1 of 8 selections) 50%, sometimes (3-5) 33%, always (7-8) 17%")
     # Two distinct counts only: still a fit, and the two groups stay apart.
     two = stats.selection_mixture(np.array([0] * 50 + [3] * 50))
     assert len(set(two["group"][:50])) == 1 and set(two["group"][:50]).isdisjoint(two["group"][50:])
