@@ -222,26 +222,27 @@ def c2_verdict_text(summary: dict[str, Any]) -> str:
 
 
 def c2_parts_notes(summary: dict[str, Any]) -> str:
-    """What the parts table leaves out, computed: how much of GraNd@init's whole-set difference to
-    random at 50% pruned remains when it selects within each class (the rest is the classes it
-    starves), and, for the scores of the claim that are not parts (forgetting), how many seeds
-    their cells have and so whether they are read at all."""
-    out = []
-    key = f"{REGIME_PRUNE:g}"
-    whole = summary["diff_to_random"].get("grand_init", {}).get(key)
-    per = summary.get("per_class_to_random", {}).get("grand_init", {}).get(key)
+    """What the parts table leaves out, computed: GraNd@init against random at 50% pruned over the
+    whole set and within each class (the gap between them: the classes it starves), and whether
+    forgetting, the claim's score that is not a part, has the seeds to be read."""
+    out, key = [], f"{REGIME_PRUNE:g}"
+    whole, per = (summary.get(k, {}).get("grand_init", {}).get(key) for k in ("diff_to_random", "per_class_to_random"))
     if whole and per:
-        most = abs(per[0]) < 0.5 * abs(whole[0])
-        out.append(f"GraNd@init's difference to random at {REGIME_PRUNE:.0%} pruned, {cell(*whole[:3])}, is "
-                   + ("mostly the classes its subset starves (below): " if most else "not mainly class starvation: ")
-                   + f"chosen within each class, it is {cell(*per[:3])}.")
+        lead = f"GraNd@init's difference to random at {REGIME_PRUNE:.0%} pruned is {cell(*whole[:3])} over the whole set"
+        if per[3] == FEW_SEEDS:  # a 2-seed cell is shown, never read
+            out.append(f"{lead} and {cell(*per[:3])} chosen within each class: the classes its whole-set subset starves "
+                       "(below) may explain the gap, but a per-class cell of fewer than 3 seeds is not read.")
+        else:
+            most = abs(per[0]) < 0.5 * abs(whole[0])
+            out.append(f"{lead}; chosen within each class, it is {cell(*per[:3])}: "
+                       + ("most of the gap is the classes the whole-set subset starves (below)." if most else
+                          "the gap is not mainly class starvation."))
     seeds = summary.get("seeds", {}).get("forgetting")
     if seeds:
         n = min(seeds.values())
-        out.append("Forgetting, the claim's third score, is not a part: "
-                   + (f"its cells have {n} seeds, too few for an interval, so its differences to random (the chart "
-                      "below) are shown and not read." if n < MIN_SEEDS else
-                      "its differences to random are in the chart below, read as every other comparison."))
+        out.append("Forgetting, the claim's third score, is not a part: " + (
+            f"its cells have {n} seeds, too few for an interval, so its differences to random (the chart below) are "
+            "shown and not read." if n < MIN_SEEDS else "its differences to random are in the chart below, read as every other comparison."))
     return " ".join(out)
 
 

@@ -151,10 +151,13 @@ def test_c2_parts_notes_say_what_the_parts_table_leaves_out(cpu):
     s = copy.deepcopy(cpu["c2"])
     whole, per = s["diff_to_random"]["grand_init"]["0.5"], s["per_class_to_random"]["grand_init"]["0.5"]
     text = report.c2_parts_notes(s)
-    assert f"{report.cell(*whole[:3])}, is " in text and f"chosen within each class, it is {report.cell(*per[:3])}." in text
-    assert ("mostly the classes its subset starves" in text) == (abs(per[0]) < 0.5 * abs(whole[0]))
-    s["per_class_to_random"]["grand_init"]["0.5"] = [whole[0] * 0.9, np.nan, np.nan, stats.FEW_SEEDS]
-    assert "not mainly class starvation" in report.c2_parts_notes(s)
+    assert f"is {report.cell(*whole[:3])} over the whole set" in text and report.cell(*per[:3]) in text
+    if per[3] == stats.FEW_SEEDS:  # shown, not read
+        assert "is not read" in text and "most of the gap" not in text
+    s["per_class_to_random"]["grand_init"]["0.5"] = [whole[0] * 0.1, whole[0] * 0.2, 0.0, "below"]
+    assert "most of the gap is the classes the whole-set subset starves" in report.c2_parts_notes(s)
+    s["per_class_to_random"]["grand_init"]["0.5"] = [whole[0] * 0.9, whole[0], whole[0] * 0.8, "below"]
+    assert "the gap is not mainly class starvation" in report.c2_parts_notes(s)
     n = min(s["seeds"]["forgetting"].values())
     assert (f"its cells have {n} seeds, too few for an interval" in text) == (n < stats.MIN_SEEDS)
     s["seeds"]["forgetting"] = {"0.5": 3}
