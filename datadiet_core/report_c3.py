@@ -178,13 +178,12 @@ def collapse_text(c: dict[str, Any]) -> str:
                              + (f"{r[0] * 100:+.1f} points ({FEW_SEEDS})" if r[3] == FEW_SEEDS else
                                 f"{cell(*r[:3])} points, {r[3]}"))
     joined = "; ".join(parts)
-    text += joined[:1].upper() + joined[1:] + ". " if parts else ""  # a sentence opens with a capital
+    text += _opening(joined) + ". " if parts else ""
     text += _turnover_text(c)
     chance = [label(s) for s, v in c["at_chance"].items() if v]
     if not chance:
         return text + "No selector ended at chance as specified."
-    who = " and ".join(chance)
-    who = who[:1].upper() + who[1:]  # "uncertainty EMA" opens a sentence
+    who = _opening(" and ".join(chance))
     if not parts:
         return text + (f"{who} ended at chance as specified. This profile's grid runs no variant of "
                        "the selectors, so the cause is not tested here.")
@@ -207,6 +206,12 @@ def collapse_text(c: dict[str, Any]) -> str:
                        "established at this regime.")
     return text + (f"{who} ended at chance as specified, and no variant the grid runs lifts every "
                    "such run above chance and above the selector as specified: the cause stays open.")
+
+
+def _opening(text: str) -> str:
+    """``text`` as it opens a sentence: its first letter a capital, the rest as written ("UCB"
+    stays "UCB", where ``str.capitalize`` would write "Ucb")."""
+    return text[:1].upper() + text[1:]
 
 
 def throughput_note(name: str, parts: dict[str, float]) -> str:
@@ -237,7 +242,7 @@ def mixture_text(mixture: dict[str, Any], selections: int) -> str:
 
 def throughput_notes(parts: dict[str, dict[str, float]]) -> str:
     """:func:`throughput_note` of every selector whose speed-up parts the summary holds."""
-    return " ".join(throughput_note(label(s)[:1].upper() + label(s)[1:], p) for s, p in parts.items() if p)
+    return " ".join(throughput_note(_opening(label(s)), p) for s, p in parts.items() if p)
 
 
 # The two tables of the speed-up at 70% pruned: column -> (field of c3.speedup's parts, format).

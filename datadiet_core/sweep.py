@@ -415,8 +415,9 @@ def measured_cost(P: Profile, store: Store) -> list[dict[str, Any]]:
     for cid in CLAIMS:
         tasks = [t for stage in stages(cid, P) for t in stage if (cid == "setup" or t.stage >= shared)
                  and not getattr(t.spec, "scoring_run", False)]  # a scoring run counts under setup
+        estimates = [task_seconds(P, t, r) for t in tasks]  # priced once: for the grid and for its stored runs
         seconds, stored, stored_estimate = 0.0, 0, 0.0
-        for t in tasks:
+        for t, estimate in zip(tasks, estimates):
             spec = t.spec
             try:
                 if isinstance(spec, (bank.ScoringSpec, bank.ScoreSpec, bank.VariantSpec)):
@@ -429,8 +430,7 @@ def measured_cost(P: Profile, store: Store) -> list[dict[str, Any]]:
                 continue
             seconds += float(rec.manifest.get("wall_seconds", 0.0))
             stored += 1
-            stored_estimate += task_seconds(P, t, r)
+            stored_estimate += estimate
         out.append({"claim": cid, "runs": len(tasks), "stored": stored, "hours": seconds / 3600,
-                    "estimated_stored_hours": stored_estimate / 3600,
-                    "estimated_hours": sum(task_seconds(P, t, r) for t in tasks) / 3600})
+                    "estimated_stored_hours": stored_estimate / 3600, "estimated_hours": sum(estimates) / 3600})
     return out
