@@ -27,8 +27,9 @@ The data flows one way, each module importing only those above it in this list
 - ``exports``   per-example score files (npz, csv.gz, manifest) and the C2 grid's subsets on demand
 - ``headlines`` the cells each claim's headline reads, computed first, and what they leave to run
 - ``summaries`` each chapter's section of ``summary.json``, built from the store (notebooks, CLI, tests)
-- ``report``    labels, verdict paragraphs and tables of the book
+- ``report``    labels, cells, verdicts in parts: what every chapter writes
 - ``report_c1`` chapter C1's text and tables
+- ``report_c2`` chapter C2's text and tables
 - ``report_c3`` chapter C3's text and tables
 - ``regimes``   every regime's headlines side by side: the introduction's table, each chapter's agreement
 - ``plots``     altair charts that render offline

@@ -224,8 +224,8 @@ def _net_agreement(name: str, done: dict[str, dict[str, Any]]) -> str:
 
 
 def _net(model: str) -> str:
-    """A net as a sentence names it: "ResNet-18", "the airbench net"."""
-    return NET_NAMES.get(model, f"the {model} net")
+    """A net as a sentence names it: "ResNet-18", "the airbench network" (as the chapters do)."""
+    return NET_NAMES.get(model, f"the {model} network")
 
 
 def _labels(names: list[str]) -> str:

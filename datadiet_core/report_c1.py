@@ -76,7 +76,7 @@ def c1_published_table(summary: dict[str, Any]) -> pd.DataFrame:
     rows = [{"net": m, "images (training split)": f"{e['images']:,}",
              "ρ (ours) [95% interval]": f"{e['effect']:.3f} [{e['ci'][0]:.3f}, {e['ci'][1]:.3f}]",
              f"≥ {summary['strong_threshold']}?": e["verdict"],
-             "ρ published": "—" if e["published"] is None else f"{e['published']:.3f}",
+             "ρ published": "—" if e["published"] is None else f"{e['published']:g}",  # as published: 0.38, 0.963
              "published by": e["published_source"] or "—"} for m, e in summary["headline"]["effects"].items()]
     return pd.DataFrame(rows).set_index("net")
 

@@ -36,7 +36,7 @@ engine = "local"  # where the grid runs: local (this kernel) or ray (see the Rep
 from IPython.display import Markdown
 from myst_nb import glue
 
-from datadiet_core import bank, c2, c2_picks, plots, profiles, regimes, report, selection, summaries, sweep
+from datadiet_core import bank, c2, c2_picks, plots, profiles, regimes, report, report_c2, selection, summaries, sweep
 from datadiet_core.store import Store, write_summary
 
 plots.enable_offline()
@@ -53,7 +53,7 @@ glue("fractions", ", ".join(f"{f:.0%}" for f in P.prune_fractions), display=Fals
 glue("n_runs", len(c2.grid(P)), display=False)
 glue("early", c2.checkpoint_text(P), display=False)
 glue("convention", report.CONVENTION[P.c2_budget], display=False)
-glue("protocol_budget", report.c2_protocol_budget(P), display=False)
+glue("protocol_budget", report_c2.c2_protocol_budget(P), display=False)
 
 # %% [markdown]
 # ## Protocol
@@ -92,12 +92,12 @@ summary = summaries.claim2(P, store)
 write_summary(P.name, "c2", summary)
 glue("full_acc", f"{summary['acc_mean']['full'] * 100:.1f}%", display=False)
 glue("full_std", f"{summary['acc_std']['full'] * 100:.1f}", display=False)
-glue("verdict", report.c2_verdict_text(summary), display=False)
-glue("parts_notes", report.c2_parts_notes(summary), display=False)
+glue("verdict", report_c2.c2_verdict_text(summary), display=False)
+glue("parts_notes", report_c2.c2_parts_notes(summary), display=False)
 glue("compute_minutes", f"{c2.compute_seconds(P, store, runs) / 60:.0f}", display=False)
 glue("median_run_s", f"{c2.median_run_seconds(runs, P.epochs):.0f}", display=False)
-glue("early_text", report.c2_early_text(P, summary["early_checkpoint"]), display=False)
-glue("budget_note", report.c2_budget_note(P.name, summary["budget_conventions"]), display=False)
+glue("early_text", report_c2.c2_early_text(P, summary["early_checkpoint"]), display=False)
+glue("budget_note", report_c2.c2_budget_note(P.name, summary["budget_conventions"]), display=False)
 glue("regime", summary["headline"]["regime"], display=False)
 
 # %% [markdown]
@@ -114,7 +114,7 @@ plots.accuracy_vs_pruned(acc[acc.score.isin(selection.STATIC_SCORES)], summary["
                          f"{report.CONVENTION[P.c2_budget]})")
 
 # %% tags=["remove-input"]
-report.show(report.c2_accuracy_table(acc[acc.score.isin(selection.STATIC_SCORES)]))
+report.show(report_c2.c2_accuracy_table(acc[acc.score.isin(selection.STATIC_SCORES)]))
 
 # %% [markdown]
 # ## The verdict, part by part
@@ -151,7 +151,7 @@ plots.difference_to_random(diffs[(diffs.rule == "keep_highest") & (diffs.epochs 
 # {glue:text}`full_acc`.
 
 # %% tags=["remove-input"]
-report.show(report.c2_published_table(summary["budget_conventions"], P.model, summary["diff_to_random"]))
+report.show(report_c2.c2_published_table(summary["budget_conventions"], P.model, summary["diff_to_random"]))
 
 # %% [markdown]
 # ## Which classes each subset keeps
@@ -167,8 +167,8 @@ kept = c2_picks.kept_per_class(P, score_bank)
 plots.kept_per_class(kept, "Training examples kept per class at 50% pruned")
 
 # %% tags=["remove-cell"]
-glue("starved", report.c2_starvation_text(kept), display=False)
-glue("per_class_text", report.c2_per_class_text(summary), display=False)
+glue("starved", report.starvation_text(kept), display=False)
+glue("per_class_text", report_c2.c2_per_class_text(summary), display=False)
 
 # %% [markdown]
 # {glue:text}`starved`
@@ -176,7 +176,7 @@ glue("per_class_text", report.c2_per_class_text(summary), display=False)
 # {glue:text}`per_class_text`
 
 # %% tags=["remove-input"]
-plots.chart_or_note(report.c2_per_class_table(summary), "")
+plots.chart_or_note(report_c2.c2_per_class_table(summary), "")
 
 # %% [markdown]
 # ## The restore bug, and the other checks
@@ -187,7 +187,7 @@ plots.chart_or_note(report.c2_per_class_table(summary), "")
 # fraction where both ran:
 
 # %% tags=["remove-input"]
-report.show(report.c2_checks_table(summary))
+report.show(report_c2.c2_checks_table(summary))
 
 # %% [markdown]
 # ## Where "early" is taken
@@ -196,7 +196,7 @@ report.show(report.c2_checks_table(summary))
 # learned there, and what keeping the highest half by it does, against random:
 
 # %% tags=["remove-input"]
-plots.chart_or_note(report.c2_checkpoint_table(summary), "No checkpoint comparison ran in this profile.")
+plots.chart_or_note(report_c2.c2_checkpoint_table(summary), "No checkpoint comparison ran in this profile.")
 
 # %% [markdown]
 # ## How the training budget changes the comparison
@@ -212,10 +212,10 @@ plots.chart_or_note(report.c2_checkpoint_table(summary), "No checkpoint comparis
 plots.chart_or_note(plots.regime_map(diffs), "This profile runs no budget map (the papermill parameter regime_epochs adds it).")
 
 # %% tags=["remove-input"]
-plots.chart_or_note(report.c2_rules_table(diffs, P.epochs), "This profile runs no other selection rule.")
+plots.chart_or_note(report_c2.c2_rules_table(diffs, P.epochs), "This profile runs no other selection rule.")
 
 # %% tags=["remove-cell"]
-glue("budget_text", report.c2_budget_text(summary), display=False)
+glue("budget_text", report_c2.c2_budget_text(summary), display=False)
 
 # %% [markdown]
 # {glue:text}`budget_text`

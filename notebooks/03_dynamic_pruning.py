@@ -141,7 +141,7 @@ report.show(report_c3.prune_table(runs, E, c3.AGGRESSIVE))
 
 # %% tags=["remove-cell"]
 kept = c2_picks.kept_per_class(P, bank.score_bank(P, store), prune=max(P.c3_rates), only=c2_picks.C3_STATIC)
-glue("static_starved", report.c2_starvation_text(kept), display=False)
+glue("static_starved", report.starvation_text(kept), display=False)
 glue("max_rate", f"{max(P.c3_rates):.0%}", display=False)
 
 # %% [markdown]

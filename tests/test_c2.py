@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datadiet_core import (MissingResults, bank, c2, c2_picks, headlines, profiles, regimes, report, runs, selection, stats,
+from datadiet_core import (MissingResults, bank, c2, c2_picks, headlines, profiles, regimes, report, report_c2, runs, selection, stats,
                           store, summaries, sweep)
 from datadiet_core.book import cost_table
 from small import digits_profile
@@ -52,18 +52,18 @@ def test_c2_runs_both_budget_conventions_where_the_profile_lists_them(results_di
     mine = short[(short.score == "el2n_early")].test_acc.mean() - short[short.score == "random"].test_acc.mean()
     assert cell[0] == pytest.approx(mine)
     assert np.isnan(cell[1]) and np.isnan(cell[2]) and cell[3] == stats.FEW_SEEDS  # 2 seeds a cell: no interval
-    table = report.c2_published_table(conv, P.model)
+    table = report_c2.c2_published_table(conv, P.model)
     assert ("EL2N early", "ours (fastnet, equal epochs)") in table.index and ("EL2N early", "ours (fastnet, equal iterations)") in table.index
     assert table.loc[("EL2N early", "ours (fastnet, equal epochs)"), "50% pruned"].endswith("(fewer than 3 seeds: no interval)")
     # the headline convention's own differences add the published scores its table leaves out
     early = {"grand_early": {"0.5": [0.01, float("nan"), float("nan"), stats.FEW_SEEDS]}, "el2n_early": {"0.5": [0.09, 0.0, 0.1, "above"]}}
-    more = report.c2_published_table(conv, P.model, early)
+    more = report_c2.c2_published_table(conv, P.model, early)
     assert more.loc[("GraNd early", "ours (fastnet, equal iterations)"), "50% pruned"] == "+1.0 (fewer than 3 seeds: no interval)"
     assert (more.loc[("EL2N early", "ours (fastnet, equal iterations)")] == table.loc[("EL2N early", "ours (fastnet, equal iterations)")]).all()
     pub = table.loc[("input norm ‖x‖₂", "Kirsch's PyTorch reproduction (hlb-CIFAR10 net, about 12.6 epochs, equal epochs)"), "10% pruned"]
     assert pub == "0.0"  # 93.67 - 93.72 = -0.05 points: no sign on a published zero
-    assert report.c2_budget_note("smoke", conv).startswith("The smoke profile ran equal iterations (its headline) and equal epochs")
-    assert "runs equal iterations only" in report.c2_budget_note("cpu", {"budgets": ["iterations"], "diff_to_random": {}})
+    assert report_c2.c2_budget_note("smoke", conv).startswith("The smoke profile ran equal iterations (its headline) and equal epochs")
+    assert "runs equal iterations only" in report_c2.c2_budget_note("cpu", {"budgets": ["iterations"], "diff_to_random": {}})
 
 
 def test_c2_grid_covers_the_protocol():
@@ -154,12 +154,12 @@ def test_c2_comparisons_are_three_valued_per_fraction():
     assert s["per_class_minus_whole_set"]["grand_init"]["0.5"][0] == pytest.approx(0.06)
     assert s["regime"]["el2n_early"]["4"][0] == pytest.approx(-0.1, abs=0.01)
     assert set(s["regime"]["el2n_early"]) == {"4", "8", "16"}
-    text = report.c2_verdict_text(s)
+    text = report_c2.c2_verdict_text(s)
     assert text.startswith("Claim C2 holds at ") and "Rule, fixed before the airbench runs" in text and len(text.split()) <= 85
     assert "EL2N early in training beats random: holds" in text
-    checks = report.c2_checks_table(s)
+    checks = report_c2.c2_checks_table(s)
     assert checks.loc["GraNd@init (restore bug) minus GraNd@init", "30% pruned"].endswith("above")
-    assert "at 16 epochs" in report.c2_budget_text(s) and "at 4 epochs" in report.c2_budget_text(s)
+    assert "at 16 epochs" in report_c2.c2_budget_text(s) and "at 4 epochs" in report_c2.c2_budget_text(s)
 
 
 def test_c2_per_class_and_checkpoint_tables_read_the_summary():
@@ -168,9 +168,9 @@ def test_c2_per_class_and_checkpoint_tables_read_the_summary():
     eff.update({("el2n_predrop", "keep_highest", 0.5, 8): 0.04, ("grand_predrop", "keep_highest", 0.5, 8): 0.0})
     runs = _synthetic_runs(eff)
     s = c2.summary(P, runs, c2.differences(runs))
-    assert report.c2_per_class_text(s).split("Minus random, per class: ")[1].startswith(
+    assert report_c2.c2_per_class_text(s).split("Minus random, per class: ")[1].startswith(
         "above: GraNd@init; no detectable difference: EL2N early.")
-    t = report.c2_per_class_table(s)
+    t = report_c2.c2_per_class_table(s)
     assert list(t.index) == ["GraNd@init", "EL2N early"]
     assert t.loc["GraNd@init", "whole set minus random"].endswith("below")
     assert t.loc["GraNd@init", "per class minus whole set"].startswith("+6.0 [")
@@ -178,14 +178,14 @@ def test_c2_per_class_and_checkpoint_tables_read_the_summary():
                              "last_epoch_before_drop": 2.0, "test_acc_before_drop": 0.65, "test_acc_end": 0.83,
                              "predrop": 0.25, "predrop_epoch": 2.0, "test_acc_predrop": 0.65,
                              "test_acc_early": [float("nan"), 0.58]}
-    ck = report.c2_checkpoint_table(s)
+    ck = report_c2.c2_checkpoint_table(s)
     assert list(ck.index) == ["GraNd@init", "GraNd early", "GraNd@pre-drop", "GraNd@init (restore bug)", "EL2N early",
                               "EL2N@pre-drop"]
     assert list(ck.checkpoint) == ["0% (epoch 0)", "10% (epoch 0.8)", "25% (epoch 2)", "100% (epoch 8)",
                                    "10% (epoch 0.8)", "25% (epoch 2)"]
     assert list(ck["test accuracy there"]) == ["untrained", "below 58.0%", "65.0%", "83.0%", "below 58.0%", "65.0%"]
     assert ck["minus random at 50% pruned"].iloc[5].startswith("+4.0 [") and ck["minus random at 50% pruned"].iloc[5].endswith("above")
-    early = report.c2_early_text(P, s["early_checkpoint"])
+    early = report_c2.c2_early_text(P, s["early_checkpoint"])
     assert "A second set of scoring runs, checkpointed at 25% (epoch 2, 65.0% test accuracy)" in early
     assert "was below 58.0% (test accuracy is measured only after whole epochs: the bound is the one after epoch 1);" in early
     assert s["headline"]["effect"] == pytest.approx(0.0)  # the headline effect is EL2N early minus random at 50%
@@ -227,10 +227,10 @@ def test_keep_per_class_keeps_every_class_in_proportion():
         selection.keep_per_class(score, y[:10], 0.3)
 
 
-def test_c2_starvation_text_counts_classes():
+def test_starvation_text_counts_classes():
     kept = pd.DataFrame({"selection": ["a"] * 3 + ["b"] * 3, "class": ["x", "y", "z"] * 2,
                          "count": [100, 100, 100, 290, 10, 0]})
-    text = report.c2_starvation_text(kept)
+    text = report.starvation_text(kept)
     assert "b keeps less than half" in text and "y (10)" in text and "z (0)" in text and "a keeps" not in text
 
 
@@ -388,5 +388,5 @@ def test_c2_summary_states_the_headline_from_its_cells_while_the_side_analyses_c
 def test_c2_accuracy_table_names_the_seeds_of_a_cell_with_fewer():
     acc = pd.DataFrame({"score": ["random", "random", "forgetting"], "prune": [0.3, 0.5, 0.5],
                         "mean": [0.9, 0.85, 0.538], "std": [0.01, 0.02, 0.0004], "seeds": [3, 3, 2]})
-    t = report.c2_accuracy_table(acc)
+    t = report_c2.c2_accuracy_table(acc)
     assert t.loc["random", "30% pruned"] == "90.0 ± 1.0" and t.loc["forgetting", "50% pruned"] == "53.8 ± 0.0 (n = 2)"

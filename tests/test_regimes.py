@@ -73,14 +73,14 @@ def test_c1_headlines_on_different_nets_are_told_apart_from_a_regime_change(cpu)
     lead = ("The regimes agree" if h["verdict"] == a["verdict"] else
             "The net, not the training budget, changes the answer on claim C1")
     assert text.startswith(lead) and "The regime changes the answer" not in text
-    assert f"{a['verdict']} for the airbench net in airbench (ρ = {a['effect']:.2f} [{a['ci'][0]:.2f}, {a['ci'][1]:.2f}]; published 0.38)" in text
+    assert f"{a['verdict']} for the airbench network in airbench (ρ = {a['effect']:.2f} [{a['ci'][0]:.2f}, {a['ci'][1]:.2f}]; published 0.38)" in text
     assert f"{h['verdict']} for ResNet-18 in cpu" in text and "published 0.963" in text
     own = h["effects"]["fastnet"]
-    assert f"published 0.963), and {own['verdict']} for the fastnet net, the regime's own (ρ = {own['effect']:.2f}" in text
+    assert f"published 0.963), and {own['verdict']} for the fastnet network, the regime's own (ρ = {own['effect']:.2f}" in text
     row = next(r for r in regimes.verdict_table(both).splitlines() if r.startswith("| [C1]"))
     cells = row.split(" | ")
     assert cells[1].startswith("ρ = 0.963") and "Nearest published" not in cells[2]
-    assert cells[3].endswith("<br>Nearest published figure: ρ = 0.380 (Kirsch's PyTorch code, hlb net with a whitening "
+    assert cells[3].endswith("<br>Nearest published figure: ρ = 0.38 (Kirsch's PyTorch code, hlb net with a whitening "
                              "stem, 100 inits). |")
     own = h["effects"]["fastnet"]  # the cpu headline is ResNet-18's; the regime's own net stands beside it
     assert cells[2].endswith(f"<br>This regime's own net, fastnet: {own['verdict']}, ρ = {own['effect']:.3f} "

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datadiet_core import profiles, regimes, report, report_c1, report_c3, stats
+from datadiet_core import profiles, regimes, report, report_c1, report_c2, report_c3, stats
 
 COMMITTED = Path(__file__).resolve().parent.parent / "results" / "cpu" / "summary.json"
 NUM = r"[+-]\d+\.\d"
@@ -42,13 +42,13 @@ def pairs(text: str) -> list[tuple[float, float, float, str]]:
 def rendered(summary: dict) -> str:
     """Every text and table the chapters render from a summary, as one string."""
     parts = [report.parts_table("c2", summary["c2"]["headline"]), report.parts_table("c3", summary["c3"]["headline"]),
-             report.c2_verdict_text(summary["c2"]), report_c3.verdict_text(summary["c3"]),
-             report.c2_per_class_text(summary["c2"]), report.c2_budget_text(summary["c2"]),
+             report_c2.c2_verdict_text(summary["c2"]), report_c3.verdict_text(summary["c3"]),
+             report_c2.c2_per_class_text(summary["c2"]), report_c2.c2_budget_text(summary["c2"]),
              report_c3.speed_text(summary["c3"]), report_c3.iterations_text(summary["c3"]),
              regimes.verdict_table({"cpu": summary}), regimes.claim_table("c2", {"cpu": summary}),
              regimes.claim_table("c3", {"cpu": summary})]
-    tables = [report.c2_checks_table(summary["c2"]), report.c2_per_class_table(summary["c2"]),
-              report.c2_checkpoint_table(summary["c2"]), report_c3.comparisons_table(summary["c3"])]
+    tables = [report_c2.c2_checks_table(summary["c2"]), report_c2.c2_per_class_table(summary["c2"]),
+              report_c2.c2_checkpoint_table(summary["c2"]), report_c3.comparisons_table(summary["c3"])]
     cells = [str(v) for t in tables for v in t.to_numpy().ravel()]
     return "\n".join(parts + cells)
 
@@ -90,7 +90,7 @@ def test_fewer_than_three_seeds_state_no_interval_and_no_reading(cpu):
 
 
 def test_verdict_paragraphs_are_short_and_name_every_part(cpu):
-    for claim, text in (("c2", report.c2_verdict_text(cpu["c2"])), ("c3", report_c3.verdict_text(cpu["c3"]))):
+    for claim, text in (("c2", report_c2.c2_verdict_text(cpu["c2"])), ("c3", report_c3.verdict_text(cpu["c3"]))):
         h = cpu[claim]["headline"]
         assert len(text.split()) <= 85 and text.startswith(f"Claim {claim.upper()} {report.verdict_phrase(h['verdict'])} at "
                                                            f"{h['regime'].split(' (')[0]}.")
@@ -117,11 +117,11 @@ def test_show_prints_one_header_row_and_three_decimals():
 
 def test_no_sentence_lists_nothing(cpu):
     """A list the text builds from the summary is never empty in print ('per class: .')."""
-    texts = [report.c2_per_class_text(cpu["c2"]), report.c2_budget_text(cpu["c2"]), report.c2_verdict_text(cpu["c2"]),
+    texts = [report_c2.c2_per_class_text(cpu["c2"]), report_c2.c2_budget_text(cpu["c2"]), report_c2.c2_verdict_text(cpu["c2"]),
              report_c3.collapse_text(cpu["c3"]["collapse"]), report_c1.c1_fashion_text(cpu["c1"])]
     for text in texts:
         assert not re.search(r":\s*[.;]|\(\s*\)|,\s*\.", text), text
-    assert "fewer than 3 seeds" in report.c2_per_class_text(cpu["c2"])  # cpu's per-class cells have 2 seeds
+    assert "fewer than 3 seeds" in report_c2.c2_per_class_text(cpu["c2"])  # cpu's per-class cells have 2 seeds
 
 
 def variant(variant_acc: list[float], recipe_acc: list[float]) -> dict:
@@ -150,18 +150,18 @@ def test_setup_variants_are_read_seed_by_seed_and_the_seeds_decide_the_word():
 def test_c2_parts_notes_say_what_the_parts_table_leaves_out(cpu):
     s = copy.deepcopy(cpu["c2"])
     whole, per = s["diff_to_random"]["grand_init"]["0.5"], s["per_class_to_random"]["grand_init"]["0.5"]
-    text = report.c2_parts_notes(s)
+    text = report_c2.c2_parts_notes(s)
     assert f"is {report.cell(*whole[:3])} over the whole set" in text and report.cell(*per[:3]) in text
     if per[3] == stats.FEW_SEEDS:  # shown, not read
         assert "is not read" in text and "most of the gap" not in text
     s["per_class_to_random"]["grand_init"]["0.5"] = [whole[0] * 0.1, whole[0] * 0.2, 0.0, "below"]
-    assert "most of the gap is the classes the whole-set subset starves" in report.c2_parts_notes(s)
+    assert "most of the gap is the classes the whole-set subset starves" in report_c2.c2_parts_notes(s)
     s["per_class_to_random"]["grand_init"]["0.5"] = [whole[0] * 0.9, whole[0], whole[0] * 0.8, "below"]
-    assert "the gap is not mainly class starvation" in report.c2_parts_notes(s)
+    assert "the gap is not mainly class starvation" in report_c2.c2_parts_notes(s)
     n = min(s["seeds"]["forgetting"].values())
     assert (f"its cells have {n} seeds, too few for an interval" in text) == (n < stats.MIN_SEEDS)
     s["seeds"]["forgetting"] = {"0.5": 3}
-    assert "read as every other comparison" in report.c2_parts_notes(s)
+    assert "read as every other comparison" in report_c2.c2_parts_notes(s)
 
 
 def test_c1_names_each_net_as_a_reader_does(cpu):
