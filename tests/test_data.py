@@ -27,6 +27,17 @@ def test_cifar10_channel_statistics_match_published(cifar10):
     np.testing.assert_allclose(std, [0.24703223, 0.24348513, 0.26158784], atol=1e-7)
 
 
+def test_channel_statistics_match_the_float64_reference():
+    x = np.random.default_rng(0).integers(0, 256, size=(300, 5, 7, 3), dtype=np.uint8)
+    x[..., 2] //= 4  # channels with different statistics
+    mean, std = data.channel_stats(x)
+    flat = x.reshape(-1, 3).astype(np.float64) / 255.0
+    np.testing.assert_allclose(mean, flat.mean(0), rtol=1e-13)
+    np.testing.assert_allclose(std, flat.std(0), rtol=1e-13)
+    with pytest.raises(ParameterError, match="parameter 'x_train' must be uint8"):
+        data.channel_stats(flat.reshape(x.shape))
+
+
 def test_verification_detects_a_single_changed_pixel(cifar10):
     x = cifar10.x_test.copy()
     x[1234, 5, 6, 2] ^= 1
