@@ -18,16 +18,15 @@ import numpy as np
 import pandas as pd
 
 from .bank import scoring_run
-from .dynamic import RUN_PARAMS, SCORED_SELECTORS, dynamic_run, period_passes, static_scoring_seconds
+from .dynamic import (RUN_PARAMS, SCORED_SELECTORS, TABLE1_PRUNE, TABLE1_SOURCE_VARIANT, dynamic_run, period_passes,
+                      static_scoring_seconds, table1_fixed, table1_source_seconds)
 from .profiles import Profile, side_seeds
 from .runs import EVAL_SEED_OFFSET, final_train_acc, read_grid, run
-from .selection import (DYNAMIC_SELECTORS, SELECTORS, TABLE1_SELECTORS, VARIANT_SELECTORS,
-                        n_keep, top_k)
-from .stats import ABOVE, BELOW, FEW_SEEDS, claim_verdict, compare, per_fraction, selection_mixture, summarize
+from .selection import DYNAMIC_SELECTORS, SELECTORS, TABLE1_SELECTORS, VARIANT_SELECTORS
+from .stats import ABOVE, BELOW, FEW_SEEDS, claim_verdict, compare, per_fraction, summarize
 from .store import Record, Store
 
 AGGRESSIVE = 0.7  # "aggressive" fractions pruned, where the verdicts are taken
-TABLE1_PRUNE = 0.7  # Raju et al. Table 1
 IMBALANCE = "raju_table2"  # C3's second setting (Raju et al. §4.5)
 IMBALANCED_SELECTORS = ("random_dynamic", "uncertainty_ema", "epsilon_greedy", "ucb")  # their Fig. 8a
 IMBALANCED_COMPARISONS = tuple((a, "random_dynamic") for a in IMBALANCED_SELECTORS[1:]) + (("ucb", "uncertainty_ema"),)
@@ -147,33 +146,6 @@ def stages(P: Profile) -> list[list[DynamicSpec]]:
             [s for s in specs if s.selector in TABLE1_SELECTORS]]
 
 
-# Table 1's probes are built from uncertainty-EMA runs. As Raju et al. specify it, that selector
-# ends at chance here (the chapter's diagnosis: class skew), and nothing may rest on a run at
-# chance, so the probes are built from its per-class variant, which does not collapse.
-TABLE1_SOURCE_VARIANT = "per_class"
-
-
-def table1_fixed(P: Profile, store: Store, selector: str, eval_index: int) -> tuple[np.ndarray, str]:
-    """The fixed rows of Table 1's two runs, from the stored per-class uncertainty-EMA runs at 70%
-    (same budget; :data:`TABLE1_SOURCE_VARIANT`)."""
-    E = max(P.c3_epochs)
-    reader = store.reader()
-    ref = [dynamic_run(P, reader, "uncertainty_ema", TABLE1_PRUNE, i, E, variant=TABLE1_SOURCE_VARIANT)
-           for i in range(side_seeds(P))]
-    if selector == "always_plus_static":  # top 30% by that seed's final EMA score: one static subset
-        score = ref[eval_index].arrays["final_score"]
-        return (top_k(score, n_keep(len(score), 1 - TABLE1_PRUNE)),
-                f"top-k final EMA score of per-class seed {eval_index}")
-    counts = np.sum([r.arrays["selection_counts"] for r in ref], axis=0)
-    always = np.flatnonzero(selection_mixture(counts)["group"] == 2)
-    k = n_keep(len(counts), 1 - TABLE1_PRUNE)
-    if len(always) > k // 2:  # too few checkpoints to separate the groups: the most selected half-budget
-        final = np.mean([r.arrays["final_score"] for r in ref], axis=0)
-        always = np.sort(np.lexsort((final, counts))[::-1][: k // 2])
-        return always, f"half-budget of most selected rows of {len(ref)} per-class uncertainty-EMA runs"
-    return always, f"always set of {len(ref)} per-class uncertainty-EMA runs"
-
-
 def run_spec(P: Profile, store: Store, spec: DynamicSpec, bank: dict[str, np.ndarray] | None = None,
              force: bool = False) -> Record:
     """The run ``spec`` through the store (``bank``: the score bank, for the static EL2N and
@@ -221,7 +193,8 @@ def load(P: Profile, store: Store) -> Runs:
                      "period": spec.period or period_passes(spec.epochs, 1 - spec.prune, spec.budget),
                      "test_acc": m["test_acc"], "images_seen": m["images_seen"], "train_seconds": m["train_seconds"],
                      "scoring_seconds": m.get("scoring_seconds", 0.0), "selections": m.get("checkpoints", 0),
-                     "wallclock_s": m["train_seconds"] + charge.get(spec.selector, 0.0),
+                     "wallclock_s": m["train_seconds"] + charge.get(spec.selector, 0.0)
+                     + table1_source_seconds(P, store, spec.selector, spec.eval_index),
                      "train_acc_end": final_train_acc(rec)})
     d = pd.DataFrame(rows)
     iterations = d[d.budget == "iterations"]

@@ -5,7 +5,8 @@ period): static selectors train on one subset throughout, re-selecting ones (Raj
 Algorithm 1) pick a new subset every ``period`` passes from what they have seen, InfoBatch
 re-draws every pass and Selective/Random-Backprop filter every batch. The selectors themselves
 live in ``selection``; the grid of runs and what is concluded from them in ``c3``. Also what a
-static selector's scores cost, charged to its runs (:func:`static_scoring_seconds`).
+static selector's scores cost, charged to its runs (:func:`static_scoring_seconds`), and Table
+1's probes: the fixed rows they train on, read from stored runs, and what those runs cost.
 """
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ from torch import nn
 from . import ParameterError
 from .bank import scoring_pass_seconds, scoring_run_config, scoring_runs
 from .devices import autocast_dtype
-from .profiles import BUDGETS, Profile
+from .profiles import BUDGETS, Profile, side_seeds
 from .runs import EVAL_SEED_OFFSET, run_config
 from .selection import (PARAMS, SELECTORS, TABLE1_SELECTORS, InfoBatch, Selector, SelectiveBackprop,
-                        UncertaintyEMA, make_selector)
+                        UncertaintyEMA, make_selector, n_keep, top_k)
+from .stats import selection_mixture
 from .store import Record, Store
 from .train import DeviceData, Hooks, device_data, logits_of, record_of, train
 
@@ -36,6 +38,7 @@ FIG5_PRUNE = 0.8  # Raju et al. Fig. 5: the runs at this fraction pruned evaluat
 # C3's Table 1 probes are built from uncertainty-EMA runs. The other loss-driven selectors' final
 # scores are read by nothing, so they are not stored (they were a third of the cpu store).
 FINAL_SCORE_SELECTORS = ("uncertainty_ema",)
+TABLE1_PRUNE = 0.7  # Raju et al. Table 1
 
 
 def period_passes(epochs: int, keep: float = 1.0, budget: str = "epochs") -> int:
@@ -230,3 +233,44 @@ def static_scoring_seconds(P: Profile, store: Store) -> dict[str, float]:
     full = sum(r.metrics["train_seconds"] for r in runs)
     return {"random_static": 0.0, "el2n_static": early + passes, "el2n_epsilon_static": early + passes,
             "forgetting_static": full}
+
+
+# Table 1's probes are built from uncertainty-EMA runs. As Raju et al. specify it, that selector
+# ends at chance here (the chapter's diagnosis: class skew), and nothing may rest on a run at
+# chance, so the probes are built from its per-class variant, which does not collapse.
+TABLE1_SOURCE_VARIANT = "per_class"
+
+
+def table1_sources(P: Profile, store: Store) -> list[Record]:
+    """The stored per-class uncertainty-EMA runs at 70% pruned and the longest budget, one a side
+    seed, that Table 1's fixed rows come from (:data:`TABLE1_SOURCE_VARIANT`); never computed."""
+    reader = store.reader()
+    return [dynamic_run(P, reader, "uncertainty_ema", TABLE1_PRUNE, i, max(P.c3_epochs), variant=TABLE1_SOURCE_VARIANT)
+            for i in range(side_seeds(P))]
+
+
+def table1_source_seconds(P: Profile, store: Store, selector: str, eval_index: int) -> float:
+    """What a Table 1 probe's fixed rows cost, charged to it as a static selector's scores are:
+    always + static its seed's source run, always + random every source run (0 for other selectors)."""
+    if selector not in TABLE1_SELECTORS:
+        return 0.0
+    ref = table1_sources(P, store)
+    return float(sum(r.metrics["train_seconds"] for r in (ref[eval_index:eval_index + 1] if selector ==
+                                                           "always_plus_static" else ref)))
+
+
+def table1_fixed(P: Profile, store: Store, selector: str, eval_index: int) -> tuple[np.ndarray, str]:
+    """The fixed rows of Table 1's two runs, from :func:`table1_sources` (same budget)."""
+    ref = table1_sources(P, store)
+    if selector == "always_plus_static":  # top 30% by that seed's final EMA score: one static subset
+        score = ref[eval_index].arrays["final_score"]
+        return (top_k(score, n_keep(len(score), 1 - TABLE1_PRUNE)),
+                f"top-k final EMA score of per-class seed {eval_index}")
+    counts = np.sum([r.arrays["selection_counts"] for r in ref], axis=0)
+    always = np.flatnonzero(selection_mixture(counts)["group"] == 2)
+    k = n_keep(len(counts), 1 - TABLE1_PRUNE)
+    if len(always) > k // 2:  # too few checkpoints to separate the groups: the most selected half-budget
+        final = np.mean([r.arrays["final_score"] for r in ref], axis=0)
+        always = np.sort(np.lexsort((final, counts))[::-1][: k // 2])
+        return always, f"half-budget of most selected rows of {len(ref)} per-class uncertainty-EMA runs"
+    return always, f"always set of {len(ref)} per-class uncertainty-EMA runs"

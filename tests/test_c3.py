@@ -41,6 +41,10 @@ def test_c3_runs_cost_what_they_prune_and_record_their_selections(results_dir):
     assert charged["forgetting_static"] == pytest.approx(sum(scoring))  # every scoring run in full
     passes = sum(bank.model_scores(P, s, k, P.early, "train").manifest["wall_seconds"] for k in range(2))
     assert charged["el2n_static"] == pytest.approx(0.1 * sum(scoring) + passes)  # their first 10% + scoring
+    # Table 1's probes are charged the per-class uncertainty-EMA runs their fixed rows come from.
+    sources = [r.metrics["train_seconds"] for r in dynamic.table1_sources(P, s)]
+    assert charged["always_plus_random"] == pytest.approx(sum(sources)) and sources[0] > 0
+    assert charged["always_plus_static"] == pytest.approx(sources[0])
     rec = dynamic.dynamic_run(P, s, "ucb", 0.7, 0, 2)
     counts = rec.arrays["selection_counts"]
     assert rec.metrics["checkpoints"] == 2 and counts.sum() == 2 * 450 and counts.max() <= 2
