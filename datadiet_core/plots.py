@@ -376,10 +376,10 @@ def wallclock_vs_accuracy(acc: pd.DataFrame, full_acc: float, full_seconds: floa
     The black diamond is full-data training. One data set for every layer, so the facet splits
     each layer by panel (a layer with its own data would repeat in every panel)."""
     long = pd.concat([acc.assign(cost="training run only", seconds=acc.train_seconds),
-                      acc.assign(cost="static scores charged", seconds=acc.wallclock_s)], ignore_index=True)
+                      acc.assign(cost="scores charged", seconds=acc.wallclock_s)], ignore_index=True)
     long = long.assign(method=_label(long.score), rate=long.prune, pruned=long.prune.map(lambda r: f"{r:.0%}"), full=False)
     full = pd.DataFrame({"seconds": [full_seconds] * 2, "mean": [full_acc] * 2, "rate": [0.0] * 2, "pruned": ["0%"] * 2, "full": [True] * 2,
-                         "cost": ["training run only", "static scores charged"], "method": ["full data"] * 2})
+                         "cost": ["training run only", "scores charged"], "method": ["full data"] * 2})
     d = pd.concat([long[["seconds", "mean", "rate", "pruned", "full", "cost", "method"]], full], ignore_index=True)
     x = alt.X("seconds:Q", title="wall-clock per run (s, log scale)", scale=alt.Scale(type="log"),
               axis=alt.Axis(labelOverlap="greedy", labelSeparation=6, format="~s"))
@@ -394,7 +394,7 @@ def wallclock_vs_accuracy(acc: pd.DataFrame, full_acc: float, full_seconds: floa
     star = alt.Chart().mark_point(shape="diamond", size=120, color="black", filled=True).encode(
         x=x, y=y, tooltip=["method"]).transform_filter("datum.full")
     return alt.layer(pts, star, data=d).properties(width=250, height=240).facet(
-        column=alt.Column("cost:N", title=None, sort=["training run only", "static scores charged"]), title=title)
+        column=alt.Column("cost:N", title=None, sort=["training run only", "scores charged"]), title=title)
 
 
 def c3_other_settings(P: Profile, runs: c3.Runs) -> list[Any]:

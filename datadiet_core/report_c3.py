@@ -47,7 +47,7 @@ def selection_counts_title(variant: str) -> str:
 
 def prune_table(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE) -> pd.DataFrame:
     """Every selector run at ``rate`` and budget ``epochs``: accuracy (mean ± std across seeds, %),
-    seconds per run (scoring passes included; static scores charged separately), speed-up over
+    seconds per run (scoring passes included; scores and Table 1's sources charged separately), speed-up over
     full data, and the difference to random dynamic with its 95% interval (percentage points)."""
     acc = c3.accuracy(runs, epochs)
     acc = acc[np.isclose(acc.prune, prune)]

@@ -134,7 +134,9 @@ plots.difference_to_random(c3.differences(runs, E, report_c3.PLOTTED), f"Differe
 
 # %% [markdown]
 # Every selector at 70% pruned, the rate of Raju et al.'s Table 1, with its difference to random
-# dynamic:
+# dynamic. "With scores charged" adds what a selector needs before it can train: a static
+# selector's scores (as much of the scoring runs as they need, with their scoring passes), and
+# for Table 1's two probes the uncertainty-EMA runs their fixed rows come from:
 
 # %% tags=["remove-input"]
 report.show(report_c3.prune_table(runs, E, c3.AGGRESSIVE))
@@ -229,7 +231,8 @@ glue("collapse", report_c3.collapse_text(summary["collapse"]), display=False)
 #
 # Seconds per run, scoring passes included. On the right, static selectors are also charged the
 # training that produced their scores (Raju Fig. 2b): EL2N the scoring runs up to the early
-# checkpoint plus its scoring pass, forgetting every scoring run in full.
+# checkpoint plus its scoring pass, forgetting every scoring run in full. Table 1's two probes
+# are charged the uncertainty-EMA runs their fixed rows come from.
 
 # %% tags=["remove-input"]
 plots.wallclock_vs_accuracy(acc, summary["acc_mean"]["full"], summary["wallclock_s"]["full"],

@@ -208,8 +208,8 @@ def _wallclock_vs_accuracy(title):
                        "train_seconds": [60.0, 45.0], "wallclock_s": [60.0, 80.0]})
     one = pd.DataFrame({"seconds": [60.0, 45.0, 60.0, 80.0, 100.0, 100.0], "mean": [0.9, 0.89] * 2 + [0.93] * 2,
                         "rate": [0.3, 0.5] * 2 + [0.0] * 2, "full": [False] * 4 + [True] * 2,
-                        "cost": ["training run only"] * 2 + ["static scores charged"] * 2
-                        + ["training run only", "static scores charged"],
+                        "cost": ["training run only"] * 2 + ["scores charged"] * 2
+                        + ["training run only", "scores charged"],
                         "method": ["random (dynamic)", "InfoBatch"] * 2 + ["full data"] * 2})
     return plots.wallclock_vs_accuracy(df, 0.93, 100.0, title), [one], "facet"
 
