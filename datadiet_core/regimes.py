@@ -151,6 +151,26 @@ def claim_table(claim: str, summaries: dict[str, dict[str, Any]], above: str | N
     return "\n".join(out)
 
 
+PAPERS_ACCURACY = 0.93  # a regime at or above this full-data accuracy is at the papers' (their nets: about 94-95%)
+
+
+def build_note(claim: str, summaries: dict[str, dict[str, Any]], build: str) -> str:
+    """Where the regime a chapter is built with stands beside the papers', and which regimes its
+    last section sets beside it (computed: true whichever profile the book is built with)."""
+    setup = summaries.get(build, {}).get("setup")
+    acc = setup["test_acc_mean"] if setup else None
+    where = ("not yet computed" if acc is None else f"{'at' if acc >= PAPERS_ACCURACY else 'short of'} the papers' "
+             f"accuracy ({acc * 100:.1f}% on full data; their networks reach about 94-95%)")
+
+    def other(p: str) -> str:
+        c = summaries.get(p, {}).get("progress", {}).get(claim)
+        return f"the {p} regime's" + ("" if _headline(summaries, p, claim) else " once its headline's runs are all "
+                                      "committed" + (f" ({c['stored']} of {c['runs']} are)" if c else ""))
+    others = [other(p) for p in summaries if p != build]
+    return (f"This build's regime, {build}, is {where}" + (f"; the last section sets its verdict beside "
+            f"{' and '.join(others)}." if others else "."))
+
+
 def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
     """Where the regimes that have a headline for ``claim`` agree and where the regime changes the
     answer, part by part, in plain text (a glued sentence is not parsed as markdown); regimes not

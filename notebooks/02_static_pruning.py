@@ -23,9 +23,7 @@
 # restored the *latest* one, so "GraNd at initialisation" was in fact GraNd of a trained network.
 #
 # This chapter runs the static-pruning protocol for every score on the same footing, adds the
-# restore-bug variant, and states the claim's verdict part by part. The short regime of this
-# build is not the papers'; the last section sets the verdict beside the one at the papers'
-# accuracy, once that regime's runs are committed.
+# restore-bug variant, and states the claim's verdict part by part. {glue:text}`build_note`
 
 # %% tags=["parameters", "remove-cell"]
 profile = "cpu"  # smoke | cpu | airbench | paper; any profile field can be passed too, e.g. papermill -p eval_seeds 4
@@ -93,6 +91,7 @@ write_summary(P.name, "c2", summary)
 glue("full_acc", f"{summary['acc_mean']['full'] * 100:.1f}%", display=False)
 glue("full_std", f"{summary['acc_std']['full'] * 100:.1f}", display=False)
 glue("verdict", report_c2.c2_verdict_text(summary), display=False)
+glue("build_note", regimes.build_note("c2", regimes.read_summaries(regimes.regime_profiles(P.name)), P.name), display=False)
 glue("parts_notes", report_c2.c2_parts_notes(summary), display=False)
 glue("compute_minutes", f"{c2.compute_seconds(P, store, runs) / 60:.0f}", display=False)
 glue("median_run_s", f"{c2.median_run_seconds(runs, P.epochs):.0f}", display=False)
@@ -242,7 +241,7 @@ plots.rank_reliability(c2_picks.rank_reliability(P, store), "How the rankings se
 # ## What this regime is, and is not
 #
 # - **Model and budget.** {glue:text}`regime`. The verdicts hold for that budget and not beyond
-#   it; the last section sets them beside the other regime's, once that regime's runs are committed.
+#   it; the last section sets them beside the other regime's.
 # - **Scoring runs.** Scores are averaged over {glue:text}`k` runs, not 10; the rank-settling
 #   figure shows how much the rankings would still move.
 # - **Seeds.** {glue:text}`eval_seeds` evaluation seeds in the cells the headline rests on and

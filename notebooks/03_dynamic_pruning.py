@@ -23,6 +23,7 @@
 #
 # This chapter runs their selectors beside the static ones of the previous chapter and three
 # later per-epoch or per-batch methods, and states the claim's verdict part by part.
+# {glue:text}`build_note`
 
 # %% tags=["parameters", "remove-cell"]
 profile = "cpu"  # smoke | cpu | airbench | paper; any profile field can be passed too, e.g. papermill -p eval_seeds 4
@@ -89,6 +90,7 @@ write_summary(P.name, "c3", summary)
 acc = c3.accuracy(runs, E)
 glue("full_acc", f"{summary['acc_mean']['full'] * 100:.1f}%", display=False)
 glue("verdict", report_c3.verdict_text(summary), display=False)
+glue("build_note", regimes.build_note("c3", regimes.read_summaries(regimes.regime_profiles(P.name)), P.name), display=False)
 glue("regime", summary["headline"]["regime"], display=False)
 
 # %% [markdown]

@@ -39,6 +39,18 @@ def test_verdict_table_has_one_column_per_regime_and_says_what_is_not_computed(c
     assert "ours" not in c3.split(" | ")[1]  # the published column holds published figures only
 
 
+def test_build_note_says_where_the_build_stands_and_what_is_not_committed(cpu):
+    high = copy.deepcopy(cpu)
+    high["setup"]["test_acc_mean"] = 0.934
+    pending = {"progress": {"c2": {"stored": 35, "runs": 39, "command": "c"}}, "setup": high["setup"]}
+    note = regimes.build_note("c2", {"cpu": cpu, "airbench": pending}, "cpu")
+    assert note.startswith(f"This build's regime, cpu, is short of the papers' accuracy ({cpu['setup']['test_acc_mean'] * 100:.1f}%")
+    assert note.endswith("beside the airbench regime's once its headline's runs are all committed (35 of 39 are).")
+    assert "is at the papers' accuracy (93.4% on full data" in regimes.build_note("c2", {"airbench": high, "cpu": cpu}, "airbench")
+    assert regimes.build_note("c2", {"airbench": high, "cpu": cpu}, "airbench").endswith("beside the cpu regime's.")
+    assert regimes.build_note("c3", {"smoke": {}}, "smoke") == "This build's regime, smoke, is not yet computed."
+
+
 def test_agreement_says_where_the_regimes_agree_and_which_parts_the_regime_changes(cpu):
     other = copy.deepcopy(cpu)
     h = other["c2"]["headline"]
