@@ -149,9 +149,9 @@ glue("static_starved", report.starvation_text(kept), display=False)
 glue("max_rate", f"{max(P.c3_rates):.0%}", display=False)
 
 # %% [markdown]
-# A score-ordered subset of the whole set can starve classes. The static selectors' subsets at
-# {glue:text}`max_rate` pruned, the highest rate the grid ran, counted against an even share per
-# class: {glue:text}`static_starved`
+# A score-ordered subset of the whole set can starve classes. Here the static selectors' subsets
+# at {glue:text}`max_rate` pruned, the highest rate the grid ran, are counted against an even
+# share per class. {glue:text}`static_starved`
 #
 # ## Does a run fit its subset?
 #
