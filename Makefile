@@ -34,7 +34,7 @@ chromium:
 book: data fashion
 	$(PY) -m datadiet_core book --profile $(PROFILE) $(FORCE_FLAG)
 
-# The fast tier: every test but the slow ones (about 6 minutes on 2 cores).
+# The fast tier: every test but the slow ones (about 15 minutes on 2 cores).
 test: data fashion
 	$(PY) -m pytest -m "not slow"
 
