@@ -91,7 +91,8 @@ write_summary(P.name, "c2", summary)
 glue("full_acc", f"{summary['acc_mean']['full'] * 100:.1f}%", display=False)
 glue("full_std", f"{summary['acc_std']['full'] * 100:.1f}", display=False)
 glue("verdict", report_c2.c2_verdict_text(summary), display=False)
-glue("build_note", regimes.build_note("c2", regimes.read_summaries(regimes.regime_profiles(P.name)), P.name), display=False)
+both = regimes.read_summaries(regimes.regime_profiles(P.name))  # every regime, this build's summary just written
+glue("build_note", regimes.build_note("c2", both, P.name), display=False)
 glue("parts_notes", report_c2.c2_parts_notes(summary), display=False)
 glue("compute_minutes", f"{c2.compute_seconds(P, store, runs) / 60:.0f}", display=False)
 glue("median_run_s", f"{c2.median_run_seconds(runs, P.epochs):.0f}", display=False)
@@ -259,7 +260,6 @@ plots.rank_reliability(c2_picks.rank_reliability(P, store), "How the rankings se
 # The introduction sets all three claims side by side.
 
 # %% tags=["remove-input"]
-both = regimes.read_summaries(regimes.regime_profiles(P.name))
 Markdown(regimes.claim_table("c2", both, above=P.name))
 
 # %% tags=["remove-cell"]

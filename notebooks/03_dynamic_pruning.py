@@ -90,7 +90,8 @@ write_summary(P.name, "c3", summary)
 acc = c3.accuracy(runs, E)
 glue("full_acc", f"{summary['acc_mean']['full'] * 100:.1f}%", display=False)
 glue("verdict", report_c3.verdict_text(summary), display=False)
-glue("build_note", regimes.build_note("c3", regimes.read_summaries(regimes.regime_profiles(P.name)), P.name), display=False)
+both = regimes.read_summaries(regimes.regime_profiles(P.name))  # every regime, this build's summary just written
+glue("build_note", regimes.build_note("c3", both, P.name), display=False)
 glue("regime", summary["headline"]["regime"], display=False)
 
 # %% [markdown]
@@ -330,7 +331,6 @@ display(*plots.c3_other_settings(P, all_runs), Markdown(report_c3.other_settings
 # The introduction sets all three claims side by side.
 
 # %% tags=["remove-input"]
-both = regimes.read_summaries(regimes.regime_profiles(P.name))
 Markdown(regimes.claim_table("c3", both, above=P.name))
 
 # %% tags=["remove-cell"]
