@@ -316,12 +316,14 @@ def score_bank(P: Profile, store: Store) -> dict[str, np.ndarray]:
     return out
 
 
-def scoring_pass_seconds(P: Profile, store: Store, when: Iterable[float]) -> float:
+def scoring_pass_seconds(P: Profile, store: Store, when: Iterable[float], grand: bool = True) -> float:
     """Wall-clock seconds of the training-split GraNd/EL2N passes at checkpoints ``when`` of every
-    scoring run, read from the store."""
+    scoring run, read from the store; ``grand=False``: without their GraNd part (what EL2N alone
+    costs: the model's restore and one forward pass)."""
     reader = store.reader()
-    return float(sum(model_scores(P, reader, s, w, "train").manifest.get("wall_seconds", 0.0)
-                     for s in range(P.scoring_seeds) for w in when))
+    recs = [model_scores(P, reader, s, w, "train") for s in range(P.scoring_seeds) for w in when]
+    return float(sum(r.manifest.get("wall_seconds", 0.0) - (0.0 if grand else r.metrics.get("grand_seconds", 0.0))
+                     for r in recs))
 
 
 def compact(store: Store, P: Profile | None = None,

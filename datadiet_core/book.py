@@ -125,7 +125,7 @@ def profiles_table(names: list[str] | None = None) -> str:
     names = list(PROFILES) if names is None else names
     lines = ["| field | " + " | ".join(f"`{n}`" for n in names) + " |", "|---" * (len(names) + 1) + "|"]
     for f in FIELDS[1:]:
-        lines.append(f"| `{f}` | " + " | ".join(value_text(getattr(PROFILES[n], f)) for n in names) + " |")
+        lines.append(f"| `{f}` | " + " | ".join(value_text(getattr(PROFILES[n], f), f) for n in names) + " |")
     return "\n".join(lines) + "\n"
 
 

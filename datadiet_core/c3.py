@@ -184,7 +184,8 @@ def read_spec(P: Profile, store: Store) -> Callable[[DynamicSpec], Record]:
 def load(P: Profile, store: Store) -> Runs:
     """Every run of :func:`grid`, read from the store (never computed here): accuracy, images
     seen, seconds of training (scoring passes included), re-selections, the period in passes,
-    and wall-clock with the static scores' cost charged."""
+    wall-clock with the static scores' cost charged, and for Table 1's probes what their fixed
+    rows are (``fixed``, as :func:`dynamic.table1_fixed` tagged the run)."""
     charge, rows = static_scoring_seconds(P, store.reader()), []
     for spec, rec in read_grid("c3", P, grid(P), read_spec(P, store)):
         m = rec.metrics
@@ -195,7 +196,7 @@ def load(P: Profile, store: Store) -> Runs:
                      "scoring_seconds": m.get("scoring_seconds", 0.0), "selections": m.get("checkpoints", 0),
                      "wallclock_s": m["train_seconds"] + charge.get(spec.selector, 0.0)
                      + table1_source_seconds(P, store, spec.selector, spec.eval_index),
-                     "train_acc_end": final_train_acc(rec)})
+                     "train_acc_end": final_train_acc(rec), "fixed": rec.config.get("c3", {}).get("fixed", "")})
     d = pd.DataFrame(rows)
     iterations = d[d.budget == "iterations"]
     d = d[d.budget == "epochs"].drop(columns=["budget"])
@@ -210,17 +211,25 @@ def load(P: Profile, store: Store) -> Runs:
                 iterations.reset_index(drop=True))
 
 
+def seconds_per_run(seconds: pd.Series) -> float:
+    """A cell's seconds per run: the median across its seeds. Runs timed apart on a shared
+    machine differ, and one that shared the cores with other work is a slow outlier (a static
+    random run at 80% pruned took 441 s beside 35 s); the mean would carry it, the median of 3
+    does not (of 2 it is their mean)."""
+    return float(np.median(seconds)) if len(seconds) else float("nan")
+
+
 def accuracy(runs: pd.DataFrame, epochs: int) -> pd.DataFrame:
     """Per (selector, fraction pruned) at budget ``epochs``: accuracy mean/std/16th-84th
-    percentiles and mean wall-clock (columns named as :func:`plots.accuracy_vs_pruned` expects:
-    score, prune)."""
+    percentiles and the median wall-clock across seeds (:func:`seconds_per_run`; columns named as
+    :func:`plots.accuracy_vs_pruned` expects: score, prune)."""
     d = runs[(runs.epochs == epochs) & (runs.selector != "full")]
     out = []
     for (sel, prune), g in d.groupby(["selector", "prune"], sort=False):
         s = summarize(g.test_acc)
         out.append({"score": sel, "prune": prune, "mean": s.mean, "std": s.std, "p16": s.p16, "p84": s.p84,
-                    "seeds": s.n, "wallclock_s": float(g.wallclock_s.mean()),
-                    "train_seconds": float(g.train_seconds.mean()), "images_seen": float(g.images_seen.mean())})
+                    "seeds": s.n, "wallclock_s": seconds_per_run(g.wallclock_s),
+                    "train_seconds": seconds_per_run(g.train_seconds), "images_seen": float(g.images_seen.mean())})
     return pd.DataFrame(out)
 
 
@@ -290,15 +299,15 @@ def speedup(runs: pd.DataFrame, epochs: int, selector: str, prune: float = AGGRE
     speed-up can pass the ideal 1/(1 - prune) only if the two differ. ``matched``: the speed-up at
     equal throughput (:func:`matched_speedup`), free of the drift between runs timed apart."""
     d = runs[runs.epochs == epochs]
-    full = d[d.selector == "full"].train_seconds.mean() / epochs
+    full = seconds_per_run(d[d.selector == "full"].train_seconds) / epochs
     g = d[(d.selector == selector) & (np.isclose(d.prune, prune))]
     if not len(g) or not np.isfinite(full):
         return {}
-    train_pass = float((g.train_seconds - g.scoring_seconds).mean()) / epochs
+    train_pass = seconds_per_run(g.train_seconds - g.scoring_seconds) / epochs
     selections = float(g.selections.mean())
-    score_pass = float(g.scoring_seconds.mean()) / selections if selections else 0.0
+    score_pass = seconds_per_run(g.scoring_seconds) / selections if selections else 0.0
     n_full = float(d[d.selector == "full"].images_seen.mean()) / epochs
-    out = {"measured": float(full * epochs / g.train_seconds.mean()), "matched": matched_speedup(d, g), "full_s_per_pass":
+    out = {"measured": float(full * epochs / seconds_per_run(g.train_seconds)), "matched": matched_speedup(d, g), "full_s_per_pass":
            float(full), "train_s_per_pass": train_pass, "scoring_s_per_pass": score_pass, "ideal": 1 / (1 - prune),
            "full_img_s": n_full / float(full), "train_img_s": float(g.images_seen.mean()) / epochs / train_pass}
     for T in (1, 2, 5, 10):
@@ -435,7 +444,7 @@ def summary(P: Profile, runs: Runs) -> dict[str, Any]:
         fit = main_grid[(main_grid.epochs == E) & (main_grid.selector != "full")]
         out["train_acc_end"] = {sel: {key(r): float(v) for r, v in g.groupby("prune").train_acc_end.mean().items()}
                                 for sel, g in fit.groupby("selector", sort=False)}
-        out["wallclock_s"]["full"] = float(full.wallclock_s.mean())
+        out["wallclock_s"]["full"] = seconds_per_run(full.wallclock_s)
         cmp = {name: difference(main_grid, a, b, E) for name, (a, b) in COMPARISONS.items()}
         ib = acc[acc.score == "infobatch"]
         full_images = float(full.images_seen.mean()) if len(full) else float("nan")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .c3 import (AGGRESSIVE, IMBALANCE, IMBALANCED_COMPARISONS, PERIOD_SELECTORS, Runs, accuracy, difference,
-                 goal_met, reading, speedup)
+                 goal_met, reading, seconds_per_run, speedup)
 from .dynamic import period_passes
 from .profiles import Profile
 from .stats import per_fraction, summarize
@@ -60,8 +60,8 @@ def period_sweep(P: Profile, runs: pd.DataFrame, sweep: pd.DataFrame) -> dict[st
             acc = summarize(g.test_acc)
             speed = speedup(tagged, E, name)
             row = {"selector": s, "period": int(T), "acc_mean": acc.mean, "acc_std": acc.std,
-                   "selections": float(g.selections.mean()), "train_seconds": float(g.train_seconds.mean()),
-                   "scoring_seconds": float(g.scoring_seconds.mean()),
+                   "selections": float(g.selections.mean()), "train_seconds": seconds_per_run(g.train_seconds),
+                   "scoring_seconds": seconds_per_run(g.scoring_seconds),
                    "speedup_measured": speed["measured"], "speedup_matched": speed["matched"],
                    "diff": None, "lo": None, "hi": None}  # the reference row: no difference to itself
             if T != main:

@@ -272,7 +272,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--part-mb", type=float, default=16.0, help="export: the largest part, in MiB")
     r.set_defaults(func=_store)
 
-    s = sub.add_parser("stretch", help="a stretch on a lent GPU host: data import, bench, sweeps, store export")
+    s = sub.add_parser("stretch", help="a short stretch on a GPU host: data import, bench, sweeps, store export")
     s.add_argument("--profile", default="gpu")
     s.add_argument("--set", help="profile overrides as JSON (the bench measures the named profile)")
     s.add_argument("--out", required=True, help="the folder that comes back (bench figures and results parts)")

@@ -226,10 +226,11 @@ def _backprop_hooks(P: Profile, data: DeviceData, selector: str, keep: float, se
 
 def static_scoring_seconds(P: Profile, store: Store) -> dict[str, float]:
     """What the static selectors' scores cost, charged to them (Raju et al. Fig. 2b): EL2N@10%
-    the first 10% of every scoring run plus its scoring passes; forgetting every scoring run."""
+    the first 10% of every scoring run plus its EL2N passes (the stored passes less their GraNd
+    part, which EL2N does not need); forgetting every scoring run."""
     runs = scoring_runs(P, store)
     early = sum(P.early * r.metrics["train_seconds"] for r in runs)
-    passes = scoring_pass_seconds(P, store, (P.early,))
+    passes = scoring_pass_seconds(P, store, (P.early,), grand=False)
     full = sum(r.metrics["train_seconds"] for r in runs)
     return {"random_static": 0.0, "el2n_static": early + passes, "el2n_epsilon_static": early + passes,
             "forgetting_static": full}

@@ -473,14 +473,19 @@ def as_dict(p: Profile) -> dict[str, Any]:
     return d
 
 
-def value_text(v: Any) -> str:
+UNSET = {"train_size": "all", "test_size": "all", "c1_images": "all", "predrop": "none",  # what None means
+         "side_seeds": "as eval_seeds", "c3_side_selectors": "all not in c3_core"}
+
+
+def value_text(v: Any, field: str = "") -> str:
     """A field's value as a reader writes it (MyST): lists without brackets or quotes, nothing as
-    "—", booleans as yes and no, fractions such as 1/7 rounded, and names (of scores, selectors,
-    variants: what a papermill parameter takes; every name in a list) as code."""
+    what it means for ``field`` (:data:`UNSET`, else "—"), booleans as yes and no, fractions such
+    as 1/7 rounded, and names (of scores, selectors, variants: what a papermill parameter takes;
+    every name in a list) as code."""
     if isinstance(v, (tuple, list)):
         return ", ".join(f"`{x}`" if isinstance(x, str) else value_text(x) for x in v) if v else "(none)"
     if v is None:
-        return "—"
+        return UNSET.get(field, "—")
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
@@ -490,4 +495,4 @@ def value_text(v: Any) -> str:
 
 def table(p: Profile) -> str:
     """The profile as a two-column MyST table (field, value) for display (:func:`value_text`)."""
-    return "| field | value |\n|---|---|\n" + "".join(f"| `{k}` | {value_text(getattr(p, k))} |\n" for k in FIELDS)
+    return "| field | value |\n|---|---|\n" + "".join(f"| `{k}` | {value_text(getattr(p, k), k)} |\n" for k in FIELDS)

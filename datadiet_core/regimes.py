@@ -84,10 +84,10 @@ def _regime_cell(claim: str, h: dict[str, Any] | None, published: str, profile: 
         return _regime_cell(claim, h, own, profile) + f"<br>Nearest published figure: {own}."
     if "parts" in h:  # each part with its verdict and effect (points, 95% interval)
         parts = "".join(f"<br>{SHORT_PARTS.get(n, n)}: {_part_verdict(p)}, {part_effect(n, p)}" for n, p in ordered_parts(h))
-        partial = (f"<br>*Stated from the headline's cells alone; some side analyses are not yet complete "
+        partial = (f"<br>*Stated from the headline's cells alone; cells outside its parts are still to run "
                    f"({h['pending']['runs']} runs to go).*" if h.get("pending") else "")
-        return f"**{h['verdict']}**{parts}.<br>*At {h['regime']}.*{partial}"
-    text = f"**{h['verdict']}**<br>{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}. *At {h['regime']}.*"
+        return f"**{h['verdict']}**{parts}.<br>*Regime: {h['regime']}.*{partial}"
+    text = f"**{h['verdict']}**<br>{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}. *Regime: {h['regime']}.*"
     mine = _own_net(profile, h) if claim == "c1" else None
     if mine:
         net, e = mine
@@ -213,8 +213,8 @@ def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
             for n in differ) + "."
     partial = [p for p, h in done.items() if h.get("pending")]
     if partial:
-        text += (f" In {' and '.join(partial)}, the verdict rests on the headline cells alone so far; some side "
-                 "analyses are not yet complete.")
+        text += (f" In {' and '.join(partial)}, the verdict rests on the headline cells alone so far; cells outside "
+                 "its parts are still to run.")
     return text + later
 
 
@@ -233,10 +233,10 @@ def _net_agreement(name: str, done: dict[str, dict[str, Any]]) -> str:
         if not mine:
             return ""
         net, e = mine
-        return f", and {e['verdict']} for {_net(net)}, the regime's own (ρ = {e['effect']:.2f} [{e['ci'][0]:.2f}, {e['ci'][1]:.2f}])"
+        return f", and {e['verdict']} for {_net(net)}, the regime's own (ρ = {e['effect']:.3f} [{e['ci'][0]:.3f}, {e['ci'][1]:.3f}])"
 
-    each = "; ".join(f"{h['verdict']} for {_net(h['model'])} in {p} (ρ = {h['effect']:.2f} "
-                     f"[{h['ci'][0]:.2f}, {h['ci'][1]:.2f}]; published {_read_number(h.get('published'))}){own(p, h)}"
+    each = "; ".join(f"{h['verdict']} for {_net(h['model'])} in {p} (ρ = {h['effect']:.3f} "
+                     f"[{h['ci'][0]:.3f}, {h['ci'][1]:.3f}]; published {_read_number(h.get('published'))}){own(p, h)}"
                      for p, h in done.items())
     lead = _agree(name, done) or f"The net, not the training budget, changes the answer on claim {name}"
     return (f"{lead}. Its headline is measured at initialisation, where no training budget plays a part, "

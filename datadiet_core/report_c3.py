@@ -4,6 +4,7 @@ result). Labels, cells and the parts tables are :mod:`report`'s.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,24 @@ def table1(runs: pd.DataFrame, variants: pd.DataFrame, epochs: int) -> pd.DataFr
     return pd.DataFrame(rows).set_index("selection")
 
 
+def table1_note(runs: pd.DataFrame, epochs: int, prune: float = c3.TABLE1_PRUNE) -> str:
+    """How our two Table 1 probes were built, read from their runs' tags (:func:`dynamic.table1_fixed`):
+    Raju et al. fix the "always" group, which a short run's few re-selections may make larger than
+    half the kept budget; then the most selected half-budget stands in for it."""
+    d = runs[(runs.epochs == epochs) & np.isclose(runs.prune, prune)]
+    tags = lambda s: set(d[d.selector == s].fixed)  # noqa: E731
+    out = []
+    if tags("always_plus_static"):
+        out.append(f"Ours: always + static sometimes trains on the top {1 - prune:.0%} of its seed's source run by "
+                   "final EMA score, one fixed subset")
+    rnd = tags("always_plus_random")
+    if rnd:
+        fixed = ("the most selected rows of the source runs, half the kept budget (their always group is larger "
+                 "than half)" if any(t.startswith("half-budget") for t in rnd) else "the always group of the source runs")
+        out.append(f"always + random sometimes fixes {fixed} and re-draws the rest at random every pass")
+    return ("; ".join(out) + ".") if out else ""
+
+
 def selection_counts_title(variant: str) -> str:
     """The title of the selection-count histogram: the variant of uncertainty EMA it reads."""
     return f"Selection counts, uncertainty EMA {VARIANT_NAMES.get(variant, 'as specified')}, 70% pruned"
@@ -47,19 +66,20 @@ def selection_counts_title(variant: str) -> str:
 
 def prune_table(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE) -> pd.DataFrame:
     """Every selector run at ``rate`` and budget ``epochs``: accuracy (mean ± std across seeds, %),
-    seconds per run (scoring passes included; scores and Table 1's sources charged separately), speed-up over
-    full data, and the difference to random dynamic with its 95% interval (percentage points)."""
+    the seeds, seconds per run (the median across seeds, :func:`c3.seconds_per_run`; scoring passes
+    included; scores and Table 1's sources charged separately), speed-up over full data, and the
+    difference to random dynamic with its 95% interval (percentage points)."""
     acc = c3.accuracy(runs, epochs)
     acc = acc[np.isclose(acc.prune, prune)]
     full = runs[(runs.epochs == epochs) & (runs.selector == "full")]
-    full_s = float(full.train_seconds.mean())
+    full_s = c3.seconds_per_run(full.train_seconds)
     rows = []
     for _, r in acc.iterrows():
         name = label(r.score)
         if r.score == "infobatch":  # it prunes less than the rate says: say how much it skipped
             ib = runs[(runs.epochs == epochs) & (runs.selector == "infobatch") & np.isclose(runs.prune, prune)]
             name += f" (skipped {1 - ib.images_seen.mean() / full.images_seen.mean():.0%} of the images)"
-        row = {"selector": name, "accuracy (%)": f"{r['mean'] * 100:.1f} ± {r['std'] * 100:.1f}",
+        row = {"selector": name, "accuracy (%)": f"{r['mean'] * 100:.1f} ± {r['std'] * 100:.1f}", "seeds": int(r.seeds),
                "seconds per run": f"{r.train_seconds:.0f}", "with scores charged (s)": f"{r.wallclock_s:.0f}",
                "speed-up, scores charged": f"{full_s / r.wallclock_s:.2f}×"}
         c = c3.difference(runs, r.score, "random_dynamic", epochs) if r.score != "random_dynamic" else None
@@ -68,7 +88,7 @@ def prune_table(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE) -
                                                     cell(*c[["diff", "lo", "hi"]].iloc[0]) if len(c) else "")
         rows.append(row)
     f = summarize(full.test_acc)
-    rows.append({"selector": "full data", "accuracy (%)": f"{f.mean * 100:.1f} ± {f.std * 100:.1f}",
+    rows.append({"selector": "full data", "accuracy (%)": f"{f.mean * 100:.1f} ± {f.std * 100:.1f}", "seeds": f.n,
                  "seconds per run": f"{full_s:.0f}", "with scores charged (s)": f"{full_s:.0f}",
                  "speed-up, scores charged": "1.00×", "minus random dynamic (pp) [95% CI]": ""})
     return pd.DataFrame(rows).set_index("selector")
@@ -260,9 +280,18 @@ def speedup_table(summary: dict[str, Any], part: str = "speed-ups") -> pd.DataFr
     if part not in SPEEDUP_COLUMNS:
         raise ParameterError(f"parameter 'part' must be speed-ups or parts; got {part!r}")
     rows = [{"budget (epochs)": int(E), "selector": label(sel),
-             **{col: fmt.format(parts[key]) for col, (key, fmt) in SPEEDUP_COLUMNS[part].items()}}
+             **{col: fmt.format(parts[key]) + _selections(key, int(E)) for col, (key, fmt) in SPEEDUP_COLUMNS[part].items()}}
             for E, s in summary["by_budget"].items() for sel, parts in s["speedup_parts_at_0.7"].items() if parts]
     return pd.DataFrame(rows).set_index(["budget (epochs)", "selector"])
+
+
+def _selections(key: str, epochs: int) -> str:
+    """After a projected speed-up at period T (``period_T``), how many selections a run of
+    ``epochs`` passes makes: ceil(epochs / T); one is the untrained net's, static pruning."""
+    if not key.startswith("period_") or key == "period_1":
+        return ""
+    n = math.ceil(epochs / int(key.split("_")[1]))
+    return " (1 selection, at the start)" if n == 1 else f" ({n} selections)"
 
 
 def period_plan(P: Profile) -> str:
@@ -274,7 +303,8 @@ def period_plan(P: Profile) -> str:
     if not longer:
         return (f"This regime runs no such sweep: its loss-driven selectors re-select every {every.replace('one ', '')} "
                 "only, so there is no table here. The papermill parameter c3_periods (the periods in passes, "
-                "for instance 2 and 4) adds the sweep, run at the same numeric precision as the rest of the grid.")
+                "for instance 2 and 4) adds the sweep; `sweep` computes it only where the machine runs the precision "
+                "of the runs already stored.")
     return (f"We repeat that sweep at 70% pruned and {E} epochs: uncertainty EMA and UCB re-selecting every "
             f"{' or '.join(str(T) for T in longer)} passes, {side_seeds(P)} seeds each, against the main grid's {every}.")
 

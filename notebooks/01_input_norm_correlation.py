@@ -63,9 +63,11 @@ tables = c1.load(P, store)  # then reads the stored tables back
 # At initialisation the logits $Wx$ are small and $p$ is close to uniform, so
 # $\lVert p - y \rVert_2 \approx \sqrt{(1 - 1/C)^2 + (C - 1)/C^2}$ is nearly the same for every
 # example, and GraNd is, up to that constant, the input norm (Kirsch 2023, §2.1). Deep ReLU
-# networks are piecewise linear and positively homogeneous in their input, so the same scaling
-# with $\lVert x \rVert$ is to be expected there too, and averaging over initialisations removes
-# what depends on the particular random weights.
+# networks without biases are piecewise linear and positively homogeneous in their input, so a
+# similar scaling with $\lVert x \rVert$ is to be expected there, and averaging over
+# initialisations removes what depends on the particular random weights. Biases and batch
+# normalisation break that homogeneity, so how far the argument carries to a given net is an
+# empirical question, which the nets below answer differently.
 #
 # The identity holds for our implementation to machine precision:
 
@@ -109,7 +111,7 @@ glue("early", c2.checkpoint_text(P), display=False)
 # interval {glue:text}`rho_ci`); on the test split {glue:text}`rho_test`. By architecture
 # (training split, all initialisations averaged): {glue:text}`rho_models`. ResNet-18, the papers'
 # architecture, is scored on the first {glue:text}`n_resnet` images of each split only (its
-# per-example gradients cost about 20 times those of the fast net on this CPU).
+# per-example gradients cost many times the fast net's on this CPU).
 #
 # GraNd is averaged as the papers do, as a plain mean over networks, so initialisations with
 # larger gradients weigh more; adding one such network can move the curve in a jump.

@@ -251,7 +251,7 @@ plots.rank_reliability(c2_picks.rank_reliability(P, store), "How the rankings se
 # - **Cost.** From an empty store, this chapter's scoring runs, scores and evaluation runs took
 #   {glue:text}`compute_minutes` minutes on 2 CPU cores (the sum of the stored wall-clock times;
 #   some runs shared the cores with other work, so this is an upper bound: the median evaluation
-#   run took {glue:text}`median_run_s` s). The Reproduce page sets it beside the plan's estimate;
+#   run at the headline's budget took {glue:text}`median_run_s` s). The Reproduce page sets it beside the plan's estimate;
 #   `python -m datadiet_core plan c2 --profile paper` estimates the papers' setting on a GPU.
 #
 # ## Both regimes

@@ -380,8 +380,8 @@ def test_c2_summary_states_the_headline_from_its_cells_while_the_side_analyses_c
     assert whole["headline"]["parts"]["el2n_early"]["per_class"] is not None
     assert whole["headline"]["parts"]["grand_init"]["at_50"]["effect"] == h["parts"]["grand_init"]["at_50"]["effect"]
     both = regimes.agreement("c2", {"smoke": {"c2": whole}, "airbench": {"c2": partial}})
-    assert both.endswith("In airbench, the verdict rests on the headline cells alone so far; some side analyses are "
-                         "not yet complete.")
+    assert both.endswith("In airbench, the verdict rests on the headline cells alone so far; cells outside its parts "
+                         "are still to run.")
     assert "Stated from the headline's cells alone" in regimes.verdict_table({"smoke": {"c2": whole}, "airbench": {"c2": partial}})
 
 

@@ -39,8 +39,10 @@ def test_c3_runs_cost_what_they_prune_and_record_their_selections(results_dir):
     assert charged["random_static"] == 0 and charged["el2n_static"] > 0
     scoring = [r.metrics["train_seconds"] for r in bank.scoring_runs(P, s)]
     assert charged["forgetting_static"] == pytest.approx(sum(scoring))  # every scoring run in full
-    passes = sum(bank.model_scores(P, s, k, P.early, "train").manifest["wall_seconds"] for k in range(2))
-    assert charged["el2n_static"] == pytest.approx(0.1 * sum(scoring) + passes)  # their first 10% + scoring
+    passes = [bank.model_scores(P, s, k, P.early, "train") for k in range(2)]
+    el2n = sum(r.manifest["wall_seconds"] - r.metrics["grand_seconds"] for r in passes)  # EL2N needs no GraNd
+    assert 0 < el2n < sum(r.manifest["wall_seconds"] for r in passes)
+    assert charged["el2n_static"] == pytest.approx(0.1 * sum(scoring) + el2n)  # their first 10% + EL2N passes
     # Table 1's probes are charged the per-class uncertainty-EMA runs their fixed rows come from.
     sources = [r.metrics["train_seconds"] for r in dynamic.table1_sources(P, s)]
     assert charged["always_plus_random"] == pytest.approx(sum(sources)) and sources[0] > 0
@@ -426,6 +428,10 @@ def test_speedup_table_comes_in_two_parts_that_each_fit_the_page():
     assert list(speed.columns) == ["measured speed-up", "at matched throughput", "re-selecting every pass",
                                   "every 10 passes", "ideal"]
     assert speed.iloc[0, 0] == "3.31×" and measured.loc[(8, "random (dynamic)"), "full data (img/s)"] == "3253"
+    # At T = 10 an 8-pass run selects once, at the start (static pruning); a 14-pass run twice.
+    assert speed.loc[(8, "random (dynamic)"), "every 10 passes"] == "3.33× (1 selection, at the start)"
+    summary["by_budget"]["14"] = summary["by_budget"].pop("8")
+    assert report_c3.speedup_table(summary).iloc[0]["every 10 passes"] == "3.33× (2 selections)"
     assert len(speed.columns) <= 5 and len(measured.columns) <= 5
     with pytest.raises(ParameterError, match="parameter 'part' must be speed-ups or parts; got 'all'"):
         report_c3.speedup_table(summary, "all")
@@ -506,3 +512,10 @@ def test_table1_names_the_runs_its_probes_are_built_from_and_reads_one_decimal()
     alone = report_c3.table1(runs, variants.iloc[:0], 8)
     assert "always + static sometimes" in alone.index and len(alone) == 3
     assert report_c3.selection_counts_title("per_class") == "Selection counts, uncertainty EMA per class, 70% pruned"
+    # How the probes were built is read from their runs' tags: the fallback when "always" overflows.
+    tagged = runs.assign(fixed=["", "", "top-k final EMA score of per-class seed 0", "top-k final EMA score of per-class seed 1",
+                                "half-budget of most selected rows of 2 per-class uncertainty-EMA runs"] * 1 + ["half-budget x"])
+    note = report_c3.table1_note(tagged, 8)
+    assert "top 30% of its seed's source run" in note and "most selected rows of the source runs, half the kept budget" in note
+    assert "always group of the source runs" in report_c3.table1_note(tagged.assign(fixed="always set of 2 runs"), 8)
+    assert report_c3.table1_note(tagged[tagged.selector == "uncertainty_ema"], 8) == ""

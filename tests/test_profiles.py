@@ -118,6 +118,7 @@ def test_profile_dict_round_trips_with_optional_lists():
 def test_profile_values_are_shown_as_a_reader_writes_them():
     assert profiles.value_text(("random", "input_norm")) == "`random`, `input_norm`"  # names in a list: all code
     assert profiles.value_text((0.3, 0.5)) == "0.3, 0.5" and profiles.value_text(()) == "(none)"
+    assert profiles.value_text(None, "train_size") == "all" and profiles.value_text(None, "predrop") == "none"
     assert profiles.value_text(None) == "—" and profiles.value_text(True) == "yes" and profiles.value_text(1 / 7) == "0.142857"
     assert profiles.value_text("cifar10") == "cifar10" and profiles.value_text("crop_flip") == "`crop_flip`"
     table = profiles.table(profiles.resolve_profile("cpu"))

@@ -85,10 +85,10 @@ def test_c1_headlines_on_different_nets_are_told_apart_from_a_regime_change(cpu)
     lead = ("The regimes agree" if h["verdict"] == a["verdict"] else
             "The net, not the training budget, changes the answer on claim C1")
     assert text.startswith(lead) and "The regime changes the answer" not in text
-    assert f"{a['verdict']} for the airbench network in airbench (ρ = {a['effect']:.2f} [{a['ci'][0]:.2f}, {a['ci'][1]:.2f}]; published 0.38)" in text
+    assert f"{a['verdict']} for the airbench network in airbench (ρ = {a['effect']:.3f} [{a['ci'][0]:.3f}, {a['ci'][1]:.3f}]; published 0.38)" in text
     assert f"{h['verdict']} for ResNet-18 in cpu" in text and "published 0.963" in text
     own = h["effects"]["fastnet"]
-    assert f"published 0.963), and {own['verdict']} for the fastnet network, the regime's own (ρ = {own['effect']:.2f}" in text
+    assert f"published 0.963), and {own['verdict']} for the fastnet network, the regime's own (ρ = {own['effect']:.3f}" in text
     row = next(r for r in regimes.verdict_table(both).splitlines() if r.startswith("| [C1]"))
     cells = row.split(" | ")
     assert cells[1].startswith("ρ = 0.963") and "Nearest published" not in cells[2]
