@@ -303,8 +303,8 @@ def period_plan(P: Profile) -> str:
     if not longer:
         return (f"This regime runs no such sweep: its loss-driven selectors re-select every {every.replace('one ', '')} "
                 "only, so there is no table here. The papermill parameter c3_periods (the periods in passes, "
-                "for instance 2 and 4) adds the sweep; `sweep` computes it only where the machine runs the precision "
-                "of the runs already stored.")
+                "for instance 2 and 4) adds the sweep; the sweep command computes it only on a machine that "
+                "runs the precision of the runs already stored.")
     return (f"We repeat that sweep at 70% pruned and {E} epochs: uncertainty EMA and UCB re-selecting every "
             f"{' or '.join(str(T) for T in longer)} passes, {side_seeds(P)} seeds each, against the main grid's {every}.")
 

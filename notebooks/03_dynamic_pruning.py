@@ -307,6 +307,8 @@ glue("groups", report_c3.mixture_text(sel["mixture"], sel["selections"]), displa
 
 # %% tags=["remove-input"]
 report.show(report_c3.table1(runs, all_runs.variants, E))
+
+# %% tags=["remove-cell"]
 glue("table1_note", report_c3.table1_note(runs, E), display=False)
 
 # %% [markdown]
