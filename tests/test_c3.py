@@ -192,6 +192,9 @@ def test_c3_comparisons_are_read_by_their_rules_and_say_not_run_when_missing():
     assert len(ib) == 1 and f"against random (dynamic) at {q:.0%})" in ib[0] and "InfoBatch at 70%, " in ib[0]
     table = report_c3.prune_table(runs, 8)
     assert table.loc["UCB", "minus random dynamic (pp) [95% CI]"].startswith("+5.0")
+    assert (table["seeds"] >= 1).all() and table.loc["full data", "seeds"] == len(runs[(runs.selector == "full") & (runs.epochs == 8)])
+    # A cell's seconds are its seeds' median: one run that shared the cores does not set it.
+    assert c3.seconds_per_run(pd.Series([33.0, 35.0, 441.0])) == 35.0 and c3.seconds_per_run(pd.Series([2.0, 4.0])) == 3.0
     row = [ln for ln in regimes.verdict_table({"cpu": {"c3": s}}).splitlines() if ln.startswith("| [C3]")][0]
     assert "**holds**" in row and "+20.0 [" in row and "80 epochs" not in row and "fastnet, 8 epochs" in row
     parts = row.split("<br>")  # each part on its own line: its verdict, then its effect at 70%
@@ -514,7 +517,7 @@ def test_table1_names_the_runs_its_probes_are_built_from_and_reads_one_decimal()
     assert report_c3.selection_counts_title("per_class") == "Selection counts, uncertainty EMA per class, 70% pruned"
     # How the probes were built is read from their runs' tags: the fallback when "always" overflows.
     tagged = runs.assign(fixed=["", "", "top-k final EMA score of per-class seed 0", "top-k final EMA score of per-class seed 1",
-                                "half-budget of most selected rows of 2 per-class uncertainty-EMA runs"] * 1 + ["half-budget x"])
+                                "half-budget of most selected rows of 2 per-class uncertainty-EMA runs", "half-budget x"])
     note = report_c3.table1_note(tagged, 8)
     assert "top 30% of its seed's source run" in note and "most selected rows of the source runs, half the kept budget" in note
     assert "always group of the source runs" in report_c3.table1_note(tagged.assign(fixed="always set of 2 runs"), 8)
