@@ -289,11 +289,17 @@ def differences(runs: pd.DataFrame, epochs: int, pairs: Iterable[tuple[str, str]
     return pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True).assign(epochs=epochs)
 
 
+def selections_at(epochs: int, period: int) -> int:
+    """Selections a run of ``epochs`` passes makes re-selecting every ``period`` passes: ceil(epochs
+    / period), the first (the untrained net's) included; one is static pruning."""
+    return math.ceil(epochs / period)
+
+
 def speedup(runs: pd.DataFrame, epochs: int, selector: str, prune: float = AGGRESSIVE) -> dict[str, float]:
     """End-to-end speed-up of ``selector`` at ``prune`` over full data at budget ``epochs``, and its
     parts: seconds per pass of training on the kept subset, seconds per scoring pass, and the
     speed-up projected for a re-selection every T passes (full-data seconds per pass divided by
-    training per pass plus, per pass, the ceil(epochs / T) scoring passes such a run makes: at
+    training per pass plus, per pass, the scoring passes such a run makes, :func:`selections_at`: at
     least the first selection's) at T = 1, 2, 5, 10 (10: Raju et al.'s spacing), and the
     training throughput (img/s) of the full-data runs and of the selector's: the measured
     speed-up can pass the ideal 1/(1 - prune) only if the two differ. ``matched``: the speed-up at
@@ -311,7 +317,7 @@ def speedup(runs: pd.DataFrame, epochs: int, selector: str, prune: float = AGGRE
            float(full), "train_s_per_pass": train_pass, "scoring_s_per_pass": score_pass, "ideal": 1 / (1 - prune),
            "full_img_s": n_full / float(full), "train_img_s": float(g.images_seen.mean()) / epochs / train_pass}
     for T in (1, 2, 5, 10):
-        out[f"period_{T}"] = float(full / (train_pass + math.ceil(epochs / T) * score_pass / epochs))
+        out[f"period_{T}"] = float(full / (train_pass + selections_at(epochs, T) * score_pass / epochs))
     return out
 
 

@@ -157,12 +157,10 @@ def c2_budget_text(summary: dict[str, Any]) -> str:
     if len(reg) > 1:
         text.append("EL2N early minus random at 50% pruned, by training budget: "
                     + ", ".join(f"{_reading(c)} at {e} epochs" for e, c in reg.items()) + ".")
-    rules = False
-    for rule, name in (("keep_lowest", "Keeping the easiest half"), ("stratified", "Stratified selection")):
-        c = summary["checks"].get(f"{rule}_minus_keep_highest_el2n_early")
-        if c:
-            rules = True
-            text.append(f"{name} by EL2N early minus keeping the hardest: {_by_fraction(c)}.")
+    rules = [f"{name} by EL2N early minus keeping the hardest: {_by_fraction(c)}."
+             for rule, name in (("keep_lowest", "Keeping the easiest half"), ("stratified", "Stratified selection"))
+             if (c := summary["checks"].get(f"{rule}_minus_keep_highest_el2n_early"))]
+    text += rules
     if rules:  # the grid runs the other rules at the profile's own budget only (c2.grid)
         text.append(f"The other rules ran at {summary['epochs']} epochs only, so Sorscher et al.'s prediction, "
                     "that keeping the easy examples wins at small budgets, is not tested across budgets here.")

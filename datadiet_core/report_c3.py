@@ -4,7 +4,6 @@ result). Labels, cells and the parts tables are :mod:`report`'s.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -12,7 +11,7 @@ import pandas as pd
 
 from . import ParameterError, c3
 from .c3_settings import ITERATION_COMPARISONS
-from .dynamic import period_passes
+from .dynamic import HALF_BUDGET_TAG, period_passes
 from .profiles import Profile, side_seeds
 from .report import VARIANT_NAMES, _pp, _read, cell, label, parts_verdict
 from .selection import SELECTORS, VARIANT_SELECTORS
@@ -54,7 +53,7 @@ def table1_note(runs: pd.DataFrame, epochs: int, prune: float = c3.TABLE1_PRUNE)
     rnd = tags("always_plus_random")
     if rnd:
         fixed = ("the most selected rows of the source runs, half the kept budget (their always group is larger "
-                 "than half)" if any(t.startswith("half-budget") for t in rnd) else "the always group of the source runs")
+                 "than half)" if any(t.startswith(HALF_BUDGET_TAG) for t in rnd) else "the always group of the source runs")
         out.append(f"always + random sometimes fixes {fixed} and re-draws the rest at random every pass")
     return ("; ".join(out) + ".") if out else ""
 
@@ -287,10 +286,10 @@ def speedup_table(summary: dict[str, Any], part: str = "speed-ups") -> pd.DataFr
 
 def _selections(key: str, epochs: int) -> str:
     """After a projected speed-up at period T (``period_T``), how many selections a run of
-    ``epochs`` passes makes: ceil(epochs / T); one is the untrained net's, static pruning."""
+    ``epochs`` passes makes (:func:`c3.selections_at`); one is the untrained net's, static pruning."""
     if not key.startswith("period_") or key == "period_1":
         return ""
-    n = math.ceil(epochs / int(key.split("_")[1]))
+    n = c3.selections_at(epochs, int(key.removeprefix("period_")))
     return " (1 selection, at the start)" if n == 1 else f" ({n} selections)"
 
 
