@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .bank import scoring_run
-from .dynamic import (RUN_PARAMS, SCORED_SELECTORS, TABLE1_PRUNE, TABLE1_SOURCE_VARIANT, dynamic_run, period_passes,
-                      static_scoring_seconds, table1_fixed, table1_source_seconds)
+from .dynamic import (RUN_PARAMS, SCORED_SELECTORS, TABLE1_PRUNE, TABLE1_SOURCE_VARIANT, charged_seconds, dynamic_run,
+                      period_passes, table1_fixed)
 from .profiles import Profile, side_seeds
 from .runs import EVAL_SEED_OFFSET, final_train_acc, read_grid, run
 from .selection import DYNAMIC_SELECTORS, SELECTORS, TABLE1_SELECTORS, VARIANT_SELECTORS
@@ -186,7 +186,7 @@ def load(P: Profile, store: Store) -> Runs:
     seen, seconds of training (scoring passes included), re-selections, the period in passes,
     wall-clock with the static scores' cost charged, and for Table 1's probes what their fixed
     rows are (``fixed``, as :func:`dynamic.table1_fixed` tagged the run)."""
-    charge, rows = static_scoring_seconds(P, store.reader()), []
+    charge, rows = charged_seconds(P, store.reader()), []
     for spec, rec in read_grid("c3", P, grid(P), read_spec(P, store)):
         m = rec.metrics
         rows.append({"selector": spec.selector, "prune": spec.prune, "epochs": spec.epochs, "seed": rec.config["seed"],
@@ -194,8 +194,7 @@ def load(P: Profile, store: Store) -> Runs:
                      "period": spec.period or period_passes(spec.epochs, 1 - spec.prune, spec.budget),
                      "test_acc": m["test_acc"], "images_seen": m["images_seen"], "train_seconds": m["train_seconds"],
                      "scoring_seconds": m.get("scoring_seconds", 0.0), "selections": m.get("checkpoints", 0),
-                     "wallclock_s": m["train_seconds"] + charge.get(spec.selector, 0.0)
-                     + table1_source_seconds(P, store, spec.selector, spec.eval_index),
+                     "wallclock_s": m["train_seconds"] + charge(spec.selector, spec.eval_index),
                      "train_acc_end": final_train_acc(rec), "fixed": rec.config.get("c3", {}).get("fixed", "")})
     d = pd.DataFrame(rows)
     iterations = d[d.budget == "iterations"]

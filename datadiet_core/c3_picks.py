@@ -12,12 +12,13 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from .c3 import AGGRESSIVE, CHANCE, CHANCE_FACTOR, TABLE1_PRUNE, TABLE1_SOURCE_VARIANT, grid, run_spec
+from .c3 import (AGGRESSIVE, CHANCE, CHANCE_FACTOR, TABLE1_PRUNE, TABLE1_SOURCE_VARIANT, Runs, grid, run_spec,
+                 seconds_per_run)
 from .data import load_dataset
 from .dynamic import CHECK_COLUMNS, FIG5_PRUNE
 from .profiles import Profile
 from .runs import history_frame
-from .selection import DYNAMIC_SELECTORS, STATIC_SELECTORS, VARIANT_SELECTORS
+from .selection import DYNAMIC_SELECTORS, STATIC_SELECTORS, TABLE1_SELECTORS, VARIANT_SELECTORS
 from .stats import compare, selection_mixture, summarize
 from .store import Record, Store
 from .train import device_data
@@ -90,6 +91,43 @@ def table1_source(P: Profile) -> str:
     """The variant of uncertainty EMA that the always/sometimes analysis reads: per class where the
     profile's grid runs it (as specified, that selector collapsed at the cpu budget), else as specified."""
     return TABLE1_SOURCE_VARIANT if TABLE1_SOURCE_VARIANT in P.c3_variants else ""
+
+
+# Table 1's source runs read as slowed by something other than the method when their median
+# throughput is below this share of every group of runs that selects the same way.
+SLOWED_SHARE = 0.5
+
+
+def table1_source_timing(runs: Runs, epochs: int, prune: float = TABLE1_PRUNE) -> dict[str, Any]:
+    """Training throughput (images trained on per second of training, scoring passes included) of
+    Table 1's source runs (uncertainty EMA per class) beside the runs that select the same way at
+    the same rate and budget: uncertainty EMA as specified, and every other selector per class
+    (``peers``, keyed by (selector, variant)); ``slowed`` when the sources' median is below
+    :data:`SLOWED_SHARE` of every peer group's; and each probe's speed-up over full data as charged
+    and with every source run charged at the median seconds of uncertainty EMA as specified
+    (``at_plain``). Empty where the profile runs no probes or no source runs."""
+    main, var = runs.main[runs.main.epochs == epochs], runs.variants
+    here = lambda d: d[(d.epochs == epochs) & np.isclose(d.prune, prune)]  # noqa: E731
+    src = here(var)[(here(var).selector == "uncertainty_ema") & (here(var).variant == TABLE1_SOURCE_VARIANT)] \
+        if len(var) else var
+    probes = here(main)[here(main).selector.isin(TABLE1_SELECTORS)]
+    if not len(src) or not len(probes):
+        return {}
+    rate = lambda d: (d.images_seen / d.train_seconds).tolist()  # noqa: E731
+    same = here(var)[(here(var).variant == TABLE1_SOURCE_VARIANT) & (here(var).selector != "uncertainty_ema")]
+    peers = {("uncertainty_ema", ""): rate(here(main)[here(main).selector == "uncertainty_ema"])}
+    peers |= {(sel, TABLE1_SOURCE_VARIANT): rate(g) for sel, g in same.groupby("selector")}
+    peers = {k: v for k, v in peers.items() if v}
+    plain = seconds_per_run(here(main)[here(main).selector == "uncertainty_ema"].train_seconds)
+    full = seconds_per_run(main[main.selector == "full"].train_seconds)
+    out = {}
+    for sel, g in probes.groupby("selector", sort=False):
+        sources = 1 if sel == "always_plus_static" else len(src)
+        out[sel] = {"charged": full / seconds_per_run(g.wallclock_s),
+                    "at_plain": full / (seconds_per_run(g.train_seconds) + sources * plain)}
+    median = lambda v: float(np.median(v))  # noqa: E731
+    return {"sources": rate(src), "peers": peers, "plain_seconds": plain, "probes": out,
+            "slowed": bool(peers) and all(median(rate(src)) < SLOWED_SHARE * median(v) for v in peers.values())}
 
 
 # --------------------------------------------------------------------------- the collapse diagnosis

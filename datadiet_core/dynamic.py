@@ -5,11 +5,12 @@ period): static selectors train on one subset throughout, re-selecting ones (Raj
 Algorithm 1) pick a new subset every ``period`` passes from what they have seen, InfoBatch
 re-draws every pass and Selective/Random-Backprop filter every batch. The selectors themselves
 live in ``selection``; the grid of runs and what is concluded from them in ``c3``. Also what a
-static selector's scores cost, charged to its runs (:func:`static_scoring_seconds`), and Table
-1's probes: the fixed rows they train on, read from stored runs, and what those runs cost.
+static selector's scores and Table 1's probes' source runs cost, charged to their runs
+(:func:`charged_seconds`), and the fixed rows those probes train on, read from stored runs.
 """
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any, Callable
 
@@ -224,16 +225,32 @@ def _backprop_hooks(P: Profile, data: DeviceData, selector: str, keep: float, se
     return Hooks(filter=filt, keep_fraction=keep)
 
 
-def static_scoring_seconds(P: Profile, store: Store) -> dict[str, float]:
-    """What the static selectors' scores cost, charged to them (Raju et al. Fig. 2b): EL2N@10%
-    the first 10% of every scoring run plus its EL2N passes (the stored passes less their GraNd
-    part, which EL2N does not need); forgetting every scoring run."""
-    runs = scoring_runs(P, store)
-    early = sum(P.early * r.metrics["train_seconds"] for r in runs)
-    passes = scoring_pass_seconds(P, store, (P.early,), grand=False)
-    full = sum(r.metrics["train_seconds"] for r in runs)
-    return {"random_static": 0.0, "el2n_static": early + passes, "el2n_epsilon_static": early + passes,
-            "forgetting_static": full}
+def charged_seconds(P: Profile, store: Store) -> Callable[[str, int], float]:
+    """What a run of a selector on evaluation seed ``i`` is charged, beside its own seconds, for
+    what it needs before it can train (Raju et al. Fig. 2b): static EL2N@10% the first 10% of
+    every scoring run plus its EL2N passes (the stored passes less their GraNd part, which EL2N
+    does not need), static forgetting every scoring run; Table 1's always + static its seed's
+    source run (:func:`table1_sources`), always + random every source run; 0 for the others.
+    Each part is read from the store once, when first asked for."""
+    @functools.cache
+    def static() -> dict[str, float]:
+        runs = scoring_runs(P, store)
+        early = sum(P.early * r.metrics["train_seconds"] for r in runs) + scoring_pass_seconds(
+            P, store, (P.early,), grand=False)
+        return {"el2n_static": early, "el2n_epsilon_static": early,
+                "forgetting_static": sum(r.metrics["train_seconds"] for r in runs)}
+
+    @functools.cache
+    def sources() -> tuple[float, ...]:
+        return tuple(r.metrics["train_seconds"] for r in table1_sources(P, store))
+
+    def charge(selector: str, eval_index: int) -> float:
+        if selector == "always_plus_static":
+            return sources()[eval_index]
+        if selector == "always_plus_random":
+            return float(sum(sources()))
+        return static()[selector] if selector in SCORED_SELECTORS else 0.0
+    return charge
 
 
 # How table1_fixed tags an always + random probe whose "always" group overflowed half the kept
@@ -252,16 +269,6 @@ def table1_sources(P: Profile, store: Store) -> list[Record]:
     reader = store.reader()
     return [dynamic_run(P, reader, "uncertainty_ema", TABLE1_PRUNE, i, max(P.c3_epochs), variant=TABLE1_SOURCE_VARIANT)
             for i in range(side_seeds(P))]
-
-
-def table1_source_seconds(P: Profile, store: Store, selector: str, eval_index: int) -> float:
-    """What a Table 1 probe's fixed rows cost, charged to it as a static selector's scores are:
-    always + static its seed's source run, always + random every source run (0 for other selectors)."""
-    if selector not in TABLE1_SELECTORS:
-        return 0.0
-    ref = table1_sources(P, store)
-    return float(sum(r.metrics["train_seconds"] for r in (ref[eval_index:eval_index + 1] if selector ==
-                                                           "always_plus_static" else ref)))
 
 
 def table1_fixed(P: Profile, store: Store, selector: str, eval_index: int) -> tuple[np.ndarray, str]:

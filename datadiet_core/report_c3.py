@@ -58,6 +58,30 @@ def table1_note(runs: pd.DataFrame, epochs: int, prune: float = c3.TABLE1_PRUNE)
     return ("; ".join(out) + ".") if out else ""
 
 
+def table1_cost_note(t: dict[str, Any]) -> str:
+    """What the timing of Table 1's source runs says of the probes' charges
+    (:func:`c3_picks.table1_source_timing`): their throughput beside the runs that select the same
+    way, and, where the sources read as slowed, the probes' speed-ups with every source run charged
+    at uncertainty EMA's median seconds instead."""
+    if not t:
+        return ""
+    rates = lambda v: " and ".join(f"{x:,.0f}" for x in sorted(v))  # noqa: E731
+    peers = ", ".join(f"{rates(v)} for {label(sel)} {VARIANT_NAMES.get(var, 'as specified')}"
+                      for (sel, var), v in t["peers"].items())
+    text = (f"Table 1's source runs trained at {rates(t['sources'])} img/s (scoring passes included), against "
+            f"{peers}, at the same rate and budget")
+    if not t["slowed"]:
+        return text + "; the probes are charged them as timed."
+    at = "; ".join(f"{label(sel)} {p['at_plain']:.2f}× (as charged, {p['charged']:.2f}×)" for sel, p in t["probes"].items())
+    saves = {(p["charged"] >= 1, p["at_plain"] >= 1) for p in t["probes"].values()}
+    verdict = ("neither saves time either way" if saves == {(False, False)} else
+               "both save time either way" if saves == {(True, True)} else "the charge decides whether they save time")
+    return (text + ": something other than the method slowed them, most likely other work on the cores while they "
+            "were timed, and the probes' charges carry it. Charged at the median seconds of uncertainty EMA as "
+            f"specified ({t['plain_seconds']:.0f} s a run) instead, the probes' speed-ups over full data would be {at}: "
+            f"{verdict}.")
+
+
 def selection_counts_title(variant: str) -> str:
     """The title of the selection-count histogram: the variant of uncertainty EMA it reads."""
     return f"Selection counts, uncertainty EMA {VARIANT_NAMES.get(variant, 'as specified')}, 70% pruned"

@@ -228,6 +228,7 @@ report.show(report_c3.collapse_table(checks))
 
 # %% tags=["remove-cell"]
 glue("collapse", report_c3.collapse_text(summary["collapse"]), display=False)
+glue("table1_cost", report_c3.table1_cost_note(c3_picks.table1_source_timing(all_runs, E)), display=False)
 
 # %% [markdown]
 # {glue:text}`collapse`
@@ -238,7 +239,7 @@ glue("collapse", report_c3.collapse_text(summary["collapse"]), display=False)
 # selectors are also charged the training that produced their scores (Raju Fig. 2b): EL2N the
 # scoring runs up to the early checkpoint plus its EL2N pass (a forward pass; the GraNd part of
 # the stored pass is not charged), forgetting every scoring run in full. Table 1's two probes
-# are charged the uncertainty-EMA runs their fixed rows come from.
+# are charged the uncertainty-EMA runs their fixed rows come from. {glue:text}`table1_cost`
 
 # %% tags=["remove-input"]
 plots.wallclock_vs_accuracy(acc, summary["acc_mean"]["full"], summary["wallclock_s"]["full"],

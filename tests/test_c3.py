@@ -522,3 +522,31 @@ def test_table1_names_the_runs_its_probes_are_built_from_and_reads_one_decimal()
     assert "top 30% of its seed's source run" in note and "most selected rows of the source runs, half the kept budget" in note
     assert "always group of the source runs" in report_c3.table1_note(tagged.assign(fixed="always set of 2 runs"), 8)
     assert report_c3.table1_note(tagged[tagged.selector == "uncertainty_ema"], 8) == ""
+
+
+def test_table1_source_runs_timed_slower_than_every_peer_are_flagged_and_the_probes_recosted():
+    """The probes are charged their source runs' seconds; where those runs trained at under half
+    the throughput of every run that selects the same way, the note says so and gives the probes'
+    speed-ups with each source charged at uncertainty EMA's median seconds instead."""
+    main = pd.DataFrame(_c3_frame({("full", 0.0): 0.8, ("uncertainty_ema", 0.7): 0.5, ("always_plus_static", 0.7): 0.6,
+                                   ("always_plus_random", 0.7): 0.7}, 8, seeds=2))
+    src_seconds = 90.0  # 300 images in 90 s: 3.3 img/s, against 10 for uncertainty EMA and UCB per class
+    probe = main.selector.isin(["always_plus_static", "always_plus_random"])
+    main.loc[probe, "wallclock_s"] += np.where(main[probe].selector == "always_plus_static", 1, 2) * src_seconds
+    variants = pd.DataFrame({"epochs": 8, "prune": 0.7, "seed": [1000, 1001] * 2, "variant": "per_class",
+                             "selector": ["uncertainty_ema"] * 2 + ["ucb"] * 2, "images_seen": 300.0,
+                             "train_seconds": [src_seconds, src_seconds, 30.0, 30.0]})
+    runs = c3.Runs(main, main.iloc[:0], main.iloc[:0], variants, main.iloc[:0])
+    t = c3_picks.table1_source_timing(runs, 8)
+    assert t["slowed"] and t["plain_seconds"] == pytest.approx(30.0)
+    assert set(t["peers"]) == {("uncertainty_ema", ""), ("ucb", "per_class")}
+    assert t["probes"]["always_plus_static"] == pytest.approx({"charged": 100 / 120, "at_plain": 100 / 60})
+    assert t["probes"]["always_plus_random"] == pytest.approx({"charged": 100 / 210, "at_plain": 100 / 90})
+    note = report_c3.table1_cost_note(t)
+    assert "trained at 3 and 3 img/s" in note and "10 and 10 for UCB per class" in note
+    assert "always + static sometimes 1.67× (as charged, 0.83×)" in note and "the charge decides" in note
+    # Sources that kept pace are charged as timed, and a profile without probes says nothing.
+    fast = c3.Runs(main, main.iloc[:0], main.iloc[:0], variants.assign(train_seconds=30.0), main.iloc[:0])
+    assert not c3_picks.table1_source_timing(fast, 8)["slowed"]
+    assert report_c3.table1_cost_note(c3_picks.table1_source_timing(fast, 8)).endswith("charged them as timed.")
+    assert c3_picks.table1_source_timing(c3.Runs(main[~probe], *[main.iloc[:0]] * 2, variants, main.iloc[:0]), 8) == {}
