@@ -32,7 +32,8 @@ from . import MissingResults, ParameterError
 from .exports import FILES as EXPORT_FILES
 from .exports import RECOMPUTE, export_scores
 from .plots import write_vega_bundle
-from .profiles import FIELDS, PROFILES, resolve_profile, value_text
+from .profiles import FIELDS, PROFILES, resolve_profile
+from .report import value_text
 from .regimes import read_summaries, regime_profiles, verdict_table
 from .sweep import ALIASES, measured_cost, rates
 from .store import Store, project_root

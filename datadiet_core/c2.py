@@ -460,12 +460,15 @@ def accuracy_at(acc: pd.Series, epoch: float) -> list[float]:
 def compute_seconds(P: Profile, store: Store, runs: pd.DataFrame) -> float:
     """Wall-clock seconds this chapter's results took to compute, read from the store: the scoring
     runs (both sets with ``P.predrop``), the GraNd/EL2N scoring passes it uses, and every
-    evaluation run."""
+    evaluation run, ``runs`` (:func:`load`, the profile's budget convention) and those of the other
+    conventions of ``P.c2_budgets``."""
     whens = (0.0, P.early, 1.0) + (() if P.predrop is None else (P.predrop,))
     second = 0.0 if P.predrop is None else sum(
         scoring_run(checkpoint_profile(P, P.predrop), s, store.reader()).manifest.get("wall_seconds", 0.0)
         for s in range(P.scoring_seeds))
-    return float(runs.wall_seconds.sum() + second + scoring_pass_seconds(P, store, whens))
+    others = {spec.budget for spec in grid(P)} - {P.c2_budget}
+    other = sum(float(d[d.rule != "full"].wall_seconds.sum()) for d in (load(P, store, b) for b in sorted(others)))
+    return float(runs.wall_seconds.sum() + other + second + scoring_pass_seconds(P, store, whens))
 
 
 def median_run_seconds(runs: pd.DataFrame, epochs: int) -> float:

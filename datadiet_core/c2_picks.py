@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import scores
+from . import c3, scores
 from .bank import per_seed
 from .c2 import REGIME_PRUNE, pruned_subset
 from .data import class_counts, load_dataset
@@ -19,9 +19,18 @@ from .store import Store
 from .train import device_data
 
 
-# The static subsets chapter C3 sets beside its dynamic selectors (its el2n_static,
-# forgetting_static and random_static), named as kept_per_class names them.
-C3_STATIC = ("keep_highest: el2n_early", "keep_highest: forgetting", "random")
+# The static subsets chapter C3 sets beside its dynamic selectors: its selector -> the selection
+# as kept_per_class names it.
+C3_STATIC = {"el2n_static": "keep_highest: el2n_early", "forgetting_static": "keep_highest: forgetting",
+             "random_static": "random"}
+
+
+def c3_static(P: Profile) -> tuple[str, ...]:
+    """The selections of :data:`C3_STATIC` whose selector chapter C3's grid trains at its highest
+    rate (on the balanced set), for :func:`kept_per_class`'s ``only``."""
+    rate = max(P.c3_rates)
+    trained = {s.selector for s in c3.grid(P) if np.isclose(s.prune, rate) and s.imbalance == "none"}
+    return tuple(v for k, v in C3_STATIC.items() if k in trained)
 
 
 def kept_per_class(P: Profile, bank: dict[str, np.ndarray], prune: float = REGIME_PRUNE,
@@ -29,7 +38,7 @@ def kept_per_class(P: Profile, bank: dict[str, np.ndarray], prune: float = REGIM
     """Examples of each class kept at ``prune`` by random, every score's keep-highest and per-class
     subsets, the other rules for ``P.c2_rule_scores`` and the pre-drop scores' keep-highest subsets
     (score-ordered subsets can starve whole classes); ``only``: just these selections (e.g.
-    :data:`C3_STATIC`)."""
+    :func:`c3_static`)."""
     classes = load_dataset(P.dataset).classes
     data = device_data(P)
     y = data.y_train.cpu().numpy()

@@ -32,7 +32,7 @@ def selection_counts(P: Profile, store: Store, selector: str = "uncertainty_ema"
     recs = _runs_of(P, store, selector, prune, variant)
     counts = np.sum([r.arrays["selection_counts"] for r in recs], axis=0)
     total = int(sum(r.metrics["checkpoints"] for r in recs))
-    return {"counts": counts, "selections": total, "mixture": selection_mixture(counts)}
+    return {"counts": counts, "selections": total, "runs": len(recs), "mixture": selection_mixture(counts)}
 
 
 def samples_seen(P: Profile, store: Store, prune: float = FIG5_PRUNE) -> pd.DataFrame:

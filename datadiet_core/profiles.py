@@ -1,8 +1,8 @@
 """Profiles: every knob of an experiment, as data, with validation before any computation.
 
-Four profiles ship: ``smoke`` (CI: tiny subsets, a couple of epochs), ``cpu`` (the default:
+Five profiles ship: ``smoke`` (CI: tiny subsets, a couple of epochs), ``cpu`` (the default:
 full CIFAR-10 and the fast net, sized so the whole book computes in a few hours on 2 cores),
-``gpu`` (ResNet-18 with the papers' recipe compressed to 40 epochs, for one current GPU) and
+``airbench`` (an airbench-class net and recipe at the papers' accuracy, on 2 cores), ``gpu`` (ResNet-18 with the papers' recipe compressed to 40 epochs, for one current GPU) and
 ``paper`` (Paul et al.'s setting: ResNet-18, 200 epochs, batch 128, lr 0.1; for a GPU host).
 Any field can be overridden, by a papermill parameter or a keyword, and every value is
 checked first: a bad one stops with one line naming the parameter and what is allowed.
@@ -456,12 +456,23 @@ def side_seeds(p: Profile) -> int:
     return p.eval_seeds if p.side_seeds is None else min(p.side_seeds, p.eval_seeds)
 
 
+NOTEBOOK_PARAMETERS = ("profile", "force", "engine")  # what each notebook's parameters cell declares
+
+
 def from_namespace(ns: Mapping[str, Any]) -> Profile:
     """The profile named by ``ns['profile']`` with every field of ``ns`` that is not None applied.
 
-    A notebook's parameters cell declares ``profile`` (and ``force``); papermill injects any
-    other parameter as a variable, so ``papermill -p epochs 4`` overrides one field.
+    A notebook's parameters cell declares ``profile``, ``force`` and ``engine``; papermill injects
+    any other parameter as a variable, so ``papermill -p epochs 4`` overrides one field. A plain
+    value under any other name (not a module or function the notebook imported, nor IPython's)
+    is a parameter that names no field, such as ``-p epoch 4``, and stops with an error.
     """
+    unknown = sorted(k for k, v in ns.items() if k not in FIELDS and k not in NOTEBOOK_PARAMETERS
+                     and not k.startswith("_") and k not in ("In", "Out")
+                     and isinstance(v, (bool, int, float, str, list, tuple, dict, type(None))))
+    if unknown:
+        raise ParameterError(f"parameter '{unknown[0]}' is not a profile field or a notebook parameter "
+                             f"({', '.join(NOTEBOOK_PARAMETERS)}, or a field: see profiles.FIELDS)")
     overrides = {k: ns[k] for k in FIELDS if k != "name" and ns.get(k) is not None}
     return resolve_profile(ns.get("profile", DEFAULT_PROFILE), **overrides)
 
@@ -471,28 +482,3 @@ def as_dict(p: Profile) -> dict[str, Any]:
     for k in FLOAT_LISTS + INT_LISTS + STR_LISTS + OPT_STR_LISTS:
         d[k] = None if d[k] is None else list(d[k])
     return d
-
-
-UNSET = {"train_size": "all", "test_size": "all", "c1_images": "all", "predrop": "none",  # what None means
-         "side_seeds": "as eval_seeds", "c3_side_selectors": "all not in c3_core"}
-
-
-def value_text(v: Any, field: str = "") -> str:
-    """A field's value as a reader writes it (MyST): lists without brackets or quotes, nothing as
-    what it means for ``field`` (:data:`UNSET`, else "—"), booleans as yes and no, fractions such
-    as 1/7 rounded, and names (of scores, selectors, variants: what a papermill parameter takes;
-    every name in a list) as code."""
-    if isinstance(v, (tuple, list)):
-        return ", ".join(f"`{x}`" if isinstance(x, str) else value_text(x) for x in v) if v else "(none)"
-    if v is None:
-        return UNSET.get(field, "—")
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return f"`{v}`" if isinstance(v, str) and ("_" in v or "=" in v) else str(v)
-
-
-def table(p: Profile) -> str:
-    """The profile as a two-column MyST table (field, value) for display (:func:`value_text`)."""
-    return "| field | value |\n|---|---|\n" + "".join(f"| `{k}` | {value_text(getattr(p, k), k)} |\n" for k in FIELDS)

@@ -4,7 +4,8 @@ writes comes from a claim module's summary or tables.
 
 Owns the display names of scores and selectors (:data:`LABELS`), the cells and readings every
 chapter writes differences in, a claim's verdict as a table of its parts and its paragraph,
-the class-starvation sentence of C2 and C3, the setup chapter's schedule and variants, and each
+the class-starvation sentence of C2 and C3, the setup chapter's schedule and variants, a profile's
+fields as a reader writes them (:func:`value_text`, :func:`profile_table`), and each
 headline's effect and published figure in words (``regimes`` sets them in the introduction's
 table). Each claim's own chapter text is in ``report_c1``, ``report_c2`` and ``report_c3``.
 """
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .c2 import PUBLISHED
-from .profiles import Profile, parse_variant
+from .profiles import FIELDS, Profile, parse_variant
 from .stats import FEW_SEEDS, MIN_SEEDS
 
 LABELS = {"full": "full data", "random": "random", "input_norm": "input norm ‖x‖₂",
@@ -310,3 +311,35 @@ def published_text(claim: str, h: dict[str, Any]) -> str:
     e = h["effects"].get("random_dynamic_vs_full_at_0.8")
     return "—" if not e else (f"random dynamic minus full data at 80% pruned: about {_pp(e['published'])} points "
                               "(Raju et al., ResNet-18, 200 epochs)")
+
+
+def train_loss_title(label_smoothing: float) -> str:
+    """The y-axis title of a training-loss curve: the loss the recipe trains on, label-smoothed
+    where it smooths."""
+    smoothed = f" with label smoothing {label_smoothing:g}" if label_smoothing else ""
+    return f"training loss (cross-entropy{smoothed}, nats)"
+
+
+UNSET = {"train_size": "all", "test_size": "all", "c1_images": "all", "predrop": "none",  # what None means
+         "side_seeds": "as eval_seeds", "c3_side_selectors": "all not in c3_core"}
+
+
+def value_text(v: Any, field: str = "") -> str:
+    """A field's value as a reader writes it (MyST): lists without brackets or quotes, nothing as
+    what it means for ``field`` (:data:`UNSET`, else "—"), booleans as yes and no, fractions such
+    as 1/7 rounded, and names (of scores, selectors, variants: what a papermill parameter takes;
+    every name in a list) as code."""
+    if isinstance(v, (tuple, list)):
+        return ", ".join(f"`{x}`" if isinstance(x, str) else value_text(x) for x in v) if v else "(none)"
+    if v is None:
+        return UNSET.get(field, "—")
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return f"`{v}`" if isinstance(v, str) and ("_" in v or "=" in v) else str(v)
+
+
+def profile_table(p: Profile) -> str:
+    """The profile as a two-column MyST table (field, value) for display (:func:`value_text`)."""
+    return "| field | value |\n|---|---|\n" + "".join(f"| `{k}` | {value_text(getattr(p, k), k)} |\n" for k in FIELDS)

@@ -4,10 +4,11 @@ computes (nothing here computes a result). Labels and cells are :mod:`report`'s.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import pandas as pd
 
+from .c1 import PUBLISHED_RHO
 from .models import NET_NAMES
 from .report import headline_sentence, label
 
@@ -51,6 +52,39 @@ def by_model_text(summary: dict[str, Any]) -> str:
     return ", ".join(f"{net_name(m)} {r:.3f}" for m, r in summary["spearman_by_model"].items())
 
 
+def scored_text(summary: dict[str, Any]) -> str:
+    """How many images of each split every net of the chapter is scored on (the profile's own net
+    on all of them; the others, where the profile runs them, on its ``c1_images`` and
+    ``c1_resnet_images``)."""
+    sizes = summary["images_by_model"]
+    own = summary["model"]
+    parts = [f"{net_name(own)} on every image of both splits ({sizes[own]:,} for training)"] + [
+        f"{net_name(m)} on the first {n:,} of each split" for m, n in sizes.items() if m != own]
+    return "Images scored: " + "; ".join(parts) + "."
+
+
+def fashion_intro(summary: dict[str, Any]) -> str:
+    """The lead-in of the chapter's second-dataset section: the nets scored on Fashion-MNIST, or
+    that the profile scores no second dataset."""
+    rho = summary["spearman_fashion_mnist"]
+    if not rho:
+        return "This profile scores no second dataset (`c1_fashion` is off)."
+    return ("The same analysis on Fashion-MNIST (28×28 grey images), for "
+            + " and ".join(net_name(m) for m in rho) + ":")
+
+
+def reference_rho(models: Iterable[str]) -> tuple[float | None, str]:
+    """The published ρ a chart of ``models`` draws as its reference line, with its label:
+    ResNet-18's (Kirsch's 0.963) where the chart has that net, else the nearest published figure
+    for the first net that has one (:data:`c1.PUBLISHED_RHO`); (None, "") where none has."""
+    models = list(models)
+    for m in sorted(models, key=lambda m: m != "resnet18"):
+        if m in PUBLISHED_RHO:
+            rho, source = PUBLISHED_RHO[m]
+            return rho, f"{source}: {rho}"
+    return None, ""
+
+
 def c1_ratio_text(fit: dict[str, float], log_norm_sd: float) -> str:
     """The log-normal fit of GraNd@init / ||x|| (:func:`c1.ratio`) beside the spread of log ||x||:
     since log GraNd = log ||x|| + log ratio, the rankings agree when σ is small against that spread."""
@@ -65,7 +99,7 @@ def c1_fashion_text(summary: dict[str, Any]) -> str:
     training split, or that the profile leaves the dataset out."""
     rho = summary["spearman_fashion_mnist"]
     if not rho:
-        return "This profile leaves Fashion-MNIST out of its grid (`c1_fashion` is off)."
+        return ""  # the section's lead-in (:func:`fashion_intro`) says so
     return ("On Fashion-MNIST, all initialisations averaged, training split: "
             + ", ".join(f"{m} ρ = {r:.3f}" for m, r in rho.items()) + ".")
 

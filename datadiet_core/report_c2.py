@@ -127,6 +127,18 @@ def c2_protocol_budget(P: Profile) -> str:
             "many passes over it.")
 
 
+def c2_cells_text(P: Profile) -> str:
+    """Which scores the chapter's keep-highest protocol runs, and at which fractions pruned
+    (:func:`c2.grid`'s first part): ``P.c2_scores`` at every fraction, ``P.c2_side_scores`` at
+    50% only."""
+    def words(names: list[str]) -> str:
+        w = [label(n) for n in names]
+        return " and ".join(w) if len(w) < 3 else ", ".join(w[:-1]) + " and " + w[-1]
+    main = words(list(P.c2_scores)) + " at " + words([f"{f:.0%}" for f in P.prune_fractions]) + " pruned"
+    side = [s for s in P.c2_side_scores if s not in P.c2_scores]
+    return main + (f"; {words(side)} at {REGIME_PRUNE:.0%} only" if side else "")
+
+
 def _acc_at(bound: list[float]) -> str:
     lo, hi = bound
     if lo == hi:

@@ -283,6 +283,22 @@ def mixture_text(mixture: dict[str, Any], selections: int) -> str:
     return ", ".join(parts)
 
 
+RAJU_SELECTIONS = 20  # selections per run in Raju et al. (every 10 of 200 epochs)
+
+
+def selections_per_run_text(selections: int, runs: int) -> str:
+    """How coarse the selection counts are: selections a run made, against Raju et al.'s
+    :data:`RAJU_SELECTIONS`, summed over ``runs`` seeds."""
+    if not runs:
+        return ""
+    n = selections / runs
+    per = f"{n:.0f}" if n == round(n) else f"{n:.1f}"
+    coarse = (", so the three groups are coarser than theirs, and \"never\" holds samples picked a few times"
+              if n < RAJU_SELECTIONS else "")
+    return (f"Each run selected {per} times (Raju et al.'s runs: {RAJU_SELECTIONS}), {selections} selections over "
+            f"{runs} seeds{coarse}.")
+
+
 def throughput_notes(parts: dict[str, dict[str, float]]) -> str:
     """:func:`throughput_note` of every selector whose speed-up parts the summary holds."""
     return " ".join(throughput_note(_opening(label(s)), p) for s, p in parts.items() if p)

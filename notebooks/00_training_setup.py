@@ -82,8 +82,10 @@ plots.image_grid(ds.x_train[grid].reshape(ds.num_classes, 2, *ds.x_train.shape[1
 # on the training device. The learning rate at progress $t \in [0, 1]$ of training is
 #
 # $$
-# \eta(t) = \eta_0 \cdot 0.2^{\,|\{m \in \{0.3,\, 0.6,\, 0.8\} \,:\, t \ge m\}|}.
+# \eta(t) = \eta_0 \cdot 0.2^{\,|\{m \in \{0.3,\, 0.6,\, 0.8\} \,:\, t \ge m\}|},
 # $$
+#
+# times $t / 0.05$ over the first 5% in the `gpu` profile, which warms up linearly.
 #
 # **The airbench-class recipe** (the `airbench` profile), written from the description in Jordan
 # (2024), "94% on CIFAR-10 in 3.29 seconds on a single GPU", a descendant of the hlb-CIFAR10 net
@@ -109,7 +111,7 @@ plots.image_grid(ds.x_train[grid].reshape(ds.num_classes, 2, *ds.x_train.shape[1
 # The profile this page was computed with:
 
 # %% tags=["remove-input"]
-Markdown(profiles.table(P))
+Markdown(report.profile_table(P))
 
 # %% [markdown]
 # ## Full-data accuracy
@@ -118,7 +120,8 @@ Markdown(profiles.table(P))
 # the reference line of every pruning plot that follows, and they are also the *scoring runs*:
 # each keeps checkpoints at initialisation, early in training (the papers' epoch 20 of 200;
 # here {glue:text}`early`) and at the end, and counts forgetting events, for the score chapters.
-# Every chapter's full-data baseline is these runs.
+# Every chapter's full-data baseline at the profile's own budget is these runs; C3's shorter
+# budgets and its class-imbalanced setting train full-data runs of their own.
 
 # %%
 sweep.sweep("setup", P, store.root, engine=engine, progress=None, force=force)  # computes what is missing
@@ -147,7 +150,7 @@ glue("early", c2.checkpoint_text(P), display=False)
 # %% tags=["remove-input"]
 history = bank.baseline_history(records)
 plots.curves_by_seed(history, "test_acc", "test accuracy (%)", "Test accuracy during training") & \
-    plots.curves_by_seed(history, "train_loss", "training loss (cross-entropy, nats)",
+    plots.curves_by_seed(history, "train_loss", report.train_loss_title(P.label_smoothing),
                          "Training loss (augmented batches)", percent=False)
 
 # %% [markdown]

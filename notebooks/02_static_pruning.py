@@ -18,12 +18,13 @@
 # or by forgetting events, half of the data could go with little loss of accuracy, and clearly
 # less loss than pruning at random. GraNd taken at initialisation, before any training, was
 # reported to do almost as well. Kirsch (2023, Fig. 2) re-ran the original code and found GraNd
-# at initialisation no better than random, while EL2N reproduced. He traced the 2021 result to a
-# checkpoint-restore bug: asked for the checkpoint of step 0, the Flax version of the time
-# restored the *latest* one, so "GraNd at initialisation" was in fact GraNd of a trained network.
+# at initialisation no better than random, while EL2N reproduced. He found a checkpoint-restore
+# bug in the Flax version of the time: asked for the checkpoint of step 0, it restored the
+# *latest* one. If the 2021 runs hit it, their "GraNd at initialisation" was GraNd of a trained
+# network; he suspects so, and this chapter tests that explanation.
 #
-# This chapter runs the static-pruning protocol for every score on the same footing, adds the
-# restore-bug variant, and states the claim's verdict part by part. {glue:text}`build_note`
+# This chapter runs the static-pruning protocol for every score with one protocol and one budget,
+# adds the restore-bug variant, and states the claim's verdict part by part. {glue:text}`build_note`
 
 # %% tags=["parameters", "remove-cell"]
 profile = "cpu"  # smoke | cpu | airbench | paper; any profile field can be passed too, e.g. papermill -p eval_seeds 4
@@ -47,7 +48,7 @@ glue("epochs", P.epochs, display=False)
 glue("k", P.scoring_seeds, display=False)
 glue("eval_seeds", P.eval_seeds, display=False)
 glue("side_seeds", profiles.side_seeds(P), display=False)
-glue("fractions", ", ".join(f"{f:.0%}" for f in P.prune_fractions), display=False)
+glue("cells", report_c2.c2_cells_text(P), display=False)
 glue("n_runs", len(c2.grid(P)), display=False)
 glue("early", c2.checkpoint_text(P), display=False)
 glue("convention", report.CONVENTION[P.c2_budget], display=False)
@@ -71,8 +72,8 @@ glue("protocol_budget", report_c2.c2_protocol_budget(P), display=False)
 # | GraNd@init (restore bug) | GraNd of each scoring run's *last* checkpoint, which is what the 2021 code computed when asked for step 0 |
 # | GraNd, EL2N pre-drop | where a profile sets one: the same scores at the last epoch before the learning rate first falls (a second set of scoring runs) |
 #
-# **Evaluation runs.** For each score and each fraction pruned ({glue:text}`fractions`) we keep
-# the highest-scoring examples of the whole training set, as the original code does, and train a
+# **Evaluation runs.** For each score, at the fractions pruned the profile runs it
+# ({glue:text}`cells`), we keep the highest-scoring examples of the whole training set, as the original code does, and train a
 # fresh network on them, with seeds 1000, 1001, … that never scored anything:
 # {glue:text}`eval_seeds` per point for random, GraNd@init, GraNd early and EL2N early (the cells
 # the headline rests on) and {glue:text}`side_seeds` for the other cells. {glue:text}`protocol_budget`
@@ -104,7 +105,7 @@ glue("regime", summary["headline"]["regime"], display=False)
 # ## Accuracy against the fraction pruned
 #
 # Mean over evaluation seeds, with the 16th-84th percentile band across seeds (Paul et al.'s
-# presentation); the dashed line is full-data training, {glue:text}`full_acc` ±
+# presentation) where a cell has 3 seeds or more; the dashed line is full-data training, {glue:text}`full_acc` ±
 # {glue:text}`full_std` over the scoring runs. The table gives mean ± standard deviation across
 # seeds; a cell with fewer seeds than the others says how many.
 
@@ -134,7 +135,7 @@ Markdown(report.parts_table("c2", summary["headline"]))
 #
 # {glue:text}`parts_notes`
 #
-# Every score against random, at every fraction:
+# Every score against random, at every fraction where both ran:
 
 # %% tags=["remove-input"]
 plots.difference_to_random(diffs[(diffs.rule == "keep_highest") & (diffs.epochs == P.epochs)
@@ -183,7 +184,7 @@ plots.chart_or_note(report_c2.c2_per_class_table(summary), "")
 #
 # If the 2021 "GraNd at initialisation" was GraNd of a trained network, its subsets should behave
 # like those of a late score (forgetting) and unlike GraNd at initialisation. Each check is a
-# difference of two scores' accuracies in percentage points with Welch's 95% interval, at every
+# difference in accuracy between two selections (two scores, or two rules for one score) in percentage points with Welch's 95% interval, at every
 # fraction where both ran:
 
 # %% tags=["remove-input"]
@@ -201,9 +202,11 @@ plots.chart_or_note(report_c2.c2_checkpoint_table(summary), "No checkpoint compa
 # %% [markdown]
 # ## How the training budget changes the comparison
 #
-# Sorscher et al. (2022) predict that which examples to keep depends on how much the model can
-# learn: with little capacity or training, keeping the *easy* examples is better; only when the
-# model can fit the data does keeping the hard ones pay. Where the profile runs a budget map, the
+# Sorscher et al. (2022) predict that which examples to keep depends on the regime: when data is
+# scarce relative to what the model can fit, or the model cannot fit it, keeping the *easy*
+# examples is better; with abundant data, the hard ones. A short training budget is one way a
+# model fails to fit, so the budget map tests an analogue of their prediction, not the
+# prediction itself. Where the profile runs a budget map, the
 # same scores (from the same scoring runs) are evaluated at 50% pruned with shorter training
 # budgets, and with the opposite rule (keep the easiest) and coverage-centric stratified selection
 # (Zheng et al. 2023: drop the hardest 10%, then sample evenly across 50 score bins):

@@ -21,8 +21,9 @@
 # their scores. And the reason is "sometimes" samples: examples that matter only during part of
 # training, which no fixed subset can serve.
 #
-# This chapter runs their selectors beside the static ones of the previous chapter and three
-# later per-epoch or per-batch methods, and states the claim's verdict part by part.
+# This chapter runs their selectors beside static ones scored as in the previous chapter and,
+# as far as the profile runs them, three per-pass or per-batch methods (InfoBatch,
+# Selective-Backprop, Random-Backprop), and states the claim's verdict part by part.
 # {glue:text}`build_note`
 
 # %% tags=["parameters", "remove-cell"]
@@ -59,19 +60,21 @@ glue("period_plan", report_c3.period_plan(P), display=False)
 # | selector | kind | what it keeps |
 # |---|---|---|
 # | random (static) | static | one random subset for all of training |
-# | EL2N early (static), forgetting (static) | static | the highest-scoring subset, scores from the previous chapter's scoring runs |
+# | EL2N early (static), forgetting (static) | static | the highest-scoring subset, scores from the training-setup chapter's scoring runs (those the previous chapter prunes by) |
 # | EL2N early + ε-greedy (static) | static score, re-drawn | $(1-\varepsilon)k$ by EL2N, $\varepsilon k$ at random, re-drawn every period (Raju App. B) |
 # | random (dynamic) | dynamic | $k$ samples uniformly at random, re-drawn every period |
 # | uncertainty EMA | dynamic | the $k$ highest EMA of the loss, $s_{ema} = \alpha s + (1-\alpha) s_{prev}$ (eqs. 1-2) |
 # | ε-greedy | dynamic | $(1-\varepsilon)k$ by $s_{ema}$, $\varepsilon k$ at random from the rest |
 # | UCB | dynamic | the $k$ highest $s_{ema} + c\,\mathrm{var}$, with the running variance of eq. 3 |
-# | InfoBatch | per pass | drops each below-mean-loss sample with probability $r$ (= the rate), up-weights the kept ones by $1/(1-r)$, full data for the last 12.5% |
+# | InfoBatch | per pass | drops each below-mean-loss sample with probability $r$ (= the rate), up-weights the kept ones by $1/(1-r)$, full data from 87.5% of the passes on |
 # | Selective-Backprop | per batch | back-propagates a sample with probability $q^\beta$, $q$ its loss percentile |
 # | Random-Backprop | per batch | back-propagates each sample with probability $1 - $ rate |
 #
 # {doc}`../book/methods` gives the equations. Dynamic selectors re-select
 # {glue:text}`period_words` over the kept subset: the paper's period is 5% of training (10 of
-# 200 epochs), less than one pass at our budgets, so the period is floored at one pass. Before
+# 200 epochs), less than one pass at our budgets under equal epochs, so the period is floored at
+# one pass (under equal iterations a run makes 1/(1 − rate) times as many passes, and 5% of them
+# can be more; {doc}`../book/methods` gives the rule). Before
 # each re-selection a scoring pass
 # computes the current model's loss on every training sample (eval mode, no augmentation, no
 # label smoothing), and that pass counts in the run's time. α = {glue:text}`alpha` as in the
@@ -126,7 +129,8 @@ Markdown(report.parts_table("c3", summary["headline"]))
 # what re-drawing adds by itself.
 #
 # The other comparisons, read over the fractions of 70% or more (above, below, no detectable
-# difference, mixed when the fractions disagree, at chance, or not run):
+# difference, mixed when the fractions disagree, at chance, fewer than 3 seeds with no interval,
+# or not run; InfoBatch at its own rate, since it prunes less than the rate says):
 
 # %% tags=["remove-input"]
 report.show(report_c3.comparisons_table(summary))
@@ -147,7 +151,7 @@ plots.difference_to_random(c3.differences(runs, E, report_c3.PLOTTED), f"Differe
 report.show(report_c3.prune_table(runs, E, c3.AGGRESSIVE))
 
 # %% tags=["remove-cell"]
-kept = c2_picks.kept_per_class(P, bank.score_bank(P, store), prune=max(P.c3_rates), only=c2_picks.C3_STATIC)
+kept = c2_picks.kept_per_class(P, bank.score_bank(P, store), prune=max(P.c3_rates), only=c2_picks.c3_static(P))
 glue("static_starved", report.starvation_text(kept), display=False)
 glue("max_rate", f"{max(P.c3_rates):.0%}", display=False)
 
@@ -287,8 +291,8 @@ plots.chart_or_note(report_c3.period_table(summary), "")
 #
 # How often uncertainty EMA selected each sample at 70% pruned, summed over re-selections and
 # seeds (Raju Fig. 3), with a three-component mixture fit. Where the profile runs its per-class
-# variant, that variant is read instead: as specified, the selector ended at chance at the `cpu`
-# profile's budget, and nothing may rest on a run at chance.
+# variant, that variant is read instead: as specified, the selector can end at chance (see "Does
+# a run fit its subset?" above), and nothing may rest on a run at chance.
 
 # %% tags=["remove-input"]
 sel = c3_picks.selection_counts(P, store, variant=c3_picks.table1_source(P))
@@ -297,12 +301,11 @@ plots.selection_histogram(sel["counts"], sel["mixture"], sel["selections"],
 
 # %% tags=["remove-cell"]
 glue("groups", report_c3.mixture_text(sel["mixture"], sel["selections"]), display=False)
+glue("per_run", report_c3.selections_per_run_text(sel["selections"], sel["runs"]), display=False)
 
 # %% [markdown]
 # Samples by mixture component, named by rank as in Raju et al., with the selection counts each
-# covers: {glue:text}`groups`. With so few re-selections the counts take only a handful of
-# values, so the three groups are coarse, and "never" holds samples picked a few times; the paper
-# had 20 per run. Raju et al. (Table 1) tested the explanation
+# covers: {glue:text}`groups`. {glue:text}`per_run` Raju et al. (Table 1) tested the explanation
 # directly, training again with the always set fixed and the rest either fixed or re-drawn every
 # period; where the profile runs those probes, ours are in the table:
 
@@ -318,8 +321,10 @@ glue("table1_note", report_c3.table1_note(runs, E), display=False)
 # %% [markdown]
 # ## Accuracy against images seen
 #
-# At 80% pruned (Raju Fig. 5), test accuracy after every pass against the number of training
-# images seen so far:
+# At 80% pruned, the rate of Raju Fig. 5, test accuracy after every pass against the number of
+# training images seen so far. Raju et al. train each pruned run until it has seen as many
+# images as full data (N/k epochs); ours run under equal epochs, so a pruned run stops at a fifth
+# of full data's images.
 
 # %% tags=["remove-input"]
 plots.accuracy_vs_images(c3_picks.samples_seen(P, store, dynamic.FIG5_PRUNE),

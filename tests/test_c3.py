@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from datadiet_core import ParameterError, bank, c3, c3_picks, c3_settings, data, dynamic, profiles, regimes, report_c3, runs, selection, stats, store, sweep, train
+from datadiet_core import ParameterError, bank, c2_picks, c3, c3_picks, c3_settings, data, dynamic, profiles, regimes, report_c3, runs, selection, stats, store, sweep, train
 from small import digits_profile
 
 
@@ -550,3 +550,10 @@ def test_table1_source_runs_timed_slower_than_every_peer_are_flagged_and_the_pro
     assert not c3_picks.table1_source_timing(fast, 8)["slowed"]
     assert report_c3.table1_cost_note(c3_picks.table1_source_timing(fast, 8)).endswith("charged them as timed.")
     assert c3_picks.table1_source_timing(c3.Runs(main[~probe], *[main.iloc[:0]] * 2, variants, main.iloc[:0]), 8) == {}
+
+
+def test_the_class_count_of_c3s_static_subsets_counts_only_those_its_grid_trains():
+    """airbench's C3 grid trains no static forgetting subset, so its class count leaves it out."""
+    assert c2_picks.c3_static(profiles.resolve_profile("cpu")) == (
+        "keep_highest: el2n_early", "keep_highest: forgetting", "random")
+    assert c2_picks.c3_static(profiles.resolve_profile("airbench")) == ("keep_highest: el2n_early", "random")

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from datadiet_core import ParameterError, profiles
+from datadiet_core import ParameterError, profiles, report
 
 BAD = [
     ({"epochs": 0}, "parameter 'epochs' must be an integer >= 1"),
@@ -79,9 +79,12 @@ def test_shipped_profiles_are_valid_and_paper_matches_paul_et_al():
 
 
 def test_overrides_from_a_papermill_namespace():
-    ns = {"profile": "smoke", "epochs": 1, "lr": None, "unrelated_variable": 3}
+    ns = {"profile": "smoke", "force": False, "engine": "local", "epochs": 1, "lr": None, "profiles": profiles,
+          "ParameterError": ParameterError, "_": "", "In": [""], "Out": {}}  # what a notebook's globals hold
     p = profiles.from_namespace(ns)
     assert p.name == "smoke" and p.epochs == 1 and p.lr == profiles.PROFILES["smoke"].lr
+    with pytest.raises(ParameterError, match="^parameter 'epoch' is not a profile field"):  # papermill -p epoch 1
+        profiles.from_namespace({**ns, "epoch": 1})
     with pytest.raises(ParameterError, match="parameter 'epochs'"):
         profiles.from_namespace({"profile": "smoke", "epochs": -1})
 
@@ -116,12 +119,12 @@ def test_profile_dict_round_trips_with_optional_lists():
 
 
 def test_profile_values_are_shown_as_a_reader_writes_them():
-    assert profiles.value_text(("random", "input_norm")) == "`random`, `input_norm`"  # names in a list: all code
-    assert profiles.value_text((0.3, 0.5)) == "0.3, 0.5" and profiles.value_text(()) == "(none)"
-    assert profiles.value_text(None, "train_size") == "all" and profiles.value_text(None, "predrop") == "none"
-    assert profiles.value_text(None) == "—" and profiles.value_text(True) == "yes" and profiles.value_text(1 / 7) == "0.142857"
-    assert profiles.value_text("cifar10") == "cifar10" and profiles.value_text("crop_flip") == "`crop_flip`"
-    table = profiles.table(profiles.resolve_profile("cpu"))
+    assert report.value_text(("random", "input_norm")) == "`random`, `input_norm`"  # names in a list: all code
+    assert report.value_text((0.3, 0.5)) == "0.3, 0.5" and report.value_text(()) == "(none)"
+    assert report.value_text(None, "train_size") == "all" and report.value_text(None, "predrop") == "none"
+    assert report.value_text(None) == "—" and report.value_text(True) == "yes" and report.value_text(1 / 7) == "0.142857"
+    assert report.value_text("cifar10") == "cifar10" and report.value_text("crop_flip") == "`crop_flip`"
+    table = report.profile_table(profiles.resolve_profile("cpu"))
     assert "None" not in table and "(" not in table.replace("(none)", "")  # no Python values
 
 

@@ -179,3 +179,27 @@ def test_a_shorter_budget_reading_states_the_differences_it_rests_on(cpu):
             shown = f"{c[0] * 100:+.1f}" if c[3] == stats.FEW_SEEDS else report.cell(*c[:3])
             assert f"{float(f):.0%}: {shown}" in text
     assert text.startswith(f"At {min(P.c3_epochs)} epochs: random (dynamic) minus EL2N early (static): ")
+
+
+def test_chapter_text_that_depends_on_the_profile_is_computed_for_each_regime(cpu):
+    """Sentences typed once turned false at the other regime: what C1 scores, which second
+    dataset it runs, the reference line of its curves, which C2 scores run at which fractions,
+    how coarse C3's selection counts are and the training-loss axis are computed instead."""
+    airbench = json.loads((COMMITTED.parent.parent / "airbench" / "summary.json").read_text())
+    assert report_c1.scored_text(cpu["c1"]) == ("Images scored: fastnet on every image of both splits (50,000 for training); "
+                                                "linear softmax on the first 10,000 of each split; ResNet-18 on the first 2,000 "
+                                                "of each split.")
+    assert report_c1.scored_text(airbench["c1"]).count(";") == 0 and "ResNet-18" not in report_c1.scored_text(airbench["c1"])
+    assert report_c1.fashion_intro(cpu["c1"]).endswith("for fastnet and linear softmax:")
+    assert report_c1.fashion_intro(airbench["c1"]).startswith("This profile scores no second dataset")
+    assert report_c1.c1_fashion_text(airbench["c1"]) == ""
+    assert report_c1.reference_rho(["fastnet", "linear", "resnet18"]) == (0.963, "Kirsch's fork, ResNet-18: 0.963")
+    assert report_c1.reference_rho(["airbench"])[0] == 0.38 and report_c1.reference_rho(["fastnet"]) == (None, "")
+    assert report_c2.c2_cells_text(profiles.resolve_profile("airbench")) == (
+        "random, input norm ‖x‖₂, GraNd@init and EL2N early at 30%, 50% and 60% pruned; "
+        "GraNd early, forgetting and GraNd@init (restore bug) at 50% only")
+    assert ";" not in report_c2.c2_cells_text(profiles.resolve_profile("cpu"))  # every score at every fraction
+    assert report_c3.selections_per_run_text(42, 3).startswith("Each run selected 14 times (Raju et al.'s runs: 20)")
+    assert "coarser" not in report_c3.selections_per_run_text(60, 3) and report_c3.selections_per_run_text(0, 0) == ""
+    assert report.train_loss_title(0.2) == "training loss (cross-entropy with label smoothing 0.2, nats)"
+    assert report.train_loss_title(0.0) == "training loss (cross-entropy, nats)"
