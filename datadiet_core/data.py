@@ -455,8 +455,8 @@ def augment(x: torch.Tensor, generator: torch.Generator, pad: int = 4, flip: boo
 def translate_altflip(x: torch.Tensor, generator: torch.Generator, flip: torch.Tensor, pad: int = 2) -> torch.Tensor:
     """airbench's augmentation (Jordan 2024) of an NCHW batch: reflect-pad ``pad`` and a random
     translate back to the original size, then a horizontal flip of the images where ``flip``
-    (bool, one per image) is set. The caller alternates ``flip`` between passes (every image is
-    flipped on every other pass over it, from a random start), instead of drawing it anew."""
+    (bool, one per image) is set. The caller alternates ``flip`` with the parity of the training
+    pass (from a random start per image), instead of drawing it anew."""
     n, c, h, w = x.shape
     dev = x.device
     xp = torch.nn.functional.pad(x, (pad, pad, pad, pad), mode="reflect")
