@@ -106,20 +106,20 @@ def table1_source_timing(runs: Runs, epochs: int, prune: float = TABLE1_PRUNE) -
     :data:`SLOWED_SHARE` of every peer group's; and each probe's speed-up over full data as charged
     and with every source run charged at the median seconds of uncertainty EMA as specified
     (``at_plain``). Empty where the profile runs no probes or no source runs."""
-    main, var = runs.main[runs.main.epochs == epochs], runs.variants
-    here = lambda d: d[(d.epochs == epochs) & np.isclose(d.prune, prune)]  # noqa: E731
-    src = here(var)[(here(var).selector == "uncertainty_ema") & (here(var).variant == TABLE1_SOURCE_VARIANT)] \
-        if len(var) else var
-    probes = here(main)[here(main).selector.isin(TABLE1_SELECTORS)]
+    if not len(runs.variants):
+        return {}
+    full = runs.main[(runs.main.epochs == epochs) & (runs.main.selector == "full")]
+    main, var = ([d[(d.epochs == epochs) & np.isclose(d.prune, prune)] for d in (runs.main, runs.variants)])
+    var = var[var.variant == TABLE1_SOURCE_VARIANT]
+    src, probes = var[var.selector == "uncertainty_ema"], main[main.selector.isin(TABLE1_SELECTORS)]
     if not len(src) or not len(probes):
         return {}
     rate = lambda d: (d.images_seen / d.train_seconds).tolist()  # noqa: E731
-    same = here(var)[(here(var).variant == TABLE1_SOURCE_VARIANT) & (here(var).selector != "uncertainty_ema")]
-    peers = {("uncertainty_ema", ""): rate(here(main)[here(main).selector == "uncertainty_ema"])}
-    peers |= {(sel, TABLE1_SOURCE_VARIANT): rate(g) for sel, g in same.groupby("selector")}
+    plain = main[main.selector == "uncertainty_ema"]
+    peers = {("uncertainty_ema", ""): rate(plain)}
+    peers |= {(sel, TABLE1_SOURCE_VARIANT): rate(g) for sel, g in var[var.selector != "uncertainty_ema"].groupby("selector")}
     peers = {k: v for k, v in peers.items() if v}
-    plain = seconds_per_run(here(main)[here(main).selector == "uncertainty_ema"].train_seconds)
-    full = seconds_per_run(main[main.selector == "full"].train_seconds)
+    plain, full = seconds_per_run(plain.train_seconds), seconds_per_run(full.train_seconds)
     out = {}
     for sel, g in probes.groupby("selector", sort=False):
         sources = 1 if sel == "always_plus_static" else len(src)

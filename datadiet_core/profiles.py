@@ -2,7 +2,8 @@
 
 Five profiles ship: ``smoke`` (CI: tiny subsets, a couple of epochs), ``cpu`` (the default:
 full CIFAR-10 and the fast net, sized so the whole book computes in a few hours on 2 cores),
-``airbench`` (an airbench-class net and recipe at the papers' accuracy, on 2 cores), ``gpu`` (ResNet-18 with the papers' recipe compressed to 40 epochs, for one current GPU) and
+``airbench`` (an airbench-class net and recipe at the papers' accuracy, on 2 cores), ``gpu``
+(ResNet-18 with the papers' recipe compressed to 40 epochs, for one current GPU) and
 ``paper`` (Paul et al.'s setting: ResNet-18, 200 epochs, batch 128, lr 0.1; for a GPU host).
 Any field can be overridden, by a papermill parameter or a keyword, and every value is
 checked first: a bad one stops with one line naming the parameter and what is allowed.
@@ -471,8 +472,8 @@ def from_namespace(ns: Mapping[str, Any]) -> Profile:
                      and not k.startswith("_") and k not in ("In", "Out")
                      and isinstance(v, (bool, int, float, str, list, tuple, dict, type(None))))
     if unknown:
-        raise ParameterError(f"parameter '{unknown[0]}' is not a profile field or a notebook parameter "
-                             f"({', '.join(NOTEBOOK_PARAMETERS)}, or a field: see profiles.FIELDS)")
+        raise ParameterError(f"parameter '{unknown[0]}' is not a profile field (a notebook takes "
+                             f"{', '.join(NOTEBOOK_PARAMETERS)} and the fields of profiles.FIELDS)")
     overrides = {k: ns[k] for k in FIELDS if k != "name" and ns.get(k) is not None}
     return resolve_profile(ns.get("profile", DEFAULT_PROFILE), **overrides)
 

@@ -103,8 +103,9 @@ plots.image_grid(ds.x_train[grid].reshape(ds.num_classes, 2, *ds.x_train.shape[1
 # 0.07 times it at the end; every 5 steps the weights move into an exponential average (lookahead),
 # which the net takes at the end. Training batches are translated by up to 2 pixels (reflect
 # padding), and every image is flipped on alternate passes of training, from a random start; the
-# training loss has label smoothing 0.2. The reported accuracy averages each test image's logits over its mirror and
-# one-pixel shifts (test-time augmentation); the accuracy without it is reported beside it. The
+# training loss has label smoothing 0.2. The reported accuracy averages each test image's logits
+# over its mirror and one-pixel shifts (test-time augmentation); the accuracy without it is
+# reported beside it. The
 # scores keep their definitions: plain softmax and cross-entropy of the un-augmented image, in eval
 # mode, with no label smoothing and no test-time augmentation ({doc}`../book/methods`).
 #

@@ -69,13 +69,13 @@ glue("protocol_budget", report_c2.c2_protocol_budget(P), display=False)
 # | GraNd@init | gradient norm over all trained parameters at initialisation |
 # | GraNd early, EL2N early | gradient norm, and $\lVert p - y \rVert_2$, at the early checkpoint |
 # | forgetting | forgetting events over the whole run (never learned = highest) |
-# | GraNd@init (restore bug) | GraNd of each scoring run's *last* checkpoint, which is what the 2021 code computed when asked for step 0 |
+# | GraNd@init (restore bug) | GraNd of each scoring run's *last* checkpoint: what the 2021 code computed when asked for step 0, if it hit the bug |
 # | GraNd, EL2N pre-drop | where a profile sets one: the same scores at the last epoch before the learning rate first falls (a second set of scoring runs) |
 #
 # **Evaluation runs.** For each score, at the fractions pruned the profile runs it
-# ({glue:text}`cells`), we keep the highest-scoring examples of the whole training set, as the original code does, and train a
-# fresh network on them, with seeds 1000, 1001, … that never scored anything:
-# {glue:text}`eval_seeds` per point for random, GraNd@init, GraNd early and EL2N early (the cells
+# ({glue:text}`cells`), we keep the highest-scoring examples of the whole training set, as the
+# original code does, and train a fresh network on them, with seeds 1000, 1001, … that never
+# scored anything: {glue:text}`eval_seeds` per point for random, GraNd@init, GraNd early and EL2N early (the cells
 # the headline rests on) and {glue:text}`side_seeds` for the other cells. {glue:text}`protocol_budget`
 # All {glue:text}`n_runs` evaluation runs of this chapter go through the result store:
 
@@ -105,8 +105,8 @@ glue("regime", summary["headline"]["regime"], display=False)
 # ## Accuracy against the fraction pruned
 #
 # Mean over evaluation seeds, with the 16th-84th percentile band across seeds (Paul et al.'s
-# presentation) where a cell has 3 seeds or more; the dashed line is full-data training, {glue:text}`full_acc` ±
-# {glue:text}`full_std` over the scoring runs. The table gives mean ± standard deviation across
+# presentation) where a cell has 3 seeds or more; the dashed line is full-data training,
+# {glue:text}`full_acc` ± {glue:text}`full_std` over the scoring runs. The table gives mean ± standard deviation across
 # seeds; a cell with fewer seeds than the others says how many.
 
 # %% tags=["remove-input"]
@@ -184,8 +184,8 @@ plots.chart_or_note(report_c2.c2_per_class_table(summary), "")
 #
 # If the 2021 "GraNd at initialisation" was GraNd of a trained network, its subsets should behave
 # like those of a late score (forgetting) and unlike GraNd at initialisation. Each check is a
-# difference in accuracy between two selections (two scores, or two rules for one score) in percentage points with Welch's 95% interval, at every
-# fraction where both ran:
+# difference in accuracy between two selections (two scores, or two rules for one score), in
+# percentage points with Welch's 95% interval, at every fraction where both ran:
 
 # %% tags=["remove-input"]
 report.show(report_c2.c2_checks_table(summary))
