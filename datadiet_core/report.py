@@ -97,17 +97,18 @@ def _pp(d: float) -> str:
 
 
 def _pp_point(d: float) -> str:
-    """A published point difference in points; one that rounds to zero reads "0.0", unsigned
+    """A point difference in points (ours or published); one that rounds to zero reads "0.0", unsigned
     (an interval's bounds keep their sign: it says on which side of 0 the bound lies)."""
     return "0.0" if round(d * 100, 1) == 0 else _pp(d)
 
 
 def cell(d: float, lo: float, hi: float) -> str:
-    """A difference in accuracy with its interval, in percentage points: '+1.1 [+0.2, +2.0]'; a
-    comparison of cells with fewer than ``stats.MIN_SEEDS`` seeds has none, and says so."""
+    """A difference in accuracy with its interval, in percentage points: '+1.1 [+0.2, +2.0]' (a
+    point that rounds to zero reads '0.0', as :func:`_pp_point`); a comparison of cells with fewer
+    than ``stats.MIN_SEEDS`` seeds has none, and says so."""
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        return f"{_pp(d)} ({FEW_SEEDS})"
-    return f"{_pp(d)} [{_pp(lo)}, {_pp(hi)}]"
+        return f"{_pp_point(d)} ({FEW_SEEDS})"
+    return f"{_pp_point(d)} [{_pp(lo)}, {_pp(hi)}]"  # a point that rounds to zero has no sign
 
 
 def _reading(c: list | None) -> str:
@@ -282,16 +283,18 @@ def variants_text(setup: dict[str, Any]) -> str:
     for v, s in setup.get("variants", {}).items():
         same = s["same_seeds"]
         diffs = seed_diffs(same)
-        seeds = " and ".join(str(k) for k in same["seeds"])
+        seeds = ("seed " if len(diffs) == 1 else "seeds ") + " and ".join(str(k) for k in same["seeds"])
         runs = " and ".join(f"{a * 100:.2f}%" for a in same["variant"])
         by = " and ".join(f"{d * 100:+.2f}" for d in diffs)
-        each = "both seeds" if len(diffs) == 2 else f"all {len(diffs)} seeds"
+        each = {1: "its one seed", 2: "both seeds"}.get(len(diffs), f"all {len(diffs)} seeds")
         few = ", too few to claim a difference" if len(diffs) < MIN_SEEDS else ""
         word = (f"the recipe is the more accurate on {each}{few}" if all(d < 0 for d in diffs) else
                 f"the alternative is the more accurate on {each}{few}" if all(d > 0 for d in diffs) else
-                "the seeds disagree on which is the more accurate")
-        out.append(f"With {variant_name(v)}, seeds {seeds} reach {runs} ({by} points against the recipe's "
-                   f"runs of the same seeds): {word}.")
+                f"the two tie on {each}" if all(d == 0 for d in diffs) else
+                "the seeds disagree on which is the more accurate" if min(diffs) < 0 < max(diffs) else
+                "neither is the more accurate on every seed")  # ties beside one direction
+        out.append(f"With {variant_name(v)}, {seeds} reach{'es' * (len(diffs) == 1)} {runs} ({by} points against the "
+                   f"recipe's runs of the same seeds): {word}.")
     return " ".join(out)
 
 

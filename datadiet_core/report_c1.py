@@ -10,34 +10,35 @@ import pandas as pd
 
 from .c1 import PUBLISHED_RHO
 from .models import NET_NAMES
-from .report import headline_sentence, label
+from .report import headline_sentence, label, verdict_phrase
 
 
 def c1_verdict_text(summary: dict[str, Any]) -> str:
     """The chapter's closing paragraph, built from the computed verdicts and numbers: the headline,
     the rule, then where it holds (each architecture's ρ and interval are in the table above it)."""
     v, t = summary["verdict"], summary["strong_threshold"]
-    word = lambda yes: "holds" if yes else "fails"  # noqa: E731  (the verdict words of Methods)
-    models = list(summary["spearman_by_model"])
-    held = [NET_NAMES.get(m, m) for m in models if v[f"holds_for_{m}"]]
-    failed = [NET_NAMES.get(m, m) for m in models if not v[f"holds_for_{m}"]]
+    word = lambda yes: "holds" if yes else "does not hold"  # noqa: E731  (Fashion-MNIST: its interval is not stored)
     rule = (f"Rule: it holds where the 95% interval of Spearman's ρ between GraNd at initialisation (averaged over "
-            f"{summary['k_inits']} initialisations) and the input norm lies at or above {t}. ")
-    if not failed:
-        scope = "On CIFAR-10 it holds for every architecture tested. "
-    elif held:
-        scope = (f"On CIFAR-10 it holds for {' and '.join(held)} and fails for {' and '.join(failed)}: whether GraNd at "
-                 "initialisation reduces to the input norm depends on the architecture. ")
+            f"{summary['k_inits']} initialisations) and the input norm lies at or above {t}, and fails where it "
+            f"lies below. ")
+    by = {}  # verdict -> the nets that got it (each net's verdict is the headline's rule, read per net)
+    for m, e in summary["headline"]["effects"].items():
+        by.setdefault(e["verdict"], []).append(net_name(m))
+    if len(by) == 1:
+        scope = f"On CIFAR-10 it {verdict_phrase(next(iter(by)))} for every architecture tested. "
     else:
-        scope = "On CIFAR-10 it fails for every architecture tested. "
-    fashion = ("On Fashion-MNIST: " + "; ".join(
-        f"{NET_NAMES.get(m, m)}, ρ = {r:.3f}, {word(v[f'holds_on_fashion_mnist_for_{m}'])}"
+        parts = [f"{verdict_phrase(w)} for {' and '.join(nets)}" for w, nets in by.items()]
+        scope = ("On CIFAR-10 it " + ", ".join(parts[:-1]) + " and " + parts[-1]
+                 + ": whether GraNd at initialisation reduces to the input norm depends on the architecture. ")
+    fashion = ("On Fashion-MNIST (the summary keeps ρ, not its interval): " + "; ".join(
+        f"{net_name(m)}, ρ = {r:.3f}, {word(v[f'holds_on_fashion_mnist_for_{m}'])}"
         for m, r in summary["spearman_fashion_mnist"].items()) + ". ") if summary["spearman_fashion_mnist"] else ""
     start = summary.get("score_pairs", {}).get("grand_init_vs_input_norm")
     since = f"from ρ = {start[0]:.3f} at initialisation " if start else ""
     fade = (f"For the {summary['model']} network the correlation "
             f"{'falls' if v['fades_with_training'] else 'does not fall clearly'} with training, {since}to "
-            f"{summary['spearman_end']:.3f} at the end ({summary['k_trained']} runs averaged), "
+            f"{summary['spearman_end']:.3f} at the end (both with the {summary['k_trained']} scoring runs' networks "
+            f"averaged), "
             f"{'as expected of an effect of random initialisation' if v['fades_with_training'] else 'so the link is not only an effect of initialisation'}.")
     return headline_sentence("c1", summary["headline"]) + " " + rule + scope + fashion + fade
 
@@ -101,13 +102,13 @@ def c1_fashion_text(summary: dict[str, Any]) -> str:
     if not rho:
         return ""  # the section's lead-in (:func:`fashion_intro`) says so
     return ("On Fashion-MNIST, all initialisations averaged, training split: "
-            + ", ".join(f"{m} ρ = {r:.3f}" for m, r in rho.items()) + ".")
+            + ", ".join(f"{net_name(m)} ρ = {r:.3f}" for m, r in rho.items()) + ".")
 
 
 def c1_published_table(summary: dict[str, Any]) -> pd.DataFrame:
     """Per architecture: our Spearman rho(GraNd@init, input norm) with its 95% interval, the
     images it is computed on, its reading against the threshold, and the published figure."""
-    rows = [{"net": m, "images (training split)": f"{e['images']:,}",
+    rows = [{"net": net_name(m), "images (training split)": f"{e['images']:,}",
              "ρ (ours) [95% interval]": f"{e['effect']:.3f} [{e['ci'][0]:.3f}, {e['ci'][1]:.3f}]",
              f"≥ {summary['strong_threshold']}?": e["verdict"],
              "ρ published": "—" if e["published"] is None else f"{e['published']:g}",  # as published: 0.38, 0.963

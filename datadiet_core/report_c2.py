@@ -30,8 +30,12 @@ def c2_parts_notes(summary: dict[str, Any]) -> str:
     if whole and per:
         lead = f"GraNd@init's difference to random at {REGIME_PRUNE:.0%} pruned is {cell(*whole[:3])} over the whole set"
         if per[3] == FEW_SEEDS:  # a 2-seed cell is shown, never read
-            out.append(f"{lead} and {cell(*per[:3])} chosen within each class: the classes its whole-set subset starves "
-                       "(below) may explain the gap, but a per-class cell of fewer than 3 seeds is not read.")
+            gap = (": the classes its whole-set subset starves (below) may explain the gap, but" if whole[3] == "below"
+                   else ";")
+            out.append(f"{lead} and {cell(*per[:3])} chosen within each class{gap} a per-class cell of fewer than 3 "
+                       "seeds is not read.")
+        elif whole[3] != "below":  # no gap below random to explain
+            out.append(f"{lead}; chosen within each class, it is {cell(*per[:3])}.")
         else:
             most = abs(per[0]) < 0.5 * abs(whole[0])
             out.append(f"{lead}; chosen within each class, it is {cell(*per[:3])}: "
@@ -41,7 +45,7 @@ def c2_parts_notes(summary: dict[str, Any]) -> str:
     if seeds:
         n = min(seeds.values())
         out.append("Forgetting, the claim's third score, is not a part: " + (
-            f"its cells have {n} seeds, too few for an interval, so its differences to random (the chart below) are "
+            f"its cells have {n} seed{'s' * (n != 1)}, too few for an interval, so its differences to random (the chart below) are "
             "shown and not read." if n < MIN_SEEDS else "its differences to random are in the chart below, read as every other comparison."))
     return " ".join(out)
 
@@ -168,14 +172,15 @@ def c2_budget_text(summary: dict[str, Any]) -> str:
     reg = summary["regime"].get("el2n_early", {})
     if len(reg) > 1:
         text.append("EL2N early minus random at 50% pruned, by training budget: "
-                    + ", ".join(f"{_reading(c)} at {e} epochs" for e, c in reg.items()) + ".")
+                    + ", ".join(f"{_reading(c)} at {e} epoch{'s' * (str(e) != '1')}" for e, c in reg.items()) + ".")
     rules = [f"{name} by EL2N early minus keeping the hardest: {_by_fraction(c)}."
              for rule, name in (("keep_lowest", "Keeping the easiest half"), ("stratified", "Stratified selection"))
              if (c := summary["checks"].get(f"{rule}_minus_keep_highest_el2n_early"))]
     text += rules
     if rules:  # the grid runs the other rules at the profile's own budget only (c2.grid)
-        text.append(f"The other rules ran at {summary['epochs']} epochs only, so Sorscher et al.'s prediction, "
-                    "that keeping the easy examples wins at small budgets, is not tested across budgets here.")
+        text.append(f"The other rules ran at {summary['epochs']} epochs only, so the budget analogue of Sorscher et "
+                    "al.'s prediction (keep the easy examples where the model cannot fit the data) is not tested "
+                    "across budgets here.")
     return " ".join(text) or "This profile's grid has neither a budget map nor other rules."
 
 
@@ -208,8 +213,8 @@ def c2_per_class_text(summary: dict[str, Any]) -> str:
             "pruned keeping the same fraction within each class (DeepCore's rule). Minus random, per class: "
             + "; ".join(read)
             + ". The table gives both rules minus "
-            "random and per-class minus whole-set selection, in percentage points with Welch's 95% interval. The C2 "
-            "headline rests on whole-set selection (the papers' rule).")
+            "random and per-class minus whole-set selection, in percentage points, with Welch's 95% interval where "
+            "both cells have 3 seeds or more. The C2 headline rests on whole-set selection (the papers' rule).")
 
 
 def c2_per_class_table(summary: dict[str, Any]) -> pd.DataFrame:

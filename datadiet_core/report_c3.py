@@ -123,7 +123,7 @@ def runs_text(P: Profile) -> str:
     side = [s for s in (P.c3_side_selectors if P.c3_side_selectors is not None else
                         [x for x in SELECTORS if x not in P.c3_core])]
     text = (f"The main comparison takes {E} epochs over the kept subset of the {P.model} network (equal epochs, so "
-            f"a run's cost falls with the rate). {', '.join(label(s) for s in P.c3_core)} run at every rate "
+            f"a run's cost falls with the rate). {_opening(', '.join(label(s) for s in P.c3_core))} run at every rate "
             f"({', '.join(f'{r:.0%}' for r in P.c3_rates)})")
     text += (f"; {', '.join(label(s) for s in side)} at {', '.join(f'{r:.0%}' for r in P.c3_side_rates)} only. "
              if side else ". ")
@@ -168,13 +168,15 @@ def iterations_table(summary: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("selector")
 
 
-def iterations_text(summary: dict[str, Any]) -> str:
-    """The equal-iterations comparisons in words (computed), or that the profile ran none."""
+def iterations_text(summary: dict[str, Any], planned: bool = False) -> str:
+    """The equal-iterations comparisons in words (computed; :func:`_read_with_numbers`), or that the
+    profile runs none, or (``planned``: its ``c3_iterations`` names some) that they are still to run."""
     it = summary.get("iterations")
     if not it:
-        return "This profile runs no equal-iterations cells (the papermill parameter c3_iterations adds them)."
+        return ("This profile's equal-iterations cells are still to run." if planned else
+                "This profile runs no equal-iterations cells (the papermill parameter c3_iterations adds them).")
     return "At 70% pruned under equal iterations: " + "; ".join(
-        f"{label(a)} minus {label(b)}: {_read(it['verdict'][f'{a}_vs_{b}'])} ({cell(*it['comparisons'][f'{a}_vs_{b}']['0.7'][:3])})"
+        f"{label(a)} minus {label(b)}: {_read_with_numbers(it, f'{a}_vs_{b}')}"
         for a, b in ITERATION_COMPARISONS if f"{a}_vs_{b}" in it["comparisons"]) + "."
 
 
@@ -257,6 +259,12 @@ def _opening(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def times(x: float) -> str:
+    """A speed as a multiple of full data's, "1.46×": two decimals, three where two would round a
+    speed on either side of 1 to "1.00×" (slower or faster would then read as equal)."""
+    return f"{x:.3f}×" if round(x, 2) == 1.0 and x != 1.0 else f"{x:.2f}×"
+
+
 def throughput_note(name: str, parts: dict[str, float]) -> str:
     """How the training throughput of a selector's runs compares with the full-data runs'
     (:func:`c3.speedup`): a large gap means the two were timed on hosts of different speeds."""
@@ -264,11 +272,11 @@ def throughput_note(name: str, parts: dict[str, float]) -> str:
     text = (f"{name}'s runs trained at {parts['train_img_s']:,.0f} images per second against {parts['full_img_s']:,.0f} "
             f"for the full-data runs ({ratio:.0%}).")
     if ratio < 0.8:
-        text += (f" They ran slower than the full-data runs (timed apart), so the measured speed-up understates the "
-                 f"saving; at matched throughput it is {parts['matched']:.2f}×.")
+        text += (f" They ran slower than the full-data runs (timed apart), so the measured speed-up understates "
+                 f"what the method gives; at matched throughput it is {times(parts['matched'])}.")
     elif ratio > 1.25:
-        text += (f" They ran faster than the full-data runs (timed apart), so the measured speed-up overstates the "
-                 f"saving; at matched throughput it is {parts['matched']:.2f}×.")
+        text += (f" They ran faster than the full-data runs (timed apart), so the measured speed-up overstates "
+                 f"what the method gives; at matched throughput it is {times(parts['matched'])}.")
     return text
 
 
@@ -292,11 +300,13 @@ def selections_per_run_text(selections: int, runs: int) -> str:
     if not runs:
         return ""
     n = selections / runs
-    per = f"{n:.0f}" if n == round(n) else f"{n:.1f}"
+    per = ("once" if n == 1 else f"{n:.0f} times") if n == round(n) else f"{n:.1f} times"
     coarse = (", so the three groups are coarser than theirs, and \"never\" holds samples picked a few times"
               if n < RAJU_SELECTIONS else "")
-    return (f"Each run selected {per} times (Raju et al.'s runs: {RAJU_SELECTIONS}), {selections} selections over "
-            f"{runs} seeds{coarse}.")
+    if runs == 1:
+        return f"The one run selected {per} (Raju et al.'s runs: {RAJU_SELECTIONS}){coarse}."
+    return (f"Each run selected {per} (Raju et al.'s runs: {RAJU_SELECTIONS}), {selections} selections over {runs} "
+            f"seeds{coarse}.")
 
 
 def throughput_notes(parts: dict[str, dict[str, float]]) -> str:
@@ -413,13 +423,13 @@ def speed_text(summary: dict[str, Any]) -> str:
     if "random_dynamic" in sp and "ucb" in sp:
         def speed(s: str) -> str:  # one direction throughout: the speed of full data's multiple (< 1: slower)
             x, m = sp[s], sparts[s]["matched"]
-            return (f"{label(s)} {x:.2f}× as measured{' (slower than full data)' if x < 1 else ''} and "
-                    f"{m:.2f}× at matched throughput{' (slower)' if m < 1 else ''}")
+            return (f"{label(s)} {times(x)} as measured{' (slower than full data)' if x < 1 else ''} and "
+                    f"{times(m)} at matched throughput{' (slower)' if m < 1 else ''}")
         text += (f"At 70% pruned, end to end with scoring, each run's speed as a multiple of full data's: "
                  f"{speed('random_dynamic')}; {speed('ucb')}. At matched throughput "
-                 + ("both save time" if v["wallclock_saving_real"] else "not both save time") + ". ")
+                 + ("both save time" if v["wallclock_saving_real"] else "at least one does not save time") + ". ")
     if "el2n_static" in sp:
-        text += (f" Static EL2N with its scores charged runs at {sp['el2n_static']:.2f}× the speed of full data"
+        text += (f"Static EL2N with its scores charged runs at {times(sp['el2n_static'])} the speed of full data"
                  + (", a saving." if v["static_el2n_saves_wallclock"] else ", no saving."))
     return text.strip()
 

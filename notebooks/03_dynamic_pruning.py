@@ -181,7 +181,7 @@ report.show(report_c3.fit_table(summary))
 plots.chart_or_note(report_c3.iterations_table(summary), "")
 
 # %% tags=["remove-cell"]
-glue("iterations_text", report_c3.iterations_text(summary), display=False)
+glue("iterations_text", report_c3.iterations_text(summary, bool(P.c3_iterations)), display=False)
 
 # %% [markdown]
 # {glue:text}`iterations_text`

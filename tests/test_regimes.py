@@ -58,7 +58,7 @@ def test_agreement_says_where_the_regimes_agree_and_which_parts_the_regime_chang
     h["verdict"] = "holds" if cpu["c2"]["headline"]["verdict"] != "holds" else "fails"
     h["regime"] = "airbench, 14 epochs"
     both = {"cpu": cpu, "airbench": other}
-    assert regimes.agreement("c1", both).startswith(f"The regimes agree: claim C1 {cpu['c1']['headline']['verdict']} in each")
+    assert regimes.agreement("c1", both).startswith(f"The regimes agree: claim C1 {regimes.verdict_phrase(cpu['c1']['headline']['verdict'])} in each")
     changed = regimes.agreement("c2", both)
     assert changed.startswith("The regime changes the answer on claim C2") and "Parts the regime changes: EL2N early" in changed
     assert "Parts on which they agree: GraNd@init not above random" in changed

@@ -13,7 +13,7 @@ import pytest
 from datadiet_core import profiles, regimes, report, report_c1, report_c2, report_c3, stats
 
 COMMITTED = Path(__file__).resolve().parent.parent / "results" / "cpu" / "summary.json"
-NUM = r"[+-]\d+\.\d"
+NUM = r"[+-]?\d+\.\d"  # unsigned: a point that rounds to zero
 CELL = rf"({NUM}) \[({NUM}), ({NUM})\]"
 READINGS = ("above", "below", "no detectable difference")
 
@@ -203,3 +203,32 @@ def test_chapter_text_that_depends_on_the_profile_is_computed_for_each_regime(cp
     assert "coarser" not in report_c3.selections_per_run_text(60, 3) and report_c3.selections_per_run_text(0, 0) == ""
     assert report.train_loss_title(0.2) == "training loss (cross-entropy with label smoothing 0.2, nats)"
     assert report.train_loss_title(0.0) == "training loss (cross-entropy, nats)"
+
+
+def test_generated_sentences_keep_their_grammar_and_their_numbers_at_the_edges(cpu):
+    """Defects a reviewer reproduced with the committed summaries and edited copies of them: a
+    verdict without its verb, a sentence in lower case, an inconclusive or absent gap read as a
+    gap, a build-dependent published figure, "-0.0", "1.00x" for a speed below 1, singular counts."""
+    airbench = json.loads((COMMITTED.parent.parent / "airbench" / "summary.json").read_text())
+    both = {"cpu": cpu, "airbench": airbench}
+    assert regimes.agreement("c3", both).startswith("The regimes agree: claim C3 is inconclusive in each")
+    assert "claim C3 is **inconclusive** at" in regimes.claim_table("c3", both)
+    for name in ("cpu", "airbench"):
+        assert not re.search(r"\. [a-z]", report_c3.runs_text(profiles.resolve_profile(name)))
+    assert report_c3.iterations_text(airbench["c3"], planned=True) == "This profile's equal-iterations cells are still to run."
+    assert "linear softmax ρ = 0.997" in report_c1.c1_fashion_text(cpu["c1"])
+    # The published column is the claim's own figure whichever regime the build puts first.
+    first_airbench = regimes.verdict_table({"airbench": airbench, "cpu": cpu}).splitlines()[2]
+    assert "| ρ = 0.963 (Kirsch's fork, ResNet-18) |" in first_airbench and "Nearest published figure: ρ = 0.963" not in first_airbench
+    # C2's note on the gap speaks of a gap only where the whole-set subset is below random.
+    level = copy.deepcopy(cpu["c2"])
+    level["diff_to_random"]["grand_init"]["0.5"] = [-0.002, -0.008, 0.004, "no detectable difference"]
+    level["per_class_to_random"]["grand_init"]["0.5"] = [0.0, -0.005, 0.006, "no detectable difference"]
+    assert "gap" not in report_c2.c2_parts_notes(level) and "0.0 [-0.5, +0.6]" in report_c2.c2_parts_notes(level)
+    text = report_c3.speed_text(cpu["c3"])
+    assert "  " not in text and report_c3.times(0.998) == "0.998×" and report_c3.times(1.46) == "1.46×"
+    assert report.cell(-0.0004, -0.026, 0.026) == "0.0 [-2.6, +2.6]"
+    assert report_c3.selections_per_run_text(8, 1).startswith("The one run selected 8 times")
+    one = {"variants": {"epochs=12": {"same_seeds": {"seeds": [0], "variant": [0.9305], "recipe": [0.9339]}}}}
+    assert report.variants_text(one).startswith("With epochs = 12, seed 0 reaches 93.05%")
+    assert "the recipe is the more accurate on its one seed" in report.variants_text(one)
