@@ -30,7 +30,7 @@ def c1_verdict_text(summary: dict[str, Any]) -> str:
         parts = [f"{verdict_phrase(w)} for {' and '.join(nets)}" for w, nets in by.items()]
         scope = ("On CIFAR-10 it " + ", ".join(parts[:-1]) + " and " + parts[-1]
                  + ": whether GraNd at initialisation reduces to the input norm depends on the architecture. ")
-    fashion = ("On Fashion-MNIST (the summary keeps ρ, not its interval): " + "; ".join(
+    fashion = ("On Fashion-MNIST (ρ alone, without an interval): " + "; ".join(
         f"{net_name(m)}, ρ = {r:.3f}, {word(v[f'holds_on_fashion_mnist_for_{m}'])}"
         for m, r in summary["spearman_fashion_mnist"].items()) + ". ") if summary["spearman_fashion_mnist"] else ""
     start = summary.get("score_pairs", {}).get("grand_init_vs_input_norm")

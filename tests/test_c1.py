@@ -53,7 +53,7 @@ def test_c1_verdict_text_follows_the_numbers():
                            "ρ = 0.950 [0.940, 0.960].")
     assert "and fails where it lies below. On CIFAR-10 it holds for linear softmax and ResNet-18 and fails for fastnet:" in text
     # Fashion-MNIST's interval is not in the summary: below the threshold reads "does not hold", never "fails".
-    assert "On Fashion-MNIST (the summary keeps ρ, not its interval): fastnet, ρ = 0.450, does not hold." in text
+    assert "On Fashion-MNIST (ρ alone, without an interval): fastnet, ρ = 0.450, does not hold." in text
     assert ("falls with training, from ρ = 0.330 at initialisation to -0.060 at the end (both with the 4 scoring "
             "runs' networks averaged)") in text
     assert len(text.split()) <= 130  # the per-architecture numbers are in the table above it
