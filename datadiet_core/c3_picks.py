@@ -125,9 +125,9 @@ def table1_source_timing(runs: Runs, epochs: int, prune: float = TABLE1_PRUNE) -
         sources = 1 if sel == "always_plus_static" else len(src)
         out[sel] = {"charged": full / seconds_per_run(g.wallclock_s),
                     "at_plain": full / (seconds_per_run(g.train_seconds) + sources * plain)}
-    median = lambda v: float(np.median(v))  # noqa: E731
-    return {"sources": rate(src), "peers": peers, "plain_seconds": plain, "probes": out,
-            "slowed": bool(peers) and all(median(rate(src)) < SLOWED_SHARE * median(v) for v in peers.values())}
+    sources = rate(src)
+    return {"sources": sources, "peers": peers, "plain_seconds": plain, "probes": out,
+            "slowed": bool(peers) and all(np.median(sources) < SLOWED_SHARE * np.median(v) for v in peers.values())}
 
 
 # --------------------------------------------------------------------------- the collapse diagnosis

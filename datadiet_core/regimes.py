@@ -20,7 +20,7 @@ import pandas as pd
 from .c3 import CHANCE, CHANCE_FACTOR
 from .models import NET_NAMES
 from .profiles import PROFILES
-from .report import (CLAIMS, CONVENTION, VARIANT_HEADINGS, VARIANT_NAMES, effect_text, label, ordered_parts, part_effect, parts_table,
+from .report import (CLAIMS, CONVENTION, VARIANT_HEADINGS, VARIANT_NAMES, and_list, effect_text, label, ordered_parts, part_effect, parts_table,
                      published_text, readings_text, variants_table, variants_text, verdict_phrase)
 from .selection import VARIANT_SELECTORS
 from .stats import FEW_SEEDS
@@ -254,8 +254,7 @@ def _net(model: str) -> str:
 
 
 def _labels(names: list[str]) -> str:
-    words = [label(n) for n in names]
-    return " and ".join(words) if len(words) < 3 else ", ".join(words[:-1]) + " and " + words[-1]
+    return and_list([label(n) for n in names])
 
 
 def _epochs(v: list[int]) -> str:

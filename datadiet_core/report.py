@@ -150,14 +150,18 @@ def _directions(by_f: dict[str, str]) -> str:
     return "; ".join(f"{float(f):.0%}: {f'n < {MIN_SEEDS}' if d == FEW_SEEDS else d}" for f, d in by_f.items()) or "not run"
 
 
+def and_list(words: list[str]) -> str:
+    """Words as a sentence lists them: "a", "a and b", "a, b and c"."""
+    return " and ".join(words) if len(words) < 3 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def readings_text(by_f: dict[str, str]) -> str:
     """A part's readings grouped by direction, in the order of the fractions ("above at 70% and
     80%, no detectable difference at 90%"); a cell under ``stats.MIN_SEEDS`` seeds reads "n < 3"."""
     groups: dict[str, list[str]] = {}
     for f, d in by_f.items():
         groups.setdefault(f"n < {MIN_SEEDS}" if d == FEW_SEEDS else d, []).append(f"{float(f):.0%}")
-    return ", ".join(f"{d} at {' and '.join(fs) if len(fs) < 3 else ', '.join(fs[:-1]) + ' and ' + fs[-1]}"
-                     for d, fs in groups.items())
+    return ", ".join(f"{d} at {and_list(fs)}" for d, fs in groups.items())
 
 
 def _source(source: str) -> str:

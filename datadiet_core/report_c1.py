@@ -10,7 +10,7 @@ import pandas as pd
 
 from .c1 import PUBLISHED_RHO
 from .models import NET_NAMES
-from .report import headline_sentence, label, verdict_phrase
+from .report import and_list, headline_sentence, label, verdict_phrase
 
 
 def c1_verdict_text(summary: dict[str, Any]) -> str:
@@ -27,8 +27,7 @@ def c1_verdict_text(summary: dict[str, Any]) -> str:
     if len(by) == 1:
         scope = f"On CIFAR-10 it {verdict_phrase(next(iter(by)))} for every architecture tested. "
     else:
-        parts = [f"{verdict_phrase(w)} for {' and '.join(nets)}" for w, nets in by.items()]
-        scope = ("On CIFAR-10 it " + ", ".join(parts[:-1]) + " and " + parts[-1]
+        scope = ("On CIFAR-10 it " + and_list([f"{verdict_phrase(w)} for {' and '.join(nets)}" for w, nets in by.items()])
                  + ": whether GraNd at initialisation reduces to the input norm depends on the architecture. ")
     fashion = ("On Fashion-MNIST (ρ alone, without an interval): " + "; ".join(
         f"{net_name(m)}, ρ = {r:.3f}, {word(v[f'holds_on_fashion_mnist_for_{m}'])}"

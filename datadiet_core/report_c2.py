@@ -12,7 +12,7 @@ import pandas as pd
 
 from .c2 import REGIME_PRUNE, published_differences
 from .profiles import Profile
-from .report import CONVENTION, _by_fraction, _pp, _pp_point, _reading, cell, label, parts_verdict
+from .report import CONVENTION, _by_fraction, _pp, _pp_point, _reading, and_list, cell, label, parts_verdict
 from .stats import FEW_SEEDS, MIN_SEEDS
 
 
@@ -135,12 +135,10 @@ def c2_cells_text(P: Profile) -> str:
     """Which scores the chapter's keep-highest protocol runs, and at which fractions pruned
     (:func:`c2.grid`'s first part): ``P.c2_scores`` at every fraction, ``P.c2_side_scores`` at
     50% only."""
-    def words(names: list[str]) -> str:
-        w = [label(n) for n in names]
-        return " and ".join(w) if len(w) < 3 else ", ".join(w[:-1]) + " and " + w[-1]
-    main = words(list(P.c2_scores)) + " at " + words([f"{f:.0%}" for f in P.prune_fractions]) + " pruned"
-    side = [s for s in P.c2_side_scores if s not in P.c2_scores]
-    return main + (f"; {words(side)} at {REGIME_PRUNE:.0%} only" if side else "")
+    main = (and_list([label(s) for s in P.c2_scores]) + " at " + and_list([f"{f:.0%}" for f in P.prune_fractions])
+            + " pruned")
+    side = [label(s) for s in P.c2_side_scores if s not in P.c2_scores]
+    return main + (f"; {and_list(side)} at {REGIME_PRUNE:.0%} only" if side else "")
 
 
 def _acc_at(bound: list[float]) -> str:

@@ -72,7 +72,7 @@ def table1_cost_note(t: dict[str, Any]) -> str:
             f"{peers}, at the same rate and budget")
     if not t["slowed"]:
         return text + "; the probes are charged them as timed."
-    at = "; ".join(f"{label(sel)} {p['at_plain']:.2f}× (as charged, {p['charged']:.2f}×)" for sel, p in t["probes"].items())
+    at = "; ".join(f"{label(sel)} {times(p['at_plain'])} (as charged, {times(p['charged'])})" for sel, p in t["probes"].items())
     saves = {(p["charged"] >= 1, p["at_plain"] >= 1) for p in t["probes"].values()}
     verdict = ("neither saves time either way" if saves == {(False, False)} else
                "both save time either way" if saves == {(True, True)} else "the charge decides whether they save time")
