@@ -196,6 +196,12 @@ PUBLISHED_RHO = {"resnet18": (0.963, "Kirsch's fork, ResNet-18"),
                  "airbench": (0.38, "Kirsch's PyTorch code, hlb net with a whitening stem, 100 inits")}
 
 
+def rho_verdict(r: pd.Series) -> str:
+    """The chapter's three-valued rule on one rho: "holds" when its 95% interval lies at or above
+    :data:`STRONG`, "fails" when it lies below, "inconclusive" when it straddles it."""
+    return "holds" if r.lo >= STRONG else "fails" if r.hi < STRONG else "inconclusive"
+
+
 def headline(P: Profile, per_arch: dict[str, pd.Series]) -> dict[str, Any]:
     """Claim C1's headline: Spearman's rho between GraNd at initialisation (all ``P.inits``
     initialisations averaged) and the input norm on the training split, for the papers'
@@ -207,9 +213,8 @@ def headline(P: Profile, per_arch: dict[str, pd.Series]) -> dict[str, Any]:
     claim's reach depends on the architecture."""
     name = HEADLINE_MODEL if HEADLINE_MODEL in per_arch else P.model
     r = per_arch[name]
-    verdict = "holds" if r.lo >= STRONG else "fails" if r.hi < STRONG else "inconclusive"
-    effects = {m: {"effect": float(x.rho), "ci": [float(x.lo), float(x.hi)], "images": int(x.n),
-                   "verdict": "holds" if x.lo >= STRONG else "fails" if x.hi < STRONG else "inconclusive",
+    verdict = rho_verdict(r)
+    effects = {m: {"effect": float(x.rho), "ci": [float(x.lo), float(x.hi)], "images": int(x.n), "verdict": rho_verdict(x),
                    "published": PUBLISHED_RHO.get(m, (None, ""))[0], "published_source": PUBLISHED_RHO.get(m, (None, ""))[1]}
                for m, x in per_arch.items()}
     return {"verdict": verdict, "model": name, "effect": float(r.rho), "ci": [float(r.lo), float(r.hi)],
@@ -242,7 +247,6 @@ def summary(P: Profile, curves: pd.DataFrame, fit: dict[str, float], pairs: pd.D
     k_trained = P.scoring_seeds
     init_k, end_k = at(P.model, "train", "init", min(k_trained, P.inits)), at(P.model, "train", "end", k_trained)
     verdict = {f"holds_for_{m}": bool(r.lo >= STRONG) for m, r in per_arch.items()}
-    verdict.update({f"holds_on_fashion_mnist_for_{m}": bool(r.lo >= STRONG) for m, r in fashion.items()})
     verdict["fades_with_training"] = bool(end_k.hi < init_k.lo)
     return {
         "headline": headline(P, per_arch),
@@ -255,6 +259,8 @@ def summary(P: Profile, curves: pd.DataFrame, fit: dict[str, float], pairs: pd.D
         "spearman_early": float(at(P.model, "train", checkpoint_label(P.early), k_trained).rho),
         "spearman_end": float(end_k.rho),
         "spearman_fashion_mnist": {m: float(r.rho) for m, r in fashion.items()},
+        "spearman_fashion_mnist_ci": {m: [float(r.lo), float(r.hi)] for m, r in fashion.items()},
+        "verdict_fashion_mnist": {m: rho_verdict(r) for m, r in fashion.items()},
         "lognormal_fit": fit,
         "strong_threshold": STRONG,
         "k_inits": P.inits, "k_trained": k_trained, "model": P.model, "epochs": P.epochs,

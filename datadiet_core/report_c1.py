@@ -17,7 +17,6 @@ def c1_verdict_text(summary: dict[str, Any]) -> str:
     """The chapter's closing paragraph, built from the computed verdicts and numbers: the headline,
     the rule, then where it holds (each architecture's ρ and interval are in the table above it)."""
     v, t = summary["verdict"], summary["strong_threshold"]
-    word = lambda yes: "holds" if yes else "does not hold"  # noqa: E731  (Fashion-MNIST: its interval is not stored)
     rule = (f"Rule: it holds where the 95% interval of Spearman's ρ between GraNd at initialisation (averaged over "
             f"{summary['k_inits']} initialisations) and the input norm lies at or above {t}, and fails where it "
             f"lies below. ")
@@ -29,8 +28,10 @@ def c1_verdict_text(summary: dict[str, Any]) -> str:
     else:
         scope = ("On CIFAR-10 it " + and_list([f"{verdict_phrase(w)} for {' and '.join(nets)}" for w, nets in by.items()])
                  + ": whether GraNd at initialisation reduces to the input norm depends on the architecture. ")
-    fashion = ("On Fashion-MNIST (ρ alone, without an interval): " + "; ".join(
-        f"{net_name(m)}, ρ = {r:.3f}, {word(v[f'holds_on_fashion_mnist_for_{m}'])}"
+    fashion_ci = summary["spearman_fashion_mnist_ci"]
+    fashion = ("On Fashion-MNIST, by the same rule: " + "; ".join(
+        f"{net_name(m)}, ρ = {r:.3f} [{fashion_ci[m][0]:.3f}, {fashion_ci[m][1]:.3f}], it "
+        f"{verdict_phrase(summary['verdict_fashion_mnist'][m])}"
         for m, r in summary["spearman_fashion_mnist"].items()) + ". ") if summary["spearman_fashion_mnist"] else ""
     start = summary.get("score_pairs", {}).get("grand_init_vs_input_norm")
     since = f"from ρ = {start[0]:.3f} at initialisation " if start else ""
@@ -95,13 +96,14 @@ def c1_ratio_text(fit: dict[str, float], log_norm_sd: float) -> str:
 
 
 def c1_fashion_text(summary: dict[str, Any]) -> str:
-    """The C1 chapter's Fashion-MNIST sentence: ρ per model, all initialisations averaged, on the
-    training split, or that the profile leaves the dataset out."""
+    """The C1 chapter's Fashion-MNIST sentence: ρ per model with its 95% bootstrap interval, all
+    initialisations averaged, on the training split, or that the profile leaves the dataset out."""
     rho = summary["spearman_fashion_mnist"]
     if not rho:
         return ""  # the section's lead-in (:func:`fashion_intro`) says so
+    ci = summary["spearman_fashion_mnist_ci"]
     return ("On Fashion-MNIST, all initialisations averaged, training split: "
-            + ", ".join(f"{net_name(m)} ρ = {r:.3f}" for m, r in rho.items()) + ".")
+            + ", ".join(f"{net_name(m)} ρ = {r:.3f} [{ci[m][0]:.3f}, {ci[m][1]:.3f}]" for m, r in rho.items()) + ".")
 
 
 def c1_published_table(summary: dict[str, Any]) -> pd.DataFrame:
