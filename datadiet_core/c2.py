@@ -293,15 +293,19 @@ def part_verdict(score: str, dirs: list[str]) -> str:
     return _claim_part(dirs)
 
 
-def published_for(P: Profile, score: str) -> tuple[float | None, str]:
-    """The published difference to random at 50% pruned beside a part: from the reproduction run
-    under the headline's budget convention where it has the score, else from the other."""
+def published_for(P: Profile, score: str, fractions: tuple[float, ...] = (REGIME_PRUNE,)
+                  ) -> tuple[dict[str, float], str]:
+    """The published differences to random (fraction of accuracy) beside a part, at each of
+    ``fractions`` the source ran, keyed like the part's directions (``"0.5"``): from the
+    reproduction run under the headline's budget convention where it has the score, else from the
+    other; ({}, "") where neither has it."""
     sources = sorted(PUBLISHED, key=lambda k: PUBLISHED[k]["budget"] != P.c2_budget)
     for source in sources:
         acc = PUBLISHED[source]["acc"]
         if score in acc:
-            return (acc[score][REGIME_PRUNE] - acc["random"][REGIME_PRUNE]) / 100, source
-    return None, ""
+            return ({f"{f:g}": (acc[score][f] - acc["random"][f]) / 100 for f in fractions if f in acc[score]},
+                    source)
+    return {}, ""
 
 
 def regime_text(P: Profile, full: Any, n_train: int) -> str:
@@ -318,7 +322,8 @@ def headline(P: Profile, runs: pd.DataFrame, diffs: pd.DataFrame) -> dict[str, A
     """Claim C2's headline at the profile's regime as a table of its parts (:data:`PARTS`), by
     rules fixed in issue 27 before the airbench grid ran (:func:`part_verdict`,
     :func:`claim_verdict`). Each part: its verdict, the directions per fraction, the effect at 50%
-    pruned with its interval and seeds, the published difference (:func:`published_for`), and
+    pruned with its interval and seeds, the published difference there and at every fraction the
+    part ran that the same source has (:func:`published_for`), and
     beside it the per-class and (where the profile has it) pre-drop readings at 50% pruned.
 
     The headline effect is EL2N@early minus random at 50% pruned."""
@@ -337,11 +342,12 @@ def headline(P: Profile, runs: pd.DataFrame, diffs: pd.DataFrame) -> dict[str, A
     for score, statement in PARTS.items():
         g = main[main.score == score].sort_values("prune")
         dirs = list(g.direction)
-        published, source = published_for(P, score)
-        parts[score] = {"statement": statement, "verdict": part_verdict(score, dirs),
-                        "directions": {f"{r.prune:g}": r.direction for _, r in g.iterrows()},
+        directions = {f"{r.prune:g}": r.direction for _, r in g.iterrows()}
+        by_f, source = published_for(P, score, tuple(sorted({REGIME_PRUNE, *(round(f, 6) for f in g.prune)})))
+        parts[score] = {"statement": statement, "verdict": part_verdict(score, dirs), "directions": directions,
+                        "published_by_fraction": {f: d for f, d in by_f.items() if f in directions},
                         "seeds": int(g[["n_a", "n_b"]].min().min()) if len(g) else 0,
-                        "at_50": at(score), "published": published, "published_source": source,
+                        "at_50": at(score), "published": by_f.get(f"{REGIME_PRUNE:g}"), "published_source": source,
                         "per_class": at(score, "per_class"),
                         "predrop": at(PREDROP_OF[score]) if score in PREDROP_OF else None}
     verdict = claim_verdict([p["verdict"] for p in parts.values()])

@@ -146,8 +146,12 @@ def headline_sentence(claim: str, h: dict[str, Any]) -> str:
 
 # --------------------------------------------------------------------------- headlines as tables of parts
 
-def _directions(by_f: dict[str, str]) -> str:
-    return "; ".join(f"{float(f):.0%}: {f'n < {MIN_SEEDS}' if d == FEW_SEEDS else d}" for f, d in by_f.items()) or "not run"
+def _directions(by_f: dict[str, str], published: dict[str, float] | None = None) -> str:
+    """A part's reading at each fraction pruned, with the published difference there in brackets
+    where the part's source ran that fraction."""
+    pub = published or {}
+    return "; ".join(f"{float(f):.0%}: {f'n < {MIN_SEEDS}' if d == FEW_SEEDS else d}"
+                     + (f" (published {_pp_point(pub[f])})" if f in pub else "") for f, d in by_f.items()) or "not run"
 
 
 def and_list(words: list[str]) -> str:
@@ -196,17 +200,18 @@ def part_effect(name: str, p: dict[str, Any]) -> str:
 def parts_table(claim: str, h: dict[str, Any]) -> str:
     """A C2 or C3 headline's parts as a MyST table (shown whole: a data frame would cut the long
     cells): each part's verdict, its effect with Welch's 95% interval where the headline states it
-    (C2: 50% pruned; C3: 70%, its cost part 80%), the reading at every fraction the grid ran, the
-    seeds, the published figure, and for C2 the per-class and pre-drop readings at 50% beside it."""
+    (C2: 50% pruned; C3: 70%, its cost part 80%), the reading at every fraction the grid ran (C2: with
+    the published difference there, where the part's source ran it), the seeds, the published figure, and for C2 the per-class and pre-drop readings at 50% beside it."""
     if claim == "c2":
         def per_class(p: dict[str, Any]) -> str:
             return "not yet complete" if not p["per_class"] and "c2_per_class" in h.get("pending", {}) else _effect(p["per_class"])
 
-        lines = ["| part | verdict | at 50% pruned, points [95% interval] | by fraction pruned | seeds | published, points "
+        lines = ["| part | verdict | at 50% pruned, points [95% interval] | by fraction pruned (published, points) | seeds "
+                 "| published, points "
                  "| per class, 50% | pre-drop, 50% |", "|---|---|---|---|---|---|---|---|"]
         for _, p in ordered_parts(h):
             pub = "—" if p["published"] is None else f"{_pp(p['published'])} ({_source(p['published_source'])})"
-            lines.append(f"| {p['statement']} | **{p['verdict']}** | {_effect(p['at_50'])} | {_directions(p['directions'])} "
+            lines.append(f"| {p['statement']} | **{p['verdict']}** | {_effect(p['at_50'])} | {_directions(p['directions'], p.get('published_by_fraction'))} "
                          f"| {p['seeds']} | {pub} | {per_class(p)} | {_effect(p['predrop']) if p['predrop'] else '—'} |")
     else:
         lines = ["| part | verdict | effect, points [95% interval] | by fraction pruned | seeds | published, points |",

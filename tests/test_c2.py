@@ -325,9 +325,14 @@ def test_c2_headline_is_a_table_of_parts_with_readings_beside_them():
     assert "32 steps" not in h["regime"] and "equal iterations" in h["regime"]
     # Under equal epochs a part is set beside Kirsch's PyTorch table where it has the score.
     a = profiles.resolve_profile("airbench")
-    assert c2.published_for(a, "grand_init") == (pytest.approx((89.97 - 91.39) / 100), next(
+    assert c2.published_for(a, "grand_init") == ({"0.5": pytest.approx((89.97 - 91.39) / 100)}, next(
         k for k in c2.PUBLISHED if c2.PUBLISHED[k]["budget"] == "epochs"))
     assert c2.published_for(a, "grand_early")[1] == c2.FORK  # not in the PyTorch table
+    # At every fraction the part ran that its source has, and no other.
+    by_f, _ = c2.published_for(a, "el2n_early", (0.3, 0.5, 0.6, 0.7))
+    assert by_f == {"0.3": pytest.approx(0.0090), "0.5": pytest.approx(0.0117), "0.6": pytest.approx(-0.0034)}
+    assert c2.published_for(a, "forgetting") == ({}, "")
+    assert gi["published_by_fraction"] == {"0.3": pytest.approx(-0.0036), "0.5": pytest.approx(-0.0135)}
     assert c2.checkpoint_text(a) == "epoch 2" and c2.checkpoint_text(P) == "10%"
 
 
