@@ -294,7 +294,7 @@ def difference_to_random(diffs: pd.DataFrame, title: str, x: str = "prune",
         xenc = alt.X("epochs:O", title="training budget (epochs of full-data iterations)", axis=alt.Axis(labelAngle=0))
     base = alt.Chart(d).encode(x=xenc, xOffset=alt.XOffset("method:N", sort=list(dict.fromkeys(d.method))),
                                color=_method_color(d.method, legend, below=True))
-    y_axis = alt.Axis(format="+.0f")
+    y_axis = alt.Axis(format="+.0f", labelExpr="datum.value == 0 ? '0' : datum.label")  # "0", not "+0"
     y_scale = alt.Scale(padding=10)  # a point at the domain's end is drawn whole, not cut by the frame
     yenc = alt.Y("diff_pp:Q", title=y_title, axis=y_axis, scale=y_scale)
     bars = [base.mark_rule(strokeWidth=2).encode(y=alt.Y("lo_pp:Q", title=y_title, axis=y_axis, scale=y_scale), y2="hi_pp:Q")
