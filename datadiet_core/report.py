@@ -201,7 +201,8 @@ def parts_table(claim: str, h: dict[str, Any]) -> str:
     """A C2 or C3 headline's parts as a MyST table (shown whole: a data frame would cut the long
     cells): each part's verdict, its effect with Welch's 95% interval where the headline states it
     (C2: 50% pruned; C3: 70%, its cost part 80%), the reading at every fraction the grid ran (C2: with
-    the published difference there, where the part's source ran it), the seeds, the published figure, and for C2 the per-class and pre-drop readings at 50% beside it."""
+    the published difference there, where the part's source ran it), the seeds, the published
+    figure, and for C2 the per-class and pre-drop readings at 50% beside it."""
     if claim == "c2":
         def per_class(p: dict[str, Any]) -> str:
             return "not yet complete" if not p["per_class"] and "c2_per_class" in h.get("pending", {}) else _effect(p["per_class"])
@@ -211,7 +212,8 @@ def parts_table(claim: str, h: dict[str, Any]) -> str:
                  "| per class, 50% | pre-drop, 50% |", "|---|---|---|---|---|---|---|---|"]
         for _, p in ordered_parts(h):
             pub = "—" if p["published"] is None else f"{_pp(p['published'])} ({_source(p['published_source'])})"
-            lines.append(f"| {p['statement']} | **{p['verdict']}** | {_effect(p['at_50'])} | {_directions(p['directions'], p.get('published_by_fraction'))} "
+            readings = _directions(p["directions"], p.get("published_by_fraction"))
+            lines.append(f"| {p['statement']} | **{p['verdict']}** | {_effect(p['at_50'])} | {readings} "
                          f"| {p['seeds']} | {pub} | {per_class(p)} | {_effect(p['predrop']) if p['predrop'] else '—'} |")
     else:
         lines = ["| part | verdict | effect, points [95% interval] | by fraction pruned | seeds | published, points |",
