@@ -84,7 +84,7 @@ def _regime_cell(claim: str, h: dict[str, Any] | None, published: str, profile: 
         return _regime_cell(claim, h, own, profile) + f"<br>Nearest published figure: {own}."
     if "parts" in h:  # each part with its verdict and effect (points, 95% interval)
         parts = "".join(f"<br>{SHORT_PARTS.get(n, n)}: {_part_verdict(p)}, {part_effect(n, p)}" for n, p in ordered_parts(h))
-        partial = (f"<br>*Stated from the headline's cells alone; cells outside its parts are still to run "
+        partial = (f"<br>*Stated from the headline's cells alone while the rest of its grid computes "
                    f"({h['pending']['runs']} run{'s' * (h['pending']['runs'] != 1)} to go).*" if h.get("pending") else "")
         return f"**{h['verdict']}**{parts}.<br>*Regime: {h['regime']}.*{partial}"
     text = f"**{h['verdict']}**<br>{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}. *Regime: {h['regime']}.*"
@@ -218,8 +218,8 @@ def agreement(claim: str, summaries: dict[str, dict[str, Any]]) -> str:
             for n in differ) + "."
     partial = [p for p, h in done.items() if h.get("pending")]
     if partial:
-        text += (f" In {' and '.join(partial)}, the verdict rests on the headline cells alone so far; cells outside "
-                 "its parts are still to run.")
+        text += (f" In {' and '.join(partial)}, the verdict rests on the headline cells alone so far, while the rest "
+                 "of its grid computes.")
     return text + later
 
 
@@ -264,7 +264,8 @@ def _epochs(v: list[int]) -> str:
 def pending_text(h: dict[str, Any]) -> str:
     """What a C2 or C3 headline stated from its cells alone leaves to run (its ``pending``:
     :func:`headlines.pending`, read from the store), in a sentence with the number of runs and the
-    command that computes them; "" for a whole grid."""
+    command that computes them, after the side cells already stored but not yet read (C2's
+    ``stored``); "" for a whole grid."""
     p = h.get("pending")
     if not p:
         return ""
@@ -292,8 +293,10 @@ def pending_text(h: dict[str, Any]) -> str:
               "c3_periods": lambda v: f"the period sweep (re-selecting every {_labels([str(t) for t in v])} passes)",
               "c3_epochs": lambda v: f"the shorter budget{'s' * (len(v) > 1)} ({_epochs(v)})"}
     todo = [pieces[k](p[k]) for k in pieces if p.get(k)]
+    done = [pieces[k](p["stored"][k]) for k in pieces if p.get("stored", {}).get(k)]
+    read = f"stored, read once the rest is in: {'; '.join(done)}; " if done else ""
     runs = f"{p['runs']} run{'s' * (p['runs'] != 1)}: " if "runs" in p else ""
-    return f"Stated from the headline's cells alone; not yet complete: {'; '.join(todo)} ({runs}`{p['command']}`)."
+    return f"Stated from the headline's cells alone; {read}not yet complete: {'; '.join(todo)} ({runs}`{p['command']}`)."
 
 
 # What each rule of c3_picks.collapse_summary found, as the cause sentence names it.

@@ -204,17 +204,22 @@ def parts_table(claim: str, h: dict[str, Any]) -> str:
     the published difference there, where the part's source ran it), the seeds, the published
     figure, and for C2 the per-class and pre-drop readings at 50% beside it."""
     if claim == "c2":
-        def per_class(p: dict[str, Any]) -> str:
-            return "not yet complete" if not p["per_class"] and "c2_per_class" in h.get("pending", {}) else _effect(p["per_class"])
+        def per_class(score: str, p: dict[str, Any]) -> str:
+            pending = h.get("pending", {})
+            if p["per_class"] or not pending:
+                return _effect(p["per_class"])
+            if score in pending.get("stored", {}).get("c2_per_class", []):
+                return "stored, read once the grid is complete"
+            return "not yet complete" if score in pending.get("c2_per_class", []) else _effect(None)
 
         lines = ["| part | verdict | at 50% pruned, points [95% interval] | by fraction pruned (published, points) | seeds "
                  "| published, points "
                  "| per class, 50% | pre-drop, 50% |", "|---|---|---|---|---|---|---|---|"]
-        for _, p in ordered_parts(h):
+        for score, p in ordered_parts(h):
             pub = "—" if p["published"] is None else f"{_pp(p['published'])} ({_source(p['published_source'])})"
             readings = _directions(p["directions"], p.get("published_by_fraction"))
             lines.append(f"| {p['statement']} | **{p['verdict']}** | {_effect(p['at_50'])} | {readings} "
-                         f"| {p['seeds']} | {pub} | {per_class(p)} | {_effect(p['predrop']) if p['predrop'] else '—'} |")
+                         f"| {p['seeds']} | {pub} | {per_class(score, p)} | {_effect(p['predrop']) if p['predrop'] else '—'} |")
     else:
         lines = ["| part | verdict | effect, points [95% interval] | by fraction pruned | seeds | published, points |",
                  "|---|---|---|---|---|---|"]

@@ -378,6 +378,15 @@ def test_c2_summary_states_the_headline_from_its_cells_while_the_side_analyses_c
     sweep.sweep("c2", F, s.root, progress=None)
     fewer = summaries.claim2(P, s.reader())["headline"]["pending"]
     assert "c2_side_scores" not in fewer and fewer["runs"] == left - len(set(c2.grid(F)) - set(c2.grid(H)))
+    # ... and is named as stored, not yet read, until the whole grid is in.
+    assert fewer["stored"] == {"c2_side_scores": ["forgetting"]}
+    assert regimes.pending_text({"pending": fewer}).startswith(
+        "Stated from the headline's cells alone; stored, read once the rest is in: forgetting at 50% pruned; "
+        "not yet complete: per-class selection by EL2N early;")
+    landed = {**h, "pending": {**h["pending"], "stored": {"c2_per_class": ["el2n_early"]}}}
+    landed["pending"].pop("c2_per_class")
+    table = report.parts_table("c2", landed)
+    assert table.count("stored, read once the grid is complete") == 1 and "not yet complete" not in table
     assert "not yet complete" in report.parts_table("c2", h) and text in regimes.claim_table("c2", {"smoke": {"c2": partial}})
     sweep.sweep("c2", P, s.root, progress=None)
     whole = summaries.claim2(P, s.reader())
@@ -385,8 +394,8 @@ def test_c2_summary_states_the_headline_from_its_cells_while_the_side_analyses_c
     assert whole["headline"]["parts"]["el2n_early"]["per_class"] is not None
     assert whole["headline"]["parts"]["grand_init"]["at_50"]["effect"] == h["parts"]["grand_init"]["at_50"]["effect"]
     both = regimes.agreement("c2", {"smoke": {"c2": whole}, "airbench": {"c2": partial}})
-    assert both.endswith("In airbench, the verdict rests on the headline cells alone so far; cells outside its parts "
-                         "are still to run.")
+    assert both.endswith("In airbench, the verdict rests on the headline cells alone so far, while the rest of its "
+                         "grid computes.")
     assert "Stated from the headline's cells alone" in regimes.verdict_table({"smoke": {"c2": whole}, "airbench": {"c2": partial}})
 
 
