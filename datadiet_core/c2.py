@@ -303,8 +303,8 @@ def published_for(P: Profile, score: str, fractions: tuple[float, ...] = (REGIME
     for source in sources:
         acc = PUBLISHED[source]["acc"]
         if score in acc:
-            return ({f"{f:g}": (acc[score][f] - acc["random"][f]) / 100 for f in fractions if f in acc[score]},
-                    source)
+            at = [round(f, 6) for f in fractions]  # 0.30000000000000004 is the table's 0.3
+            return {f"{f:g}": (acc[score][f] - acc["random"][f]) / 100 for f in at if f in acc[score]}, source
     return {}, ""
 
 
@@ -343,7 +343,7 @@ def headline(P: Profile, runs: pd.DataFrame, diffs: pd.DataFrame) -> dict[str, A
         g = main[main.score == score].sort_values("prune")
         dirs = list(g.direction)
         directions = {f"{r.prune:g}": r.direction for _, r in g.iterrows()}
-        by_f, source = published_for(P, score, tuple(sorted({REGIME_PRUNE, *(round(f, 6) for f in g.prune)})))
+        by_f, source = published_for(P, score, (REGIME_PRUNE, *g.prune))
         parts[score] = {"statement": statement, "verdict": part_verdict(score, dirs), "directions": directions,
                         "published_by_fraction": {f: d for f, d in by_f.items() if f in directions},
                         "seeds": int(g[["n_a", "n_b"]].min().min()) if len(g) else 0,

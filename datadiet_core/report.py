@@ -216,7 +216,7 @@ def parts_table(claim: str, h: dict[str, Any]) -> str:
                  "| published, points "
                  "| per class, 50% | pre-drop, 50% |", "|---|---|---|---|---|---|---|---|"]
         for score, p in ordered_parts(h):
-            pub = "—" if p["published"] is None else f"{_pp(p['published'])} ({_source(p['published_source'])})"
+            pub = "—" if p["published"] is None else f"{_pp_point(p['published'])} ({_source(p['published_source'])})"
             readings = _directions(p["directions"], p.get("published_by_fraction"))
             lines.append(f"| {p['statement']} | **{p['verdict']}** | {_effect(p['at_50'])} | {readings} "
                          f"| {p['seeds']} | {pub} | {per_class(score, p)} | {_effect(p['predrop']) if p['predrop'] else '—'} |")

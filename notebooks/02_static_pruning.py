@@ -124,7 +124,7 @@ report.show(report_c2.c2_accuracy_table(acc[acc.score.isin(selection.STATIC_SCOR
 # accuracy minus random in percentage points, with Welch's 95% interval from the seeds of the two
 # cells ({doc}`../book/methods`), read as above random, below it, or no detectable difference. A
 # cell with fewer than 3 seeds has no interval and decides nothing. Beside each part: the published
-# difference at every fraction its source ran (the mean over that source's seeds, without an interval),
+# difference at every fraction both the grid and its source ran (the source's mean, without an interval),
 # and at 50% pruned the same comparison with per-class selection and, where the profile has one, at
 # the pre-drop checkpoint. Regime: {glue:text}`regime`.
 

@@ -61,6 +61,9 @@ def test_c1_verdict_text_follows_the_numbers():
     # A net whose interval straddles the threshold is inconclusive, as the table beside the text says.
     summary["headline"]["effects"]["fastnet"]["verdict"] = "inconclusive"
     assert "is inconclusive for fastnet" in report_c1.c1_verdict_text(summary)
+    # Fashion-MNIST's reading is the verdict the summary stores, whatever it is.
+    summary["verdict_fashion_mnist"]["fastnet"] = "inconclusive"
+    assert "fastnet, ρ = 0.450 [0.440, 0.460], it is inconclusive." in report_c1.c1_verdict_text(summary)
 
 
 def test_c1_grid_curves_and_correlations_through_the_store(results_dir):
@@ -103,6 +106,11 @@ def test_c1_grid_curves_and_correlations_through_the_store(results_dir):
     last = lin.iloc[-1]
     assert summary["spearman_by_model"]["linear"] == last.rho
     assert summary["verdict"]["holds_for_linear"] == (last.lo >= c1.STRONG)
+    fm = curves[(curves.dataset == "fashion_mnist") & (curves.split == "train") & (curves.checkpoint == "init")]
+    for m, g in fm.groupby("model"):
+        top = g[g.K == g.K.max()].iloc[0]  # all initialisations averaged, with its interval and the rule's reading
+        assert summary["spearman_fashion_mnist_ci"][m] == [top.lo, top.hi]
+        assert summary["verdict_fashion_mnist"][m] == c1.rho_verdict(top)
     assert summary["images_by_model"] == {"linear": 200, P.model: 1500, "resnet18": 8}
     # The headline: ResNet-18's rho, read against the threshold by the rule of c1.headline.
     h = summary["headline"]

@@ -329,10 +329,12 @@ def test_c2_headline_is_a_table_of_parts_with_readings_beside_them():
         k for k in c2.PUBLISHED if c2.PUBLISHED[k]["budget"] == "epochs"))
     assert c2.published_for(a, "grand_early")[1] == c2.FORK  # not in the PyTorch table
     # At every fraction the part ran that its source has, and no other.
-    by_f, _ = c2.published_for(a, "el2n_early", (0.3, 0.5, 0.6, 0.7))
+    by_f, _ = c2.published_for(a, "el2n_early", (0.1 + 0.2, 0.5, 0.6, 0.7))  # 0.30000000000000004 reads as 0.3
     assert by_f == {"0.3": pytest.approx(0.0090), "0.5": pytest.approx(0.0117), "0.6": pytest.approx(-0.0034)}
     assert c2.published_for(a, "forgetting") == ({}, "")
     assert gi["published_by_fraction"] == {"0.3": pytest.approx(-0.0036), "0.5": pytest.approx(-0.0135)}
+    row = next(r for r in report.parts_table("c2", h).splitlines() if r.startswith("| GraNd at initialisation"))
+    assert "| 30%: below (published -0.4); 50%: below (published -1.4); 70%: below |" in row
     assert c2.checkpoint_text(a) == "epoch 2" and c2.checkpoint_text(P) == "10%"
 
 
