@@ -246,7 +246,7 @@ def summary(P: Profile, curves: pd.DataFrame, fit: dict[str, float], pairs: pd.D
                for m in dict.fromkeys(curves[curves.dataset == "fashion_mnist"].model)}
     k_trained = P.scoring_seeds
     init_k, end_k = at(P.model, "train", "init", min(k_trained, P.inits)), at(P.model, "train", "end", k_trained)
-    verdict = {f"holds_for_{m}": bool(r.lo >= STRONG) for m, r in per_arch.items()}
+    verdict = {f"holds_for_{m}": rho_verdict(r) == "holds" for m, r in per_arch.items()}
     verdict["fades_with_training"] = bool(end_k.hi < init_k.lo)
     return {
         "headline": headline(P, per_arch),

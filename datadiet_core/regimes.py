@@ -91,8 +91,7 @@ def _regime_cell(claim: str, h: dict[str, Any] | None, published: str, profile: 
     mine = _own_net(profile, h) if claim == "c1" else None
     if mine:
         net, e = mine
-        text += (f"<br>This regime's own net, {net}: {e['verdict']}, ρ = {e['effect']:.3f} [{e['ci'][0]:.3f}, "
-                 f"{e['ci'][1]:.3f}] ({e['images']:,} images).")
+        text += f"<br>This regime's own net, {net}: {e['verdict']}, {effect_text('c1', e)} ({e['images']:,} images)."
     return text
 
 
@@ -238,10 +237,10 @@ def _net_agreement(name: str, done: dict[str, dict[str, Any]]) -> str:
         if not mine:
             return ""
         net, e = mine
-        return f", and {e['verdict']} for {_net(net)}, the regime's own (ρ = {e['effect']:.3f} [{e['ci'][0]:.3f}, {e['ci'][1]:.3f}])"
+        return f", and {e['verdict']} for {_net(net)}, the regime's own ({effect_text('c1', e)})"
 
-    each = "; ".join(f"{h['verdict']} for {_net(h['model'])} in {p} (ρ = {h['effect']:.3f} "
-                     f"[{h['ci'][0]:.3f}, {h['ci'][1]:.3f}]; published {_read_number(h.get('published'))}){own(p, h)}"
+    each = "; ".join(f"{h['verdict']} for {_net(h['model'])} in {p} ({effect_text('c1', h)}; "
+                     f"published {_read_number(h.get('published'))}){own(p, h)}"
                      for p, h in done.items())
     lead = _agree(name, done) or f"The net, not the training budget, changes the answer on claim {name}"
     return (f"{lead}. Its headline is measured at initialisation, where no training budget plays a part, "

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .c1 import PUBLISHED_RHO
 from .models import NET_NAMES
-from .report import and_list, headline_sentence, label, verdict_phrase
+from .report import and_list, effect_text, headline_sentence, label, verdict_phrase
 
 
 def c1_verdict_text(summary: dict[str, Any]) -> str:
@@ -28,11 +28,9 @@ def c1_verdict_text(summary: dict[str, Any]) -> str:
     else:
         scope = ("On CIFAR-10 it " + and_list([f"{verdict_phrase(w)} for {' and '.join(nets)}" for w, nets in by.items()])
                  + ": whether GraNd at initialisation reduces to the input norm depends on the architecture. ")
-    fashion_ci = summary["spearman_fashion_mnist_ci"]
     fashion = ("On Fashion-MNIST, by the same rule: " + "; ".join(
-        f"{net_name(m)}, ρ = {r:.3f} [{fashion_ci[m][0]:.3f}, {fashion_ci[m][1]:.3f}], it "
-        f"{verdict_phrase(summary['verdict_fashion_mnist'][m])}"
-        for m, r in summary["spearman_fashion_mnist"].items()) + ". ") if summary["spearman_fashion_mnist"] else ""
+        f"{net_name(m)}, {_fashion_rho(summary, m)}, it {verdict_phrase(summary['verdict_fashion_mnist'][m])}"
+        for m in summary["spearman_fashion_mnist"]) + ". ") if summary["spearman_fashion_mnist"] else ""
     start = summary.get("score_pairs", {}).get("grand_init_vs_input_norm")
     since = f"from ρ = {start[0]:.3f} at initialisation " if start else ""
     fade = (f"For the {summary['model']} network the correlation "
@@ -101,9 +99,14 @@ def c1_fashion_text(summary: dict[str, Any]) -> str:
     rho = summary["spearman_fashion_mnist"]
     if not rho:
         return ""  # the section's lead-in (:func:`fashion_intro`) says so
-    ci = summary["spearman_fashion_mnist_ci"]
     return ("On Fashion-MNIST, all initialisations averaged, training split: "
-            + ", ".join(f"{net_name(m)} ρ = {r:.3f} [{ci[m][0]:.3f}, {ci[m][1]:.3f}]" for m, r in rho.items()) + ".")
+            + ", ".join(f"{net_name(m)} {_fashion_rho(summary, m)}" for m in rho) + ".")
+
+
+def _fashion_rho(summary: dict[str, Any], model: str) -> str:
+    """A net's ρ on Fashion-MNIST with its 95% interval, as every C1 effect is written."""
+    return effect_text("c1", {"effect": summary["spearman_fashion_mnist"][model],
+                              "ci": summary["spearman_fashion_mnist_ci"][model]})
 
 
 def c1_published_table(summary: dict[str, Any]) -> pd.DataFrame:
