@@ -20,7 +20,7 @@ import pandas as pd
 from .c3 import CHANCE, CHANCE_FACTOR
 from .models import NET_NAMES
 from .profiles import PROFILES
-from .report import (CLAIMS, CONVENTION, VARIANT_HEADINGS, VARIANT_NAMES, and_list, effect_text, label, ordered_parts, part_effect, parts_table,
+from .report import (CLAIMS, CONVENTION, VARIANT_HEADINGS, VARIANT_NAMES, and_list, effect_text, label, ordered_parts, part_effect, parts_table, plural,
                      published_text, readings_text, variants_table, variants_text, verdict_phrase)
 from .selection import VARIANT_SELECTORS
 from .stats import FEW_SEEDS
@@ -85,7 +85,7 @@ def _regime_cell(claim: str, h: dict[str, Any] | None, published: str, profile: 
     if "parts" in h:  # each part with its verdict and effect (points, 95% interval)
         parts = "".join(f"<br>{SHORT_PARTS.get(n, n)}: {_part_verdict(p)}, {part_effect(n, p)}" for n, p in ordered_parts(h))
         partial = (f"<br>*Stated from the headline's cells alone while the rest of its grid computes "
-                   f"({h['pending']['runs']} run{'s' * (h['pending']['runs'] != 1)} to go).*" if h.get("pending") else "")
+                   f"({plural(h['pending']['runs'], 'run')} to go).*" if h.get("pending") else "")
         return f"**{h['verdict']}**{parts}.<br>*Regime: {h['regime']}.*{partial}"
     text = f"**{h['verdict']}**<br>{h['effect_name'].split(' (')[0]}: {effect_text(claim, h)}. *Regime: {h['regime']}.*"
     mine = _own_net(profile, h) if claim == "c1" else None
@@ -294,7 +294,7 @@ def pending_text(h: dict[str, Any]) -> str:
     todo = [pieces[k](p[k]) for k in pieces if p.get(k)]
     done = [pieces[k](p["stored"][k]) for k in pieces if p.get("stored", {}).get(k)]
     read = f"stored, read once the rest is in: {'; '.join(done)}; " if done else ""
-    runs = f"{p['runs']} run{'s' * (p['runs'] != 1)}: " if "runs" in p else ""
+    runs = f"{plural(p['runs'], 'run')}: " if "runs" in p else ""
     return f"Stated from the headline's cells alone; {read}not yet complete: {'; '.join(todo)} ({runs}`{p['command']}`)."
 
 
@@ -306,7 +306,7 @@ COLLAPSE_CAUSES = {"class_skew_is_the_cause": "class skew (selecting per class l
 
 def _acc_cell(v: list[float] | None) -> str:
     """A test accuracy [mean, std, n] as "mean ± std % (n seeds)"; empty where not run."""
-    return "" if not v else f"{v[0] * 100:.1f} ± {v[1] * 100:.1f}% ({v[2]} seed{'s' * (v[2] != 1)})"
+    return "" if not v else f"{v[0] * 100:.1f} ± {v[1] * 100:.1f}% ({plural(v[2], 'seed')})"
 
 
 def collapse_table(summaries: dict[str, dict[str, Any]]) -> str:

@@ -77,6 +77,11 @@ def label(name: str) -> str:
     return LABELS.get(name, name)
 
 
+def plural(n: int | str, noun: str) -> str:
+    """A count and its noun, in the plural unless the count is one: "1 seed", "3 seeds"."""
+    return f"{n} {noun}{'' if str(n) == '1' else 's'}"
+
+
 def selection_label(name: str) -> str:
     """The display name of a selection "rule: score" ("keep_highest: el2n_early" → "EL2N early,
     keep highest"), or of a score or selector."""

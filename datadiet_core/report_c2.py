@@ -12,7 +12,7 @@ import pandas as pd
 
 from .c2 import REGIME_PRUNE, published_differences
 from .profiles import Profile
-from .report import CONVENTION, _by_fraction, _pp, _pp_point, _reading, and_list, cell, label, parts_verdict
+from .report import CONVENTION, _by_fraction, _pp, _pp_point, _reading, and_list, cell, label, parts_verdict, plural
 from .stats import FEW_SEEDS, MIN_SEEDS
 
 
@@ -45,7 +45,7 @@ def c2_parts_notes(summary: dict[str, Any]) -> str:
     if seeds:
         n = min(seeds.values())
         out.append("Forgetting, the claim's third score, is not a part: " + (
-            f"its cells have {n} seed{'s' * (n != 1)}, too few for an interval, so its differences to random (the chart below) are "
+            f"its cells have {plural(n, 'seed')}, too few for an interval, so its differences to random (the chart below) are "
             "shown and not read." if n < MIN_SEEDS else "its differences to random are in the chart below, read as every other comparison."))
     return " ".join(out)
 
@@ -170,7 +170,7 @@ def c2_budget_text(summary: dict[str, Any]) -> str:
     reg = summary["regime"].get("el2n_early", {})
     if len(reg) > 1:
         text.append("EL2N early minus random at 50% pruned, by training budget: "
-                    + ", ".join(f"{_reading(c)} at {e} epoch{'s' * (str(e) != '1')}" for e, c in reg.items()) + ".")
+                    + ", ".join(f"{_reading(c)} at {plural(e, 'epoch')}" for e, c in reg.items()) + ".")
     rules = [f"{name} by EL2N early minus keeping the hardest: {_by_fraction(c)}."
              for rule, name in (("keep_lowest", "Keeping the easiest half"), ("stratified", "Stratified selection"))
              if (c := summary["checks"].get(f"{rule}_minus_keep_highest_el2n_early"))]
@@ -201,6 +201,11 @@ def c2_per_class_text(summary: dict[str, Any]) -> str:
     """What per-class selection at 50% pruned does, score by score, in words (computed)."""
     key, pc = f"{REGIME_PRUNE:g}", summary.get("per_class_to_random", {})
     if not pc:
+        pend = summary.get("headline", {}).get("pending", {})
+        waiting = [*pend.get("stored", {}).get("c2_per_class", []), *pend.get("c2_per_class", [])]
+        if waiting:  # a summary stated from the headline's cells alone: the per-class cells are in the grid
+            return (f"Per-class selection at 50% pruned ({', '.join(label(s) for s in waiting)}) is in this profile's "
+                    "grid and is read once the grid is complete.")
         return "This profile's grid runs no per-class selection (the papermill parameter c2_per_class adds it)."
     by = {d: [label(s) for s, c in pc.items() if c[key][3] == d] for d in ("above", "below", "no detectable difference")}
     few = [f"{label(s)} {_pp(c[key][0])}" for s, c in pc.items() if c[key][3] == FEW_SEEDS]

@@ -189,6 +189,10 @@ def test_c2_per_class_and_checkpoint_tables_read_the_summary():
     assert "A second set of scoring runs, checkpointed at 25% (epoch 2, 65.0% test accuracy)" in early
     assert "was below 58.0% (test accuracy is measured only after whole epochs: the bound is the one after epoch 1);" in early
     assert s["headline"]["effect"] == pytest.approx(0.0)  # the headline effect is EL2N early minus random at 50%
+    headline_only = {"headline": {"pending": {"stored": {"c2_per_class": ["el2n_early"]}, "c2_per_class": ["grand_init"]}}}
+    assert report_c2.c2_per_class_text(headline_only) == ("Per-class selection at 50% pruned (EL2N early, GraNd@init) is "
+                                                          "in this profile's grid and is read once the grid is complete.")
+    assert report_c2.c2_per_class_text({"headline": {"pending": {}}}).startswith("This profile's grid runs no per-class")
 
 
 @pytest.mark.parametrize("case, verdict", [
