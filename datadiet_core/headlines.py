@@ -44,6 +44,9 @@ def _c3_cells(P: Profile) -> Profile:
 
 
 CELLS = {"c2": _c2_cells, "c3": _c3_cells}
+# Side fields a section stated from the headline's cells alone reads as soon as their cells are
+# stored (the diagnosis of the loss-driven selectors: summaries._add_collapse), so never "stored".
+READ_WHEN_STORED = {"c3_variants"}
 
 
 def headline_profile(claim: str, P: Profile) -> Profile:
@@ -82,8 +85,9 @@ def pending(claim: str, P: Profile, store: Store) -> dict[str, Any]:
     ``P.c3_core``); ``runs``, how many cells are missing in all; the context a sentence needs
     (C2's budget convention; C3's side rates, the rates of the core selectors' missing cells and
     Raju et al.'s Table 1 probes still to run, which its variants field builds on) and the command
-    that computes the rest. For C2 also ``stored``: per field, the values whose cells are all
-    stored but not read while the headline is stated from its cells alone."""
+    that computes the rest. Also ``stored`` where any: per field, the values whose cells are all
+    stored but not read while the headline is stated from its cells alone (C3's with
+    ``c3_core_rates``, the rates of the stored core selectors' cells)."""
     H, Q = headline_profile(claim, P), P
     if claim == "c3" and P.c3_side_selectors is None:
         Q = P.replace(c3_side_selectors=[s for s in SELECTORS if s not in P.c3_core])
@@ -91,7 +95,8 @@ def pending(claim: str, P: Profile, store: Store) -> dict[str, Any]:
     missing = _missing(claim, P, store, list(whole - headline))
     out: dict[str, Any] = {}
     left: dict[str, set[Any]] = {}  # per field, its values' missing cells
-    stored: dict[str, list[Any]] = {}  # per field, the values whose cells are all in the store
+    stored: dict[str, Any] = {}  # per field, the values whose cells are all in the store
+    kept: set[Any] = set()  # the stored core selectors' cells
     for k in SIDE_FIELDS[claim]:
         for v in [v for v in getattr(Q, k) if v not in getattr(H, k)]:
             cells = whole - set(_grid(claim, Q.replace(**{k: [x for x in getattr(Q, k) if x != v]})))
@@ -100,11 +105,15 @@ def pending(claim: str, P: Profile, store: Store) -> dict[str, Any]:
             if cells & missing:
                 out.setdefault(k, []).append(v)
                 left.setdefault(k, set()).update(cells & missing)
-            elif cells:
+            elif cells and k not in READ_WHEN_STORED:
                 stored.setdefault(k, []).append(v)
+                kept.update(cells if k == "c3_core" else ())
+    if kept:
+        stored["c3_core_rates"] = sorted({s.prune for s in kept})
+    if stored:
+        out["stored"] = stored
     if claim == "c2":
-        return {**out, **({"stored": stored} if stored else {}), "runs": len(missing), "c2_budget": P.c2_budget,
-                "command": sweep_command(claim, P)}
+        return {**out, "runs": len(missing), "c2_budget": P.c2_budget, "command": sweep_command(claim, P)}
     probes = sorted({s.selector for s in missing if s.selector in TABLE1_SELECTORS})
     core_rates = sorted({s.prune for s in left.get("c3_core", ())})
     return {**out, **({"c3_core_rates": core_rates} if core_rates else {}), **({"table1_probes": probes} if probes else {}),

@@ -13,6 +13,7 @@ result.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -263,8 +264,8 @@ def _epochs(v: list[int]) -> str:
 def pending_text(h: dict[str, Any]) -> str:
     """What a C2 or C3 headline stated from its cells alone leaves to run (its ``pending``:
     :func:`headlines.pending`, read from the store), in a sentence with the number of runs and the
-    command that computes them, after the side cells already stored but not yet read (C2's
-    ``stored``); "" for a whole grid."""
+    command that computes them, after the side cells already stored but not yet read (its
+    ``stored``, with the context of its own); "" for a whole grid."""
     p = h.get("pending")
     if not p:
         return ""
@@ -276,23 +277,27 @@ def pending_text(h: dict[str, Any]) -> str:
     def variants(v: list[str]) -> str:
         return "the diagnosis of the loss-driven selectors (each run " + " and ".join(VARIANT_NAMES[n] for n in v) + ")"
 
-    pieces = {"c2_side_scores": lambda v: f"{_labels(v)} at 50% pruned",
-              "c2_per_class": lambda v: f"per-class selection by {_labels(v)}",
-              "c2_rule_scores": lambda v: f"the other selection rules for {_labels(v)}",
-              "regime_epochs": lambda v: f"the regime map at {_epochs(v)}",
-              "c2_budgets": lambda v: "every fraction under " + " and ".join(CONVENTION[b] for b in v),
-              "c2_cross_scores": lambda v: f"{_labels(v)} at 50% pruned under {other}",
-              "c3_core": lambda v: f"{_labels(v)} at {rates(p.get('c3_core_rates', []))} pruned",
-              "c3_side_selectors": lambda v: f"{_labels(v)} at {rates(p.get('c3_side_rates', []))} pruned",
-              "c3_iterations": lambda v: f"{_labels(v)} under equal iterations at 70% pruned",
-              "c3_variants": variants,
-              "table1_probes": lambda v: "Raju et al.'s Table 1 probes" + (
-                  "" if p.get("c3_variants") else " (the diagnosis of the loss-driven selectors is stored: see its table)"),
-              "c3_imbalanced_rates": lambda v: f"class-imbalanced CIFAR-10 at {rates(v)} pruned",
-              "c3_periods": lambda v: f"the period sweep (re-selecting every {_labels([str(t) for t in v])} passes)",
-              "c3_epochs": lambda v: f"the shorter budget{'s' * (len(v) > 1)} ({_epochs(v)})"}
-    todo = [pieces[k](p[k]) for k in pieces if p.get(k)]
-    done = [pieces[k](p["stored"][k]) for k in pieces if p.get("stored", {}).get(k)]
+    def pieces(q: dict[str, Any]) -> dict[str, Callable[[Any], str]]:  # q: the values' own context (pending or stored)
+        return {"c2_side_scores": lambda v: f"{_labels(v)} at 50% pruned",
+                "c2_per_class": lambda v: f"per-class selection by {_labels(v)}",
+                "c2_rule_scores": lambda v: f"the other selection rules for {_labels(v)}",
+                "regime_epochs": lambda v: f"the regime map at {_epochs(v)}",
+                "c2_budgets": lambda v: "every fraction under " + " and ".join(CONVENTION[b] for b in v),
+                "c2_cross_scores": lambda v: f"{_labels(v)} at 50% pruned under {other}",
+                "c3_core": lambda v: f"{_labels(v)} at {rates(q.get('c3_core_rates', []))} pruned",
+                "c3_side_selectors": lambda v: f"{_labels(v)} at {rates(p.get('c3_side_rates', []))} pruned",
+                "c3_iterations": lambda v: f"{_labels(v)} under equal iterations at 70% pruned",
+                "c3_variants": variants,
+                "table1_probes": lambda v: "Raju et al.'s Table 1 probes" + (
+                    "" if p.get("c3_variants") else " (the diagnosis of the loss-driven selectors is stored: see its table)"),
+                "c3_imbalanced_rates": lambda v: f"class-imbalanced CIFAR-10 at {rates(v)} pruned",
+                "c3_periods": lambda v: f"the period sweep (re-selecting every {_labels([str(t) for t in v])} passes)",
+                "c3_epochs": lambda v: f"the shorter budget{'s' * (len(v) > 1)} ({_epochs(v)})"}
+
+    def sentences(q: dict[str, Any]) -> list[str]:
+        return [f(q[k]) for k, f in pieces(q).items() if q.get(k)]
+
+    todo, done = sentences(p), sentences(p.get("stored", {}))
     read = f"stored, read once the rest is in: {'; '.join(done)}; " if done else ""
     runs = f"{plural(p['runs'], 'run')}: " if "runs" in p else ""
     return f"Stated from the headline's cells alone; {read}not yet complete: {'; '.join(todo)} ({runs}`{p['command']}`)."
