@@ -5,6 +5,7 @@ The data flows one way, each module importing only those above it in this list
 
 - ``transfer``  files moved between hosts in parts of a chosen size, checked by sha256
 - ``data``      datasets in their original order, verified by hash; class counts; export/import
+- ``tensors``   images as training tensors: normalisation, both recipes' batched augmentations
 - ``devices``   the training device, its name for manifests, the autocast precision there
 - ``models``    the model registry (fast CPU net, airbench-class net, CIFAR ResNets, linear softmax)
 - ``stats``     spreads across seeds, bootstrap and Welch intervals, the one comparison routine

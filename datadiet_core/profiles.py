@@ -25,7 +25,7 @@ MODELS = ("fastnet", "fastnet_wide", "airbench", "airbench_wide", "resnet18", "r
 # The learning-rate schedule's shape (train.lr_factor): Paul et al.'s step decay, or airbench's
 # triangle (Jordan 2024: from 0.2x up to 1x at ``lr_peak`` of training, then down to 0.07x).
 SCHEDULES = ("step", "triangle")
-# Training augmentation (data.augment, data.translate_altflip): pad-4 random crop and a random
+# Training augmentation (tensors.augment, tensors.translate_altflip): pad-4 random crop and a random
 # flip per image (Paul et al.), or airbench's reflect-pad-2 translate and alternating flip.
 AUGMENT_MODES = ("crop_flip", "translate_altflip")
 # Two budgets (Paul et al. App. B; Raju et al. §3): the same number of steps whatever the subset

@@ -33,12 +33,12 @@ from tqdm import tqdm  # not tqdm.auto: it warns in kernels without ipywidgets
 
 from . import ParameterError
 from .devices import autocast, autocast_dtype, device_name, precision_name, select_device
-from .data import (IMBALANCES, Dataset, augment, balanced_subset, channel_stats, load_dataset, subsample_classes,
-                   to_tensor, translate_altflip)
+from .data import IMBALANCES, Dataset, balanced_subset, load_dataset, subsample_classes
 from .models import WHITENING_IMAGES, build_model, channels_last, fit_whitening, is_convolutional, whitening_layer
 from .profiles import BUDGETS, Profile
 from .engine import compiled, mark_step
 from .recipe import Lookahead, lr_at, optimiser, set_lr
+from .tensors import augment, channel_stats, to_tensor, translate_altflip
 
 
 # --------------------------------------------------------------------------- data on the device

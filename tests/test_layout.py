@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "datadiet_core"
 # other pure array code: it knows nothing of training, and profiles validate selector names.
 LAYERS = [
     {"transfer"},
-    {"data", "devices", "models", "stats", "selection"},
+    {"data", "tensors", "devices", "models", "stats", "selection"},
     {"profiles"},
     {"recipe", "engine"},
     {"train"},
