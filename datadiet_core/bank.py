@@ -8,6 +8,8 @@
 - The *score bank* (:func:`score_bank`) is every static-pruning score of the training rows,
   averaged over the scoring runs: what C2 prunes by, C3's static selectors keep, and C1
   correlates. It only reads: the sweep computes its entries first and loads it once per stage.
+- How far the scoring runs had learned where each trained score is taken
+  (:func:`early_checkpoint`, read from their per-epoch history).
 
 Because the scoring runs' checkpoints are the one thing a store can do without once their
 scores are stored, this module also says how a store is slimmed and carried between hosts:
@@ -30,7 +32,7 @@ from torch import nn
 
 from . import DataError, ParameterError, scores, transfer
 from .models import channels_last
-from .profiles import Profile, parse_variant
+from .profiles import Profile, first_drop, parse_variant
 from .runs import CHECKPOINTS, checkpoint_state, history_frame, read_grid, run, run_config
 from .stats import summarize
 from .store import SUMMARY, Record, Store
@@ -398,3 +400,42 @@ def import_results(index: str | Path, store: Store) -> dict[str, int]:
         if (Path(tmp) / SUMMARY).exists():
             os.replace(Path(tmp) / SUMMARY, store.root / SUMMARY)
     return {"added": added, "present": len(entries) - added}
+
+
+def early_checkpoint(P: Profile, store: Store) -> dict[str, float | None]:
+    """Where the "early" scores are taken, against how far learning had got (read from the scoring
+    runs' per-epoch history): the checkpoints ``P.early`` and ``P.predrop`` in epochs, where the
+    learning rate starts to fall in epochs (``profiles.first_drop``), and the mean test accuracy
+    at the end of the first epoch, at ``P.early`` (:func:`accuracy_at`: a bound where it falls
+    between evaluations), at the last epoch before the drop, at ``P.predrop`` (from its own
+    scoring runs; None when it is not at the end of an epoch or not set) and at the end. Paul et al.'s epoch 20 of 200 comes long after
+    the first epoch and before their first drop (epoch 60)."""
+    acc = baseline_history(scoring_runs(P, store)).groupby("epoch").test_acc.mean()
+    drop = first_drop(P) * P.epochs
+    before = acc[acc.index <= drop]
+    out: dict[str, float | None] = {
+        "early": P.early, "early_epoch": P.early * P.epochs, "first_drop_epoch": drop,
+        "test_acc_epoch_1": float(acc.iloc[0]), "last_epoch_before_drop": float(before.index[-1]) if len(before) else 0.0,
+        "test_acc_before_drop": float(before.iloc[-1]) if len(before) else float("nan"),
+        "test_acc_end": float(acc.iloc[-1]), "predrop": P.predrop, "predrop_epoch": None, "test_acc_predrop": None,
+        "test_acc_early": accuracy_at(acc, P.early * P.epochs)}
+    if P.predrop is not None:
+        Q = checkpoint_profile(P, P.predrop)
+        at = P.predrop * P.epochs
+        acc_q = baseline_history([scoring_run(Q, s, store.reader()) for s in range(P.scoring_seeds)]
+                                 ).groupby("epoch").test_acc.mean()
+        out["predrop_epoch"] = at
+        out["test_acc_predrop"] = float(acc_q.loc[int(at)]) if float(at).is_integer() and int(at) in acc_q.index else None
+    return out
+
+
+def accuracy_at(acc: pd.Series, epoch: float) -> list[float]:
+    """Test accuracy (by epoch, from the per-epoch evaluations) at ``epoch``: [a, a] where an
+    evaluation fell there, else the bound [lo, hi] of the evaluations either side (the end of the
+    epoch before, NaN before the first, and the end of the epoch after)."""
+    if float(epoch).is_integer() and epoch in acc.index:
+        return [float(acc.loc[epoch])] * 2
+    before, after = acc[acc.index < epoch], acc[acc.index > epoch]
+    a = float(before.iloc[-1]) if len(before) else float("nan")
+    b = float(after.iloc[0]) if len(after) else float("nan")
+    return [min(a, b), max(a, b)] if len(before) else [float("nan"), b]

@@ -5,8 +5,8 @@ cause, a 2021 checkpoint-restore bug.
 Owns the static-pruning grid (:func:`grid`: every score of the bank x fraction pruned x seed,
 two other selection rules, a budget map), one evaluation run (:func:`pruned_run`), a read-only
 loader (:func:`load`), and the comparisons and the summary with its verdict rules
-(:func:`summary`). What the kept subsets are (class counts, rank correlations, how rankings
-settle) is :mod:`c2_picks`'s.
+(:func:`summary`; the restore-bug explanation's, :func:`restore_bug_reading`). What the kept
+subsets are (class counts, rank correlations, how rankings settle) is :mod:`c2_picks`'s.
 """
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from . import ParameterError, selection
-from .bank import baseline_history, checkpoint_profile, score_bank, scoring_pass_seconds, scoring_run, scoring_runs
-from .profiles import BUDGETS, Profile, first_drop, side_seeds
+from .bank import checkpoint_profile, score_bank, scoring_pass_seconds, scoring_run, scoring_runs
+from .profiles import BUDGETS, Profile, side_seeds
 from .runs import EVAL_SEED_OFFSET, read_grid, run
 from .selection import PREDROP_SCORES, STATIC_SCORES
-from .stats import ABOVE, BELOW, FEW_SEEDS, claim_verdict, compare, per_fraction, summarize
+from .stats import ABOVE, BELOW, FEW_SEEDS, NO_DIFFERENCE, claim_verdict, compare, per_fraction, summarize
 from .store import Record, Store
 from .train import device_data
 
@@ -369,6 +369,28 @@ def checkpoint_text(P: Profile) -> str:
     return f"epoch {round(at)}" if abs(at - round(at)) < 1e-9 and round(at) >= 1 else f"{P.early:.0%}"
 
 
+# The restore-bug explanation's readings (:func:`restore_bug_reading`).
+FITS, DOES_NOT_FIT, MIXED = "fits", "does not fit", "mixed"
+
+
+def restore_bug_reading(checks: dict[str, dict[str, list]]) -> str | None:
+    """Whether the restore-bug explanation (Kirsch 2023, §3) fits a summary's ``checks``, by the
+    expectation chapter C2 states before its checks: if the 2021 "GraNd at initialisation" was GraNd
+    of a trained network, its subsets behave unlike GraNd@init's and like a late score's
+    (forgetting). At every fraction both checks ran, GraNd@init (restore bug) minus GraNd@init
+    reads above and minus forgetting reads no detectable difference: :data:`FITS`; minus
+    GraNd@init is above at none of them (the buggy scores prune no better than the true ones, so
+    the bug cannot explain the gap): :data:`DOES_NOT_FIT`; else :data:`MIXED`. None where a check
+    did not run or a cell has fewer than 3 seeds (no interval to read)."""
+    init, late = checks.get("restore_bug_minus_grand_init") or {}, checks.get("restore_bug_minus_forgetting") or {}
+    fractions = [f for f in init if f in late]
+    if not fractions or any(c[f][3] == FEW_SEEDS for c in (init, late) for f in fractions):
+        return None
+    if all(init[f][3] == ABOVE and late[f][3] == NO_DIFFERENCE for f in fractions):
+        return FITS
+    return DOES_NOT_FIT if all(init[f][3] != ABOVE for f in fractions) else MIXED
+
+
 def summary(P: Profile, runs: pd.DataFrame, diffs: pd.DataFrame) -> dict[str, Any]:
     """Headline numbers and computed verdicts of chapter C2 (``summary.json`` section ``c2``).
 
@@ -423,45 +445,6 @@ def summary(P: Profile, runs: pd.DataFrame, diffs: pd.DataFrame) -> dict[str, An
 
 
 # --------------------------------------------------------------------------- cost
-
-def early_checkpoint(P: Profile, store: Store) -> dict[str, float | None]:
-    """Where the "early" scores are taken, against how far learning had got (read from the scoring
-    runs' per-epoch history): the checkpoints ``P.early`` and ``P.predrop`` in epochs, where the
-    learning rate starts to fall in epochs (``profiles.first_drop``), and the mean test accuracy
-    at the end of the first epoch, at ``P.early`` (:func:`accuracy_at`: a bound where it falls
-    between evaluations), at the last epoch before the drop, at ``P.predrop`` (from its own
-    scoring runs; None when it is not at the end of an epoch or not set) and at the end. Paul et al.'s epoch 20 of 200 comes long after
-    the first epoch and before their first drop (epoch 60)."""
-    acc = baseline_history(scoring_runs(P, store)).groupby("epoch").test_acc.mean()
-    drop = first_drop(P) * P.epochs
-    before = acc[acc.index <= drop]
-    out: dict[str, float | None] = {
-        "early": P.early, "early_epoch": P.early * P.epochs, "first_drop_epoch": drop,
-        "test_acc_epoch_1": float(acc.iloc[0]), "last_epoch_before_drop": float(before.index[-1]) if len(before) else 0.0,
-        "test_acc_before_drop": float(before.iloc[-1]) if len(before) else float("nan"),
-        "test_acc_end": float(acc.iloc[-1]), "predrop": P.predrop, "predrop_epoch": None, "test_acc_predrop": None,
-        "test_acc_early": accuracy_at(acc, P.early * P.epochs)}
-    if P.predrop is not None:
-        Q = checkpoint_profile(P, P.predrop)
-        at = P.predrop * P.epochs
-        acc_q = baseline_history([scoring_run(Q, s, store.reader()) for s in range(P.scoring_seeds)]
-                                 ).groupby("epoch").test_acc.mean()
-        out["predrop_epoch"] = at
-        out["test_acc_predrop"] = float(acc_q.loc[int(at)]) if float(at).is_integer() and int(at) in acc_q.index else None
-    return out
-
-
-def accuracy_at(acc: pd.Series, epoch: float) -> list[float]:
-    """Test accuracy (by epoch, from the per-epoch evaluations) at ``epoch``: [a, a] where an
-    evaluation fell there, else the bound [lo, hi] of the evaluations either side (the end of the
-    epoch before, NaN before the first, and the end of the epoch after)."""
-    if float(epoch).is_integer() and epoch in acc.index:
-        return [float(acc.loc[epoch])] * 2
-    before, after = acc[acc.index < epoch], acc[acc.index > epoch]
-    a = float(before.iloc[-1]) if len(before) else float("nan")
-    b = float(after.iloc[0]) if len(after) else float("nan")
-    return [min(a, b), max(a, b)] if len(before) else [float("nan"), b]
-
 
 def compute_seconds(P: Profile, store: Store, runs: pd.DataFrame) -> float:
     """Wall-clock seconds this chapter's results took to compute, read from the store: the scoring

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from . import MissingResults, ParameterError
-from .bank import checkpoint_label, per_seed, score_bank, scoring_runs
-from .c2 import accuracy_at, pruned_subset
+from .bank import accuracy_at, checkpoint_label, per_seed, score_bank, scoring_runs
+from .c2 import pruned_subset
 from .data import CIFAR10_SHA256, load_dataset, sha256_array
 from .profiles import Profile
 from .runs import EVAL_SEED_OFFSET, history_frame, sweep_command

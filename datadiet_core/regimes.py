@@ -18,10 +18,11 @@ from typing import Any
 
 import pandas as pd
 
+from .c2 import REGIME_PRUNE, restore_bug_reading
 from .c3 import CHANCE, CHANCE_FACTOR
 from .models import NET_NAMES
 from .profiles import PROFILES
-from .report import (CLAIMS, CONVENTION, VARIANT_HEADINGS, VARIANT_NAMES, and_list, effect_text, label, ordered_parts, part_effect, parts_table, plural,
+from .report import (CLAIMS, CONVENTION, VARIANT_HEADINGS, VARIANT_NAMES, and_list, effect_text, label, ordered_parts, part_effect, parts_table, plural, _reading,
                      published_text, readings_text, variants_table, variants_text, verdict_phrase)
 from .selection import VARIANT_SELECTORS
 from .stats import FEW_SEEDS
@@ -307,6 +308,26 @@ def pending_text(h: dict[str, Any]) -> str:
 COLLAPSE_CAUSES = {"class_skew_is_the_cause": "class skew (selecting per class lifts every run at chance above chance)",
                    "first_selection_is_the_cause": "the first selection (making it at random lifts every run at chance "
                                                    "above chance)"}
+
+
+def restore_bug_table(summaries: dict[str, dict[str, Any]]) -> str:
+    """The restore-bug checks of chapter C2 at 50% pruned in every regime (MyST markdown), each
+    beside the explanation's reading over every fraction the regime ran (:func:`c2.restore_bug_reading`)."""
+    key = f"{REGIME_PRUNE:g}"
+    lines = ["| regime | GraNd@init (restore bug) minus GraNd@init, 50% pruned | GraNd@init (restore bug) minus "
+             "forgetting, 50% pruned | the restore-bug explanation |", "|---|---|---|---|"]
+    for p in summaries:
+        s = summaries[p].get("c2") or {}
+        init, late = ((s.get("checks") or {}).get(k) or {} for k in ("restore_bug_minus_grand_init", "restore_bug_minus_forgetting"))
+        if not (init and late):
+            why = ("stored or computing, read once the grid is complete" if (s.get("headline") or {}).get("pending")
+                   else "not computed yet" if not s else "not in this regime's grid")
+            lines.append(f"| {regime_name(p, summaries)} | {why} | | |")
+            continue
+        reading = restore_bug_reading(s["checks"])
+        lines.append(f"| {regime_name(p, summaries)} | {_reading(init.get(key))} | {_reading(late.get(key))} | "
+                     + ("not read (fewer than 3 seeds)" if reading is None else reading) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def _acc_cell(v: list[float] | None) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .c2 import REGIME_PRUNE, published_differences
+from .c2 import DOES_NOT_FIT, FITS, MIXED, REGIME_PRUNE, published_differences, restore_bug_reading
 from .profiles import Profile
 from .report import CONVENTION, _by_fraction, _pp, _pp_point, _reading, and_list, cell, label, parts_verdict, plural
 from .stats import FEW_SEEDS, MIN_SEEDS
@@ -56,6 +56,30 @@ C2_CHECKS = {"input_norm_minus_grand_init": "input norm minus GraNd@init",
              "restore_bug_minus_forgetting": "GraNd@init (restore bug) minus forgetting (a score of the end of training)",
              "keep_lowest_minus_keep_highest_el2n_early": "EL2N early: keeping the easiest minus keeping the hardest",
              "stratified_minus_keep_highest_el2n_early": "EL2N early: stratified (Zheng et al.) minus keeping the hardest"}
+
+
+# What the restore-bug explanation's reading (c2.restore_bug_reading) says, as a sentence puts it.
+RESTORE_BUG_WORDS = {FITS: "fits the runs", DOES_NOT_FIT: "does not fit the runs", MIXED: "fits the runs only in part"}
+RESTORE_BUG_RULE = ("It fits where, at every fraction both checks ran, GraNd@init (restore bug) is above GraNd@init "
+                    "and shows no detectable difference to forgetting; it does not fit where it is above GraNd@init "
+                    "at none (this rule restates the expectation that opens the section).")
+
+
+def restore_bug_text(summary: dict[str, Any]) -> str:
+    """The restore-bug explanation read from the chapter's checks (:func:`c2.restore_bug_reading`),
+    beside the readings it rests on (computed)."""
+    checks = summary.get("checks", {})
+    init, late = checks.get("restore_bug_minus_grand_init") or {}, checks.get("restore_bug_minus_forgetting") or {}
+    fractions = [f for f in init if f in late]
+    if not fractions:
+        return "This profile's grid does not run both restore-bug checks, so the explanation is not read here."
+    reading = restore_bug_reading(checks)
+    if reading is None:
+        return ("The restore-bug explanation is not read at this regime: its checks have fewer than 3 seeds, so no "
+                "interval (the table gives their differences).")
+    at = "; ".join(f"at {float(f):.0%} pruned, GraNd@init (restore bug) minus GraNd@init is {_reading(init[f])}, and "
+                   f"minus forgetting {_reading(late[f])}" for f in fractions)
+    return f"The restore-bug explanation {RESTORE_BUG_WORDS[reading]} at this regime: {at}. {RESTORE_BUG_RULE}"
 
 
 def c2_checks_table(summary: dict[str, Any]) -> pd.DataFrame:
@@ -150,7 +174,7 @@ def _acc_at(bound: list[float]) -> str:
 
 def c2_early_text(P: Profile, early: dict[str, Any]) -> str:
     """Where the early scores are taken, against the scoring runs' test accuracy
-    (:func:`c2.early_checkpoint`)."""
+    (:func:`bank.early_checkpoint`)."""
     text = (f"The early scores are taken at {early['early']:.0%} of training ({early['early_epoch']:g} of {P.epochs} "
             f"epochs), where the scoring runs' test accuracy was {_acc_at(early['test_acc_early'])}"
             + (" (test accuracy is measured only after whole epochs: the bound is the one after epoch 1)"

@@ -40,7 +40,7 @@ def claim2(P: Profile, store: Store) -> dict[str, Any]:
 def _claim2(P: Profile, store: Store) -> dict[str, Any]:
     runs = c2.load(P, store)
     out = c2.summary(P, runs, c2.differences(runs))
-    out["early_checkpoint"] = c2.early_checkpoint(P, store)
+    out["early_checkpoint"] = bank.early_checkpoint(P, store)
     out["budget_conventions"] = c2.budget_conventions(P, store, runs)
     return out
 

@@ -100,6 +100,7 @@ glue("median_run_s", f"{c2.median_run_seconds(runs, P.epochs):.0f}", display=Fal
 glue("early_text", report_c2.c2_early_text(P, summary["early_checkpoint"]), display=False)
 glue("budget_note", report_c2.c2_budget_note(P.name, summary["budget_conventions"]), display=False)
 glue("regime", summary["headline"]["regime"], display=False)
+glue("restore_bug", report_c2.restore_bug_text(summary), display=False)
 
 # %% [markdown]
 # ## Accuracy against the fraction pruned
@@ -192,6 +193,9 @@ plots.chart_or_note(report_c2.c2_per_class_table(summary), "")
 report.show(report_c2.c2_checks_table(summary))
 
 # %% [markdown]
+# {glue:text}`restore_bug`
+
+# %% [markdown]
 # ## Where "early" is taken
 #
 # {glue:text}`early_text` Where each trained score is taken, how far the scoring networks had
@@ -271,3 +275,8 @@ glue("regimes", regimes.agreement("c2", both), display=False)
 
 # %% [markdown]
 # {glue:text}`regimes`
+#
+# The suspected cause at each regime, read by the rule of the restore-bug section above:
+
+# %% tags=["remove-input"]
+Markdown(regimes.restore_bug_table(both))

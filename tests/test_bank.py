@@ -4,7 +4,7 @@ import shutil
 import numpy as np
 import pytest
 
-from datadiet_core import MissingResults, bank, c2, report, runs, scores, selection, store, sweep, train
+from datadiet_core import MissingResults, bank, report, runs, scores, selection, store, sweep, train
 from small import digits_profile
 
 
@@ -83,12 +83,12 @@ def test_predrop_scores_come_from_a_second_set_of_scoring_runs_on_the_same_traje
     assert set(selection.PREDROP_SCORES) <= set(sc)
     np.testing.assert_allclose(sc["el2n_predrop"], bank.per_seed(P, s, range(2), 0.25, "train", "el2n").mean(0))
     assert not np.allclose(sc["el2n_predrop"], sc["el2n_early"])
-    early = c2.early_checkpoint(P, s)
+    early = bank.early_checkpoint(P, s)
     hist = runs.history_frame(second[0])
     assert early["predrop_epoch"] == 1.0 and early["test_acc_predrop"] == pytest.approx(
         np.mean([runs.history_frame(r).test_acc.iloc[0] for r in second]))
     assert hist.test_acc.iloc[0] > 0.3  # well past chance (10 classes)
-    assert c2.early_checkpoint(P.replace(predrop=None), s)["test_acc_predrop"] is None
+    assert bank.early_checkpoint(P.replace(predrop=None), s)["test_acc_predrop"] is None
     # Compacting drops the main runs' checkpoints (every trained one scored); the pre-drop runs'
     # only with the profile, which says the bank reads nothing of them but their 25% scores.
     assert bank.compact(s)["checkpoints_dropped"] == 2

@@ -195,6 +195,33 @@ def test_c2_per_class_and_checkpoint_tables_read_the_summary():
     assert report_c2.c2_per_class_text({"headline": {"pending": {}}}).startswith("This profile's grid runs no per-class")
 
 
+A, N, B, F = "above", "no detectable difference", "below", stats.FEW_SEEDS
+
+
+@pytest.mark.parametrize("init, late, reading", [
+    ({"0.5": A}, {"0.5": N}, c2.FITS),  # unlike GraNd@init, like a late score: the bug explains the gap
+    ({"0.3": A, "0.5": A}, {"0.3": N, "0.5": N}, c2.FITS),
+    ({"0.5": N}, {"0.5": B}, c2.DOES_NOT_FIT),  # the buggy scores prune no better than the true ones
+    ({"0.3": B, "0.5": N}, {"0.3": N, "0.5": N}, c2.DOES_NOT_FIT),
+    ({"0.5": A}, {"0.5": A}, c2.MIXED),  # above GraNd@init, but not like forgetting
+    ({"0.3": A, "0.5": N}, {"0.3": N, "0.5": N}, c2.MIXED),
+    ({"0.5": A}, {"0.5": F}, None),  # a cell without an interval is not read
+    ({"0.5": A}, {}, None),  # forgetting not run
+    ({"0.3": A}, {"0.5": N}, None),  # no fraction where both ran
+])
+def test_restore_bug_reading_follows_the_chapters_expectation(init, late, reading):
+    point = {A: [0.01, 0.005, 0.02], N: [0.0, -0.01, 0.01], B: [-0.01, -0.02, -0.005], F: [0.01, float("nan"), float("nan")]}
+    checks = {"restore_bug_minus_grand_init": {f: point[d] + [d] for f, d in init.items()},
+              "restore_bug_minus_forgetting": {f: point[d] + [d] for f, d in late.items()}}
+    assert c2.restore_bug_reading(checks) == reading
+    text = report_c2.restore_bug_text({"checks": checks})
+    if reading is None:
+        assert text.startswith("The restore-bug explanation is not read" if init and late and set(init) & set(late)
+                               else "This profile's grid does not run both restore-bug checks")
+    else:
+        assert text.startswith(f"The restore-bug explanation {report_c2.RESTORE_BUG_WORDS[reading]} at this regime: at ")
+
+
 @pytest.mark.parametrize("case, verdict", [
     ({}, "holds"),  # GraNd@init below, both early scores above somewhere and below nowhere
     ({"grand_init": 0.03}, "fails"),  # GraNd@init above random

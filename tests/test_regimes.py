@@ -126,3 +126,25 @@ def test_collapse_table_gives_each_regime_its_loss_driven_selectors_and_the_caus
     assert ("`airbench`: uncertainty EMA at chance as specified; cause: class skew (selecting per class lifts "
             "every run at chance above chance)") in cause
     assert "`cpu`: uncertainty EMA at chance as specified; cause: not established (the variants' runs have " in cause
+
+
+def test_restore_bug_table_reads_each_regime_by_the_chapter_rule(cpu):
+    """The committed cpu checks (2 seeds: not read) beside a regime whose buggy scores prune like
+    forgetting and above GraNd@init (the rule's "fits"), one whose headline alone is stated, and
+    one not computed."""
+    second = copy.deepcopy(cpu)
+    second["c2"]["checks"] = {"restore_bug_minus_grand_init": {"0.5": [0.024, 0.019, 0.029, "above"]},
+                              "restore_bug_minus_forgetting": {"0.5": [-0.005, -0.010, 0.001, "no detectable difference"]}}
+    partial = copy.deepcopy(cpu)
+    partial["c2"]["checks"] = {"restore_bug_minus_grand_init": {}, "restore_bug_minus_forgetting": {}}
+    partial["c2"]["headline"]["pending"] = {"runs": 3, "command": "c"}
+    header, rule, *rows = regimes.restore_bug_table({"cpu": cpu, "airbench": second, "gpu": partial,
+                                                     "paper": {}}).strip().splitlines()
+    assert header.startswith("| regime | GraNd@init (restore bug) minus GraNd@init, 50% pruned |") and rule == "|---" * 4 + "|"
+    assert len(rows) == 4 and all(r.count("|") == 5 for r in rows)
+    d = cpu["c2"]["checks"]["restore_bug_minus_grand_init"]["0.5"][0]
+    assert rows[0].split(" | ")[1:] == [f"{d * 100:+.1f} (fewer than 3 seeds: no interval)",
+                                        f"{cpu['c2']['checks']['restore_bug_minus_forgetting']['0.5'][0] * 100:+.1f} "
+                                        "(fewer than 3 seeds: no interval)", "not read (fewer than 3 seeds) |"]
+    assert rows[1].split(" | ")[1:] == ["+2.4 [+1.9, +2.9] above", "-0.5 [-1.0, +0.1] no detectable difference", "fits |"]
+    assert "read once the grid is complete" in rows[2] and rows[3].endswith("| not computed yet | | |")

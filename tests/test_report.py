@@ -44,6 +44,7 @@ def rendered(summary: dict) -> str:
     parts = [report.parts_table("c2", summary["c2"]["headline"]), report.parts_table("c3", summary["c3"]["headline"]),
              report_c2.c2_verdict_text(summary["c2"]), report_c3.verdict_text(summary["c3"]),
              report_c2.c2_per_class_text(summary["c2"]), report_c2.c2_budget_text(summary["c2"]),
+             report_c2.restore_bug_text(summary["c2"]), regimes.restore_bug_table({"cpu": summary}),
              report_c3.speed_text(summary["c3"]), report_c3.iterations_text(summary["c3"]),
              regimes.verdict_table({"cpu": summary}), regimes.claim_table("c2", {"cpu": summary}),
              regimes.claim_table("c3", {"cpu": summary})]
