@@ -373,6 +373,12 @@ def checkpoint_text(P: Profile) -> str:
 FITS, DOES_NOT_FIT, MIXED = "fits", "does not fit", "mixed"
 
 
+def restore_bug_checks(checks: dict[str, dict[str, list]]) -> tuple[dict[str, list], dict[str, list]]:
+    """A summary's two restore-bug checks, restore bug minus GraNd@init and minus forgetting, by
+    fraction ({} where one did not run)."""
+    return checks.get("restore_bug_minus_grand_init") or {}, checks.get("restore_bug_minus_forgetting") or {}
+
+
 def restore_bug_reading(checks: dict[str, dict[str, list]]) -> str | None:
     """Whether the restore-bug explanation (Kirsch 2023, §3) fits a summary's ``checks``, by the
     expectation chapter C2 states before its checks: if the 2021 "GraNd at initialisation" was GraNd
@@ -382,7 +388,7 @@ def restore_bug_reading(checks: dict[str, dict[str, list]]) -> str | None:
     GraNd@init is above at none of them (the buggy scores prune no better than the true ones, so
     the bug cannot explain the gap): :data:`DOES_NOT_FIT`; else :data:`MIXED`. None where a check
     did not run or a cell has fewer than 3 seeds (no interval to read)."""
-    init, late = checks.get("restore_bug_minus_grand_init") or {}, checks.get("restore_bug_minus_forgetting") or {}
+    init, late = restore_bug_checks(checks)
     fractions = [f for f in init if f in late]
     if not fractions or any(c[f][3] == FEW_SEEDS for c in (init, late) for f in fractions):
         return None

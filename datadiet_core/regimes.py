@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from .c2 import REGIME_PRUNE, restore_bug_reading
+from .c2 import REGIME_PRUNE, restore_bug_checks, restore_bug_reading
 from .c3 import CHANCE, CHANCE_FACTOR
 from .models import NET_NAMES
 from .profiles import PROFILES
@@ -318,7 +318,7 @@ def restore_bug_table(summaries: dict[str, dict[str, Any]]) -> str:
              "forgetting, 50% pruned | the restore-bug explanation |", "|---|---|---|---|"]
     for p in summaries:
         s = summaries[p].get("c2") or {}
-        init, late = ((s.get("checks") or {}).get(k) or {} for k in ("restore_bug_minus_grand_init", "restore_bug_minus_forgetting"))
+        init, late = restore_bug_checks(s.get("checks") or {})
         if not (init and late):
             why = ("stored or computing, read once the grid is complete" if (s.get("headline") or {}).get("pending")
                    else "not computed yet" if not s else "not in this regime's grid")

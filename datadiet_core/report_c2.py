@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .c2 import DOES_NOT_FIT, FITS, MIXED, REGIME_PRUNE, published_differences, restore_bug_reading
+from .c2 import DOES_NOT_FIT, FITS, MIXED, REGIME_PRUNE, published_differences, restore_bug_checks, restore_bug_reading
 from .profiles import Profile
 from .report import CONVENTION, _by_fraction, _pp, _pp_point, _reading, and_list, cell, label, parts_verdict, plural
 from .stats import FEW_SEEDS, MIN_SEEDS
@@ -69,7 +69,7 @@ def restore_bug_text(summary: dict[str, Any]) -> str:
     """The restore-bug explanation read from the chapter's checks (:func:`c2.restore_bug_reading`),
     beside the readings it rests on (computed)."""
     checks = summary.get("checks", {})
-    init, late = checks.get("restore_bug_minus_grand_init") or {}, checks.get("restore_bug_minus_forgetting") or {}
+    init, late = restore_bug_checks(checks)
     fractions = [f for f in init if f in late]
     if not fractions:
         return "This profile's grid does not run both restore-bug checks, so the explanation is not read here."
