@@ -12,6 +12,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 import pandas as pd
 
+from . import MissingResults
 from .c3 import (AGGRESSIVE, CHANCE, CHANCE_FACTOR, TABLE1_PRUNE, TABLE1_SOURCE_VARIANT, Runs, grid, run_spec,
                  seconds_per_run)
 from .data import load_dataset
@@ -133,22 +134,36 @@ def table1_source_timing(runs: Runs, epochs: int, prune: float = TABLE1_PRUNE) -
 # --------------------------------------------------------------------------- the collapse diagnosis
 
 COLLAPSE_SELECTORS = VARIANT_SELECTORS  # the loss-driven selectors diagnosed, as specified and in each variant
+# Beside them, as specified only and where their runs kept the classes of every selection (the
+# airbench grid's do; the cpu store's older records do not): random dynamic, the even mix a
+# re-selection keeps when nothing steers it, and epsilon-greedy, the third loss-driven selector,
+# whose selections the diagnosis reads but whose variants no grid runs.
+SHOWN_BESIDE = ("random_dynamic", "epsilon_greedy")
 
 
 def _diagnosed(P: Profile, store: Store, prune: float) -> Iterator[tuple[str, str, Record, np.ndarray]]:
-    """Every run of the collapse diagnosis at ``prune`` and the longest budget: (selector,
-    variant name, record, class shares of every selection: selections x classes)."""
-    for s in COLLAPSE_SELECTORS:
-        for v in ("",) + tuple(P.c3_variants):
-            for rec in _runs_of(P, store, s, prune, v):
-                per = rec.arrays["selection_classes"]
-                yield s, v or "as specified", rec, per / per.sum(1, keepdims=True)
+    """Every run of the collapse diagnosis at ``prune`` and the longest budget, and of
+    :data:`SHOWN_BESIDE` as specified: (selector, variant name, record, class shares of every
+    selection: selections x classes)."""
+    runs = [(s, v, _runs_of(P, store, s, prune, v)) for s in COLLAPSE_SELECTORS for v in ("",) + tuple(P.c3_variants)]
+    for s in SHOWN_BESIDE:
+        try:
+            runs.append((s, "", _runs_of(P, store, s, prune)))
+        except MissingResults:  # not stored yet (the grid computes it later): the diagnosis does not wait
+            pass
+    for s, v, recs in runs:
+        for rec in recs:
+            if "selection_classes" not in rec.arrays:
+                continue  # stored before runs kept their selections' classes: nothing to read
+            per = rec.arrays["selection_classes"]
+            yield s, v or "as specified", rec, per / per.sum(1, keepdims=True)
 
 
 def class_shares(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd.DataFrame:
     """The share of each class in every selection of every seed, for the top-k loss selectors
-    (as Raju et al. specify them and in each variant of ``P.c3_variants``), at
-    ``prune`` and the longest budget: one row per (selector, variant, seed, selection, class)."""
+    (as Raju et al. specify them and in each variant of ``P.c3_variants``) and :data:`SHOWN_BESIDE`
+    (as specified, where stored), at ``prune`` and the longest budget: one row per (selector,
+    variant, seed, selection, class)."""
     classes = load_dataset(P.dataset).classes
     return pd.DataFrame([{"selector": s, "variant": v, "seed": rec.config["seed"], "selection": i + 1,
                           "class": classes[c], "share": float(share[i, c])}
@@ -171,13 +186,15 @@ def divergence_checks(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd
     history and every scoring-pass loss was finite, the largest |weight| and the range of the
     BatchNorm running variances over all selections (:func:`dynamic.model_checks`), the largest
     share of one class in the first selection, the smallest share of any class in any, and the
-    :func:`class_turnover` between selections."""
+    :func:`class_turnover` between selections. A selection made without a scoring pass has no
+    scoring loss to check (:func:`dynamic.model_checks` writes NaN, a non-finite loss inf)."""
     rows = []
     for s, v, rec, share in _diagnosed(P, store, prune):
         checks = pd.DataFrame(rec.arrays["selection_checks"], columns=list(CHECK_COLUMNS))
         loss = history_frame(rec)["train_loss"]
+        scored = checks.loss_max.dropna()  # NaN: no scoring pass at that selection (random dynamic scores none)
         rows.append({"selector": s, "variant": v, "seed": rec.config["seed"], "test_acc": rec.metrics["test_acc"],
-                     "finite": bool(np.isfinite(loss).all() and np.isfinite(checks.loss_max).all()),
+                     "finite": bool(np.isfinite(loss).all() and np.isfinite(scored).all()),
                      "weight_abs_max": float(checks.weight_abs_max.max()),
                      "bn_var_min": float(checks.bn_var_min.min()), "bn_var_max": float(checks.bn_var_max.max()),
                      "first_max_share": float(share[0].max()), "min_share": float(share.min()),

@@ -59,8 +59,8 @@ def all_losses(model: nn.Module, P: Profile) -> np.ndarray:
 
 def model_checks(model: nn.Module, losses: np.ndarray | None) -> np.ndarray:
     """What a divergence would show, at one re-selection: the largest loss of the scoring pass
-    (NaN or inf if any logit was), the largest |weight|, and the smallest and largest running
-    variance of the BatchNorm layers (NaN when the net has none)."""
+    (inf if any was not finite; NaN where the selector ran no scoring pass), the largest |weight|,
+    and the smallest and largest running variance of the BatchNorm layers (NaN when the net has none)."""
     weights = [p.detach().abs().max().item() for p in model.parameters()]
     bn = [m.running_var.detach() for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
           and m.running_var is not None]

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .c2 import REGIME_PRUNE, restore_bug_checks, restore_bug_reading
 from .c3 import CHANCE, CHANCE_FACTOR
+from .c3_picks import SHOWN_BESIDE
 from .models import NET_NAMES
 from .profiles import PROFILES
 from .report import (CLAIMS, CONVENTION, VARIANT_HEADINGS, VARIANT_NAMES, and_list, effect_text, label, ordered_parts, part_effect, parts_table, plural, _reading,
@@ -338,7 +339,8 @@ def _acc_cell(v: list[float] | None) -> str:
 def collapse_table(summaries: dict[str, dict[str, Any]]) -> str:
     """The loss-driven selectors at 70% pruned in every regime (MyST markdown), from each
     regime's ``c3.collapse`` (:func:`c3_picks.collapse_summary`): test accuracy as specified and
-    in each diagnosis variant, the class turnover as specified, then per regime which cause its
+    in each diagnosis variant, the class turnover as specified (with :data:`c3_picks.SHOWN_BESIDE`
+    as specified, where the regime's runs kept their classes), then per regime which cause its
     rules found, or that none did."""
     have = {p: summaries[p].get("c3", {}).get("collapse") for p in summaries}
     variants = [v for v in VARIANT_HEADINGS if any(k.split(":", 1)[1] == v for c in have.values() if c for k in c["acc"])]
@@ -350,7 +352,7 @@ def collapse_table(summaries: dict[str, dict[str, Any]]) -> str:
         if not c:
             lines.append(f"| {name} | not computed yet |" + " |" * (len(variants) + 1))
             continue
-        for sel in VARIANT_SELECTORS:
+        for sel in VARIANT_SELECTORS + tuple(s for s in SHOWN_BESIDE if f"{s}:as specified" in c["acc"]):
             turnover = (c.get("class_turnover") or {}).get(f"{sel}:as specified")
             lines.append(f"| {name} | {label(sel)} | " + " | ".join(_acc_cell(c["acc"].get(f"{sel}:{v}")) for v in variants)
                          + f" | {'' if turnover is None else f'{turnover:.0%}'} |")

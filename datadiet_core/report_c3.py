@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import ParameterError, c3
+from .c3_picks import SHOWN_BESIDE
 from .c3_settings import ITERATION_COMPARISONS
 from .dynamic import HALF_BUDGET_TAG, period_passes
 from .profiles import Profile, side_seeds
@@ -206,8 +207,23 @@ def _turnover_text(c: dict[str, Any]) -> str:
     names = {"as specified": "as specified", **VARIANT_NAMES}
     parts = [f"{label(s)} {name} {t[f'{s}:{v}']:.0%}" for s in VARIANT_SELECTORS
              for v, name in names.items() if np.isfinite(t.get(f"{s}:{v}", np.nan))]
+    parts += [f"{label(s)} {t[f'{s}:as specified']:.0%}" for s in SHOWN_BESIDE
+              if np.isfinite(t.get(f"{s}:as specified", np.nan))]
     return ("Share of a selection that moves to other classes at the next re-selection (mean over passes and "
             "seeds): " + "; ".join(parts) + ". ") if parts else ""
+
+
+def _beside_text(c: dict[str, Any]) -> str:
+    """Epsilon-greedy's accuracy as specified beside random dynamic's, where the collapse summary
+    holds them (:data:`c3_picks.SHOWN_BESIDE`): the grid runs no variant of it, so no rule names its
+    cause (empty otherwise)."""
+    acc = c.get("acc") or {}
+    eps, rnd = acc.get("epsilon_greedy:as specified"), acc.get("random_dynamic:as specified")
+    if not eps:
+        return ""
+    against = f" (random (dynamic): {rnd[0] * 100:.1f} ± {rnd[1] * 100:.1f}%)" if rnd else ""
+    return (f"{label('epsilon_greedy')} ended at {eps[0] * 100:.1f} ± {eps[1] * 100:.1f}% as specified{against}; "
+            "the grid runs no variant of it, so no rule names its cause. ")
 
 
 def collapse_text(c: dict[str, Any]) -> str:
@@ -224,7 +240,7 @@ def collapse_text(c: dict[str, Any]) -> str:
                                 f"{cell(*r[:3])} points, {r[3]}"))
     joined = "; ".join(parts)
     text += _opening(joined) + ". " if parts else ""
-    text += _turnover_text(c)
+    text += _turnover_text(c) + _beside_text(c)
     chance = [label(s) for s, v in c["at_chance"].items() if v]
     if not chance:
         return text + "No selector ended at chance as specified."

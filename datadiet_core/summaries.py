@@ -65,9 +65,10 @@ def _claim3(P: Profile, store: Store) -> dict[str, Any]:
 
 def _add_collapse(P: Profile, store: Store, out: dict[str, Any]) -> dict[str, Any]:
     """``out`` with ``collapse``, the diagnosis of the loss-driven selectors
-    (:func:`c3_picks.collapse_summary`), where the grid runs them (a headline-only grid has none)."""
+    (:func:`c3_picks.collapse_summary`), where the grid runs them (a headline-only grid has none,
+    though it may hold the runs shown beside them, :data:`c3_picks.SHOWN_BESIDE`)."""
     checks = c3_picks.divergence_checks(P, store)
-    if len(checks):
+    if len(checks) and checks.selector.isin(c3_picks.COLLAPSE_SELECTORS).any():
         out["collapse"] = c3_picks.collapse_summary(P, checks)
     return out
 

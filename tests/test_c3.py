@@ -404,6 +404,15 @@ def test_class_turnover_is_the_share_of_a_selection_that_moves_to_other_classes(
     text = report_c3.collapse_text({"diverged": False, "at_chance": {"ucb": False, "uncertainty_ema": False},
                                     "class_turnover": {"ucb:as specified": 0.97, "ucb:random_first": 0.3}})
     assert "UCB as specified 97%; UCB with its first selection random 30%." in text
+    # Random dynamic and ε-greedy, as specified, beside them: turnover, and ε-greedy's accuracy with no cause named.
+    beside = {"diverged": False, "at_chance": {"ucb": False, "uncertainty_ema": False},
+              "class_turnover": {"ucb:as specified": 0.5, "random_dynamic:as specified": 0.012,
+                                 "epsilon_greedy:as specified": 0.73},
+              "acc": {"epsilon_greedy:as specified": [0.543, 0.093, 3], "random_dynamic:as specified": [0.895, 0.002, 3]}}
+    text = report_c3.collapse_text(beside)
+    assert "UCB as specified 50%; random (dynamic) 1%; ε-greedy 73%. " in text
+    assert ("ε-greedy ended at 54.3 ± 9.3% as specified (random (dynamic): 89.5 ± 0.2%); the grid runs no variant "
+            "of it, so no rule names its cause. No selector ended at chance as specified.") in text
 
 
 def test_collapse_text_names_no_cause_when_the_variants_rest_on_two_seeds():
@@ -505,11 +514,17 @@ def test_c3_summary_states_the_headline_from_its_cells_while_the_other_cells_com
     probes["pending"]["c3_variants"] = ["per_class"]
     assert "(each run per class); Raju et al.'s Table 1 probes (3 runs" in regimes.pending_text(probes)
     assert [p["at"]["effect"] for p in diagnosed["headline"]["parts"].values()] == [p["at"]["effect"] for p in h["parts"].values()]
-    assert set(diagnosed["collapse"]["acc"]) == {"ucb:as specified", "ucb:random_first", "uncertainty_ema:random_first"}
+    # Random dynamic (a headline cell) is shown beside the diagnosis; ε-greedy, not stored yet, is not waited for.
+    assert set(diagnosed["collapse"]["acc"]) == {"ucb:as specified", "ucb:random_first", "uncertainty_ema:random_first",
+                                                 "random_dynamic:as specified"}
+    assert diagnosed["collapse"]["diverged"] is False  # random dynamic's selections score nothing: NaN, not a divergence
     sweep.sweep("c3", P, s.root, progress=None)
     whole = summaries.claim3(P, s.reader())
     assert "pending" not in whole["headline"]
-    assert all(whole["collapse"][k] == diagnosed["collapse"][k] for k in ("acc", "at_chance", "class_turnover"))
+    assert set(whole["collapse"]["acc"]) == set(diagnosed["collapse"]["acc"]) | {"epsilon_greedy:as specified"}
+    assert whole["collapse"]["at_chance"] == diagnosed["collapse"]["at_chance"]
+    assert all({n: whole["collapse"][k][n] for n in diagnosed["collapse"][k]} == diagnosed["collapse"][k]
+               for k in ("acc", "class_turnover"))
     assert [p["at"]["effect"] for p in whole["headline"]["parts"].values()] == [
         p["at"]["effect"] for p in h["parts"].values()]  # the headline's cells are the same runs
 

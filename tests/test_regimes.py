@@ -126,6 +126,12 @@ def test_collapse_table_gives_each_regime_its_loss_driven_selectors_and_the_caus
     assert ("`airbench`: uncertainty EMA at chance as specified; cause: class skew (selecting per class lifts "
             "every run at chance above chance)") in cause
     assert "`cpu`: uncertainty EMA at chance as specified; cause: not established (the variants' runs have " in cause
+    # Random dynamic and ε-greedy, as specified, where a regime's runs kept their classes: a row each, after the diagnosed.
+    c["acc"]["epsilon_greedy:as specified"] = [0.543, 0.093, 3]
+    c["class_turnover"]["epsilon_greedy:as specified"] = 0.73
+    rows = regimes.collapse_table({"airbench": second}).strip().split("\n\n")[0].splitlines()[2:]
+    assert [r.split(" | ")[1] for r in rows] == ["uncertainty EMA", "UCB", "ε-greedy"]
+    assert rows[-1].split(" | ")[2:] == ["54.3 ± 9.3% (3 seeds)", "", "", "73% |"]
 
 
 def test_restore_bug_table_reads_each_regime_by_the_chapter_rule(cpu):
