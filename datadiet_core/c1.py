@@ -246,6 +246,7 @@ def summary(P: Profile, curves: pd.DataFrame, fit: dict[str, float], pairs: pd.D
                for m in dict.fromkeys(curves[curves.dataset == "fashion_mnist"].model)}
     k_trained = P.scoring_seeds
     init_k, end_k = at(P.model, "train", "init", min(k_trained, P.inits)), at(P.model, "train", "end", k_trained)
+    test, early = at(P.model, "test", "init"), at(P.model, "train", checkpoint_label(P.early), k_trained)
     verdict = {f"holds_for_{m}": rho_verdict(r) == "holds" for m, r in per_arch.items()}
     verdict["fades_with_training"] = bool(end_k.hi < init_k.lo)
     return {
@@ -255,9 +256,9 @@ def summary(P: Profile, curves: pd.DataFrame, fit: dict[str, float], pairs: pd.D
         "spearman_by_model": {m: float(r.rho) for m, r in per_arch.items()},
         "spearman_by_model_ci": {m: [float(r.lo), float(r.hi)] for m, r in per_arch.items()},
         "images_by_model": {m: int(r.n) for m, r in per_arch.items()},
-        "spearman_test_split": float(at(P.model, "test", "init").rho),
-        "spearman_early": float(at(P.model, "train", checkpoint_label(P.early), k_trained).rho),
-        "spearman_end": float(end_k.rho),
+        "spearman_test_split": float(test.rho), "spearman_test_split_ci": [float(test.lo), float(test.hi)],
+        "spearman_early": float(early.rho), "spearman_early_ci": [float(early.lo), float(early.hi)],
+        "spearman_end": float(end_k.rho), "spearman_end_ci": [float(end_k.lo), float(end_k.hi)],
         "spearman_fashion_mnist": {m: float(r.rho) for m, r in fashion.items()},
         "spearman_fashion_mnist_ci": {m: [float(r.lo), float(r.hi)] for m, r in fashion.items()},
         "verdict_fashion_mnist": {m: rho_verdict(r) for m, r in fashion.items()},

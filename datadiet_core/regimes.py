@@ -158,7 +158,7 @@ def claim_table(claim: str, summaries: dict[str, dict[str, Any]], above: str | N
 
 
 PAPERS_NET = "resnet18"  # the papers' architecture
-PAPERS_ACCURACY = 0.93  # a regime at or above this full-data accuracy is at the papers' (their nets: about 94-95%)
+PAPERS_ACCURACY = 0.93  # a regime at or above this full-data accuracy is near the papers' (their nets: about 94-95%)
 
 
 def build_note(claim: str, summaries: dict[str, dict[str, Any]], build: str) -> str:
@@ -166,7 +166,7 @@ def build_note(claim: str, summaries: dict[str, dict[str, Any]], build: str) -> 
     last section sets beside it (computed: true whichever profile the book is built with)."""
     setup = summaries.get(build, {}).get("setup")
     acc = setup["test_acc_mean"] if setup else None
-    where = ("not yet computed" if acc is None else f"{'at' if acc >= PAPERS_ACCURACY else 'short of'} the papers' "
+    where = ("not yet computed" if acc is None else f"{'near' if acc >= PAPERS_ACCURACY else 'short of'} the papers' "
              f"accuracy ({acc * 100:.1f}% on full data; their networks reach about 94-95%)")
 
     def other(p: str) -> str:
@@ -332,8 +332,9 @@ def restore_bug_table(summaries: dict[str, dict[str, Any]]) -> str:
 
 
 def _acc_cell(v: list[float] | None) -> str:
-    """A test accuracy [mean, std, n] as "mean ± std % (n seeds)"; empty where not run."""
-    return "" if not v else f"{v[0] * 100:.1f} ± {v[1] * 100:.1f}% ({plural(v[2], 'seed')})"
+    """A test accuracy [mean, std, n] as "mean ± std % (n seeds)"; "not run" where the regime's grid
+    has no such run."""
+    return "not run" if not v else f"{v[0] * 100:.1f} ± {v[1] * 100:.1f}% ({plural(v[2], 'seed')})"
 
 
 def collapse_table(summaries: dict[str, dict[str, Any]]) -> str:

@@ -11,6 +11,7 @@ table). Each claim's own chapter text is in ``report_c1``, ``report_c2`` and ``r
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -196,9 +197,11 @@ def ordered_parts(h: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 def part_effect(name: str, p: dict[str, Any]) -> str:
     """A part's effect where its headline states it, in points with Welch's 95% interval: C2's at
-    50% pruned, C3's at 70% (its cost part at 80%)."""
+    50% pruned (saying so where the grid ran no other fraction for it: the rule then reads one), C3's
+    at 70% (its cost part at 80%)."""
     if "at_50" in p:
-        return f"{_effect(p['at_50'])} at 50%"
+        only = " (the only fraction run)" if len(p.get("directions") or {}) == 1 else ""
+        return f"{_effect(p['at_50'])} at 50%{only}"
     return f"{_effect(p['at'])} at {'80%' if name.endswith('0.8') else '70%'}"
 
 
@@ -236,13 +239,24 @@ def parts_table(claim: str, h: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def regime_brief(regime: str) -> str:
+    """A headline's regime (``c2.regime_text``, ``c3.summary``) as a verdict sentence names it: net
+    and epochs, the budget convention where the net's clause leaves it out, and full-data accuracy
+    ("fastnet, 8 epochs, equal iterations, full data 83.3%")."""
+    head = regime.split(" (")[0]
+    convention = re.search(r"equal (epochs|iterations)", regime)
+    full = re.search(r"\d+\.\d%(?= ± )", regime)
+    return (head + (f", {convention.group(0)}" if convention and "kept subset" not in head else "")
+            + (f", full data {full.group(0)}" if full else ""))
+
+
 def parts_verdict(claim: str, h: dict[str, Any]) -> str:
     """A C2 or C3 verdict in a few sentences (at most about 80 words; the parts' numbers are in
-    :func:`parts_table`): the claim's word at its regime's net and budget, its rule (fixed before the
-    airbench runs, after the cpu ones: Methods says so) and each part's verdict."""
+    :func:`parts_table`): the claim's word at its regime (:func:`regime_brief`), its rule (fixed
+    before the airbench runs, after the cpu ones: Methods says so) and each part's verdict."""
     parts = "; ".join(f"{p['statement']}: {p['verdict']}" for _, p in ordered_parts(h))
-    return (f"Claim {CLAIMS[claim][0]} {verdict_phrase(h['verdict'])} at {h['regime'].split(' (')[0]}. Rule, fixed "
-            f"before the airbench runs (Methods): the claim {h['rule']}. Parts: {parts}.")
+    return (f"Claim {CLAIMS[claim][0]} {verdict_phrase(h['verdict'])} at {regime_brief(h['regime'])}. Rule, fixed "
+            f"before the airbench runs: the claim {h['rule']}. Parts: {parts}.")
 
 
 def starvation_text(kept: pd.DataFrame) -> str:

@@ -32,13 +32,20 @@ def c1_verdict_text(summary: dict[str, Any]) -> str:
         f"{net_name(m)}, {_fashion_rho(summary, m)}, it {verdict_phrase(summary['verdict_fashion_mnist'][m])}"
         for m in summary["spearman_fashion_mnist"]) + ". ") if summary["spearman_fashion_mnist"] else ""
     start = summary.get("score_pairs", {}).get("grand_init_vs_input_norm")
-    since = f"from ρ = {start[0]:.3f} at initialisation " if start else ""
+    since = f"from ρ = {start[0]:.3f} [{start[1]:.3f}, {start[2]:.3f}] at initialisation " if start else ""
     fade = (f"For the {summary['model']} network the correlation "
             f"{'falls' if v['fades_with_training'] else 'does not fall clearly'} with training, {since}to "
-            f"{summary['spearman_end']:.3f} at the end (both with the {summary['k_trained']} scoring runs' networks "
-            f"averaged), "
-            f"{'as expected of an effect of random initialisation' if v['fades_with_training'] else 'so the link is not only an effect of initialisation'}.")
+            f"{rho_text(summary, 'spearman_end')} at the end (both with the {summary['k_trained']} scoring runs' "
+            f"networks averaged), "
+            f"{'as an effect of random initialisation would' if v['fades_with_training'] else 'so the link is not only an effect of initialisation'}.")
     return headline_sentence("c1", summary["headline"]) + " " + rule + scope + fashion + fade
+
+
+def rho_text(summary: dict[str, Any], key: str) -> str:
+    """Spearman's ρ stored under ``key`` with its 95% bootstrap interval over examples (``key_ci``),
+    "0.425 [0.410, 0.440]"; the ρ alone where an older summary has no interval."""
+    ci = summary.get(f"{key}_ci")
+    return f"{summary[key]:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
 
 
 def net_name(model: str) -> str:

@@ -285,14 +285,14 @@ def throughput_note(name: str, parts: dict[str, float]) -> str:
     """How the training throughput of a selector's runs compares with the full-data runs'
     (:func:`c3.speedup`): a large gap means the two were timed on hosts of different speeds."""
     ratio = parts["train_img_s"] / parts["full_img_s"]
-    text = (f"{name}'s runs trained at {parts['train_img_s']:,.0f} images per second against {parts['full_img_s']:,.0f} "
-            f"for the full-data runs ({ratio:.0%}).")
+    text = (f"{_opening(name)}'s runs trained at {parts['train_img_s']:,.0f} images per second against "
+            f"{parts['full_img_s']:,.0f} for the full-data runs ({ratio:.0%}).")
     if ratio < 0.8:
-        text += (f" They ran slower than the full-data runs (timed apart), so the measured speed-up understates "
-                 f"what the method gives; at matched throughput it is {times(parts['matched'])}.")
+        text += (f" Timed apart, {name}'s runs ran slower than the full-data runs, so its measured speed-up "
+                 f"understates what the method gives; at matched throughput it is {times(parts['matched'])}.")
     elif ratio > 1.25:
-        text += (f" They ran faster than the full-data runs (timed apart), so the measured speed-up overstates "
-                 f"what the method gives; at matched throughput it is {times(parts['matched'])}.")
+        text += (f" Timed apart, {name}'s runs ran faster than the full-data runs, so its measured speed-up "
+                 f"overstates what the method gives; at matched throughput it is {times(parts['matched'])}.")
     return text
 
 
@@ -327,7 +327,7 @@ def selections_per_run_text(selections: int, runs: int) -> str:
 
 def throughput_notes(parts: dict[str, dict[str, float]]) -> str:
     """:func:`throughput_note` of every selector whose speed-up parts the summary holds."""
-    return " ".join(throughput_note(_opening(label(s)), p) for s, p in parts.items() if p)
+    return " ".join(throughput_note(label(s), p) for s, p in parts.items() if p)
 
 
 # The two tables of the speed-up at 70% pruned: column -> (field of c3.speedup's parts, format).

@@ -41,9 +41,10 @@ P = profiles.from_namespace(globals())
 store = Store.for_profile(P.name)
 
 # %% [markdown]
-# The chapter's whole grid (the scores of every setting below and the two tables built from
-# them) goes into the result store first; every cell after this one only reads it, but for the
-# linear identity check, computed on the spot.
+# The chapter's whole grid, the scores of every setting below and the two tables built from
+# them, is computed into the result store first, and everything after this point reads it back.
+# The one exception is the identity check on a linear model, small enough to compute where it is
+# shown.
 
 # %%
 sweep.sweep("c1", P, store.root, engine=engine, progress=None, force=force)  # computes what is missing
@@ -102,7 +103,7 @@ glue("rho_main", f"{summary['spearman_grand_init_vs_input_norm']:.3f}", display=
 glue("rho_ci", "[{:.3f}, {:.3f}]".format(*summary["spearman_grand_init_vs_input_norm_ci"]), display=False)
 glue("rho_models", report_c1.by_model_text(summary), display=False)
 glue("scored", report_c1.scored_text(summary), display=False)
-glue("rho_test", f"{summary['spearman_test_split']:.3f}", display=False)
+glue("rho_test", report_c1.rho_text(summary, "spearman_test_split"), display=False)
 glue("k_inits", P.inits, display=False)
 glue("model", P.model, display=False)
 glue("early", c2.checkpoint_text(P), display=False)
@@ -127,8 +128,8 @@ trained = curves[(curves.dataset == P.dataset) & (curves.model == P.model) & (cu
 plots.rho_vs_k(trained, "checkpoint", f"GraNd of the {P.model} network at three points of training")
 
 # %% tags=["remove-cell"]
-glue("rho_early", f"{summary['spearman_early']:.3f}", display=False)
-glue("rho_end", f"{summary['spearman_end']:.3f}", display=False)
+glue("rho_early", report_c1.rho_text(summary, "spearman_early"), display=False)
+glue("rho_end", report_c1.rho_text(summary, "spearman_end"), display=False)
 glue("k_trained", P.scoring_seeds, display=False)
 
 # %% [markdown]

@@ -325,9 +325,10 @@ glue("table1_note", report_c3.table1_note(runs, E), display=False)
 # ## Accuracy against images seen
 #
 # At 80% pruned, the rate of Raju Fig. 5, test accuracy after every pass against the number of
-# training images seen so far. Raju et al. train each pruned run until it has seen as many
-# images as full data (N/k epochs); ours run under equal epochs, so a pruned run stops at a fifth
-# of full data's images.
+# training images seen so far. For their Fig. 5 (§4.4) Raju et al. train each pruned run for N/k
+# times as many epochs (k of N examples kept), until it has seen as many images as full data; their
+# main grid (§4.1, Fig. 2a, 200 epochs: the source of "a 3.5% drop at 80% pruned") and ours
+# run under equal epochs, so here a pruned run stops at a fifth of full data's images.
 
 # %% tags=["remove-input"]
 plots.accuracy_vs_images(c3_picks.samples_seen(P, store, dynamic.FIG5_PRUNE),

@@ -43,7 +43,7 @@ def test_c1_verdict_text_follows_the_numbers():
                "spearman_by_model_ci": {"linear": [0.98, 0.995], "fastnet": [0.40, 0.42], "resnet18": [0.94, 0.96]},
                "images_by_model": {"linear": 10000, "fastnet": 50000, "resnet18": 1000},
                "spearman_fashion_mnist": {"fastnet": 0.45}, "spearman_fashion_mnist_ci": {"fastnet": [0.44, 0.46]},
-               "verdict_fashion_mnist": {"fastnet": "fails"}, "spearman_end": -0.06,
+               "verdict_fashion_mnist": {"fastnet": "fails"}, "spearman_end": -0.06, "spearman_end_ci": [-0.07, -0.05],
                "score_pairs": {"grand_init_vs_input_norm": [0.33, 0.32, 0.34, 0.963]},
                "headline": {"verdict": "holds", "effect": 0.95, "ci": [0.94, 0.96], "regime": "resnet18 at init",
                             "effect_name": "GraNd@init against the input norm (Spearman's ρ)",
@@ -55,8 +55,11 @@ def test_c1_verdict_text_follows_the_numbers():
     assert "and fails where it lies below. On CIFAR-10 it holds for linear softmax and ResNet-18 and fails for fastnet:" in text
     # Fashion-MNIST is read by the same three-valued rule, with its interval beside it.
     assert "On Fashion-MNIST, by the same rule: fastnet, ρ = 0.450 [0.440, 0.460], it fails." in text
-    assert ("falls with training, from ρ = 0.330 at initialisation to -0.060 at the end (both with the 4 scoring "
-            "runs' networks averaged)") in text
+    assert ("falls with training, from ρ = 0.330 [0.320, 0.340] at initialisation to -0.060 [-0.070, -0.050] at "
+            "the end (both with the 4 scoring runs' networks averaged)") in text
+    # Every ρ the chapter states has its interval; an older summary without one gives the ρ alone.
+    assert report_c1.rho_text(summary, "spearman_end") == "-0.060 [-0.070, -0.050]"
+    assert report_c1.rho_text({"spearman_early": 0.02}, "spearman_early") == "0.020"
     assert len(text.split()) <= 130  # the per-architecture numbers are in the table above it
     # A net whose interval straddles the threshold is inconclusive, as the table beside the text says.
     summary["headline"]["effects"]["fastnet"]["verdict"] = "inconclusive"

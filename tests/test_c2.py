@@ -155,7 +155,7 @@ def test_c2_comparisons_are_three_valued_per_fraction():
     assert s["regime"]["el2n_early"]["4"][0] == pytest.approx(-0.1, abs=0.01)
     assert set(s["regime"]["el2n_early"]) == {"4", "8", "16"}
     text = report_c2.c2_verdict_text(s)
-    assert text.startswith("Claim C2 holds at ") and "Rule, fixed before the airbench runs" in text and len(text.split()) <= 85
+    assert text.startswith("Claim C2 holds at ") and "Rule, fixed before the airbench runs:" in text and len(text.split()) <= 90
     assert "EL2N early in training beats random: holds" in text
     checks = report_c2.c2_checks_table(s)
     assert checks.loc["GraNd@init (restore bug) minus GraNd@init", "30% pruned"].endswith("above")

@@ -93,8 +93,10 @@ def test_fewer_than_three_seeds_state_no_interval_and_no_reading(cpu):
 def test_verdict_paragraphs_are_short_and_name_every_part(cpu):
     for claim, text in (("c2", report_c2.c2_verdict_text(cpu["c2"])), ("c3", report_c3.verdict_text(cpu["c3"]))):
         h = cpu[claim]["headline"]
-        assert len(text.split()) <= 85 and text.startswith(f"Claim {claim.upper()} {report.verdict_phrase(h['verdict'])} at "
-                                                           f"{h['regime'].split(' (')[0]}.")
+        assert len(text.split()) <= 90 and text.startswith(f"Claim {claim.upper()} {report.verdict_phrase(h['verdict'])} at "
+                                                           f"{report.regime_brief(h['regime'])}.")
+        full = cpu["setup"]["test_acc_mean"] * 100
+        assert f"{h['regime'].split(' (')[0]}" in text and f", full data {full:.1f}%. Rule" in text
         assert all(f"{p['statement']}: {p['verdict']}" in text for p in h["parts"].values())
 
 
@@ -108,6 +110,24 @@ def test_a_parts_table_states_each_parts_verdict_and_effect(cpu):
     c3 = report.parts_table("c3", cpu["c3"]["headline"])
     assert "about -3.5 (Raju et al." in c3 and c3.count("**") == 2 * len(cpu["c3"]["headline"]["parts"])
     assert np.isfinite(cpu["c3"]["headline"]["parts"]["random_dynamic_vs_full_at_0.8"]["at"]["ci"][0])
+
+
+def test_a_verdict_names_its_regime_with_the_budget_convention_and_full_data_accuracy():
+    c2 = ("fastnet, 8 epochs (1,560 steps of 256) for full data at 83.3% ± 0.2 (n = 4), equal iterations (every "
+          "pruned run takes the full-data run's steps), whole-set keep-highest, 30%, 50%, 70% pruned")
+    assert report.regime_brief(c2) == "fastnet, 8 epochs, equal iterations, full data 83.3%"
+    c3 = ("airbench, 14 epochs over the kept subset (full data: 686 steps of 1024, 93.4% ± 0.1, n = 4), "
+          "re-selection after every pass, 70%, 80%, 90% pruned")
+    assert report.regime_brief(c3) == "airbench, 14 epochs over the kept subset, full data 93.4%"
+
+
+def test_a_c2_part_read_at_one_fraction_says_so(cpu):
+    """The rule reads every fraction a part ran; where the grid ran one (airbench's GraNd early),
+    its effect says it is the only one, so "holds" is not read as holding across fractions."""
+    p = copy.deepcopy(cpu["c2"]["headline"]["parts"]["grand_early"])
+    assert len(p["directions"]) == 3 and report.part_effect("grand_early", p).endswith(" at 50%")
+    p["directions"] = {"0.5": p["directions"]["0.5"]}
+    assert report.part_effect("grand_early", p).endswith(" at 50% (the only fraction run)")
 
 
 def test_show_prints_one_header_row_and_three_decimals():
