@@ -134,17 +134,17 @@ def table1_source_timing(runs: Runs, epochs: int, prune: float = TABLE1_PRUNE) -
 # --------------------------------------------------------------------------- the collapse diagnosis
 
 COLLAPSE_SELECTORS = VARIANT_SELECTORS  # the loss-driven selectors diagnosed, as specified and in each variant
-# Beside them, as specified only and where their runs kept the classes of every selection (the
-# airbench grid's do; the cpu store's older records do not): random dynamic, the even mix a
-# re-selection keeps when nothing steers it, and epsilon-greedy, the third loss-driven selector,
-# whose selections the diagnosis reads but whose variants no grid runs.
-SHOWN_BESIDE = ("random_dynamic", "epsilon_greedy")
+# Beside them, where its runs kept the classes of every selection (the airbench grid's do; the cpu
+# store's older records do not): random dynamic, the even mix a re-selection keeps when no score
+# steers it.
+SHOWN_BESIDE = ("random_dynamic",)
 
 
-def _diagnosed(P: Profile, store: Store, prune: float) -> Iterator[tuple[str, str, Record, np.ndarray]]:
+def _diagnosed(P: Profile, store: Store, prune: float) -> Iterator[tuple[str, str, Record, np.ndarray | None]]:
     """Every run of the collapse diagnosis at ``prune`` and the longest budget, and of
-    :data:`SHOWN_BESIDE` as specified: (selector, variant name, record, class shares of every
-    selection: selections x classes)."""
+    :data:`SHOWN_BESIDE` where its runs kept their classes: (selector, variant name, record, class
+    shares of every selection: selections x classes; None for a diagnosed run stored before runs
+    kept them, the cpu grid's epsilon-greedy as specified, whose accuracy is still read)."""
     runs = [(s, v, _runs_of(P, store, s, prune, v)) for s in COLLAPSE_SELECTORS for v in ("",) + tuple(P.c3_variants)]
     for s in SHOWN_BESIDE:
         try:
@@ -153,10 +153,10 @@ def _diagnosed(P: Profile, store: Store, prune: float) -> Iterator[tuple[str, st
             pass
     for s, v, recs in runs:
         for rec in recs:
-            if "selection_classes" not in rec.arrays:
-                continue  # stored before runs kept their selections' classes: nothing to read
-            per = rec.arrays["selection_classes"]
-            yield s, v or "as specified", rec, per / per.sum(1, keepdims=True)
+            per = rec.arrays.get("selection_classes")
+            if per is None and s in SHOWN_BESIDE:
+                continue  # shown for its classes alone, and these were not kept
+            yield s, v or "as specified", rec, None if per is None else per / per.sum(1, keepdims=True)
 
 
 def class_shares(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd.DataFrame:
@@ -167,7 +167,7 @@ def class_shares(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd.Data
     classes = load_dataset(P.dataset).classes
     return pd.DataFrame([{"selector": s, "variant": v, "seed": rec.config["seed"], "selection": i + 1,
                           "class": classes[c], "share": float(share[i, c])}
-                         for s, v, rec, share in _diagnosed(P, store, prune)
+                         for s, v, rec, share in _diagnosed(P, store, prune) if share is not None
                          for i in range(share.shape[0]) for c in range(share.shape[1])])
 
 
@@ -187,18 +187,22 @@ def divergence_checks(P: Profile, store: Store, prune: float = AGGRESSIVE) -> pd
     BatchNorm running variances over all selections (:func:`dynamic.model_checks`), the largest
     share of one class in the first selection, the smallest share of any class in any, and the
     :func:`class_turnover` between selections. A selection made without a scoring pass has no
-    scoring loss to check (:func:`dynamic.model_checks` writes NaN, a non-finite loss inf)."""
+    scoring loss to check (:func:`dynamic.model_checks` writes NaN, a non-finite loss inf); a run
+    stored before runs kept their selections' classes and checks has NaN in those columns."""
     rows = []
+    nan = float("nan")
     for s, v, rec, share in _diagnosed(P, store, prune):
-        checks = pd.DataFrame(rec.arrays["selection_checks"], columns=list(CHECK_COLUMNS))
+        kept = rec.arrays.get("selection_checks")
+        checks = pd.DataFrame(np.full((1, len(CHECK_COLUMNS)), nan) if kept is None else kept, columns=list(CHECK_COLUMNS))
         loss = history_frame(rec)["train_loss"]
         scored = checks.loss_max.dropna()  # NaN: no scoring pass at that selection (random dynamic scores none)
         rows.append({"selector": s, "variant": v, "seed": rec.config["seed"], "test_acc": rec.metrics["test_acc"],
                      "finite": bool(np.isfinite(loss).all() and np.isfinite(scored).all()),
                      "weight_abs_max": float(checks.weight_abs_max.max()),
                      "bn_var_min": float(checks.bn_var_min.min()), "bn_var_max": float(checks.bn_var_max.max()),
-                     "first_max_share": float(share[0].max()), "min_share": float(share.min()),
-                     "class_turnover": class_turnover(share)})
+                     "first_max_share": nan if share is None else float(share[0].max()),
+                     "min_share": nan if share is None else float(share.min()),
+                     "class_turnover": nan if share is None else class_turnover(share)})
     return pd.DataFrame(rows)
 
 
@@ -226,7 +230,8 @@ def collapse_summary(P: Profile, checks: pd.DataFrame) -> dict[str, Any]:
     out: dict[str, Any] = {"diverged": bool(not d.finite.all()), "prune": AGGRESSIVE, "epochs": max(P.c3_epochs)}
     acc = {f"{s}:{v}": [summarize(g.acc).mean, summarize(g.acc).std, int(len(g))] for (s, v), g in d.groupby(["selector", "variant"])}
     out["acc"] = acc
-    out["class_turnover"] = {f"{s}:{v}": float(g.class_turnover.mean()) for (s, v), g in d.groupby(["selector", "variant"])}
+    out["class_turnover"] = {f"{s}:{v}": float(g.class_turnover.mean()) for (s, v), g in d.groupby(["selector", "variant"])
+                             if g.class_turnover.notna().all()}  # not for runs stored without their classes
     out["at_chance"] = {s: bool((d[(d.selector == s) & (d.variant == "as specified")].acc < low).any())
                         for s in VARIANT_SELECTORS}
     cause: dict[str, list[bool]] = {v: [] for v in CAUSE}

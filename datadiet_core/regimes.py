@@ -108,9 +108,14 @@ def _own_net(profile: str, h: dict[str, Any]) -> tuple[str, dict[str, Any]] | No
 
 def _part_verdict(p: dict[str, Any]) -> str:
     """A part's verdict, and where its readings differ between fractions (what makes a part
-    inconclusive, or fail at one fraction only), the reading at each."""
-    mixed = len(set(p["directions"].values())) > 1
-    return f"{p['verdict']} ({readings_text(p['directions'])})" if mixed else p["verdict"]
+    inconclusive, or fail at one fraction only), the reading at each; an inconclusive part read
+    alike at every fraction says so (no detectable difference at any)."""
+    readings = set(p["directions"].values())
+    if len(readings) > 1:
+        return f"{p['verdict']} ({readings_text(p['directions'])})"
+    if p["verdict"] == "inconclusive" and len(p["directions"]) > 1:
+        return f"inconclusive ({next(iter(readings))} at every fraction)"
+    return p["verdict"]
 
 
 def verdict_table(summaries: dict[str, dict[str, Any]]) -> str:
@@ -337,6 +342,16 @@ def _acc_cell(v: list[float] | None) -> str:
     return "not run" if not v else f"{v[0] * 100:.1f} ± {v[1] * 100:.1f}% ({plural(v[2], 'seed')})"
 
 
+def _turnover_cell(c: dict[str, Any], selector: str) -> str:
+    """A selector's class turnover as specified (:func:`c3_picks.class_turnover`) from a regime's
+    collapse summary ``c``: "not run" where it has no such run, "not stored" where its runs were
+    stored before runs kept their selections' classes."""
+    if f"{selector}:as specified" not in c["acc"]:
+        return "not run"
+    t = (c.get("class_turnover") or {}).get(f"{selector}:as specified")
+    return "not stored" if t is None else f"{t:.0%}"
+
+
 def collapse_table(summaries: dict[str, dict[str, Any]]) -> str:
     """The loss-driven selectors at 70% pruned in every regime (MyST markdown), from each
     regime's ``c3.collapse`` (:func:`c3_picks.collapse_summary`): test accuracy as specified and
@@ -354,9 +369,8 @@ def collapse_table(summaries: dict[str, dict[str, Any]]) -> str:
             lines.append(f"| {name} | not computed yet |" + " |" * (len(variants) + 1))
             continue
         for sel in VARIANT_SELECTORS + tuple(s for s in SHOWN_BESIDE if f"{s}:as specified" in c["acc"]):
-            turnover = (c.get("class_turnover") or {}).get(f"{sel}:as specified")
             lines.append(f"| {name} | {label(sel)} | " + " | ".join(_acc_cell(c["acc"].get(f"{sel}:{v}")) for v in variants)
-                         + f" | {'' if turnover is None else f'{turnover:.0%}'} |")
+                         + f" | {_turnover_cell(c, sel)} |")
         chance = [label(s) for s, at in c["at_chance"].items() if at]
         found = [why for key, why in COLLAPSE_CAUSES.items() if c.get(key)]
         few = any(r[3] == FEW_SEEDS for k, r in c.items() if k.endswith("_minus_as_specified"))

@@ -348,7 +348,8 @@ def published_text(claim: str, h: dict[str, Any]) -> str:
                          for s, p in ordered_parts(h) if p["published"] is not None)
     e = h["effects"].get("random_dynamic_vs_full_at_0.8")
     return "—" if not e else (f"random dynamic minus full data at 80% pruned: about {_pp(e['published'])} points "
-                              "(Raju et al., ResNet-18, 200 epochs)")
+                              "(Raju et al., ResNet-18, 200 epochs); their text gives none for the two parts that "
+                              "decide the claim")
 
 
 def train_loss_title(label_smoothing: float) -> str:

@@ -44,7 +44,7 @@ def c2_parts_notes(summary: dict[str, Any]) -> str:
     seeds = summary.get("seeds", {}).get("forgetting")
     if seeds:
         n = min(seeds.values())
-        out.append("Forgetting, the claim's third score, is not a part: " + (
+        out.append("Forgetting, Paul et al.'s third score, is not a part of the claim: " + (
             f"its cells have {plural(n, 'seed')}, too few for an interval, so its differences to random (the chart below) are "
             "shown and not read." if n < MIN_SEEDS else "its differences to random are in the chart below, read as every other comparison."))
     return " ".join(out)

@@ -4,7 +4,7 @@ result). Labels, cells and the parts tables are :mod:`report`'s.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -191,12 +191,19 @@ def collapse_table(checks: pd.DataFrame) -> pd.DataFrame:
         a = summarize(g.test_acc)
         rows.append({"selector": label(sel), "variant": var.replace("_", " "),
                      "accuracy (%)": f"{a.mean * 100:.1f} ± {a.std * 100:.1f}", "seeds": a.n,
-                     "losses finite": "yes" if g.finite.all() else "no", "max |weight|": f"{g.weight_abs_max.max():.1f}",
-                     "BN running var.": f"{g.bn_var_min.min():.2g} to {g.bn_var_max.max():.3g}",
-                     "max class share, 1st selection": f"{g.first_max_share.max():.0%}",
-                     "min class share, any selection": f"{g.min_share.min():.1%}",
-                     "class turnover between selections": f"{g.class_turnover.mean():.0%}"})
+                     "losses finite": "yes" if g.finite.all() else "no",
+                     "max |weight|": _kept(g.weight_abs_max, lambda x: f"{x.max():.1f}"),
+                     "BN running var.": _kept(g.bn_var_min, lambda x: f"{x.min():.2g} to {g.bn_var_max.max():.3g}"),
+                     "max class share, 1st selection": _kept(g.first_max_share, lambda x: f"{x.max():.0%}"),
+                     "min class share, any selection": _kept(g.min_share, lambda x: f"{x.min():.1%}"),
+                     "class turnover between selections": _kept(g.class_turnover, lambda x: f"{x.mean():.0%}")})
     return pd.DataFrame(rows).set_index(["selector", "variant"])
+
+
+def _kept(x: pd.Series, cell: Callable[[pd.Series], str]) -> str:
+    """A column of :func:`collapse_table` as ``cell`` writes it; "not stored" where a run was stored
+    before runs kept their selections' checks and classes (NaN there)."""
+    return "not stored" if x.isna().any() else cell(x)
 
 
 def _turnover_text(c: dict[str, Any]) -> str:
@@ -213,25 +220,12 @@ def _turnover_text(c: dict[str, Any]) -> str:
             "seeds): " + "; ".join(parts) + ". ") if parts else ""
 
 
-def _beside_text(c: dict[str, Any]) -> str:
-    """Epsilon-greedy's accuracy as specified beside random dynamic's, where the collapse summary
-    holds them (:data:`c3_picks.SHOWN_BESIDE`): the grid runs no variant of it, so no rule names its
-    cause (empty otherwise)."""
-    acc = c.get("acc") or {}
-    eps, rnd = acc.get("epsilon_greedy:as specified"), acc.get("random_dynamic:as specified")
-    if not eps:
-        return ""
-    against = f" (random (dynamic): {rnd[0] * 100:.1f} ± {rnd[1] * 100:.1f}%)" if rnd else ""
-    return (f"{label('epsilon_greedy')} ended at {eps[0] * 100:.1f} ± {eps[1] * 100:.1f}% as specified{against}; "
-            "the grid runs no variant of it, so no rule names its cause. ")
-
-
 def collapse_text(c: dict[str, Any]) -> str:
     """The diagnosis in words, from ``summary.json``'s ``c3.collapse`` (computed readings only)."""
     text = ("No run diverged: every training and scoring loss stayed finite. " if not c["diverged"] else
             "Some run diverged: a loss was not finite. ")
     parts = []
-    for s in ("uncertainty_ema", "ucb"):
+    for s in VARIANT_SELECTORS:
         for v in ("per_class", "random_first"):
             r = c.get(f"{s}_{v}_minus_as_specified")
             if r:
@@ -240,7 +234,7 @@ def collapse_text(c: dict[str, Any]) -> str:
                                 f"{cell(*r[:3])} points, {r[3]}"))
     joined = "; ".join(parts)
     text += _opening(joined) + ". " if parts else ""
-    text += _turnover_text(c) + _beside_text(c)
+    text += _turnover_text(c)
     chance = [label(s) for s, v in c["at_chance"].items() if v]
     if not chance:
         return text + "No selector ended at chance as specified."
@@ -271,8 +265,9 @@ def collapse_text(c: dict[str, Any]) -> str:
 
 def _opening(text: str) -> str:
     """``text`` as it opens a sentence: its first letter a capital, the rest as written ("UCB"
-    stays "UCB", where ``str.capitalize`` would write "Ucb")."""
-    return text[:1].upper() + text[1:]
+    stays "UCB", where ``str.capitalize`` would write "Ucb"); a symbol stays as it is written
+    ("ε-greedy", never "Ε-greedy")."""
+    return (text[:1].upper() if text[:1].isascii() else text[:1]) + text[1:]
 
 
 def times(x: float) -> str:

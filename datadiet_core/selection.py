@@ -249,15 +249,26 @@ class UncertaintyEMA(Selector):
 
 
 class EpsilonGreedy(UncertaintyEMA):
-    """Raju et al. §3.2.2: epsilon-greedy on the EMA of the loss."""
+    """Raju et al. §3.2.2: epsilon-greedy on the EMA of the loss. In the diagnosis's variants, the
+    greedy (1 - epsilon) k are kept per class in proportion (``labels`` given), or the first
+    selection is uniformly random (``random_first``); the epsilon k stay uniform over the rest."""
 
-    def __init__(self, n: int, keep: float, seed: int, alpha: float, epsilon: float):
-        super().__init__(n, keep, seed, alpha)
+    def __init__(self, n: int, keep: float, seed: int, alpha: float, epsilon: float,
+                 labels: np.ndarray | None = None, random_first: bool = False):
+        super().__init__(n, keep, seed, alpha, labels, random_first)
         self.epsilon = epsilon
 
-    def select(self, losses: np.ndarray | None) -> np.ndarray:
-        self.update(np.asarray(losses, np.float64))
-        return epsilon_greedy(self.score(), self.k, self.epsilon, self.rng)
+    def pick(self, score: np.ndarray) -> np.ndarray:
+        self.selections += 1
+        if self.random_first and self.selections == 1:
+            return np.sort(self.rng.choice(self.n, self.k, replace=False))
+        if self.labels is None:
+            return epsilon_greedy(score, self.k, self.epsilon, self.rng)
+        _check_fraction("epsilon", self.epsilon, allow_zero=True)
+        greedy = (1 - self.epsilon) * self.k / self.n  # the greedy share, kept within each class
+        best = keep_per_class(score, self.labels, greedy) if greedy > 0 else np.empty(0, np.int64)
+        rest = np.setdiff1d(np.arange(self.n), best)
+        return np.sort(np.concatenate([best, self.rng.choice(rest, max(0, self.k - len(best)), replace=False)]))
 
 
 class UCB(UncertaintyEMA):
@@ -348,7 +359,7 @@ class AlwaysPlusRandom(Selector):
 
 # Variants of the top-k loss selectors, for the diagnosis of C3's collapse (not Raju et al.'s).
 VARIANTS = ("per_class", "random_first")
-VARIANT_SELECTORS = ("uncertainty_ema", "ucb")
+VARIANT_SELECTORS = ("uncertainty_ema", "epsilon_greedy", "ucb")
 
 
 def make_selector(name: str, n: int, keep: float, seed: int, scores: dict[str, np.ndarray] | None = None,
@@ -376,7 +387,7 @@ def make_selector(name: str, n: int, keep: float, seed: int, scores: dict[str, n
         "el2n_epsilon_static": lambda: StaticEpsilonGreedy(n, keep, seed, bank["el2n_early"], e),
         "random_dynamic": lambda: RandomDynamic(n, keep, seed),
         "uncertainty_ema": lambda: UncertaintyEMA(n, keep, seed, a, per_class, first),
-        "epsilon_greedy": lambda: EpsilonGreedy(n, keep, seed, a, e),
+        "epsilon_greedy": lambda: EpsilonGreedy(n, keep, seed, a, e, per_class, first),
         "ucb": lambda: UCB(n, keep, seed, a, c, per_class, first),
         "always_plus_static": lambda: AlwaysPlusRandom(n, keep, seed, fixed),  # fixed fills the budget
         "always_plus_random": lambda: AlwaysPlusRandom(n, keep, seed, fixed),

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # C2: static pruning by GraNd at initialisation, EL2N and forgetting
+# # C2: static pruning by GraNd, EL2N and forgetting
 #
 # Paul et al. (2021, Fig. 1) pruned CIFAR-10 *before* training by a score per example and kept
 # the highest-scoring part. Pruned by EL2N or GraNd taken early in training ("epoch 20 of 200"),

@@ -213,10 +213,10 @@ plots.kept_per_class(per_class, "Examples per class in the selection, 70% pruned
 # of the BatchNorm running variances. Where the profile runs them, the variants differ from Raju
 # et al.'s method in one respect only: *per class* keeps the highest scores in proportion within
 # every class; *first selection random* draws the first subset uniformly, where a freshly
-# initialised net would otherwise choose it. Where their runs kept the classes of every
-# selection, two selectors are shown beside them, as specified only: random dynamic, the mix a
-# re-selection keeps when no score steers it, and ε-greedy, the third loss-driven selector, of
-# which no variant runs. The class shares of every selection, first seed:
+# initialised net would otherwise choose it (for ε-greedy, per class applies to its greedy share;
+# its random tenth stays uniform). Where its runs kept the classes of every selection, random
+# dynamic is shown beside them: the mix a re-selection keeps when no score steers it. The class
+# shares of every selection, first seed:
 
 # %% tags=["remove-input"]
 shares = c3_picks.class_shares(P, store)

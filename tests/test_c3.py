@@ -116,7 +116,7 @@ def test_c3_grid_runs_the_core_everywhere_and_the_rest_where_the_profile_says():
         scoring = sel == "full" and epochs == P.epochs and imbalance == "none"  # the scoring runs, seeds 0-3
         assert got == set(range(P.scoring_seeds if scoring else 3 if headline else 2)), (sel, prune, epochs)
     assert all(g.scoring_run == (g.selector == "full" and g.epochs == 8 and g.imbalance == "none") for g in grid)
-    assert {(g.selector, g.variant) for g in grid if g.variant} == {(s, v) for s in ("uncertainty_ema", "ucb")
+    assert {(g.selector, g.variant) for g in grid if g.variant} == {(s, v) for s in ("uncertainty_ema", "epsilon_greedy", "ucb")
                                                                    for v in P.c3_variants}
     grid = [g for g in grid if not g.variant]
     cells = {(g.selector, g.prune, g.epochs) for g in grid if g.imbalance == "none"}
@@ -405,15 +405,32 @@ def test_class_turnover_is_the_share_of_a_selection_that_moves_to_other_classes(
     text = report_c3.collapse_text({"diverged": False, "at_chance": {"ucb": False, "uncertainty_ema": False},
                                     "class_turnover": {"ucb:as specified": 0.97, "ucb:random_first": 0.3}})
     assert "UCB as specified 97%; UCB with its first selection random 30%." in text
-    # Random dynamic and ε-greedy, as specified, beside them: turnover, and ε-greedy's accuracy with no cause named.
-    beside = {"diverged": False, "at_chance": {"ucb": False, "uncertainty_ema": False},
+    # Random dynamic, as specified, beside the diagnosed selectors (ε-greedy among them), last.
+    beside = {"diverged": False, "at_chance": {"ucb": False, "uncertainty_ema": False, "epsilon_greedy": False},
               "class_turnover": {"ucb:as specified": 0.5, "random_dynamic:as specified": 0.012,
-                                 "epsilon_greedy:as specified": 0.73},
-              "acc": {"epsilon_greedy:as specified": [0.543, 0.093, 3], "random_dynamic:as specified": [0.895, 0.002, 3]}}
+                                 "epsilon_greedy:as specified": 0.73, "epsilon_greedy:per_class": 0.0},
+              "epsilon_greedy_per_class_minus_as_specified": [0.3, 0.2, 0.4, "above"]}
     text = report_c3.collapse_text(beside)
-    assert "UCB as specified 50%; random (dynamic) 1%; ε-greedy 73%. " in text
-    assert ("ε-greedy ended at 54.3 ± 9.3% as specified (random (dynamic): 89.5 ± 0.2%); the grid runs no variant "
-            "of it, so no rule names its cause. No selector ended at chance as specified.") in text
+    assert text.count("ε-greedy per class minus as specified: +30.0 [+20.0, +40.0] points, above. ") == 1
+    assert ("ε-greedy as specified 73%; ε-greedy per class 0%; UCB as specified 50%; random (dynamic) 1%. No selector "
+            "ended at chance as specified.") in text
+
+
+def test_collapse_table_says_not_stored_for_runs_stored_without_their_classes():
+    """The cpu grid's ε-greedy runs predate the stored class shares and checks: their accuracy is
+    read, their class columns say "not stored" (never "nan%")."""
+    nan = float("nan")
+    checks = pd.DataFrame([
+        {"selector": "ucb", "variant": "as specified", "seed": 1000, "test_acc": 0.3, "finite": True, "weight_abs_max": 2.0,
+         "bn_var_min": 0.01, "bn_var_max": 3.0, "first_max_share": 0.33, "min_share": 0.0, "class_turnover": 0.4},
+        {"selector": "epsilon_greedy", "variant": "as specified", "seed": 1000, "test_acc": 0.24, "finite": True,
+         "weight_abs_max": nan, "bn_var_min": nan, "bn_var_max": nan, "first_max_share": nan, "min_share": nan,
+         "class_turnover": nan}])
+    table = report_c3.collapse_table(checks)
+    eps = table.loc[("ε-greedy", "as specified")]
+    assert eps["accuracy (%)"].startswith("24.0 ± ") and (eps.iloc[3:] == "not stored").all()
+    assert "nan%" not in table.to_string()
+    assert table.loc[("UCB", "as specified"), "class turnover between selections"] == "40%"
 
 
 def test_collapse_text_names_no_cause_when_the_variants_rest_on_two_seeds():
@@ -485,20 +502,18 @@ def test_c3_summary_states_the_headline_from_its_cells_while_the_other_cells_com
         "Stated from the headline's cells alone; not yet complete: UCB at 70% and 80% pruned; ε-greedy at 70% pruned; "
         "UCB under equal iterations at 70% pruned; the diagnosis of the loss-driven selectors (each run with its first "
         f"selection random); the shorter budget (1 epoch) ({left} runs: `python -m datadiet_core sweep c3 --profile smoke")
-    # The diagnosis's own cells stored (as specified and in its variant, at 70%): the section
-    # gains it, and the list loses it and UCB's cell at 70% and 2 epochs, read from the store.
-    D = P.replace(c3_core=("ucb",), c3_rates=(0.7,), c3_side_selectors=(), c3_iterations=(), c3_epochs=(2,))
+    # The diagnosis's own cells stored (as specified, ε-greedy's side cell among them, and in its
+    # variant, at 70%): the section gains it, and the list loses it and UCB's cell at 70% and 2
+    # epochs, read from the store; the side selector is named apart, as stored.
+    D = P.replace(c3_core=("ucb",), c3_rates=(0.7,), c3_iterations=(), c3_epochs=(2,))
     sweep.sweep("c3", D, s.root, progress=None)
     diagnosed = summaries.claim3(P, s.reader())
     stored = len(set(c3.grid(D)) - set(c3.grid(H)))
-    assert diagnosed["headline"]["pending"] == {**{k: v for k, v in h["pending"].items() if k != "c3_variants"},
-                                                "runs": left - stored}
+    assert diagnosed["headline"]["pending"] == {
+        **{k: v for k, v in h["pending"].items() if k not in ("c3_variants", "c3_side_selectors")},
+        "runs": left - stored, "stored": {"c3_side_selectors": ["epsilon_greedy"]}}
     assert "diagnosis" not in regimes.pending_text(diagnosed["headline"])
-    # A side selector's cells stored: named apart, as stored and read once the rest is in.
-    sweep.sweep("c3", H.replace(c3_side_selectors=("epsilon_greedy",)), s.root, progress=None)
-    side = summaries.claim3(P, s.reader())["headline"]["pending"]
-    assert side["stored"] == {"c3_side_selectors": ["epsilon_greedy"]} and "c3_side_selectors" not in side
-    assert regimes.pending_text({"pending": side}).startswith(
+    assert regimes.pending_text(diagnosed["headline"]).startswith(
         "Stated from the headline's cells alone; stored, read once the rest is in: ε-greedy at 70% pruned; not yet "
         "complete: UCB at 70% and 80% pruned; UCB under equal iterations at 70% pruned; the shorter budget (1 epoch) (")
     # Stored core selectors carry the rates of their own cells, apart from those still to run.
@@ -515,17 +530,15 @@ def test_c3_summary_states_the_headline_from_its_cells_while_the_other_cells_com
     probes["pending"]["c3_variants"] = ["per_class"]
     assert "(each run per class); Raju et al.'s Table 1 probes (3 runs" in regimes.pending_text(probes)
     assert [p["at"]["effect"] for p in diagnosed["headline"]["parts"].values()] == [p["at"]["effect"] for p in h["parts"].values()]
-    # Random dynamic (a headline cell) is shown beside the diagnosis; ε-greedy, not stored yet, is not waited for.
+    # Random dynamic (a headline cell) is shown beside the diagnosed selectors.
     assert set(diagnosed["collapse"]["acc"]) == {"ucb:as specified", "ucb:random_first", "uncertainty_ema:random_first",
+                                                 "epsilon_greedy:as specified", "epsilon_greedy:random_first",
                                                  "random_dynamic:as specified"}
     assert diagnosed["collapse"]["diverged"] is False  # random dynamic's selections score nothing: NaN, not a divergence
     sweep.sweep("c3", P, s.root, progress=None)
     whole = summaries.claim3(P, s.reader())
     assert "pending" not in whole["headline"]
-    assert set(whole["collapse"]["acc"]) == set(diagnosed["collapse"]["acc"]) | {"epsilon_greedy:as specified"}
-    assert whole["collapse"]["at_chance"] == diagnosed["collapse"]["at_chance"]
-    assert all({n: whole["collapse"][k][n] for n in diagnosed["collapse"][k]} == diagnosed["collapse"][k]
-               for k in ("acc", "class_turnover"))
+    assert all(whole["collapse"][k] == diagnosed["collapse"][k] for k in ("acc", "at_chance", "class_turnover"))
     assert [p["at"]["effect"] for p in whole["headline"]["parts"].values()] == [
         p["at"]["effect"] for p in h["parts"].values()]  # the headline's cells are the same runs
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from datadiet_core import regimes
+from datadiet_core import regimes, selection
 
 COMMITTED = Path(__file__).resolve().parent.parent / "results" / "cpu" / "summary.json"
 
@@ -34,6 +34,10 @@ def test_verdict_table_has_one_column_per_regime_and_says_what_is_not_computed(c
     assert "EL2N early above random: " + h["parts"]["el2n_early"]["verdict"] in c2  # the parts, each with its word
     c3 = next(r for r in rows if r.startswith("| [C3]"))
     assert "random dynamic above static random: " in c3.split(" | ")[2]  # ours, in the regime's cell
+    # An inconclusive part read alike at every fraction says so (the committed cpu one: no detectable difference).
+    assert set(cpu["c3"]["headline"]["parts"]["random_dynamic_vs_random_static"]["directions"].values()) == {
+        "no detectable difference"}
+    assert "static random: inconclusive (no detectable difference at every fraction), " in c3
     cost = cpu["c3"]["headline"]["parts"]["random_dynamic_vs_full_at_0.8"]  # beside Raju's -3.5: our own number
     assert f"{cost['at']['effect'] * 100:+.1f} [{cost['at']['ci'][0] * 100:+.1f}, {cost['at']['ci'][1] * 100:+.1f}] at 80%" in c3
     assert "ours" not in c3.split(" | ")[1]  # the published column holds published figures only
@@ -115,10 +119,12 @@ def test_collapse_table_gives_each_regime_its_loss_driven_selectors_and_the_caus
     header, rule, *rows = table.strip().split("\n\n")[0].splitlines()
     assert header == ("| regime | selector | as specified | per class | first selection random | "
                       "class turnover, as specified |") and rule == "|---" * 6 + "|"
-    assert len(rows) == 5 and rows[-1].startswith("| `paper` (not computed yet) | not computed yet |")
+    n = len(selection.VARIANT_SELECTORS)  # a row per diagnosed selector in each computed regime
+    assert len(rows) == 2 * n + 1 and rows[-1].startswith("| `paper` (not computed yet) | not computed yet |")
     assert all(r.count("|") == 7 for r in rows)  # every row has all six cells
-    ema = rows[2].split(" | ")
+    ema = rows[n].split(" | ")
     assert ema[1:] == ["uncertainty EMA", "14.1 ± 1.8% (3 seeds)", "80.0 ± 1.0% (3 seeds)", "12.0 ± 1.0% (3 seeds)", "97% |"]
+    assert rows[n + 1].split(" | ")[1:] == ["ε-greedy", "not run", "not run", "not run", "not run |"]
     first = cpu["c3"]["collapse"]["acc"]["uncertainty_ema:as specified"]
     assert f"{first[0] * 100:.1f} ± {first[1] * 100:.1f}% (2 seeds)" in rows[0]
     cause = table.strip().split("\n\n")[1]
@@ -126,12 +132,14 @@ def test_collapse_table_gives_each_regime_its_loss_driven_selectors_and_the_caus
     assert ("`airbench`: uncertainty EMA at chance as specified; cause: class skew (selecting per class lifts "
             "every run at chance above chance)") in cause
     assert "`cpu`: uncertainty EMA at chance as specified; cause: not established (the variants' runs have " in cause
-    # Random dynamic and ε-greedy, as specified, where a regime's runs kept their classes: a row each, after the diagnosed.
-    c["acc"]["epsilon_greedy:as specified"] = [0.543, 0.093, 3]
-    c["class_turnover"]["epsilon_greedy:as specified"] = 0.73
+    # Random dynamic, where a regime's runs kept their classes, in a row after the diagnosed; a run
+    # stored before runs kept their classes has no turnover to show.
+    c["acc"] |= {"epsilon_greedy:as specified": [0.543, 0.093, 3], "random_dynamic:as specified": [0.895, 0.002, 3]}
+    c["class_turnover"]["random_dynamic:as specified"] = 0.011
     rows = regimes.collapse_table({"airbench": second}).strip().split("\n\n")[0].splitlines()[2:]
-    assert [r.split(" | ")[1] for r in rows] == ["uncertainty EMA", "UCB", "ε-greedy"]
-    assert rows[-1].split(" | ")[2:] == ["54.3 ± 9.3% (3 seeds)", "not run", "not run", "73% |"]
+    assert [r.split(" | ")[1] for r in rows] == ["uncertainty EMA", "ε-greedy", "UCB", "random (dynamic)"]
+    assert rows[1].split(" | ")[2:] == ["54.3 ± 9.3% (3 seeds)", "not run", "not run", "not stored |"]
+    assert rows[-1].split(" | ")[2:] == ["89.5 ± 0.2% (3 seeds)", "not run", "not run", "1% |"]
 
 
 def test_restore_bug_table_reads_each_regime_by_the_chapter_rule(cpu):

@@ -125,7 +125,42 @@ def test_random_first_variant_draws_its_first_subset_at_random_then_follows_the_
     later = sel.select(losses)
     plain = selection.make_selector(name, n, keep, seed=3)
     plain.select(losses)
-    assert np.array_equal(later, plain.select(losses))  # the same EMA, so the same top-k from then on
+    if name == "epsilon_greedy":  # the same EMA, so the same greedy rows; the random tenth is drawn anew
+        greedy = set(range(n - 270, n))
+        assert greedy <= set(later) and greedy <= set(plain.select(losses)) and len(later) == 300
+    else:
+        assert np.array_equal(later, plain.select(losses))  # the same EMA, so the same top-k from then on
+
+
+@pytest.mark.parametrize("name", selection.VARIANT_SELECTORS)
+def test_per_class_variant_keeps_every_class_in_proportion(name):
+    """C3's diagnosis variant: the selector's own score, kept per class (ε-greedy: its greedy
+    share per class, the rest uniformly), so losses that favour a few classes cannot drop the others."""
+    n, keep = 1000, 0.3
+    labels = np.repeat(np.arange(10), 100)
+    losses = np.where(labels < 3, 10.0, 1.0) + np.linspace(0, 1, n)  # a whole-set top-k keeps classes 0-2 only
+    plain = selection.make_selector(name, n, keep, seed=3).select(losses)
+    assert (labels[plain] < 3).sum() >= (270 if name == "epsilon_greedy" else 300)  # ε-greedy: its random tenth aside
+    rows = selection.make_selector(name, n, keep, seed=3, variant="per_class", labels=labels).select(losses)
+    assert len(rows) == 300 and len(np.unique(rows)) == 300
+    counts = np.bincount(labels[rows], minlength=10)
+    if name == "epsilon_greedy":
+        assert counts.min() >= 27  # 27 greedy rows per class (0.9 x 300 / 10), and the random tenth on top
+        for c in range(10):  # the greedy rows of each class are its 27 highest-scoring
+            top = np.flatnonzero(labels == c)[-27:]
+            assert set(top) <= set(rows)
+    else:
+        assert counts.tolist() == [30] * 10 and set(rows) == {r for c in range(10) for r in np.flatnonzero(labels == c)[-30:]}
+
+
+def test_epsilon_greedy_as_specified_draws_as_the_stored_runs_did():
+    """The selector as Raju et al. specify it is :func:`selection.epsilon_greedy` on the EMA, with
+    the same generator: the per-class variant left its draws unchanged."""
+    n, keep = 1000, 0.3
+    losses = np.random.default_rng(0).exponential(size=n)
+    sel = selection.make_selector("epsilon_greedy", n, keep, seed=5)
+    rng = np.random.default_rng(5)
+    assert np.array_equal(sel.select(losses), selection.epsilon_greedy(losses, 300, 0.1, rng))
 
 
 def test_infobatch_keeps_the_expected_gradient_and_ends_on_full_data():
