@@ -305,7 +305,7 @@ def pending_text(h: dict[str, Any]) -> str:
         return [f(q[k]) for k, f in pieces(q).items() if q.get(k)]
 
     todo, done = sentences(p), sentences(p.get("stored", {}))
-    read = f"stored, read once the rest is in: {'; '.join(done)}; " if done else ""
+    read = f"stored, compared once the rest is in: {'; '.join(done)}; " if done else ""
     runs = f"{plural(p['runs'], 'run')}: " if "runs" in p else ""
     return f"Stated from the headline's cells alone; {read}not yet complete: {'; '.join(todo)} ({runs}`{p['command']}`)."
 

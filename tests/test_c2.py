@@ -414,7 +414,7 @@ def test_c2_summary_states_the_headline_from_its_cells_while_the_side_analyses_c
     # ... and is named as stored, not yet read, until the whole grid is in.
     assert fewer["stored"] == {"c2_side_scores": ["forgetting"]}
     assert regimes.pending_text({"pending": fewer}).startswith(
-        "Stated from the headline's cells alone; stored, read once the rest is in: forgetting at 50% pruned; "
+        "Stated from the headline's cells alone; stored, compared once the rest is in: forgetting at 50% pruned; "
         "not yet complete: per-class selection by EL2N early;")
     landed = {**h, "pending": {**h["pending"], "stored": {"c2_per_class": ["el2n_early"]}}}
     landed["pending"].pop("c2_per_class")

@@ -514,13 +514,13 @@ def test_c3_summary_states_the_headline_from_its_cells_while_the_other_cells_com
         "runs": left - stored, "stored": {"c3_side_selectors": ["epsilon_greedy"]}}
     assert "diagnosis" not in regimes.pending_text(diagnosed["headline"])
     assert regimes.pending_text(diagnosed["headline"]).startswith(
-        "Stated from the headline's cells alone; stored, read once the rest is in: ε-greedy at 70% pruned; not yet "
+        "Stated from the headline's cells alone; stored, compared once the rest is in: ε-greedy at 70% pruned; not yet "
         "complete: UCB at 70% and 80% pruned; UCB under equal iterations at 70% pruned; the shorter budget (1 epoch) (")
     # Stored core selectors carry the rates of their own cells, apart from those still to run.
     core = {"c3_core": ["uncertainty_ema"], "c3_core_rates": [0.9], "runs": 3, "command": "c",
             "stored": {"c3_core": ["ucb"], "c3_core_rates": [0.8, 0.9]}}
     assert regimes.pending_text({"pending": core}) == (
-        "Stated from the headline's cells alone; stored, read once the rest is in: UCB at 80% and 90% pruned; not yet "
+        "Stated from the headline's cells alone; stored, compared once the rest is in: UCB at 80% and 90% pruned; not yet "
         "complete: uncertainty EMA at 90% pruned (3 runs: `c`).")
     # Table 1's probes (this grid has none) are named apart from the variants they are built from.
     probes = {"pending": {"table1_probes": ["always_plus_random"], "runs": 3, "command": "c"}}
