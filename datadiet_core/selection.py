@@ -227,11 +227,15 @@ class UncertaintyEMA(Selector):
         self.labels, self.random_first, self.selections = labels, random_first, 0
 
     def pick(self, score: np.ndarray) -> np.ndarray:
-        """The k rows to keep by ``score``: top-k over the whole set, or per class, or (first
-        selection of ``random_first``) uniformly at random."""
+        """The k rows to keep: by ``score`` (:meth:`keep_rows`), or (first selection of ``random_first``)
+        uniformly at random."""
         self.selections += 1
         if self.random_first and self.selections == 1:
             return np.sort(self.rng.choice(self.n, self.k, replace=False))
+        return self.keep_rows(score)
+
+    def keep_rows(self, score: np.ndarray) -> np.ndarray:
+        """The k rows with the highest ``score``: over the whole set, or per class."""
         if self.labels is not None:
             return keep_per_class(score, self.labels, self.k / self.n)
         return top_k(score, self.k)
@@ -258,10 +262,9 @@ class EpsilonGreedy(UncertaintyEMA):
         super().__init__(n, keep, seed, alpha, labels, random_first)
         self.epsilon = epsilon
 
-    def pick(self, score: np.ndarray) -> np.ndarray:
-        self.selections += 1
-        if self.random_first and self.selections == 1:
-            return np.sort(self.rng.choice(self.n, self.k, replace=False))
+    def keep_rows(self, score: np.ndarray) -> np.ndarray:
+        """(1 - epsilon) k rows by ``score`` (over the whole set, or per class), epsilon k uniformly
+        from the rest."""
         if self.labels is None:
             return epsilon_greedy(score, self.k, self.epsilon, self.rng)
         _check_fraction("epsilon", self.epsilon, allow_zero=True)
