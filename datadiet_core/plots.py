@@ -425,13 +425,23 @@ def class_shares(shares: pd.DataFrame, title: str) -> alt.Chart:
     """Heatmaps of the share of each class in every selection (x: selection in order, y: class),
     one panel per selector (rows) and variant (columns); ``shares`` has columns selector,
     variant, selection, class, share (one seed)."""
-    d = shares.assign(method=_label(shares.selector), variant=shares.variant.map(lambda v: VARIANT_HEADINGS.get(v, v)))
+    d = shares.assign(method=_label(shares.selector), variant=shares.variant.map(lambda v: VARIANT_HEADINGS.get(v, v)),
+                      run=True)
+    # Vega-Lite lays a row x column facet out cell by cell in order, so a missing pair (a variant a
+    # selector did not run, or runs stored without their classes) would shift the panels after it:
+    # every missing pair gets one invisible cell.
+    have = set(zip(d.method, d.variant))
+    missing = [(m, v) for m in dict.fromkeys(d.method) for v in dict.fromkeys(d.variant) if (m, v) not in have]
+    first = d.iloc[0]
+    d = pd.concat([d] + [pd.DataFrame([{**first.to_dict(), "method": m, "variant": v, "share": 0.0, "run": False}])
+                         for m, v in missing], ignore_index=True)
     base = alt.Chart().encode(x=alt.X("selection:O", title="selection (in order)"),
                               y=alt.Y("class:N", title="class", sort=None))
     heat = base.mark_rect().encode(
         color=alt.Color("share:Q", scale=alt.Scale(scheme="viridis", domain=[0, 0.5], clamp=True),
                         legend=alt.Legend(title="share of the selection (fraction; 0.1 = even)", titleLimit=0,
                                           orient="bottom", gradientLength=300, format=".0%")),
+        opacity=alt.condition(alt.datum.run, alt.value(1.0), alt.value(0.0)),
         tooltip=["method", "variant", "selection", "class", alt.Tooltip("share:Q", format=".1%")])
     return alt.layer(heat, data=d).properties(width=150, height=150).facet(
         row=alt.Row("method:N", title=None, sort=list(dict.fromkeys(d.method))),

@@ -431,6 +431,20 @@ def test_spearman_heatmap_color_domain_is_minus_one_to_one():
     assert spec["layer"][0]["encoding"]["x"]["sort"] == ["input norm ‖x‖₂", "GraNd@init", "forgetting"]
 
 
+def test_class_shares_gives_every_missing_panel_an_invisible_cell():
+    """Vega-Lite fills a row x column facet in order: a selector without one variant would shift
+    the panels after it under the wrong headings. Each missing pair gets one invisible cell."""
+    df = pd.DataFrame([{"selector": s, "variant": v, "seed": 1000, "selection": 1, "class": "cat", "share": 0.5}
+                       for s, v in (("uncertainty_ema", "as specified"), ("uncertainty_ema", "per_class"),
+                                    ("epsilon_greedy", "per_class"), ("ucb", "as specified"))])
+    spec = plots.class_shares(df, "t").to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    pairs = {(r["method"], r["variant"]): r["run"] for r in rows}
+    assert len(rows) == 6 and pairs[("ε-greedy", "as specified")] is False and pairs[("UCB", "per class")] is False
+    assert all(pairs[(report.LABELS[s], v.replace("_", " "))] for s, v in zip(df.selector, df.variant))
+    assert spec["spec"]["layer"][0]["encoding"]["opacity"]["condition"]["value"] == 1.0
+
+
 def test_wallclock_vs_accuracy_has_one_panel_per_cost():
     spec = _build("wallclock_vs_accuracy")[0]
     assert spec["facet"]["column"]["field"] == "cost"
