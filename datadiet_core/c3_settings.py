@@ -83,7 +83,8 @@ def iterations_summary(P: Profile, results: pd.DataFrame) -> dict[str, Any]:
     """C3 under equal iterations (``c3.iterations`` in ``summary.json``): at 70% pruned, every run
     takes as many steps as a full-data run, so a static subset is passed over ``1 / 0.3`` times as
     often as under equal epochs (as in Raju et al.'s 200 epochs). Accuracy and final training
-    accuracy on the kept subset per selector, and :data:`ITERATION_COMPARISONS` (a minus b, Welch's
+    accuracy on the kept subset per selector, each run's accuracy in seed order (``runs``, so a cell
+    whose spread comes from one seed shows it), and :data:`ITERATION_COMPARISONS` (a minus b, Welch's
     95% interval, read by :func:`reading`)."""
     E = max(P.c3_epochs)
     acc = accuracy(results, E)
@@ -93,6 +94,8 @@ def iterations_summary(P: Profile, results: pd.DataFrame) -> dict[str, Any]:
     return {"epochs": E, "prune": AGGRESSIVE, "acc_mean": per_fraction(acc, "mean"), "acc_std": per_fraction(acc, "std"),
             "seeds": {r.score: int(r.seeds) for _, r in acc.iterrows()}, "full": [full.mean, full.std, full.n],
             "train_acc_end": {k: float(v) for k, v in fit.items()},
+            "runs": {k: [float(a) for a in g.sort_values("seed").test_acc] for k, g in
+                     results[(results.epochs == E) | (results.selector == "full")].groupby("selector")},
             "comparisons": {n: {f"{r.prune:g}": [r["diff"], r["lo"], r["hi"], r["direction"], bool(r["chance"])]
                                 for _, r in c.iterrows()} for n, c in cmp.items() if len(c)},
             "verdict": {n: reading(c) for n, c in cmp.items()}}

@@ -381,7 +381,8 @@ def wallclock_vs_accuracy(acc: pd.DataFrame, full_acc: float, full_seconds: floa
     full = pd.DataFrame({"seconds": [full_seconds] * 2, "mean": [full_acc] * 2, "rate": [0.0] * 2, "pruned": ["0%"] * 2, "full": [True] * 2,
                          "cost": ["training run only", "scores charged"], "method": ["full data"] * 2})
     d = pd.concat([long[["seconds", "mean", "rate", "pruned", "full", "cost", "method"]], full], ignore_index=True)
-    x = alt.X("seconds:Q", title="wall-clock per run (s, log scale)", scale=alt.Scale(type="log"),
+    x = alt.X("seconds:Q", title="wall-clock per run (s, log scale)",
+              scale=alt.Scale(type="log", nice=False, domain=_log_domain(d.seconds)),
               axis=alt.Axis(labelOverlap="greedy", labelSeparation=6, format="~s"))
     y = alt.Y("mean:Q", title="test accuracy (%)", axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False))
     pts = alt.Chart().mark_point(filled=True, size=55, opacity=1).encode(
@@ -465,6 +466,12 @@ def selection_histogram(counts: np.ndarray, mixture: dict, checkpoints: int, tit
     return alt.layer(b, line, title=title).properties(width=460, height=240)
 
 
+def _log_domain(values: pd.Series, pad: float = 1.25) -> list[float]:
+    """A log axis's domain: the data's range widened by ``pad`` at each end (Vega-Lite's nice log
+    domain rounds out to whole decades, which left most of a chart empty)."""
+    return [float(values.min()) / pad, float(values.max()) * pad]
+
+
 def accuracy_vs_images(history: pd.DataFrame, title: str, y: str = "test_acc",
                        y_title: str = "test accuracy (%)") -> alt.Chart:
     """Accuracy (``y``: test_acc, or train_acc on the current selection) against images seen
@@ -473,7 +480,8 @@ def accuracy_vs_images(history: pd.DataFrame, title: str, y: str = "test_acc",
     d = history.dropna(subset=[y]).groupby(["selector", "epoch"], as_index=False)[["images_seen", y]].mean()
     d = d.assign(method=_label(d.selector))
     return (alt.Chart(d, title=title).mark_line(point=alt.OverlayMarkDef(filled=True, size=40), strokeWidth=2)
-            .encode(x=alt.X("images_seen:Q", title="training images seen (count, log scale)", scale=alt.Scale(type="log"),
+            .encode(x=alt.X("images_seen:Q", title="training images seen (count, log scale)",
+                            scale=alt.Scale(type="log", nice=False, domain=_log_domain(d.images_seen)),
                             axis=alt.Axis(format="~s", labelOverlap="greedy", labelSeparation=8)),
                     y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=".0%"), scale=alt.Scale(zero=False)),
                     color=_method_color(d.method, "selector", below=d.method.nunique() > 6),

@@ -179,7 +179,8 @@ def c2_early_text(P: Profile, early: dict[str, Any]) -> str:
             f"epochs), where the scoring runs' test accuracy was {_acc_at(early['test_acc_early'])}"
             + (" (test accuracy is measured only after whole epochs: the bound is the one after epoch 1)"
                if not np.isfinite(early["test_acc_early"][0]) else "") + "; the learning rate "
-            f"starts to fall at epoch {early['first_drop_epoch']:.1f}, and the runs end at {early['test_acc_end'] * 100:.1f}%.")
+            f"starts to fall at epoch {early['first_drop_epoch']:.1f}, and the runs end at {early['test_acc_end'] * 100:.1f}%"
+            + (" (these accuracies without test-time augmentation)." if P.tta else "."))
     if early.get("test_acc_predrop") is not None:
         text += (f" A second set of scoring runs, checkpointed at {early['predrop']:.0%} (epoch {early['predrop_epoch']:g}, "
                  f"{early['test_acc_predrop'] * 100:.1f}% test accuracy), matches the papers' other sense of early: "

@@ -53,7 +53,7 @@ def table1_note(runs: pd.DataFrame, epochs: int, prune: float = c3.TABLE1_PRUNE)
                    "final EMA score, one fixed subset")
     rnd = tags("always_plus_random")
     if rnd:
-        fixed = ("the most selected rows of the source runs, half the kept budget (their always group is larger "
+        fixed = ("the most selected rows of the source runs, half the kept budget (our always group is larger "
                  "than half)" if any(t.startswith(HALF_BUDGET_TAG) for t in rnd) else "the always group of the source runs")
         out.append(f"always + random sometimes fixes {fixed} and re-draws the rest at random every pass")
     return ("; ".join(out) + ".") if out else ""
@@ -92,11 +92,13 @@ def prune_table(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE) -
     """Every selector run at ``rate`` and budget ``epochs``: accuracy (mean ± std across seeds, %),
     the seeds, seconds per run (the median across seeds, :func:`c3.seconds_per_run`; scoring passes
     included; scores and Table 1's sources charged separately), speed-up over full data, and the
-    difference to random dynamic with its 95% interval (percentage points)."""
+    difference to random dynamic with its 95% interval (percentage points), and the training
+    throughput (:func:`training_throughput`), which tells runs timed on a faster host."""
     acc = c3.accuracy(runs, epochs)
     acc = acc[np.isclose(acc.prune, prune)]
     full = runs[(runs.epochs == epochs) & (runs.selector == "full")]
     full_s = c3.seconds_per_run(full.train_seconds)
+    speed = training_throughput(runs, epochs, prune)
     rows = []
     for _, r in acc.iterrows():
         name = label(r.score)
@@ -105,7 +107,7 @@ def prune_table(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE) -
             name += f" (skipped {1 - ib.images_seen.mean() / full.images_seen.mean():.0%} of the images)"
         row = {"selector": name, "accuracy (%)": f"{r['mean'] * 100:.1f} ± {r['std'] * 100:.1f}", "seeds": int(r.seeds),
                "seconds per run": f"{r.train_seconds:.0f}", "with scores charged (s)": f"{r.wallclock_s:.0f}",
-               "speed-up, scores charged": f"{full_s / r.wallclock_s:.2f}×"}
+               "speed-up, scores charged": f"{full_s / r.wallclock_s:.2f}×", "training img/s": f"{speed[r.score]:.0f}"}
         c = c3.difference(runs, r.score, "random_dynamic", epochs) if r.score != "random_dynamic" else None
         c = None if c is None else c[np.isclose(c.prune, prune)]
         row["minus random dynamic (pp) [95% CI]"] = ("(reference)" if c is None else
@@ -114,8 +116,35 @@ def prune_table(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE) -
     f = summarize(full.test_acc)
     rows.append({"selector": "full data", "accuracy (%)": f"{f.mean * 100:.1f} ± {f.std * 100:.1f}", "seeds": f.n,
                  "seconds per run": f"{full_s:.0f}", "with scores charged (s)": f"{full_s:.0f}",
-                 "speed-up, scores charged": "1.00×", "minus random dynamic (pp) [95% CI]": ""})
+                 "speed-up, scores charged": "1.00×", "training img/s": f"{speed['full']:.0f}",
+                 "minus random dynamic (pp) [95% CI]": ""})
     return pd.DataFrame(rows).set_index("selector")
+
+
+def training_throughput(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE) -> pd.Series:
+    """Per selector at ``prune`` and budget ``epochs``, and for full data: images trained on per
+    second of training, scoring passes left out (the median across seeds). The same net at the same
+    batch size trains at about one rate on one host, so a selector far from full data's rate was
+    timed on another host, or beside other work."""
+    d = runs[(runs.epochs == epochs) & (np.isclose(runs.prune, prune) | (runs.selector == "full"))]
+    return (d.images_seen / (d.train_seconds - d.scoring_seconds)).groupby(d.selector).median()
+
+
+def throughput_drift_text(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE, tolerance: float = 0.25) -> str:
+    """The selectors of :func:`prune_table` whose training throughput is more than ``tolerance``
+    away from full data's, in words (empty when none): their seconds and speed-ups there compare
+    timings as well as methods. Selective-Backprop and Random-Backprop are left out: they run a
+    forward pass on every image of a batch and train on some, so their rate differs by design."""
+    speed = training_throughput(runs, epochs, prune)
+    ratio = (speed / speed["full"]).drop(["full", "selective_backprop", "random_backprop"], errors="ignore")
+    off = ratio[(ratio > 1 + tolerance) | (ratio < 1 / (1 + tolerance))]
+    if not len(off):
+        return ""
+    names = "; ".join(f"{label(s)} {speed[s]:.0f} ({r:.2f}× full data's)" for s, r in off.items())
+    return (f"Training throughput, scoring left out: full data {speed['full']:.0f} img/s; {_opening(names)}. The same "
+            "net at the same batch size trains at about one rate on one machine, and runs timed apart can differ "
+            "(another host, or other work on the cores), so for these rows the seconds and speed-ups compare timings "
+            "as well as methods. \"What it costs\" below compares random dynamic and UCB at matched throughput.")
 
 
 def runs_text(P: Profile) -> str:
@@ -128,9 +157,10 @@ def runs_text(P: Profile) -> str:
             f"({', '.join(f'{r:.0%}' for r in P.c3_rates)})")
     text += (f"; {', '.join(label(s) for s in side)} at {', '.join(f'{r:.0%}' for r in P.c3_side_rates)} only. "
              if side else ". ")
-    text += (f"Random dynamic and the static selectors get {P.eval_seeds} seeds at the aggressive rates (the "
-             f"cells the headline rests on), every other cell {side_seeds(P)}; full data is the scoring runs "
-             f"({P.scoring_seeds} seeds), every chapter's one baseline.")
+    text += (f"Every cell gets {P.eval_seeds} seeds" if side_seeds(P) == P.eval_seeds else
+             f"Random dynamic and the static selectors get {P.eval_seeds} seeds at the aggressive rates (the "
+             f"cells the headline rests on), every other cell {side_seeds(P)}")
+    text += f"; full data is the scoring runs ({P.scoring_seeds} seeds), every chapter's one baseline."
     if short:
         text += (f" A shorter budget ({', '.join(str(e) for e in short)} epoch{'s' * (short != [1])}) repeats the core "
                  "at 70% and up.")
@@ -157,16 +187,34 @@ def fit_table(summary: dict[str, Any]) -> pd.DataFrame:
 
 def iterations_table(summary: dict[str, Any]) -> pd.DataFrame:
     """Equal iterations at 70% pruned (``summary.json``'s ``c3.iterations``): accuracy per selector
-    (mean ± std, %, seeds) and each comparison's reading with its interval, beside full data;
-    empty where the profile ran none."""
+    (mean ± std, %, seeds) beside full data, and each run's accuracy in seed order where the summary
+    keeps them; empty where the profile ran none."""
     if "iterations" not in summary:
         return pd.DataFrame()
     it = summary["iterations"]
-    rows = [{"selector": label(s), "accuracy (%)": f"{m * 100:.1f} ± {it['acc_std'][s]['0.7'] * 100:.1f}",
-             "seeds": it["seeds"].get(s, "")} for s, by_r in it["acc_mean"].items() for m in [by_r.get("0.7")] if m is not None]
+    keys = [s for s, by_r in it["acc_mean"].items() if by_r.get("0.7") is not None]
+    rows = [{"selector": label(s), "accuracy (%)": f"{it['acc_mean'][s]['0.7'] * 100:.1f} ± "
+             f"{it['acc_std'][s]['0.7'] * 100:.1f}", "seeds": it["seeds"].get(s, "")} for s in keys]
     full = it["full"]
     rows.append({"selector": "full data", "accuracy (%)": f"{full[0] * 100:.1f} ± {full[1] * 100:.1f}", "seeds": full[2]})
-    return pd.DataFrame(rows).set_index("selector")
+    table = pd.DataFrame(rows).set_index("selector")
+    if "runs" in it:  # summaries written before the per-run column lack it
+        table["each run (%, by seed)"] = [", ".join(f"{a * 100:.1f}" for a in it["runs"].get(s, []))
+                                         for s in [*keys, "full"]]
+    return table
+
+
+def iterations_period_text(P: Profile) -> str:
+    """How often the dynamic selectors re-select under equal iterations at 70% pruned
+    (:func:`dynamic.period_passes`: 5% of the passes a run makes, at least one); empty where the
+    profile runs no equal-iterations cells."""
+    if not P.c3_iterations:
+        return ""
+    E, keep = max(P.c3_epochs), 1 - c3.AGGRESSIVE
+    T = period_passes(E, keep, "iterations")
+    return (f"A run then makes {E / keep:.0f} passes over its kept {keep:.0%}, and the dynamic selectors re-select "
+            f"every {'pass' if T == 1 else f'{T} passes'} (5% of training, the rule of the main grid). Each run's "
+            "accuracy is listed, so a spread that comes from one seed shows:")
 
 
 def iterations_text(summary: dict[str, Any], planned: bool = False) -> str:
@@ -254,13 +302,25 @@ def collapse_text(c: dict[str, Any]) -> str:
                        "scores, lifts every such run above chance and above the selector as specified. The collapse "
                        "is class skew: each selection is drawn from a few classes, the network then predicts those, "
                        "and the next selection flips to the others. That is a property of whole-set top-k selection "
-                       f"at this setting {setting}, not a bug.")
+                       f"at this setting {setting}, not a bug." + _first_selection_also(c))
     if any(r[3] == FEW_SEEDS for k, r in c.items() if k.endswith("_minus_as_specified")):
         return text + (f"{who} ended at chance as specified. The variants' runs have fewer than 3 "
                        "seeds, so their differences have no interval and the rules cannot name a cause: it is not "
                        "established at this regime.")
     return text + (f"{who} ended at chance as specified, and no variant the grid runs lifts every "
                    "such run above chance and above the selector as specified: the cause stays open.")
+
+
+def _first_selection_also(c: dict[str, Any]) -> str:
+    """Where class skew is the named cause: the selectors that a random first selection also lifts
+    above their runs as specified (an interval above zero), so that the untrained net's first
+    selection adds to the skew for them (empty when none)."""
+    lifted = [label(s) for s in VARIANT_SELECTORS
+              if (c.get(f"{s}_random_first_minus_as_specified") or [None] * 4)[3] == "above"]
+    if not lifted:
+        return ""
+    return (f" A random first selection also lifts {' and '.join(lifted)} above {'its' if len(lifted) == 1 else 'their'} "
+            "runs as specified, so for them the untrained net's first selection adds to the skew.")
 
 
 def _opening(text: str) -> str:
@@ -363,8 +423,8 @@ def period_plan(P: Profile) -> str:
     if not longer:
         return (f"This regime runs no such sweep: its loss-driven selectors re-select every {every.replace('one ', '')} "
                 "only, so there is no table here. The papermill parameter c3_periods (the periods in passes, "
-                "for instance 2 and 4) adds the sweep; the sweep command computes it only on a machine that "
-                "runs the precision of the runs already stored.")
+                "for instance 2 and 4) adds the sweep; to join the runs already stored, it must run at their "
+                "precision, which the sweep command checks.")
     return (f"We repeat that sweep at 70% pruned and {E} epochs: uncertainty EMA and UCB re-selecting every "
             f"{' or '.join(str(T) for T in longer)} passes, {side_seeds(P)} seeds each, against the main grid's {every}.")
 
@@ -417,14 +477,28 @@ def comparisons_table(summary: dict[str, Any]) -> pd.DataFrame:
                 skipped = s.get("infobatch_skipped", {})
                 equal = " at the rate nearest the images InfoBatch skipped (" + "; ".join(
                     f"InfoBatch at {float(f):.0%}, {skipped[f]:.0%} skipped, against random (dynamic) at {q:.0%}"
+                    + (f": InfoBatch trained on {1 - skipped[f]:.0%} of the images, random (dynamic) on {1 - q:.0%}, "
+                       "not an equal cost" if abs(skipped[f] - q) > 0.1 else "")
                     for f, q in s.get("infobatch_paired_prune", {}).items() if f in skipped) + ")"
             row = {"budget (epochs)": int(E), "comparison": f"{label(a)} minus {label(b)}{equal}",
-                   "reading": _read(s["verdict"].get(name))}
+                   "reading": _reading_by_fraction(s["verdict"].get(name), s["comparisons"][name])}
             row |= {f"{float(f):.0%}": cell(*c[:3]) for f, c in s["comparisons"][name].items()
                     if name.startswith("infobatch") or float(f) >= c3.AGGRESSIVE - 1e-9}
             rows.append(row)
     out = pd.DataFrame(rows).set_index(["budget (epochs)", "comparison"]).fillna("")
     return out[["reading"] + sorted((c for c in out.columns if c != "reading"), key=lambda c: float(c.rstrip("%")))]
+
+
+def _reading_by_fraction(verdict: str | None, cells: dict[str, list[Any]]) -> str:
+    """A comparison's one reading (:func:`c3.reading`), and where it is "mixed" or "at chance" while
+    the fractions of 70% or more read differently, what each reads: "at chance (70%, 80%: below;
+    90%: at chance)" (a cell is at chance when a run compared ended there, and is then not read)."""
+    at = {f: c for f, c in cells.items() if float(f) >= c3.AGGRESSIVE - 1e-9}
+    words = {f: "at chance" if len(c) > 4 and c[4] else c[3] for f, c in at.items()}
+    if verdict not in ("mixed", "at chance") or len(set(words.values())) < 2:
+        return _read(verdict)
+    groups = {w: [f"{float(f):.0%}" for f in words if words[f] == w] for w in dict.fromkeys(words.values())}
+    return f"{verdict} (" + "; ".join(f"{', '.join(fs)}: {w.replace(': ', ', ')}" for w, fs in groups.items()) + ")"
 
 
 def speed_text(summary: dict[str, Any]) -> str:

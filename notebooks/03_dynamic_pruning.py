@@ -151,11 +151,14 @@ plots.difference_to_random(c3.differences(runs, E, report_c3.PLOTTED), f"Differe
 report.show(report_c3.prune_table(runs, E, c3.AGGRESSIVE))
 
 # %% tags=["remove-cell"]
+glue("throughput_drift", report_c3.throughput_drift_text(runs, E), display=False)
 kept = c2_picks.kept_per_class(P, bank.score_bank(P, store), prune=max(P.c3_rates), only=c2_picks.c3_static(P))
 glue("static_starved", report.starvation_text(kept), display=False)
 glue("max_rate", f"{max(P.c3_rates):.0%}", display=False)
 
 # %% [markdown]
+# {glue:text}`throughput_drift`
+#
 # A score-ordered subset of the whole set can starve classes. Here the static selectors' subsets
 # at {glue:text}`max_rate` pruned, the highest rate the grid ran, are counted against an even
 # share per class. {glue:text}`static_starved`
@@ -169,13 +172,16 @@ glue("max_rate", f"{max(P.c3_rates):.0%}", display=False)
 # %% tags=["remove-input"]
 report.show(report_c3.fit_table(summary))
 
+# %% tags=["remove-cell"]
+glue("iterations_period", report_c3.iterations_period_text(P), display=False)
+
 # %% [markdown]
 # ## Equal iterations
 #
 # Raju et al. trained for 200 epochs, so their static subsets were passed over many times. The
-# equal-iterations cells give every run as many steps as a full-data run: at 70% pruned a static
-# subset is passed over 1/0.3 times as often as under equal epochs, with the same schedule (a
-# budget convention, not a longer epoch count, so the other settings stay with Raju's).
+# equal-iterations cells give every run as many optimiser steps as a full-data run: at 70% pruned
+# a run passes over its subset 1/0.3 times as often as under equal epochs.
+# {glue:text}`iterations_period`
 
 # %% tags=["remove-input"]
 plots.chart_or_note(report_c3.iterations_table(summary), "")
@@ -294,8 +300,8 @@ plots.chart_or_note(report_c3.period_table(summary), "")
 #
 # How often uncertainty EMA selected each sample at 70% pruned, summed over re-selections and
 # seeds (Raju Fig. 3), with a three-component mixture fit. Where the profile runs its per-class
-# variant, that variant is read instead: as specified, the selector can end at chance (see "Does
-# a run fit its subset?" above), and nothing may rest on a run at chance.
+# variant, that variant is read instead: as specified, the selector can end at chance (see "Why a
+# loss-driven selector collapses" above), and nothing may rest on a run at chance.
 
 # %% tags=["remove-input"]
 sel = c3_picks.selection_counts(P, store, variant=c3_picks.table1_source(P))

@@ -449,9 +449,16 @@ def test_wallclock_vs_accuracy_has_one_panel_per_cost():
     spec = _build("wallclock_vs_accuracy")[0]
     assert spec["facet"]["column"]["field"] == "cost"
     assert spec["spec"]["layer"][0]["encoding"]["x"]["scale"]["type"] == "log"
+    # The log axes span the data, not the whole decades around it (10 s to 10,000 s for 60-1,500 s).
+    assert spec["spec"]["layer"][0]["encoding"]["x"]["scale"]["domain"] == [36.0, 125.0]  # runs of 45-100 s
     # No layer brings data of its own: a layer that did would be drawn whole in every panel.
     assert all("data" not in layer for layer in spec["spec"]["layer"])
     assert spec["spec"]["layer"][0]["encoding"]["color"]["legend"]["title"].startswith("selector")
+
+
+def test_images_axis_spans_the_data_not_whole_decades():
+    x = _build("accuracy_vs_images")[0]["encoding"]["x"]["scale"]
+    assert x == {"type": "log", "nice": False, "domain": [400.0, 2500.0]}  # 500 to 2,000 images, 1.25x either side
 
 
 @pytest.mark.parametrize("name", ["accuracy_vs_pruned", "difference_to_random[prune]", "rank_reliability",

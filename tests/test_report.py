@@ -236,7 +236,33 @@ def test_generated_sentences_keep_their_grammar_and_their_numbers_at_the_edges(c
     assert "claim C3 is **inconclusive** at" in regimes.claim_table("c3", both)
     for name in ("cpu", "airbench"):
         assert not re.search(r"\. [a-z]", report_c3.runs_text(profiles.resolve_profile(name)))
-    assert report_c3.iterations_text(airbench["c3"], planned=True) == "This profile's equal-iterations cells are still to run."
+    unread = {k: v for k, v in airbench["c3"].items() if k != "iterations"}  # a grid still running
+    assert report_c3.iterations_text(unread, planned=True) == "This profile's equal-iterations cells are still to run."
+    # Equal iterations: a spread that comes from one seed shows in the runs, which give the mean.
+    table = report_c3.iterations_table(airbench["c3"])
+    for selector, row in table.iterrows():
+        runs = [float(a) for a in row["each run (%, by seed)"].split(", ")]
+        assert len(runs) == row["seeds"] and abs(sum(runs) / len(runs) - float(row["accuracy (%)"].split(" ± ")[0])) <= 0.1, selector
+    assert "each run (%, by seed)" not in report_c3.iterations_table(
+        {"iterations": {k: v for k, v in airbench["c3"]["iterations"].items() if k != "runs"}}).columns
+    assert report_c3.iterations_period_text(profiles.resolve_profile("airbench")).startswith(
+        "A run then makes 47 passes over its kept 30%, and the dynamic selectors re-select every 2 passes")
+    assert report_c3.iterations_period_text(profiles.resolve_profile("cpu")) == ""
+    # A row read "at chance" or "mixed" says what each fraction reads; a uniform row stays one word.
+    readings = report_c3.comparisons_table(airbench["c3"]).reading.droplevel(0)
+    assert readings["UCB minus random (dynamic)"] == "at chance (70%, 80%: below; 90%: at chance)"
+    assert readings["random (dynamic) minus random (static)"] == "mixed (70%, 80%: above; 90%: no detectable difference)"
+    assert readings["random (dynamic) minus EL2N early (static)"] == "above"
+    # InfoBatch paired with a rate far from the share it skipped is not called an equal cost.
+    infobatch = [c for c in readings.index if c.startswith("InfoBatch")]
+    assert len(infobatch) == 1 and "trained on 57% of the images, random (dynamic) on 30%, not an equal cost" in infobatch[0]
+    # Class skew named as the cause, and a random first selection that also lifts a selector is said.
+    collapse = report_c3.collapse_text(airbench["c3"]["collapse"])
+    assert "The collapse is class skew" in collapse and "A random first selection also lifts ε-greedy and UCB" in collapse
+    flat = copy.deepcopy(airbench["c3"]["collapse"])
+    for s in ("epsilon_greedy", "ucb"):
+        flat[f"{s}_random_first_minus_as_specified"][3] = "no detectable difference"
+    assert "A random first selection also" not in report_c3.collapse_text(flat)
     assert "linear softmax ρ = 0.997" in report_c1.c1_fashion_text(cpu["c1"])
     # The published column is the claim's own figure whichever regime the build puts first.
     first_airbench = regimes.verdict_table({"airbench": airbench, "cpu": cpu}).splitlines()[2]
@@ -253,3 +279,24 @@ def test_generated_sentences_keep_their_grammar_and_their_numbers_at_the_edges(c
     one = {"variants": {"epochs=12": {"same_seeds": {"seeds": [0], "variant": [0.9305], "recipe": [0.9339]}}}}
     assert report.variants_text(one).startswith("With epochs = 12, seed 0 reaches 93.05%")
     assert "the recipe is the more accurate on its one seed" in report.variants_text(one)
+
+
+def test_prune_table_shows_training_throughput_and_names_runs_timed_at_another_rate():
+    """ε-greedy and InfoBatch at airbench were timed on a host 1.8x faster than full data's: the
+    70% table gives every row's training rate, and the note names the rows far from full data's
+    (Selective-Backprop trains on part of each batch, so its rate differs by design)."""
+    rows = [("full", 0.0, 0, 1000, 10.0, 0.0), ("random_dynamic", 0.7, 0, 300, 3.1, 0.0),
+            ("ucb", 0.7, 0, 300, 5.0, 2.0), ("infobatch", 0.7, 0, 600, 3.0, 0.0),
+            ("selective_backprop", 0.7, 0, 300, 6.0, 0.0)]
+    runs = pd.DataFrame([{"selector": s, "prune": p, "seed": k, "epochs": 2, "images_seen": n, "train_seconds": t,
+                          "scoring_seconds": sc, "wallclock_s": t, "test_acc": 0.5 + 0.01 * k}
+                         for s, p, _, n, t, sc in rows for k in range(3)])
+    speed = report_c3.training_throughput(runs, 2)
+    assert speed.to_dict() == pytest.approx({"full": 100.0, "random_dynamic": 300 / 3.1, "ucb": 100.0,
+                                             "infobatch": 200.0, "selective_backprop": 50.0})
+    table = report_c3.prune_table(runs, 2)
+    assert table.loc["UCB", "training img/s"] == "100" and table.loc["full data", "training img/s"] == "100"
+    note = report_c3.throughput_drift_text(runs, 2)
+    assert note.startswith("Training throughput, scoring left out: full data 100 img/s; InfoBatch 200 (2.00× full data's).")
+    assert "Selective-Backprop" not in note and "UCB" not in note.split("The same")[0]
+    assert report_c3.throughput_drift_text(runs[runs.selector != "infobatch"], 2) == ""
