@@ -74,7 +74,7 @@ def fashion_intro(summary: dict[str, Any]) -> str:
     that the profile scores no second dataset."""
     rho = summary["spearman_fashion_mnist"]
     if not rho:
-        return "This profile scores no second dataset (`c1_fashion` is off)."
+        return "This profile scores no second dataset (the papermill parameter c1_fashion adds it)."
     return ("The same analysis on Fashion-MNIST (28×28 grey images), for "
             + " and ".join(net_name(m) for m in rho) + ":")
 
