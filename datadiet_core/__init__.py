@@ -32,6 +32,7 @@ The data flows one way, each module importing only those above it in this list
 - ``report_c1`` chapter C1's text and tables
 - ``report_c2`` chapter C2's text and tables
 - ``report_c3`` chapter C3's text and tables
+- ``report_c3_cost`` chapter C3's cost: wall-clock, speed-ups, throughput, the period sweep
 - ``regimes``   every regime's headlines side by side: the introduction's table, each chapter's agreement
 - ``plots``     altair charts that render offline
 - ``sweep``     the only thing that computes: a claim's grid into the store, locally or on Ray

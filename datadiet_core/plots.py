@@ -21,7 +21,7 @@ from PIL import Image
 import pandas as pd
 import vl_convert as vlc
 
-from . import c3, report_c1, report_c3
+from . import c3, report_c1, report_c3, report_c3_cost
 from .data import DATASET_NAMES
 from .profiles import Profile
 from .report import VARIANT_HEADINGS, comparison_labels, label, selection_label, show
@@ -408,14 +408,14 @@ def c3_other_settings(P: Profile, runs: c3.Runs) -> list[Any]:
     rate, data = f"{c3.AGGRESSIVE:.0%} pruned", DATASET_NAMES.get(P.dataset, P.dataset)
     for e in sorted(P.c3_epochs)[:-1]:
         out += [Markdown(f"**{e} epochs over the kept subset, {data}, {rate}:** every selector the grid ran at this budget."),
-                show(report_c3.prune_table(runs.main, e, c3.AGGRESSIVE)),
+                show(report_c3_cost.prune_table(runs.main, e, c3.AGGRESSIVE)),
                 difference_to_random(c3.differences(runs.main, e, report_c3.PLOTTED), f"Differences in accuracy, {e} epochs",
                                      y_title=y_title, legend="comparison")]
     if len(runs.imbalanced):
         for r in sorted(set(runs.imbalanced[runs.imbalanced.selector != "full"].prune)):
             out += [Markdown(f"**{E} epochs over the kept subset, class-imbalanced {data}, {r:.0%} pruned:** "
                              "every selector the grid ran in this setting."),
-                    show(report_c3.prune_table(runs.imbalanced, E, r))]
+                    show(report_c3_cost.prune_table(runs.imbalanced, E, r))]
         out += [difference_to_random(c3.differences(runs.imbalanced, E, c3.IMBALANCED_COMPARISONS),
                                      f"Class-imbalanced CIFAR-10: differences in accuracy, {E} epochs",
                                      y_title=y_title, legend="comparison")]

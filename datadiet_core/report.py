@@ -7,7 +7,8 @@ chapter writes differences in, a claim's verdict as a table of its parts and its
 the class-starvation sentence of C2 and C3, the setup chapter's schedule and variants, a profile's
 fields as a reader writes them (:func:`value_text`, :func:`profile_table`), and each
 headline's effect and published figure in words (``regimes`` sets them in the introduction's
-table). Each claim's own chapter text is in ``report_c1``, ``report_c2`` and ``report_c3``.
+table). Each claim's own chapter text is in ``report_c1``, ``report_c2`` and ``report_c3`` (its cost in
+``report_c3_cost``).
 """
 from __future__ import annotations
 
@@ -331,6 +332,13 @@ def variants_text(setup: dict[str, Any]) -> str:
         out.append(f"With {variant_name(v)}, {seeds} reach{'es' * (len(diffs) == 1)} {runs} ({by} points against the "
                    f"recipe's runs of the same seeds): {word}.")
     return " ".join(out)
+
+
+def _opening(text: str) -> str:
+    """``text`` as it opens a sentence: its first letter a capital, the rest as written ("UCB"
+    stays "UCB", where ``str.capitalize`` would write "Ucb"); a symbol stays as it is written
+    ("ε-greedy", never "Ε-greedy")."""
+    return (text[:1].upper() if text[:1].isascii() else text[:1]) + text[1:]
 
 
 def _read(v: str | None) -> str:

@@ -35,7 +35,7 @@ engine = "local"  # where the grid runs: local (this kernel) or ray (see the Rep
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from datadiet_core import (bank, c2_picks, c3, c3_picks, dynamic, plots, profiles, regimes, report, report_c3,
+from datadiet_core import (bank, c2_picks, c3, c3_picks, dynamic, plots, profiles, regimes, report, report_c3, report_c3_cost,
                            selection, summaries, sweep)
 from datadiet_core.store import Store, write_summary
 
@@ -52,7 +52,7 @@ glue("alpha", selection.PARAMS["alpha"], display=False)
 glue("epsilon", selection.PARAMS["epsilon"], display=False)
 glue("c", selection.PARAMS["c"], display=False)
 glue("runs_text", report_c3.runs_text(P), display=False)
-glue("period_plan", report_c3.period_plan(P), display=False)
+glue("period_plan", report_c3_cost.period_plan(P), display=False)
 
 # %% [markdown]
 # ## Selectors
@@ -148,10 +148,10 @@ plots.difference_to_random(c3.differences(runs, E, report_c3.PLOTTED), f"Differe
 # uncertainty-EMA runs their fixed rows come from:
 
 # %% tags=["remove-input"]
-report.show(report_c3.prune_table(runs, E, c3.AGGRESSIVE))
+report.show(report_c3_cost.prune_table(runs, E, c3.AGGRESSIVE))
 
 # %% tags=["remove-cell"]
-glue("throughput_drift", report_c3.throughput_drift_text(runs, E), display=False)
+glue("throughput_drift", report_c3_cost.throughput_drift_text(runs, E), display=False)
 kept = c2_picks.kept_per_class(P, bank.score_bank(P, store), prune=max(P.c3_rates), only=c2_picks.c3_static(P))
 glue("static_starved", report.starvation_text(kept), display=False)
 glue("max_rate", f"{max(P.c3_rates):.0%}", display=False)
@@ -241,7 +241,7 @@ report.show(report_c3.collapse_table(checks))
 
 # %% tags=["remove-cell"]
 glue("collapse", report_c3.collapse_text(summary["collapse"]), display=False)
-glue("table1_cost", report_c3.table1_cost_note(c3_picks.table1_source_timing(all_runs, E)), display=False)
+glue("table1_cost", report_c3_cost.table1_cost_note(c3_picks.table1_source_timing(all_runs, E)), display=False)
 
 # %% [markdown]
 # {glue:text}`collapse`
@@ -272,14 +272,14 @@ plots.wallclock_vs_accuracy(acc, summary["acc_mean"]["full"], summary["wallclock
 # full data.
 
 # %% tags=["remove-input"]
-report.show(report_c3.speedup_table(summary, "speed-ups"))
+report.show(report_c3_cost.speedup_table(summary, "speed-ups"))
 
 # %% tags=["remove-input"]
-report.show(report_c3.speedup_table(summary, "parts"))
+report.show(report_c3_cost.speedup_table(summary, "parts"))
 
 # %% tags=["remove-cell"]
-glue("speed_text", report_c3.speed_text(summary), display=False)
-glue("throughput_notes", report_c3.throughput_notes(summary["speedup_parts_at_0.7"]), display=False)
+glue("speed_text", report_c3_cost.speed_text(summary), display=False)
+glue("throughput_notes", report_c3_cost.throughput_notes(summary["speedup_parts_at_0.7"]), display=False)
 
 # %% [markdown]
 # {glue:text}`speed_text` {glue:text}`throughput_notes` Runs timed apart differ in throughput,
@@ -293,7 +293,7 @@ glue("throughput_notes", report_c3.throughput_notes(summary["speedup_parts_at_0.
 # between accuracy and wall-clock). {glue:text}`period_plan`
 
 # %% tags=["remove-input"]
-plots.chart_or_note(report_c3.period_table(summary), "")
+plots.chart_or_note(report_c3_cost.period_table(summary), "")
 
 # %% [markdown]
 # ## Always, sometimes, never

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from datadiet_core import ParameterError, bank, c2_picks, c3, c3_picks, c3_settings, data, dynamic, profiles, regimes, report, report_c3, runs, selection, stats, store, sweep, train
+from datadiet_core import ParameterError, bank, c2_picks, c3, c3_picks, c3_settings, data, dynamic, profiles, regimes, report, report_c3, report_c3_cost, runs, selection, stats, store, sweep, train
 from small import digits_profile
 
 
@@ -190,7 +190,7 @@ def test_c3_comparisons_are_read_by_their_rules_and_say_not_run_when_missing():
     q = s["by_budget"]["8"]["infobatch_paired_prune"]["0.7"]
     ib = [c for _, c in cmp.index if c.startswith("InfoBatch minus random (dynamic) at the rate nearest")]
     assert len(ib) == 1 and f"against random (dynamic) at {q:.0%})" in ib[0] and "InfoBatch at 70%, " in ib[0]
-    table = report_c3.prune_table(runs, 8)
+    table = report_c3_cost.prune_table(runs, 8)
     assert table.loc["UCB", "minus random dynamic (pp) [95% CI]"].startswith("+5.0")
     assert (table["seeds"] >= 1).all() and table.loc["full data", "seeds"] == len(runs[(runs.selector == "full") & (runs.epochs == 8)])
     # A cell's seconds are its seeds' median: one run that shared the cores does not set it.
@@ -316,15 +316,15 @@ def test_c3_period_sweep_verdicts_and_matched_speedup_follow_their_rules():
     assert ucb4["speedup_measured"] == pytest.approx(100 / (30 * 5 / 4))
     assert sw["rows"][2]["speedup_matched"] == pytest.approx(0.5 / 0.3)  # every pass: half the time scoring
     assert s["verdict"]["speedup_goal_met"] is False and s["verdict"]["ucb_every_4_vs_every_1"] == "above"
-    table = report_c3.period_table(s)
+    table = report_c3_cost.period_table(s)
     assert table.loc[("UCB", 4), "minus every pass (pp) [95% CI]"].startswith("+30.0")
     assert table.loc[("UCB", 1), "minus every pass (pp) [95% CI]"] == "(main grid)"
 
 
 def test_c3_period_plan_says_what_runs():
     cpu = profiles.resolve_profile("cpu")
-    assert report_c3.period_plan(cpu).startswith("This regime runs no such sweep: its loss-driven selectors re-select every pass only")
-    assert report_c3.period_plan(cpu.replace(c3_periods=[4, 2])) == (
+    assert report_c3_cost.period_plan(cpu).startswith("This regime runs no such sweep: its loss-driven selectors re-select every pass only")
+    assert report_c3_cost.period_plan(cpu.replace(c3_periods=[4, 2])) == (
         "We repeat that sweep at 70% pruned and 8 epochs: uncertainty EMA and UCB re-selecting every 2 or 4 "
         "passes, 2 seeds each, against the main grid's one pass.")
 
@@ -353,7 +353,7 @@ def test_speedup_at_a_period_charges_a_whole_scoring_pass_per_selection():
 def test_every_selector_timed_slower_than_full_data_gets_its_throughput_note():
     parts = {"random_dynamic": {"train_img_s": 2617.0, "full_img_s": 3518.0, "matched": 3.3},
              "ucb": {"train_img_s": 3400.0, "full_img_s": 3518.0, "matched": 1.2}, "infobatch": {}}
-    text = report_c3.throughput_notes(parts)
+    text = report_c3_cost.throughput_notes(parts)
     assert text.startswith("Random (dynamic)'s runs trained at 2,617 images per second against 3,518") and "(74%)" in text
     assert text.count("ran slower than the full-data runs") == 1 and "UCB's runs trained at 3,400" in text
     assert "Timed apart, random (dynamic)'s runs ran slower than the full-data runs, so its measured speed-up" in text
@@ -453,7 +453,7 @@ def test_speedup_table_comes_in_two_parts_that_each_fit_the_page():
              "full_s_per_pass": 15.3, "train_s_per_pass": 4.6, "scoring_s_per_pass": 0.0, "full_img_s": 3253.0,
              "train_img_s": 3200.0}
     summary = {"by_budget": {"8": {"speedup_parts_at_0.7": {"random_dynamic": parts, "ucb": None}}}}
-    speed, measured = (report_c3.speedup_table(summary, p) for p in ("speed-ups", "parts"))
+    speed, measured = (report_c3_cost.speedup_table(summary, p) for p in ("speed-ups", "parts"))
     assert list(speed.index) == list(measured.index) == [(8, "random (dynamic)")]
     assert list(speed.columns) == ["measured speed-up", "at matched throughput", "re-selecting every pass",
                                   "every 10 passes", "ideal"]
@@ -461,10 +461,10 @@ def test_speedup_table_comes_in_two_parts_that_each_fit_the_page():
     # At T = 10 an 8-pass run selects once, at the start (static pruning); a 14-pass run twice.
     assert speed.loc[(8, "random (dynamic)"), "every 10 passes"] == "3.33× (1 selection, at the start)"
     summary["by_budget"]["14"] = summary["by_budget"].pop("8")
-    assert report_c3.speedup_table(summary).iloc[0]["every 10 passes"] == "3.33× (2 selections)"
+    assert report_c3_cost.speedup_table(summary).iloc[0]["every 10 passes"] == "3.33× (2 selections)"
     assert len(speed.columns) <= 5 and len(measured.columns) <= 5
     with pytest.raises(ParameterError, match="parameter 'part' must be speed-ups or parts; got 'all'"):
-        report_c3.speedup_table(summary, "all")
+        report_c3_cost.speedup_table(summary, "all")
 
 
 def test_full_data_runs_get_images_seen_from_their_steps():
@@ -584,13 +584,13 @@ def test_table1_source_runs_timed_slower_than_every_peer_are_flagged_and_the_pro
     assert set(t["peers"]) == {("uncertainty_ema", ""), ("ucb", "per_class")}
     assert t["probes"]["always_plus_static"] == pytest.approx({"charged": 100 / 120, "at_plain": 100 / 60})
     assert t["probes"]["always_plus_random"] == pytest.approx({"charged": 100 / 210, "at_plain": 100 / 90})
-    note = report_c3.table1_cost_note(t)
+    note = report_c3_cost.table1_cost_note(t)
     assert "trained at 3 and 3 img/s" in note and "10 and 10 for UCB per class" in note
     assert "always + static sometimes 1.67× (as charged, 0.83×)" in note and "the charge decides" in note
     # Sources that kept pace are charged as timed, and a profile without probes says nothing.
     fast = c3.Runs(main, main.iloc[:0], main.iloc[:0], variants.assign(train_seconds=30.0), main.iloc[:0])
     assert not c3_picks.table1_source_timing(fast, 8)["slowed"]
-    assert report_c3.table1_cost_note(c3_picks.table1_source_timing(fast, 8)).endswith("charged them as timed.")
+    assert report_c3_cost.table1_cost_note(c3_picks.table1_source_timing(fast, 8)).endswith("charged them as timed.")
     assert c3_picks.table1_source_timing(c3.Runs(main[~probe], *[main.iloc[:0]] * 2, variants, main.iloc[:0]), 8) == {}
 
 

@@ -23,7 +23,7 @@ LAYERS = [
     {"c2_picks", "c3_picks", "c3_settings", "exports", "headlines"},
     {"summaries"},
     {"report"},
-    {"report_c1", "report_c2", "report_c3", "regimes"},
+    {"report_c1", "report_c2", "report_c3", "report_c3_cost", "regimes"},
     {"plots"},
     {"sweep"},
     {"book", "bench"},

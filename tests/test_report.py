@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datadiet_core import profiles, regimes, report, report_c1, report_c2, report_c3, stats
+from datadiet_core import profiles, regimes, report, report_c1, report_c2, report_c3, report_c3_cost, stats
 
 COMMITTED = Path(__file__).resolve().parent.parent / "results" / "cpu" / "summary.json"
 NUM = r"[+-]?\d+\.\d"  # unsigned: a point that rounds to zero
@@ -45,7 +45,7 @@ def rendered(summary: dict) -> str:
              report_c2.c2_verdict_text(summary["c2"]), report_c3.verdict_text(summary["c3"]),
              report_c2.c2_per_class_text(summary["c2"]), report_c2.c2_budget_text(summary["c2"]),
              report_c2.restore_bug_text(summary["c2"]), regimes.restore_bug_table({"cpu": summary}),
-             report_c3.speed_text(summary["c3"]), report_c3.iterations_text(summary["c3"]),
+             report_c3_cost.speed_text(summary["c3"]), report_c3.iterations_text(summary["c3"]),
              regimes.verdict_table({"cpu": summary}), regimes.claim_table("c2", {"cpu": summary}),
              regimes.claim_table("c3", {"cpu": summary})]
     tables = [report_c2.c2_checks_table(summary["c2"]), report_c2.c2_per_class_table(summary["c2"]),
@@ -272,8 +272,8 @@ def test_generated_sentences_keep_their_grammar_and_their_numbers_at_the_edges(c
     level["diff_to_random"]["grand_init"]["0.5"] = [-0.002, -0.008, 0.004, "no detectable difference"]
     level["per_class_to_random"]["grand_init"]["0.5"] = [0.0, -0.005, 0.006, "no detectable difference"]
     assert "gap" not in report_c2.c2_parts_notes(level) and "0.0 [-0.5, +0.6]" in report_c2.c2_parts_notes(level)
-    text = report_c3.speed_text(cpu["c3"])
-    assert "  " not in text and report_c3.times(0.998) == "0.998×" and report_c3.times(1.46) == "1.46×"
+    text = report_c3_cost.speed_text(cpu["c3"])
+    assert "  " not in text and report_c3_cost.times(0.998) == "0.998×" and report_c3_cost.times(1.46) == "1.46×"
     assert report.cell(-0.0004, -0.026, 0.026) == "0.0 [-2.6, +2.6]"
     assert report_c3.selections_per_run_text(8, 1).startswith("The one run selected 8 times")
     one = {"variants": {"epochs=12": {"same_seeds": {"seeds": [0], "variant": [0.9305], "recipe": [0.9339]}}}}
@@ -291,12 +291,12 @@ def test_prune_table_shows_training_throughput_and_names_runs_timed_at_another_r
     runs = pd.DataFrame([{"selector": s, "prune": p, "seed": k, "epochs": 2, "images_seen": n, "train_seconds": t,
                           "scoring_seconds": sc, "wallclock_s": t, "test_acc": 0.5 + 0.01 * k}
                          for s, p, _, n, t, sc in rows for k in range(3)])
-    speed = report_c3.training_throughput(runs, 2)
+    speed = report_c3_cost.training_throughput(runs, 2)
     assert speed.to_dict() == pytest.approx({"full": 100.0, "random_dynamic": 300 / 3.1, "ucb": 100.0,
                                              "infobatch": 200.0, "selective_backprop": 50.0})
-    table = report_c3.prune_table(runs, 2)
+    table = report_c3_cost.prune_table(runs, 2)
     assert table.loc["UCB", "training img/s"] == "100" and table.loc["full data", "training img/s"] == "100"
-    note = report_c3.throughput_drift_text(runs, 2)
+    note = report_c3_cost.throughput_drift_text(runs, 2)
     assert note.startswith("Training throughput, scoring left out: full data 100 img/s; InfoBatch 200 (2.00× full data's).")
     assert "Selective-Backprop" not in note and "UCB" not in note.split("The same")[0]
-    assert report_c3.throughput_drift_text(runs[runs.selector != "infobatch"], 2) == ""
+    assert report_c3_cost.throughput_drift_text(runs[runs.selector != "infobatch"], 2) == ""
