@@ -218,6 +218,13 @@ def seconds_per_run(seconds: pd.Series) -> float:
     return float(np.median(seconds)) if len(seconds) else float("nan")
 
 
+def training_throughput(runs: pd.DataFrame, epochs: int, prune: float = AGGRESSIVE) -> pd.Series:
+    """Per selector at ``prune`` and budget ``epochs``, and for full data: images trained on per
+    second of training, scoring passes left out (the median across seeds, as :func:`seconds_per_run`)."""
+    d = runs[(runs.epochs == epochs) & (np.isclose(runs.prune, prune) | (runs.selector == "full"))]
+    return (d.images_seen / (d.train_seconds - d.scoring_seconds)).groupby(d.selector).median()
+
+
 def accuracy(runs: pd.DataFrame, epochs: int) -> pd.DataFrame:
     """Per (selector, fraction pruned) at budget ``epochs``: accuracy mean/std/16th-84th
     percentiles and the median wall-clock across seeds (:func:`seconds_per_run`; columns named as

@@ -309,11 +309,17 @@ def comparisons_table(summary: dict[str, Any]) -> pd.DataFrame:
     return out[["reading"] + sorted((c for c in out.columns if c != "reading"), key=lambda c: float(c.rstrip("%")))]
 
 
+def _aggressive(cells: dict[str, Any]) -> dict[str, Any]:
+    """A comparison's cells (fraction -> cell) at the aggressive fractions, 70% or more, that its
+    reading covers (:func:`c3.reading`)."""
+    return {f: c for f, c in cells.items() if float(f) >= c3.AGGRESSIVE - 1e-9}
+
+
 def _reading_by_fraction(verdict: str | None, cells: dict[str, list[Any]]) -> str:
     """A comparison's one reading (:func:`c3.reading`), and where it is "mixed" or "at chance" while
     the fractions of 70% or more read differently, what each reads: "at chance (70%, 80%: below;
     90%: at chance)" (a cell is at chance when a run compared ended there, and is then not read)."""
-    at = {f: c for f, c in cells.items() if float(f) >= c3.AGGRESSIVE - 1e-9}
+    at = _aggressive(cells)
     words = {f: "at chance" if len(c) > 4 and c[4] else c[3] for f, c in at.items()}
     if verdict not in ("mixed", "at chance") or len(set(words.values())) < 2:
         return _read(verdict)
@@ -331,7 +337,7 @@ def _read_with_numbers(s: dict[str, Any], name: str) -> str:
     """A comparison's reading over the fractions of 70% or more, with its difference at each (points;
     a cell of fewer than 3 seeds gives its difference alone, the reading says there is no interval)."""
     reading = _read(s["verdict"].get(name))
-    at = {f: c for f, c in s.get("comparisons", {}).get(name, {}).items() if float(f) >= c3.AGGRESSIVE - 1e-9}
+    at = _aggressive(s.get("comparisons", {}).get(name, {}))
     if not at:
         return reading
     few = reading == FEW_SEEDS

@@ -46,12 +46,12 @@ def prune_table(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE) -
     the seeds, seconds per run (the median across seeds, :func:`c3.seconds_per_run`; scoring passes
     included; scores and Table 1's sources charged separately), speed-up over full data, and the
     difference to random dynamic with its 95% interval (percentage points), and the training
-    throughput (:func:`training_throughput`), which tells runs timed on a faster host."""
+    throughput (:func:`c3.training_throughput`), which tells runs timed on a faster host."""
     acc = c3.accuracy(runs, epochs)
     acc = acc[np.isclose(acc.prune, prune)]
     full = runs[(runs.epochs == epochs) & (runs.selector == "full")]
     full_s = c3.seconds_per_run(full.train_seconds)
-    speed = training_throughput(runs, epochs, prune)
+    speed = c3.training_throughput(runs, epochs, prune)
     rows = []
     for _, r in acc.iterrows():
         name = label(r.score)
@@ -74,23 +74,24 @@ def prune_table(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE) -
     return pd.DataFrame(rows).set_index("selector")
 
 
-def training_throughput(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE) -> pd.Series:
-    """Per selector at ``prune`` and budget ``epochs``, and for full data: images trained on per
-    second of training, scoring passes left out (the median across seeds). The same net at the same
-    batch size trains at about one rate on one host, so a selector far from full data's rate was
-    timed on another host, or beside other work."""
-    d = runs[(runs.epochs == epochs) & (np.isclose(runs.prune, prune) | (runs.selector == "full"))]
-    return (d.images_seen / (d.train_seconds - d.scoring_seconds)).groupby(d.selector).median()
+# A selector's training rate more than this factor from full data's, either way, was timed apart
+# from it (another host, or other work on the cores): its measured seconds compare timings too.
+RATE_GAP = 1.25
 
 
-def throughput_drift_text(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE, tolerance: float = 0.25) -> str:
-    """The selectors of :func:`prune_table` whose training throughput is more than ``tolerance``
+def _rate_apart(ratio: float | pd.Series) -> bool | pd.Series:
+    """Whether a training rate, as a multiple of full data's, is :data:`RATE_GAP` or more away."""
+    return (ratio > RATE_GAP) | (ratio < 1 / RATE_GAP)
+
+
+def throughput_drift_text(runs: pd.DataFrame, epochs: int, prune: float = c3.AGGRESSIVE) -> str:
+    """The selectors of :func:`prune_table` whose training throughput is :data:`RATE_GAP` or more
     away from full data's, in words (empty when none): their seconds and speed-ups there compare
     timings as well as methods. Selective-Backprop and Random-Backprop are left out: they run a
     forward pass on every image of a batch and train on some, so their rate differs by design."""
-    speed = training_throughput(runs, epochs, prune)
+    speed = c3.training_throughput(runs, epochs, prune)
     ratio = (speed / speed["full"]).drop(["full", "selective_backprop", "random_backprop"], errors="ignore")
-    off = ratio[(ratio > 1 + tolerance) | (ratio < 1 / (1 + tolerance))]
+    off = ratio[_rate_apart(ratio)]
     if not len(off):
         return ""
     names = "; ".join(f"{label(s)} {speed[s]:.0f} ({r:.2f}× full data's)" for s, r in off.items())
@@ -112,10 +113,10 @@ def throughput_note(name: str, parts: dict[str, float]) -> str:
     ratio = parts["train_img_s"] / parts["full_img_s"]
     text = (f"{_opening(name)}'s runs trained at {parts['train_img_s']:,.0f} images per second against "
             f"{parts['full_img_s']:,.0f} for the full-data runs ({ratio:.0%}).")
-    if ratio < 0.8:
+    if _rate_apart(ratio) and ratio < 1:
         text += (f" Timed apart, {name}'s runs ran slower than the full-data runs, so its measured speed-up "
                  f"understates what the method gives; at matched throughput it is {times(parts['matched'])}.")
-    elif ratio > 1.25:
+    elif _rate_apart(ratio):
         text += (f" Timed apart, {name}'s runs ran faster than the full-data runs, so its measured speed-up "
                  f"overstates what the method gives; at matched throughput it is {times(parts['matched'])}.")
     return text

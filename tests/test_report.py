@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datadiet_core import profiles, regimes, report, report_c1, report_c2, report_c3, report_c3_cost, stats
+from datadiet_core import c3, profiles, regimes, report, report_c1, report_c2, report_c3, report_c3_cost, stats
 
 COMMITTED = Path(__file__).resolve().parent.parent / "results" / "cpu" / "summary.json"
 NUM = r"[+-]?\d+\.\d"  # unsigned: a point that rounds to zero
@@ -291,7 +291,7 @@ def test_prune_table_shows_training_throughput_and_names_runs_timed_at_another_r
     runs = pd.DataFrame([{"selector": s, "prune": p, "seed": k, "epochs": 2, "images_seen": n, "train_seconds": t,
                           "scoring_seconds": sc, "wallclock_s": t, "test_acc": 0.5 + 0.01 * k}
                          for s, p, _, n, t, sc in rows for k in range(3)])
-    speed = report_c3_cost.training_throughput(runs, 2)
+    speed = c3.training_throughput(runs, 2)
     assert speed.to_dict() == pytest.approx({"full": 100.0, "random_dynamic": 300 / 3.1, "ucb": 100.0,
                                              "infobatch": 200.0, "selective_backprop": 50.0})
     table = report_c3_cost.prune_table(runs, 2)
